@@ -1,0 +1,77 @@
+import { ConfigError, describeError, WardenError } from '../errors';
+import { type Command, type CommandIO, parseCommandArgs, UsageError } from './command';
+import { COMMANDS } from './registry';
+import { VERSION } from './version';
+
+const USAGE = `Usage: warden <command> [flags]
+
+Commands:
+${COMMANDS.map((c) => `  ${c.path.join(' ').padEnd(22)}${c.summary}`).join('\n')}
+
+Run \`warden <command> --help\` for a command's flags. \`warden --version\` prints the version.`;
+
+/** Runs the `warden` command line; resolves to the exit status (0 ok, 1 failure, 2 usage error). */
+export async function main(argv: readonly string[], io: CommandIO = processIO()): Promise<number> {
+  if (argv.length === 0 || argv[0] === '--help' || argv[0] === '-h' || argv[0] === 'help') {
+    io.stdout.write(`${USAGE}\n`);
+    return argv.length === 0 ? 2 : 0;
+  }
+  if (argv[0] === '--version' || argv[0] === '-v') {
+    io.stdout.write(`warden ${VERSION}\n`);
+    return 0;
+  }
+  const cmd = findCommand(argv);
+  if (!cmd) {
+    const words = argv
+      .filter((a) => !a.startsWith('-'))
+      .slice(0, 2)
+      .join(' ');
+    io.stderr.write(`warden: unknown command "${words}"\n\n${USAGE}\n`);
+    return 2;
+  }
+  try {
+    const args = parseCommandArgs(cmd, argv.slice(cmd.path.length));
+    if (args.values.help) {
+      io.stdout.write(`${cmd.help}\n`);
+      return 0;
+    }
+    return await cmd.run(args, io);
+  } catch (err) {
+    return reportError(err, cmd, io);
+  }
+}
+
+function findCommand(argv: readonly string[]): Command | undefined {
+  return COMMANDS.find((c) => c.path.every((word, i) => argv[i] === word));
+}
+
+function reportError(err: unknown, cmd: Command, io: CommandIO): number {
+  if (err instanceof UsageError) {
+    io.stderr.write(`warden ${cmd.path.join(' ')}: ${err.message}\n\n${cmd.help}\n`);
+    return 2;
+  }
+  if (err instanceof ConfigError) {
+    io.stderr.write(`warden ${cmd.path.join(' ')}: ${err.message}\n`);
+    return 1;
+  }
+  // Anything else: one line, never a stack; WardenErrors carry a stable code.
+  const text = err instanceof WardenError ? describeError(err) : `unexpected error: ${describeError(err)}`;
+  io.stderr.write(`warden ${cmd.path.join(' ')}: ${text}\n`);
+  return 1;
+}
+
+function processIO(): CommandIO {
+  return { stdout: process.stdout, stderr: process.stderr, env: process.env };
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2)).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (err) => {
+      process.stderr.write(`warden: ${describeError(err)}\n`);
+      process.exitCode = 1;
+    },
+  );
+}

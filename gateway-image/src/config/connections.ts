@@ -1,0 +1,111 @@
+import { z } from 'zod';
+import { secretRef } from './secret-ref';
+
+export const CONNECTION_NAME = /^[a-z][a-z0-9_-]{0,62}$/;
+
+/** PHI entities a column can be classified as; custom entities are written `custom:<name>`. */
+export const PHI_ENTITIES = ['SSN', 'MRN', 'DOB', 'NAME', 'ADDRESS', 'PHONE', 'EMAIL', 'NOTE'] as const;
+export const phiEntity = z
+  .union([z.enum(PHI_ENTITIES), z.string().regex(/^custom:[A-Za-z0-9_-]+$/)])
+  .describe(`A PHI entity: ${PHI_ENTITIES.join(', ')} or custom:<name>.`);
+
+const host = z.string().min(1).describe('Host name or IP address.');
+const port = z.number().int().min(1).max(65535);
+
+const upstreamTls = z
+  .strictObject({
+    mode: z
+      .enum(['verify-full', 'disable'])
+      .default('verify-full')
+      .describe(
+        'verify-full checks the certificate chain and host name (default). disable is for loopback sandboxes only.',
+      ),
+    ca: secretRef
+      .optional()
+      .describe('CA bundle (PEM) to trust, e.g. the RDS or Cloud SQL bundle. Default: the system store.'),
+    serverName: z
+      .string()
+      .optional()
+      .describe('Name to verify in the certificate. Default: the upstream host.'),
+  })
+  .describe('TLS towards the upstream.');
+
+const common = {
+  name: z
+    .string()
+    .regex(CONNECTION_NAME)
+    .describe('Connection name; clients select it (Postgres: the database name).'),
+  description: z.string().optional(),
+  phi: z.boolean().default(false).describe('Whether the target may hold PHI. Default false.'),
+};
+
+export const postgresConnection = z.strictObject({
+  ...common,
+  kind: z.literal('postgres'),
+  upstream: z.strictObject({
+    host,
+    port: port.default(5432).describe('Default 5432.'),
+    database: z.string().min(1).describe('Database name on the upstream server.'),
+    user: z.string().min(1).describe('Role the gateway logs in as.'),
+    password: secretRef.describe('The role password; only the gateway ever holds it.'),
+    tls: upstreamTls.prefault({}),
+  }),
+  classification: z
+    .record(z.string().regex(/^[^.\s]+\.[^.\s]+\.([^.\s]+|\*)$/, 'expected schema.table.column'), phiEntity)
+    .default({})
+    .describe('PHI columns: "schema.table.column" (or "schema.table.*") → entity. Default none.'),
+});
+
+export const sshConnection = z.strictObject({
+  ...common,
+  kind: z.literal('ssh'),
+  upstream: z.strictObject({
+    host,
+    port: port.default(22).describe('Default 22.'),
+    user: z.string().min(1),
+    privateKey: secretRef.optional().describe('Private key (OpenSSH/PEM) the gateway authenticates with.'),
+    password: secretRef.optional().describe('Password, when no private key is given.'),
+    hostKey: z
+      .string()
+      .regex(
+        /^(ssh-ed25519|ecdsa-sha2-nistp\d+|rsa-sha2-\d+|ssh-rsa) [A-Za-z0-9+/=]+/,
+        'expected an OpenSSH public key line',
+      )
+      .describe('The pinned upstream host key ("ssh-ed25519 AAAA…"); any other key is refused.'),
+  }),
+});
+
+export const httpConnection = z.strictObject({
+  ...common,
+  kind: z.literal('http'),
+  upstream: z.strictObject({
+    url: z.url({ protocol: /^https?$/ }).describe('Base URL of the upstream API.'),
+    tls: upstreamTls.prefault({}),
+    credential: z
+      .discriminatedUnion('type', [
+        z.strictObject({ type: z.literal('bearer'), token: secretRef }),
+        z.strictObject({ type: z.literal('basic'), username: z.string(), password: secretRef }),
+        z.strictObject({ type: z.literal('header'), name: z.string().min(1), value: secretRef }),
+        z.strictObject({ type: z.literal('client-certificate'), certificate: secretRef, key: secretRef }),
+        z.strictObject({ type: z.literal('none') }),
+      ])
+      .describe('How the gateway authenticates upstream; the client never sees it.'),
+  }),
+  route: z
+    .strictObject({
+      host: z.string().optional().describe('Route requests whose Host header matches this name.'),
+      pathPrefix: z
+        .string()
+        .startsWith('/')
+        .optional()
+        .describe('Route requests whose path starts with this prefix.'),
+    })
+    .default({})
+    .describe('How HTTP requests are routed here. Default: path prefix /<name>/.'),
+});
+
+export const connection = z.discriminatedUnion('kind', [postgresConnection, sshConnection, httpConnection]);
+export type ConnectionConfig = z.infer<typeof connection>;
+export type PostgresConnectionConfig = z.infer<typeof postgresConnection>;
+export type SshConnectionConfig = z.infer<typeof sshConnection>;
+export type HttpConnectionConfig = z.infer<typeof httpConnection>;

@@ -1,0 +1,221 @@
+import { z } from 'zod';
+import { phiEntity } from './connections';
+import { secretRef } from './secret-ref';
+
+const name = z.string().regex(/^[a-z][a-z0-9_.-]{0,62}$/, 'expected a lower-case rule name');
+const names = z.array(z.string().min(1));
+
+/** Who a rule, grant or masking profile applies to. An empty selector matches every principal. */
+export const principalSelector = z
+  .strictObject({
+    kinds: z
+      .array(z.enum(['human', 'agent']))
+      .optional()
+      .describe('Match these principal kinds.'),
+    groups: names.optional().describe('Match principals in any of these groups.'),
+    subjects: names.optional().describe('Match these subjects exactly.'),
+  })
+  .describe('Matches principals; every field given must match. Empty matches everyone.');
+
+const sqlKinds = z.array(
+  z.enum([
+    'select',
+    'insert',
+    'update',
+    'delete',
+    'merge',
+    'copy',
+    'ddl',
+    'transaction',
+    'set',
+    'show',
+    'explain',
+    'prepare',
+    'execute',
+    'deallocate',
+    'cursor',
+    'listen',
+    'notify',
+    'call',
+    'do',
+    'grant',
+    'utility',
+    'other',
+  ]),
+);
+
+export const sqlMatch = z
+  .strictObject({
+    kinds: sqlKinds.optional().describe('Statement kinds.'),
+    functions: names.optional().describe('Function names; a trailing * matches a prefix (dblink*).'),
+    reads: names.optional().describe('Relations read (schema.table; * wildcards).'),
+    writes: names.optional().describe('Relations written (schema.table; * wildcards).'),
+    writesClassified: z
+      .boolean()
+      .optional()
+      .describe('True: matches writes to tables holding classified PHI columns.'),
+    opaque: z.boolean().optional().describe('True: matches DO, CALL and dynamic EXECUTE.'),
+    withoutWhere: z.boolean().optional().describe('True: matches UPDATE/DELETE without WHERE.'),
+    copy: z
+      .strictObject({
+        direction: z.enum(['from', 'to']).optional(),
+        target: z.array(z.enum(['stdin', 'stdout', 'file', 'program'])).optional(),
+      })
+      .optional(),
+    phiPredicates: z
+      .boolean()
+      .optional()
+      .describe('True: matches PHI columns used in WHERE, JOIN, GROUP BY, ORDER BY, HAVING or windows.'),
+    copiesPhi: z
+      .boolean()
+      .optional()
+      .describe('True: matches statements that copy PHI elsewhere (CREATE TABLE AS, INSERT … SELECT, …).'),
+  })
+  .describe('SQL facts to match; every field given must match at least one statement.');
+
+export const sshMatch = z.strictObject({
+  modes: z.array(z.enum(['exec', 'shell', 'subsystem'])).optional(),
+  programs: names.optional().describe('Programs invoked anywhere in the command line; * wildcards.'),
+  features: z.array(z.enum(['pipe', 'sequence', 'substitution', 'redirection', 'background'])).optional(),
+  subsystems: names.optional().describe('sftp, …'),
+});
+
+export const httpMatch = z.strictObject({
+  methods: z.array(z.string().toUpperCase()).optional(),
+  paths: names.optional().describe('Path patterns: * matches one segment, ** any number.'),
+  minBodyBytes: z
+    .number()
+    .int()
+    .min(0)
+    .optional()
+    .describe('Matches requests whose body is at least this size.'),
+});
+
+export const policyRule = z.strictObject({
+  name,
+  description: z.string().optional(),
+  decision: z.enum(['allow', 'deny', 'require-approval']),
+  reason: z
+    .string()
+    .optional()
+    .describe('Shown to the client when the rule denies or holds. Default: the description or name.'),
+  principals: principalSelector.default({}),
+  connections: names.optional().describe('Connection names (default: all).'),
+  sql: sqlMatch.optional(),
+  ssh: sshMatch.optional(),
+  http: httpMatch.optional(),
+});
+export type PolicyRuleConfig = z.infer<typeof policyRule>;
+
+export const policy = z
+  .strictObject({
+    default: z
+      .enum(['allow', 'deny'])
+      .default('deny')
+      .describe('Decision when no rule matches. Default deny.'),
+    rules: z.array(policyRule).default([]),
+  })
+  .describe(
+    'Every matching rule is considered and the most restrictive decision wins: deny, then require-approval, then allow. ' +
+      'A command with several statements takes the most restrictive decision of its statements.',
+  );
+
+export const accessGrant = z.strictObject({
+  name,
+  connections: names.min(1).describe('Connection names, or ["*"] for all.'),
+  principals: principalSelector,
+  description: z.string().optional(),
+});
+
+export const access = z
+  .strictObject({
+    grants: z
+      .array(accessGrant)
+      .default([])
+      .describe('Standing grants: who may open a session on which connection.'),
+    justInTime: z
+      .strictObject({
+        approverGroups: names.min(1),
+        maxDurationMs: z
+          .number()
+          .int()
+          .positive()
+          .default(4 * 3600_000)
+          .describe('Longest grant. Default 4 h.'),
+      })
+      .optional(),
+  })
+  .describe('Without a grant a principal cannot use a connection at all.');
+
+export const maskingStrategy = z
+  .enum(['redact', 'partial', 'token', 'null', 'year', 'raw'])
+  .describe(
+    'redact ([SSN]), partial (last four), token (keyed HMAC), null, year (dates), raw (no masking; audited).',
+  );
+
+export const maskingProfile = z.strictObject({
+  name,
+  principals: principalSelector,
+  default: maskingStrategy.describe('Strategy for entities not listed.'),
+  entities: z.record(z.string(), maskingStrategy).default({}),
+});
+
+export const masking = z
+  .strictObject({
+    profiles: z
+      .array(maskingProfile)
+      .default([])
+      .describe('First profile whose principals match applies. No match: every PHI value is redacted.'),
+    tokenKey: secretRef.optional().describe('HMAC key for the token strategy.'),
+    detectors: z
+      .strictObject({
+        enabled: z.boolean().default(true),
+        mrnPatterns: z
+          .array(z.string())
+          .default(['\\bMRN\\d{8}\\b'])
+          .describe('Regular expressions for MRNs.'),
+      })
+      .prefault({}),
+    entities: z.array(phiEntity).optional().describe('Custom entities in use (documentation).'),
+  })
+  .describe('How PHI is masked in responses.');
+
+export const approvals = z.strictObject({
+  timeoutMs: z
+    .number()
+    .int()
+    .positive()
+    .max(24 * 3600_000)
+    .default(600_000)
+    .describe('How long a held command waits. Default 10 min.'),
+  rules: z
+    .array(
+      z.strictObject({
+        policyRules: names.min(1).describe('Policy rules (require-approval) this applies to, or ["*"].'),
+        approverGroups: names.min(1),
+        minApprovers: z.number().int().min(1).default(1),
+        maxWindowMs: z
+          .number()
+          .int()
+          .positive()
+          .default(3600_000)
+          .describe('Longest approval window. Default 1 h.'),
+      }),
+    )
+    .default([]),
+  notifications: z
+    .array(
+      z.discriminatedUnion('kind', [
+        z.strictObject({ kind: z.literal('webhook'), url: z.url(), secret: secretRef }),
+        z.strictObject({ kind: z.literal('slack'), url: secretRef }),
+      ]),
+    )
+    .default([]),
+  store: z
+    .discriminatedUnion('kind', [
+      z.strictObject({ kind: z.literal('file'), dir: z.string().min(1) }),
+      z.strictObject({ kind: z.literal('postgres'), url: secretRef }),
+    ])
+    .optional()
+    .describe('Shared state for approvals and grants. Default: a file store under the audit directory.'),
+});

@@ -1,0 +1,98 @@
+/**
+ * Protocol-neutral facts about one command, produced by the inspectors (SQL, SSH, HTTP) and
+ * consumed by policy, approvals and audit. Facts never contain literal values from the command.
+ */
+export type Facts = SqlFacts | ShellFacts | HttpFacts;
+
+export type SqlStatementKind =
+  | 'select'
+  | 'insert'
+  | 'update'
+  | 'delete'
+  | 'merge'
+  | 'copy'
+  | 'ddl'
+  | 'transaction'
+  | 'set'
+  | 'show'
+  | 'explain'
+  | 'prepare'
+  | 'execute'
+  | 'deallocate'
+  | 'cursor'
+  | 'listen'
+  | 'notify'
+  | 'call'
+  | 'do'
+  | 'grant'
+  | 'utility'
+  | 'other';
+
+export type SqlClause =
+  | 'select'
+  | 'where'
+  | 'join'
+  | 'group'
+  | 'having'
+  | 'order'
+  | 'window'
+  | 'returning'
+  | 'set'
+  | 'values'
+  | 'other';
+
+export interface ColumnRef {
+  /** Schema-qualified relation when it could be resolved (`public.patients`), else as written. */
+  readonly relation?: string;
+  readonly column: string;
+  readonly clause: SqlClause;
+}
+
+export interface SqlStatementFacts {
+  readonly kind: SqlStatementKind;
+  /** The parser's node tag, e.g. `SelectStmt`, `CreateStmt`. */
+  readonly node: string;
+  /** Relations read, schema-qualified through the session's search_path. */
+  readonly reads: readonly string[];
+  /** Relations written (INSERT/UPDATE/DELETE/MERGE/COPY FROM/TRUNCATE/DDL targets). */
+  readonly writes: readonly string[];
+  readonly columns: readonly ColumnRef[];
+  /** Functions called, lower-case, schema-qualified when written so (`pg_read_file`, `dblink`). */
+  readonly functions: readonly string[];
+  /** For UPDATE and DELETE: whether a WHERE clause is present. */
+  readonly hasWhere?: boolean;
+  readonly copy?: {
+    readonly direction: 'from' | 'to';
+    readonly target: 'stdin' | 'stdout' | 'file' | 'program';
+  };
+  /** DO blocks, dynamic EXECUTE, CALL: statements whose effect cannot be seen from the text. */
+  readonly opaque: boolean;
+  /** Whether the statement can return rows. */
+  readonly returnsRows: boolean;
+}
+
+export interface SqlFacts {
+  readonly protocol: 'postgres';
+  readonly statements: readonly SqlStatementFacts[];
+  /** The command with literals replaced by placeholders ($1, $2, …): safe to audit. */
+  readonly normalized: string;
+  /** Stable fingerprint of the normalized command (libpg-query fingerprint). */
+  readonly fingerprint: string;
+}
+
+export interface ShellFacts {
+  readonly protocol: 'ssh';
+  readonly mode: 'exec' | 'shell' | 'subsystem';
+  readonly programs: readonly string[];
+  readonly commandLine?: string;
+  readonly features: readonly ('pipe' | 'sequence' | 'substitution' | 'redirection' | 'background')[];
+  readonly subsystem?: string;
+}
+
+export interface HttpFacts {
+  readonly protocol: 'http';
+  readonly method: string;
+  readonly path: string;
+  readonly query: readonly string[];
+  readonly bodyBytes: number;
+}
