@@ -1,0 +1,124 @@
+/**
+ * The admin HTTP(S) server: health, session-token exchange and revocation, and whatever routes later
+ * features add through `configure`. Plain HTTP is accepted on loopback only (local development);
+ * anywhere else TLS is required.
+ */
+import {
+  createServer as createHttpServer,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { WardenError } from '../errors';
+import { isLoopbackUrl } from '../identity/loopback';
+import { HttpProblem, sendProblem, toProblem } from './problem';
+import { bearerToken, Router, readJsonBody } from './router';
+import { addTokenExchangeRoutes, type TokenExchangeOptions } from './token-exchange';
+
+export interface AdminServerOptions extends TokenExchangeOptions {
+  /** @default '127.0.0.1' */
+  readonly host?: string;
+  /** @default 0 (any free port) */
+  readonly port?: number;
+  /** PEM key and certificate; required unless `host` is loopback. @default none (plain HTTP) */
+  readonly tls?: { readonly key: string | Buffer; readonly cert: string | Buffer };
+  /** Largest accepted request body. @default 16384 */
+  readonly maxBodyBytes?: number;
+  /** Time allowed to receive a whole request. @default 10000 */
+  readonly requestTimeoutMs?: number;
+  /** Adds further routes (approvals, grants, …) to the same router. */
+  readonly configure?: (router: Router) => void;
+  /** Called with errors that became a 500, for the operator's log. @default none */
+  readonly onInternalError?: (err: unknown) => void;
+}
+
+export interface AdminServer {
+  readonly url: string;
+  close(): Promise<void>;
+}
+
+export async function startAdminServer(opts: AdminServerOptions): Promise<AdminServer> {
+  const host = opts.host ?? '127.0.0.1';
+  const maxBodyBytes = opts.maxBodyBytes ?? 16_384;
+  const requestTimeoutMs = opts.requestTimeoutMs ?? 10_000;
+  const hostUrl = new URL(`http://${host.includes(':') ? `[${host}]` : host}`);
+  if (!opts.tls && !isLoopbackUrl(hostUrl)) {
+    throw new WardenError(
+      'ERR_ADMIN_CONFIG',
+      `admin server on ${host} requires tls (plain HTTP is loopback-only)`,
+    );
+  }
+  if (!Number.isInteger(maxBodyBytes) || maxBodyBytes < 1 || maxBodyBytes > 1_048_576) {
+    throw new WardenError('ERR_ADMIN_CONFIG', 'maxBodyBytes must be an integer in 1..1048576');
+  }
+
+  const router = new Router();
+  router.add('GET', '/healthz', async () => ({ status: 200, body: { status: 'ok' } }));
+  addTokenExchangeRoutes(router, opts);
+  opts.configure?.(router);
+
+  const handle = (req: IncomingMessage, res: ServerResponse): void => {
+    dispatch(router, req, res, maxBodyBytes).catch((err) => {
+      const problem = toProblem(err);
+      if (problem.status === 500) opts.onInternalError?.(err);
+      if (!res.headersSent) sendProblem(res, problem);
+      else res.destroy();
+    });
+  };
+  const server: Server = opts.tls
+    ? createHttpsServer({ key: opts.tls.key, cert: opts.tls.cert, minVersion: 'TLSv1.2' }, handle)
+    : createHttpServer(handle);
+  server.requestTimeout = requestTimeoutMs;
+  server.headersTimeout = Math.min(requestTimeoutMs, 60_000);
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port ?? 0, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const { port } = server.address() as AddressInfo;
+  const url = `${opts.tls ? 'https' : 'http'}://${hostUrl.host}:${port}`;
+
+  return {
+    url,
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        server.closeAllConnections();
+        server.close((err) => (err ? reject(err) : resolve()));
+      }),
+  };
+}
+
+async function dispatch(router: Router, req: IncomingMessage, res: ServerResponse, maxBodyBytes: number) {
+  const url = new URL(req.url ?? '/', 'http://admin.invalid');
+  const match = router.match(req.method ?? 'GET', url.pathname);
+  if (match.kind === 'not-found') throw new HttpProblem(404, 'ERR_NOT_FOUND', 'no such endpoint');
+  if (match.kind === 'method-not-allowed') {
+    res.setHeader('allow', match.allow.join(', '));
+    throw new HttpProblem(405, 'ERR_METHOD_NOT_ALLOWED', `use ${match.allow.join(' or ')}`);
+  }
+  let body: Promise<unknown> | undefined;
+  const result = await match.handler({
+    req,
+    url,
+    params: match.params,
+    json: () => {
+      body ??= readJsonBody(req, maxBodyBytes);
+      return body;
+    },
+    bearer: () => bearerToken(req),
+  });
+  const headers: Record<string, string> = { ...result.headers };
+  if (result.body === undefined) {
+    res.writeHead(result.status, headers);
+    res.end();
+    return;
+  }
+  headers['content-type'] = 'application/json';
+  res.writeHead(result.status, headers);
+  res.end(JSON.stringify(result.body));
+}
