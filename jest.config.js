@@ -6,6 +6,9 @@ module.exports = {
   transform: { '^.+\\.[tj]s$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.jest.json' }] },
   // ESM-only packages are compiled to CommonJS for jest (TOOLCHAIN.md).
   transformIgnorePatterns: ['/node_modules/(?!(oidc-provider|openid-client|oauth4webapi|jose|@panva|quick-lru|eta)/)'],
+  // One embedded PostgreSQL 18 for the whole run; tests get its URL through WARDEN_TEST_PG_* variables.
+  globalSetup: '<rootDir>/test/support/postgres-setup.mjs',
+  globalTeardown: '<rootDir>/test/support/postgres-teardown.mjs',
   testTimeout: 30000,
   maxWorkers: 2,
 };
