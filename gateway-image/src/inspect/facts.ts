@@ -69,6 +69,12 @@ export interface SqlStatementFacts {
   readonly opaque: boolean;
   /** Whether the statement can return rows. */
   readonly returnsRows: boolean;
+  /**
+   * SET / RESET: the setting changed, so the session can follow `search_path`. `value` is kept
+   * for search_path only (schema names) and is absent for RESET / DEFAULT; other settings' values
+   * are literals and are never kept.
+   */
+  readonly setting?: { readonly name: string; readonly local: boolean; readonly value?: readonly string[] };
 }
 
 export interface SqlFacts {

@@ -1,0 +1,37 @@
+import type { SqlFacts } from '../facts';
+import { fingerprintSql, normalizeSql } from './normalize';
+import { parseStatements } from './parser';
+import { inspectStatement } from './statement';
+
+export { fingerprintSql, normalizeSql } from './normalize';
+export { loadSqlParser, SqlSyntaxError, splitSqlStatements } from './parser';
+
+export interface InspectSqlOptions {
+  /**
+   * The session's search_path, used to qualify unqualified relation names (see
+   * `defaultSchema` in names.ts for the rule). Default `["public"]`.
+   */
+  readonly searchPath?: readonly string[];
+}
+
+/**
+ * Facts about a SQL command (one or more statements) from the real PostgreSQL parse tree.
+ * Synchronous; `await loadSqlParser()` must have completed once. Throws SqlSyntaxError
+ * (code ERR_SQL_SYNTAX, 1-based `position`) when the text does not parse.
+ */
+export function inspectSql(text: string, options: InspectSqlOptions = {}): SqlFacts {
+  const initial = options.searchPath ?? ['public'];
+  let searchPath = initial;
+  const statements = parseStatements(text).map((s) => {
+    const facts = inspectStatement(s.stmt, searchPath);
+    // Later statements of the same command see a search_path the command itself sets.
+    if (facts.setting?.name === 'search_path') searchPath = facts.setting.value ?? initial;
+    return facts;
+  });
+  return {
+    protocol: 'postgres',
+    statements,
+    normalized: normalizeSql(text),
+    fingerprint: fingerprintSql(text),
+  };
+}

@@ -1,0 +1,140 @@
+import type { PolicyRuleConfig } from '../config/policy';
+import type { Principal } from '../identity/principal';
+import type { Facts, HttpFacts, ShellFacts, SqlFacts } from '../inspect/facts';
+import { type Classification, ClassificationIndex } from './classification';
+import type { Decision } from './decision';
+import { compileHttpMatch, compileSshMatch } from './match-command';
+import { compileSqlMatch, type SqlMatcher } from './match-sql';
+import { matchesPrincipal } from './principals';
+
+/** What the engine needs of a connection: its name and, for Postgres, its PHI classification. */
+export interface PolicyConnection {
+  readonly name: string;
+  readonly classification?: Classification;
+}
+
+export interface PolicyEngineOptions {
+  /** The configured connections (ConnectionConfig fits); their classifications feed the PHI tests. */
+  readonly connections: readonly PolicyConnection[];
+  /**
+   * More classified columns for a connection, e.g. found in the catalog at run time; merged over
+   * the configured classification. Called on every decision, so it must be fast and pure.
+   * @default none
+   */
+  readonly classification?: (connection: string) => Classification | undefined;
+}
+
+/** The `policy` section as the schema outputs it; `default` and `rules` may be omitted here. */
+export interface PolicyInput {
+  readonly default?: 'allow' | 'deny';
+  readonly rules?: readonly PolicyRuleConfig[];
+}
+
+export interface PolicyEngine {
+  decide(principal: Principal, connection: string, facts: Facts): Decision;
+}
+
+/** Higher is more restrictive. */
+const RANK = { allow: 0, 'require-approval': 1, deny: 2 } as const;
+
+interface CompiledRule {
+  readonly config: PolicyRuleConfig;
+  matches(principal: Principal, connection: string, facts: Facts, phi: ClassificationIndex): boolean;
+}
+
+/**
+ * The one policy engine, for every protocol. Pure and synchronous: rules are compiled once here.
+ *
+ * Evaluation order:
+ * 1. Every rule is tested; a rule matches when its principal selector, its connection list and
+ *    the match block for the command's protocol all match (a rule with no protocol block matches
+ *    any command; a rule with only an `sql` block never matches SSH or HTTP).
+ * 2. Of the matching rules, the most restrictive decision wins: deny, then require-approval, then
+ *    allow. Between rules with the same decision, the first in the config wins (its name and
+ *    reason are reported).
+ * 3. No rule matches: the policy default (deny unless configured), reported as rule `default`.
+ * A SQL command with several statements is decided statement by statement, and the most
+ * restrictive statement decides the command (so `SELECT 1; DROP TABLE t` cannot ride on a rule
+ * that allows SELECT). Within one statement an `sql` block's fields must all match it.
+ */
+export function createPolicyEngine(policy: PolicyInput, options: PolicyEngineOptions): PolicyEngine {
+  const rules = (policy.rules ?? []).map((r) => compileRule(r));
+  const fallback = policy.default ?? 'deny';
+  const configured = new Map(options.connections.map((c) => [c.name, c.classification ?? {}]));
+  // One index per connection, rebuilt only when the extra classification object changes.
+  const indexes = new Map<string, { extra: Classification | undefined; index: ClassificationIndex }>();
+
+  const phiFor = (connection: string): ClassificationIndex => {
+    const extra = options.classification?.(connection);
+    const cached = indexes.get(connection);
+    if (cached && cached.extra === extra) return cached.index;
+    const base = configured.get(connection) ?? {};
+    const index = new ClassificationIndex(extra ? { ...base, ...extra } : base);
+    indexes.set(connection, { extra, index });
+    return index;
+  };
+
+  const decideOne = (principal: Principal, connection: string, facts: Facts, phi: ClassificationIndex) => {
+    let winner: CompiledRule | undefined;
+    for (const r of rules) {
+      if (winner && RANK[r.config.decision] <= RANK[winner.config.decision]) continue;
+      if (r.matches(principal, connection, facts, phi)) winner = r;
+    }
+    return winner ? toDecision(winner.config) : defaultDecision(fallback, connection);
+  };
+
+  return {
+    decide(principal, connection, facts) {
+      const phi = phiFor(connection);
+      if (facts.protocol !== 'postgres' || facts.statements.length <= 1) {
+        return decideOne(principal, connection, facts, phi);
+      }
+      let result: Decision | undefined;
+      for (const statement of facts.statements) {
+        const d = decideOne(principal, connection, { ...facts, statements: [statement] }, phi);
+        if (!result || RANK[d.outcome] > RANK[result.outcome]) result = d;
+      }
+      return result!;
+    },
+  };
+}
+
+function compileRule(config: PolicyRuleConfig): CompiledRule {
+  const sql: SqlMatcher | undefined = config.sql ? compileSqlMatch(config.sql) : undefined;
+  const ssh = config.ssh ? compileSshMatch(config.ssh) : undefined;
+  const http = config.http ? compileHttpMatch(config.http) : undefined;
+  const anyProtocol = !sql && !ssh && !http;
+  const connections =
+    config.connections && !config.connections.includes('*') ? config.connections : undefined;
+  return {
+    config,
+    matches(principal, connection, facts, phi) {
+      if (!matchesPrincipal(config.principals, principal)) return false;
+      if (connections && !connections.includes(connection)) return false;
+      if (anyProtocol) return true;
+      switch (facts.protocol) {
+        case 'postgres':
+          return sql?.((facts as SqlFacts).statements, phi) ?? false;
+        case 'ssh':
+          return ssh?.(facts as ShellFacts) ?? false;
+        case 'http':
+          return http?.(facts as HttpFacts) ?? false;
+      }
+    },
+  };
+}
+
+function toDecision(rule: PolicyRuleConfig): Decision {
+  if (rule.decision === 'allow') return { outcome: 'allow', rule: rule.name };
+  const reason = rule.reason ?? rule.description ?? `denied by rule ${rule.name}`;
+  return { outcome: rule.decision, rule: rule.name, reason };
+}
+
+function defaultDecision(fallback: 'allow' | 'deny', connection: string): Decision {
+  if (fallback === 'allow') return { outcome: 'allow', rule: 'default' };
+  return {
+    outcome: 'deny',
+    rule: 'default',
+    reason: `no policy rule allows this command on connection "${connection}" (the default is deny)`,
+  };
+}
