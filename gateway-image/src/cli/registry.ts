@@ -1,5 +1,7 @@
 import type { Command } from './command';
+import { auditVerify } from './commands/audit';
 import { configCheck, configSchema } from './commands/config';
+import { loginCommand } from './commands/login';
 
 /** Every `warden` subcommand, in the order `warden --help` lists them. */
-export const COMMANDS: readonly Command[] = [configCheck, configSchema];
+export const COMMANDS: readonly Command[] = [configCheck, configSchema, auditVerify, loginCommand];

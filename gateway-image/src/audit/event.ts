@@ -1,0 +1,235 @@
+/**
+ * The audit event: its shape, how its hash is computed, and how a line is parsed back.
+ *
+ * An event records that something was attempted or decided: who, on which connection and session,
+ * which command (as facts), what policy said. It never holds response data (rows, file contents,
+ * HTTP bodies): responses may carry PHI, and the audit log is kept far longer and read by more
+ * people than recordings are. The body size cap is a backstop for that rule, not the rule itself.
+ */
+import { createHash } from 'node:crypto';
+import { AuditError } from '../errors';
+import type { PrincipalKind } from '../identity/principal';
+import { CanonicalJsonError, canonicalize } from './canonical';
+
+/** `prev` of the first event of a log. */
+export const GENESIS_HASH = '0'.repeat(64);
+
+/** Largest canonical body, in UTF-8 bytes, that `append` accepts. @default 64 KiB */
+export const DEFAULT_MAX_BODY_BYTES = 64 * 1024;
+
+/** The audit representation of a principal (see `principalSummary`). */
+export interface AuditPrincipal {
+  readonly subject: string;
+  readonly kind: PrincipalKind;
+  readonly issuer: string;
+  readonly groups: readonly string[];
+}
+
+/** JSON data, as canonical JSON accepts it. */
+export type AuditJson =
+  | null
+  | boolean
+  | number
+  | string
+  | readonly AuditJson[]
+  | { readonly [k: string]: AuditJson };
+
+/** What protocol code hands the audit log; the log adds seq, time and the chain fields. */
+export interface AuditEventInput {
+  /** Dotted lower-case name, e.g. `session.start`, `query.attempt`, `query.result`. */
+  readonly type: string;
+  /**
+   * Who acted; `null` or absent for system events. A full `Principal` may be passed: only subject,
+   * kind, issuer and groups are recorded.
+   */
+  readonly principal?: AuditPrincipal | null;
+  readonly connection?: string | null;
+  readonly session?: string | null;
+  /** Type-specific facts; never response data. Canonical size at most `maxBodyBytes`. */
+  readonly body: { readonly [k: string]: unknown };
+}
+
+/** One line of the log. */
+export interface AuditEvent {
+  readonly seq: number;
+  readonly prev: string;
+  readonly hash: string;
+  /** ISO-8601 UTC with milliseconds. */
+  readonly time: string;
+  readonly principal: AuditPrincipal | null;
+  readonly connection: string | null;
+  readonly session: string | null;
+  readonly type: string;
+  readonly body: { readonly [k: string]: AuditJson };
+}
+
+/** Where protocol code sends events; the gateway injects an `AuditLog` (or a test double). */
+export interface AuditSink {
+  /** Resolves once the event is durable; rejects with `AuditError` if it cannot be made so. */
+  append(input: AuditEventInput): Promise<AuditEvent>;
+}
+
+/** Types only the log itself writes; `append` refuses them so a caller cannot forge a checkpoint. */
+export const RESERVED_TYPES: ReadonlySet<string> = new Set([
+  'checkpoint',
+  'segment.sealed',
+  'audit.start',
+  'audit.recovered',
+]);
+
+const TYPE_RE = /^[a-z][a-z0-9]*(?:[._-][a-z0-9]+)*$/;
+const HASH_RE = /^[0-9a-f]{64}$/;
+const MAX_ID_LENGTH = 512;
+
+/** An event ready to be written: its line (with trailing newline) and its parsed form. */
+export interface EncodedEvent {
+  readonly event: AuditEvent;
+  readonly line: string;
+}
+
+/** Fields of an event before hashing; inputs are validated by `normalizeInput` first. */
+export interface EventFields {
+  readonly seq: number;
+  readonly prev: string;
+  readonly time: string;
+  readonly principal: AuditPrincipal | null;
+  readonly connection: string | null;
+  readonly session: string | null;
+  readonly type: string;
+  readonly body: { readonly [k: string]: unknown };
+}
+
+/** The hash of an event: SHA-256 hex over the canonical JSON of every field except `hash`. */
+export function eventHash(fields: EventFields | Omit<AuditEvent, 'hash'>): string {
+  return sha256Hex(canonicalize(withoutHash(fields)));
+}
+
+export function sha256Hex(text: string | Buffer): string {
+  return createHash('sha256').update(text).digest('hex');
+}
+
+/**
+ * Hash and serialise an event. The body is canonicalized once and reused; the line keeps a
+ * readable key order (seq first, hash last) since only the hash input needs to be canonical.
+ */
+export function encodeEvent(fields: EventFields, maxBodyBytes: number): EncodedEvent {
+  let bodyText: string;
+  try {
+    bodyText = canonicalize(fields.body);
+  } catch (err) {
+    const detail = err instanceof CanonicalJsonError ? err.message : String(err);
+    throw new AuditError(`audit event ${fields.type}: body is not JSON data (${detail})`, { cause: err });
+  }
+  const bodyBytes = Buffer.byteLength(bodyText);
+  if (bodyBytes > maxBodyBytes) {
+    throw new AuditError(
+      `audit event ${fields.type}: body is ${bodyBytes} bytes, over the ${maxBodyBytes}-byte cap (audit events never carry response data)`,
+    );
+  }
+  const principal = canonicalize(fields.principal);
+  const connection = JSON.stringify(fields.connection);
+  const session = JSON.stringify(fields.session);
+  const time = JSON.stringify(fields.time);
+  const type = JSON.stringify(fields.type);
+  // Exactly canonicalize(event without hash), spelled out in sorted key order because this runs
+  // for every event; the verifier recomputes it generically, and the tests hold the two together.
+  const hashInput =
+    `{"body":${bodyText},"connection":${connection},"prev":"${fields.prev}","principal":${principal},` +
+    `"seq":${fields.seq},"session":${session},"time":${time},"type":${type}}`;
+  const hash = sha256Hex(hashInput);
+  const line =
+    `{"seq":${fields.seq},"time":${time},"type":${type},"principal":${principal},"connection":${connection},` +
+    `"session":${session},"body":${bodyText},"prev":"${fields.prev}","hash":"${hash}"}\n`;
+  const event = { ...fields, hash, body: JSON.parse(bodyText) } as AuditEvent;
+  return { event, line };
+}
+
+function withoutHash(fields: EventFields | Omit<AuditEvent, 'hash'>): Record<string, unknown> {
+  const { seq, prev, time, principal, connection, session, type, body } = fields;
+  return { seq, prev, time, principal, connection, session, type, body };
+}
+
+/**
+ * Check a caller's input and reduce it to what is recorded. Throws `AuditError` naming the
+ * problem; `allowReserved` is for the log's own events.
+ */
+export function normalizeInput(
+  input: AuditEventInput,
+  allowReserved = false,
+): Pick<EventFields, 'type' | 'principal' | 'connection' | 'session' | 'body'> {
+  if (input === null || typeof input !== 'object')
+    throw new AuditError('audit event input must be an object');
+  const { type, body } = input;
+  if (typeof type !== 'string' || type.length > 64 || !TYPE_RE.test(type)) {
+    throw new AuditError(`audit event type ${JSON.stringify(type)} is not a dotted lower-case name`);
+  }
+  if (!allowReserved && RESERVED_TYPES.has(type)) {
+    throw new AuditError(`audit event type ${type} is written only by the audit log itself`);
+  }
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) {
+    throw new AuditError(`audit event ${type}: body must be an object`);
+  }
+  return {
+    type,
+    principal: summarize(input.principal, type),
+    connection: optionalId(input.connection, 'connection', type),
+    session: optionalId(input.session, 'session', type),
+    body,
+  };
+}
+
+function summarize(p: AuditPrincipal | null | undefined, type: string): AuditPrincipal | null {
+  if (p === undefined || p === null) return null;
+  const groups = p.groups;
+  const valid =
+    typeof p.subject === 'string' &&
+    (p.kind === 'human' || p.kind === 'agent') &&
+    typeof p.issuer === 'string' &&
+    Array.isArray(groups) &&
+    groups.every((g) => typeof g === 'string');
+  if (!valid) throw new AuditError(`audit event ${type}: principal is not {subject, kind, issuer, groups}`);
+  // Copy only the four audited fields: a full Principal also carries token ids and expiry.
+  return { subject: p.subject, kind: p.kind, issuer: p.issuer, groups: [...groups] };
+}
+
+function optionalId(value: string | null | undefined, name: string, type: string): string | null {
+  if (value === undefined || value === null) return null;
+  if (typeof value !== 'string' || value.length > MAX_ID_LENGTH) {
+    throw new AuditError(
+      `audit event ${type}: ${name} must be a string of at most ${MAX_ID_LENGTH} characters`,
+    );
+  }
+  return value;
+}
+
+/** Parse one line into an event, checking its shape (not its hash). Returns a reason on failure. */
+export function parseEventLine(line: string): AuditEvent | string {
+  let v: unknown;
+  try {
+    v = JSON.parse(line);
+  } catch {
+    return 'line is not JSON';
+  }
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) return 'line is not a JSON object';
+  const e = v as Record<string, unknown>;
+  const keys = Object.keys(e).sort().join(',');
+  if (keys !== 'body,connection,hash,prev,principal,seq,session,time,type')
+    return `unexpected fields: ${keys}`;
+  if (!Number.isSafeInteger(e.seq) || (e.seq as number) < 1) return 'seq is not a positive integer';
+  if (typeof e.prev !== 'string' || !HASH_RE.test(e.prev)) return 'prev is not a SHA-256 hex digest';
+  if (typeof e.hash !== 'string' || !HASH_RE.test(e.hash)) return 'hash is not a SHA-256 hex digest';
+  if (typeof e.time !== 'string' || Number.isNaN(Date.parse(e.time)))
+    return 'time is not an ISO-8601 timestamp';
+  if (typeof e.type !== 'string' || !TYPE_RE.test(e.type)) return 'type is not a dotted lower-case name';
+  if (e.connection !== null && typeof e.connection !== 'string') return 'connection is not a string or null';
+  if (e.session !== null && typeof e.session !== 'string') return 'session is not a string or null';
+  if (e.body === null || typeof e.body !== 'object' || Array.isArray(e.body)) return 'body is not an object';
+  if (e.principal !== null) {
+    try {
+      summarize(e.principal as AuditPrincipal, e.type);
+    } catch {
+      return 'principal is not {subject, kind, issuer, groups} or null';
+    }
+  }
+  return e as unknown as AuditEvent;
+}

@@ -1,0 +1,26 @@
+/** The text `warden audit verify` prints. */
+import type { VerifyResult } from './verify';
+
+/** Human-readable report for the CLI; the first line says OK or FAILED and names the first bad seq. */
+export function formatVerifyResult(r: VerifyResult): string {
+  const count = r.problems.length + r.problemsOmitted;
+  const head = r.ok
+    ? 'OK: audit log verified'
+    : `FAILED: ${count} problem(s); first bad seq ${r.firstBadSeq ?? 'unknown'}`;
+  const lines = [
+    head,
+    `  ${r.segments} segment(s), ${r.events} event(s), last seq ${r.lastSeq}, ` +
+      `${r.checkpoints} checkpoint(s), last good checkpoint at seq ${r.lastCheckpointSeq}`,
+    r.signaturesVerified
+      ? `  checkpoint signatures verified with key ${r.keyId}`
+      : '  checkpoint signatures NOT verified (no public key given): checkpoints were only hash-checked',
+  ];
+  if (r.unsealedEvents > 0)
+    lines.push(`  ${r.unsealedEvents} event(s) after the last checkpoint (unsealed tail)`);
+  for (const p of r.problems) {
+    const where = p.segment === null ? '' : ` ${p.segment}${p.line === null ? '' : `:${p.line}`}`;
+    lines.push(`  - ${p.seq === null ? 'seq ?' : `seq ${p.seq}`}${where} ${p.kind}: ${p.message}`);
+  }
+  if (r.problemsOmitted > 0) lines.push(`  … and ${r.problemsOmitted} more`);
+  return lines.join('\n');
+}

@@ -1,0 +1,82 @@
+import { createPrivateKey } from 'node:crypto';
+import { join } from 'node:path';
+import { AuditLog } from '../audit/log';
+import type { WardenConfig } from '../config/schema';
+import { WardenError } from '../errors';
+import { type Authenticator, createAuthenticator } from '../identity/authenticator';
+import { createOidcVerifier, type OidcVerifier } from '../identity/oidc-verifier';
+import { FileRevocationStore } from '../identity/revocation';
+import { createSessionTokens, type SessionTokens } from '../identity/session-tokens';
+import { SecretResolver } from '../secrets/resolver';
+
+/**
+ * The protocol-neutral parts of a running gateway, built once from the config: secrets, identity,
+ * audit. Protocol listeners receive these and nothing else.
+ */
+export interface GatewayServices {
+  readonly config: WardenConfig;
+  readonly secrets: SecretResolver;
+  readonly audit: AuditLog;
+  readonly oidc: OidcVerifier;
+  readonly sessions: SessionTokens | undefined;
+  readonly authenticator: Authenticator;
+  close(): Promise<void>;
+}
+
+export interface ServiceOptions {
+  /** @default env: and file: providers only */
+  readonly secrets?: SecretResolver;
+}
+
+export async function createGatewayServices(config: WardenConfig, opts: ServiceOptions = {}): Promise<GatewayServices> {
+  const secrets = opts.secrets ?? new SecretResolver();
+  const auditKey = await loadEd25519(secrets, config.audit.signingKey, 'audit.signingKey');
+  const oidc = await createOidcVerifier({
+    issuers: config.identity.issuers.map((i) => ({
+      issuer: i.issuer,
+      audiences: i.audiences,
+      groupsClaim: i.groupsClaim,
+      kindClaim: i.kind.claim,
+      agentClaimValues: i.kind.agentValues,
+      agentWhenSubjectIsClient: i.kind.agentWhenSubjectIsClient,
+      defaultKind: i.kind.default,
+      clockSkewSec: i.clockSkewSec,
+    })),
+  });
+  let sessions: SessionTokens | undefined;
+  const st = config.identity.sessionTokens;
+  if (st) {
+    const revocations = await FileRevocationStore.open(st.revocationFile ?? join(config.audit.dir, 'revocations.json'));
+    sessions = await createSessionTokens({
+      signingKey: await loadEd25519(secrets, st.signingKey, 'identity.sessionTokens.signingKey'),
+      defaultTtlSec: st.lifetimeSec,
+      revocations,
+    });
+  }
+  const audit = await AuditLog.open(config.audit.dir, {
+    signingKey: auditKey,
+    checkpointEvery: config.audit.checkpointEvery,
+    checkpointIntervalMs: config.audit.checkpointIntervalMs,
+    segmentMaxBytes: config.audit.segmentMaxBytes,
+  });
+  return {
+    config,
+    secrets,
+    audit,
+    oidc,
+    sessions,
+    authenticator: createAuthenticator({ oidc, sessions }),
+    close: () => audit.close(),
+  };
+}
+
+async function loadEd25519(secrets: SecretResolver, ref: string, path: string) {
+  const pem = await secrets.resolve(ref);
+  try {
+    const key = createPrivateKey(pem);
+    if (key.asymmetricKeyType !== 'ed25519') throw new Error(key.asymmetricKeyType);
+    return key;
+  } catch (err) {
+    throw new WardenError('ERR_KEY_INVALID', `${path} (${ref}) is not an Ed25519 private key in PEM form`, { cause: err });
+  }
+}
