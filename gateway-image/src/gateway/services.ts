@@ -1,9 +1,11 @@
 import { createPrivateKey } from 'node:crypto';
+import diagnosticsChannel from 'node:diagnostics_channel';
 import { join } from 'node:path';
 import { AuditLog } from '../audit/log';
 import type { WardenConfig } from '../config/schema';
 import { WardenError } from '../errors';
 import { type Authenticator, createAuthenticator } from '../identity/authenticator';
+import { IDENTITY_CHANNEL, type IdentityEvent } from '../identity/events';
 import { createOidcVerifier, type OidcVerifier } from '../identity/oidc-verifier';
 import { FileRevocationStore } from '../identity/revocation';
 import { createSessionTokens, type SessionTokens } from '../identity/session-tokens';
@@ -28,7 +30,10 @@ export interface ServiceOptions {
   readonly secrets?: SecretResolver;
 }
 
-export async function createGatewayServices(config: WardenConfig, opts: ServiceOptions = {}): Promise<GatewayServices> {
+export async function createGatewayServices(
+  config: WardenConfig,
+  opts: ServiceOptions = {},
+): Promise<GatewayServices> {
   const secrets = opts.secrets ?? new SecretResolver();
   const auditKey = await loadEd25519(secrets, config.audit.signingKey, 'audit.signingKey');
   const oidc = await createOidcVerifier({
@@ -46,7 +51,9 @@ export async function createGatewayServices(config: WardenConfig, opts: ServiceO
   let sessions: SessionTokens | undefined;
   const st = config.identity.sessionTokens;
   if (st) {
-    const revocations = await FileRevocationStore.open(st.revocationFile ?? join(config.audit.dir, 'revocations.json'));
+    const revocations = await FileRevocationStore.open(
+      st.revocationFile ?? join(config.audit.dir, 'revocations.json'),
+    );
     sessions = await createSessionTokens({
       signingKey: await loadEd25519(secrets, st.signingKey, 'identity.sessionTokens.signingKey'),
       defaultTtlSec: st.lifetimeSec,
@@ -59,6 +66,7 @@ export async function createGatewayServices(config: WardenConfig, opts: ServiceO
     checkpointIntervalMs: config.audit.checkpointIntervalMs,
     segmentMaxBytes: config.audit.segmentMaxBytes,
   });
+  const unsubscribe = auditIdentityEvents(audit);
   return {
     config,
     secrets,
@@ -66,7 +74,10 @@ export async function createGatewayServices(config: WardenConfig, opts: ServiceO
     oidc,
     sessions,
     authenticator: createAuthenticator({ oidc, sessions }),
-    close: () => audit.close(),
+    close: async () => {
+      unsubscribe();
+      await audit.close();
+    },
   };
 }
 
@@ -77,6 +88,28 @@ async function loadEd25519(secrets: SecretResolver, ref: string, path: string) {
     if (key.asymmetricKeyType !== 'ed25519') throw new Error(key.asymmetricKeyType);
     return key;
   } catch (err) {
-    throw new WardenError('ERR_KEY_INVALID', `${path} (${ref}) is not an Ed25519 private key in PEM form`, { cause: err });
+    throw new WardenError('ERR_KEY_INVALID', `${path} (${ref}) is not an Ed25519 private key in PEM form`, {
+      cause: err,
+    });
   }
+}
+
+/** Identity publishes token issuance, revocation and refusals; the audit log records them. */
+function auditIdentityEvents(audit: AuditLog): () => void {
+  const onEvent = (message: unknown) => {
+    const event = message as IdentityEvent & { time: string };
+    const principal =
+      event.type === 'session-token.issued'
+        ? event.principal
+        : event.type === 'session-token.revoked'
+          ? event.by
+          : null;
+    const { type, time: _time, ...body } = event;
+    // An append that fails is already fail-closed inside the log (it refuses every later append).
+    audit
+      .append({ type: `identity.${type}`, principal, body: body as unknown as Record<string, unknown> })
+      .catch(() => undefined);
+  };
+  diagnosticsChannel.subscribe(IDENTITY_CHANNEL, onEvent);
+  return () => diagnosticsChannel.unsubscribe(IDENTITY_CHANNEL, onEvent);
 }

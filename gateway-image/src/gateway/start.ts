@@ -17,7 +17,10 @@ export async function startGateway(config: WardenConfig, opts: ServiceOptions = 
   try {
     const admin = config.listeners.admin;
     if (!services.sessions) {
-      throw new WardenError('ERR_CONFIG_INVALID', 'identity.sessionTokens is required to serve the admin API');
+      throw new WardenError(
+        'ERR_CONFIG_INVALID',
+        'identity.sessionTokens is required to serve the admin API',
+      );
     }
     const adminTls = admin.tls && {
       cert: await services.secrets.resolve(admin.tls.certificate),

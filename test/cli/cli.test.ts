@@ -1,0 +1,65 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const root = join(__dirname, '..', '..');
+const bin = join(root, 'bin', 'warden.js');
+
+function warden(...args: string[]) {
+  const r = spawnSync(process.execPath, [bin, ...args], { cwd: root, encoding: 'utf8', timeout: 30_000 });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+describe('warden command', () => {
+  it('prints its version and usage', () => {
+    expect(warden('--version').stdout).toMatch(/^warden \d+\.\d+\.\d+/);
+    const help = warden('--help');
+    expect(help.status).toBe(0);
+    for (const cmd of ['gateway', 'config check', 'config schema', 'audit verify', 'login', 'dev']) {
+      expect(help.stdout).toContain(`  ${cmd} `);
+    }
+  });
+
+  it('gives every command a --help', () => {
+    for (const cmd of [['gateway'], ['config', 'check'], ['config', 'schema'], ['audit', 'verify'], ['login'], ['dev']]) {
+      const r = warden(...cmd, '--help');
+      expect(r.status).toBe(0);
+      expect(r.stdout).toMatch(new RegExp(`^Usage: warden ${cmd.join(' ')}`));
+    }
+  });
+
+  it('exits 2 with a clear message on an unknown command or flag', () => {
+    const unknown = warden('frobnicate');
+    expect(unknown.status).toBe(2);
+    expect(unknown.stderr).toContain('unknown command "frobnicate"');
+    const flag = warden('config', 'check', '--frob', 'x.json');
+    expect(flag.status).toBe(2);
+    expect(flag.stderr).toContain("Unknown option '--frob'");
+    const missing = warden('config', 'check');
+    expect(missing.status).toBe(2);
+    expect(missing.stderr).toContain('expected FILE');
+  });
+
+  it('config check: 0 on the shipped example, 1 with every problem on a bad file', async () => {
+    expect(warden('config', 'check', 'examples/local/warden.json').status).toBe(0);
+    const dir = await mkdtemp(join(tmpdir(), 'warden-cli-'));
+    try {
+      const bad = join(dir, 'bad.json');
+      await writeFile(bad, JSON.stringify({ version: 1, identity: { issuers: [] }, audit: { dir: 'x', signingKey: 'k' } }));
+      const r = warden('config', 'check', bad);
+      expect(r.status).toBe(1);
+      expect(r.stderr).toContain('identity.issuers: expected array to have >=1 items');
+      expect(r.stderr).toContain('audit.signingKey: expected a secret reference');
+      expect(r.stderr).not.toMatch(/\n\s+at /); // no stack
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('config schema prints JSON Schema', () => {
+    const r = warden('config', 'schema');
+    expect(r.status).toBe(0);
+    expect(JSON.parse(r.stdout).title).toBe('Warden gateway configuration');
+  });
+});
