@@ -1,0 +1,18 @@
+export { controlFor, HIPAA_CONTROLS, type HipaaControl, OTHER_CONTROL } from './controls';
+export {
+  type Finding,
+  type FindingLevel,
+  type FindingStatus,
+  isBlocking,
+  type ReportMeta,
+  STATUS_SEVERITY,
+} from './finding';
+export {
+  buildMatrix,
+  type ControlStatus,
+  type MatrixRow,
+  type ReportSummary,
+  type RuleSummary,
+  summariseFindings,
+} from './matrix';
+export { renderHtml, renderMarkdown, type WrittenReport, writeHipaaReport } from './write';

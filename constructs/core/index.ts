@@ -1,0 +1,21 @@
+/**
+ * Cloud-neutral core shared by the AWS and GCP constructs: prop types derived from the gateway
+ * config contract, the renderer, and synth-time validation.
+ */
+export {
+  DEFAULT_AUDIT_DIR,
+  DEFAULT_PORTS,
+  DEFAULT_RECORDING_DIR,
+  PHI_RULE_NAMES,
+  phiSafeguardRules,
+  renderGatewayConfig,
+} from './render';
+export type * from './types';
+export {
+  describeIssue,
+  GatewayConfigError,
+  type Substitute,
+  substituteStrings,
+  type ValidateOptions,
+  validateGatewayConfig,
+} from './validate';

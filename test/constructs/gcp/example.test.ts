@@ -1,0 +1,48 @@
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ComputeFirewall } from '@cdktf/provider-google/lib/compute-firewall';
+import { App } from 'cdktf';
+import { WardenGcpExample } from '../../../examples/gcp/app';
+
+describe('examples/gcp', () => {
+  let out: string;
+  beforeEach(() => {
+    out = mkdtempSync(join(tmpdir(), 'warden-gcp-example-'));
+  });
+  afterEach(() => rmSync(out, { recursive: true, force: true }));
+
+  it('synthesizes offline with zero unacknowledged errors and writes the reports', () => {
+    const started = Date.now();
+    const app = new App({ outdir: out });
+    const reportDir = join(out, 'report');
+    new WardenGcpExample(app, 'example', { project: 'p1', region: 'europe-west3', reportDir });
+    app.synth();
+    expect(Date.now() - started).toBeLessThan(15_000);
+    expect(existsSync(join(out, 'stacks', 'example', 'cdk.tf.json'))).toBe(true);
+    const report = JSON.parse(readFileSync(join(reportDir, 'hipaa-findings.json'), 'utf8'));
+    expect(report.summary.blocking).toBe(0);
+    expect(report.meta).toMatchObject({ cloud: 'gcp', packs: ['Warden-GCP'] });
+    const ack = report.findings.find((f: { status: string }) => f.status === 'acknowledged');
+    expect(ack).toMatchObject({
+      ruleId: 'Warden-StorageBucketRetentionLocked',
+      resource: 'example/gateway/audit/bucket',
+    });
+    expect(readFileSync(join(reportDir, 'hipaa-matrix.md'), 'utf8')).toContain('| 164.312(a)(1) |');
+    expect(existsSync(join(reportDir, 'hipaa-matrix.html'))).toBe(true);
+  });
+
+  it('fails the synth when a firewall rule opens the database to another source', () => {
+    const app = new App({ outdir: out });
+    const stack = new WardenGcpExample(app, 'example', { project: 'p1', region: 'europe-west3' });
+    new ComputeFirewall(stack, 'pg-from-anywhere', {
+      name: 'pg-from-anywhere',
+      network: 'warden-example',
+      allow: [{ protocol: 'tcp', ports: ['5432'] }],
+      sourceRanges: ['0.0.0.0/0'],
+    });
+    expect(() => app.synth()).toThrow(
+      /Warden-FirewallTargetOnlyFromGateway \[non-compliant\] example\/pg-from-anywhere/,
+    );
+  });
+});
