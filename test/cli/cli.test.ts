@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 const root = join(__dirname, '..', '..');
-const bin = join(root, 'bin', 'warden.js');
+const bin = join(root, 'gateway-image', 'bin', 'warden.js');
 
 function warden(...args: string[]) {
   const r = spawnSync(process.execPath, [bin, ...args], { cwd: root, encoding: 'utf8', timeout: 30_000 });

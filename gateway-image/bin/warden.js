@@ -2,7 +2,7 @@
 
 // The source tree runs through tsx; the container image runs a prebuilt bundle instead (Dockerfile).
 require('tsx/cjs');
-const { main } = require('../gateway-image/src/cli/main.ts');
+const { main } = require('../src/cli/main.ts');
 
 main(process.argv.slice(2)).then(
   (code) => {

