@@ -1,0 +1,128 @@
+/**
+ * Splits the upstream's byte stream into backend messages (type byte + int32 length) without
+ * decoding them: rows are relayed as they arrived. The few messages the gateway must understand
+ * are decoded on demand by the functions below.
+ * https://www.postgresql.org/docs/current/protocol-message-formats.html
+ */
+import { ChunkQueue } from './chunk-queue';
+import { UpstreamError } from './errors';
+
+/** Type bytes of backend messages the gateway looks at. */
+export const UpstreamCode = {
+  CommandComplete: 0x43, // 'C'
+  DataRow: 0x44, // 'D'
+  ErrorResponse: 0x45, // 'E'
+  CopyInResponse: 0x47, // 'G'
+  CopyOutResponse: 0x48, // 'H'
+  EmptyQueryResponse: 0x49, // 'I'
+  BackendKeyData: 0x4b, // 'K'
+  NoticeResponse: 0x4e, // 'N'
+  Authentication: 0x52, // 'R'
+  ParameterStatus: 0x53, // 'S'
+  CopyBothResponse: 0x57, // 'W'
+  ReadyForQuery: 0x5a, // 'Z'
+  CopyDone: 0x63, // 'c'
+  CopyData: 0x64, // 'd'
+  PortalSuspended: 0x73, // 's'
+  NegotiateProtocolVersion: 0x76, // 'v'
+} as const;
+
+export interface BackendFrame {
+  readonly code: number;
+  /** The whole message, type byte and length included. */
+  readonly raw: Buffer;
+}
+
+export class BackendFramer {
+  private readonly queue = new ChunkQueue();
+
+  constructor(private readonly maxMessageBytes = 0x3fffffff) {}
+
+  push(chunk: Buffer): BackendFrame[] {
+    this.queue.push(chunk);
+    const out: BackendFrame[] = [];
+    while (this.queue.length >= 5) {
+      const head = this.queue.peek(5);
+      const length = head.readInt32BE(1);
+      if (length < 4 || length > this.maxMessageBytes) {
+        throw new UpstreamError(`upstream sent an invalid message length ${length}`);
+      }
+      if (this.queue.length < length + 1) break;
+      const raw = this.queue.take(length + 1);
+      out.push({ code: raw[0]!, raw });
+    }
+    return out;
+  }
+
+  /** Bytes not yet part of a whole message (handed over when a new framer takes the stream). */
+  takeRemainder(): Buffer {
+    return this.queue.drain();
+  }
+}
+
+function cstrings(raw: Buffer, from: number): string[] {
+  const out: string[] = [];
+  let at = from;
+  while (at < raw.length) {
+    const end = raw.indexOf(0, at);
+    if (end < 0) break;
+    out.push(raw.toString('utf8', at, end));
+    at = end + 1;
+  }
+  return out;
+}
+
+export interface UpstreamErrorFields {
+  readonly severity: string;
+  readonly code: string;
+  readonly message: string;
+}
+
+/** ErrorResponse / NoticeResponse: field tag byte + NUL-terminated value, repeated (protocol-error-fields). */
+export function decodeErrorFields(raw: Buffer): UpstreamErrorFields {
+  const fields = new Map<string, string>();
+  let at = 5;
+  while (at < raw.length && raw[at] !== 0) {
+    const tag = String.fromCharCode(raw[at]!);
+    const end = raw.indexOf(0, at + 1);
+    if (end < 0) break;
+    fields.set(tag, raw.toString('utf8', at + 1, end));
+    at = end + 1;
+  }
+  return {
+    // 'V' is the non-localised severity; older servers only send 'S'.
+    severity: fields.get('V') ?? fields.get('S') ?? 'ERROR',
+    code: fields.get('C') ?? 'XX000',
+    message: fields.get('M') ?? '',
+  };
+}
+
+export function decodeCommandTag(raw: Buffer): string {
+  return cstrings(raw, 5)[0] ?? '';
+}
+
+export function decodeParameterStatus(raw: Buffer): [string, string] {
+  const [name = '', value = ''] = cstrings(raw, 5);
+  return [name, value];
+}
+
+/** ReadyForQuery's transaction status byte: 'I', 'T' or 'E'. */
+export function decodeTransactionStatus(raw: Buffer): string {
+  return String.fromCharCode(raw[5] ?? 0x49);
+}
+
+export function decodeBackendKey(raw: Buffer): { processId: number; secretKey: Buffer } {
+  if (raw.length < 13) throw new UpstreamError('upstream sent a short BackendKeyData');
+  return { processId: raw.readInt32BE(5), secretKey: Buffer.from(raw.subarray(9)) };
+}
+
+/** Authentication request: the int32 subtype and what follows it. */
+export function decodeAuthentication(raw: Buffer): { kind: number; data: Buffer } {
+  if (raw.length < 9) throw new UpstreamError('upstream sent a short Authentication message');
+  return { kind: raw.readInt32BE(5), data: raw.subarray(9) };
+}
+
+/** AuthenticationSASL: NUL-terminated mechanism names, then an empty one. */
+export function decodeSaslMechanisms(data: Buffer): string[] {
+  return cstrings(data, 0).filter((m) => m !== '');
+}

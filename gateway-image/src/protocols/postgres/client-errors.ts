@@ -1,0 +1,109 @@
+/**
+ * What a client sees when the gateway refuses something: ErrorResponse fields built from a fixed
+ * vocabulary, never from an internal error's message (STYLE.md point 5). SQLSTATEs follow
+ * https://www.postgresql.org/docs/current/errcodes-appendix.html so clients react as they would to
+ * a real server (psql keeps the session after ERROR, ends it after FATAL).
+ */
+import type { ErrorFields } from './backend-writer';
+
+export const SqlState = {
+  ConnectionFailure: '08006',
+  SqlclientUnableToEstablishSqlconnection: '08001',
+  ProtocolViolation: '08P01',
+  FeatureNotSupported: '0A000',
+  InvalidAuthorizationSpecification: '28000',
+  InvalidPassword: '28P01',
+  SyntaxError: '42601',
+  InsufficientPrivilege: '42501',
+  AdminShutdown: '57P01',
+  IoError: '58030',
+  SystemError: '58000',
+  InternalError: 'XX000',
+} as const;
+
+const fatal = (code: string, message: string, hint?: string): ErrorFields => ({
+  severity: 'FATAL',
+  code,
+  message,
+  ...(hint ? { hint } : {}),
+});
+
+const error = (code: string, message: string, hint?: string, position?: number): ErrorFields => ({
+  severity: 'ERROR',
+  code,
+  message,
+  ...(hint ? { hint } : {}),
+  ...(position ? { position } : {}),
+});
+
+export const clientErrors = {
+  tlsRequired: () =>
+    fatal(
+      SqlState.InvalidAuthorizationSpecification,
+      'Warden requires an encrypted connection',
+      'Connect with sslmode=require (or verify-full).',
+    ),
+  protocolViolation: () => fatal(SqlState.ProtocolViolation, 'protocol violation'),
+  badToken: (reason: string) =>
+    fatal(
+      SqlState.InvalidPassword,
+      `Warden could not verify your token: ${reason}`,
+      'Send a fresh token as the password.',
+    ),
+  noConnection: (name: string) =>
+    fatal(
+      SqlState.InvalidAuthorizationSpecification,
+      `no Warden connection named "${name}"`,
+      'Set the database name to the Warden connection you want to reach.',
+    ),
+  notAuthorized: (name: string, reason: string) =>
+    fatal(SqlState.InvalidAuthorizationSpecification, `not authorized for connection "${name}": ${reason}`),
+  noGrant: (name: string, reason: string) =>
+    fatal(
+      SqlState.InsufficientPrivilege,
+      `no grant for connection "${name}": ${reason}`,
+      'Ask for access to this connection (standing or just-in-time grant).',
+    ),
+  upstreamUnavailable: (name: string) =>
+    fatal(
+      SqlState.SqlclientUnableToEstablishSqlconnection,
+      `Warden could not connect to the database behind "${name}"`,
+      'Try again later; the gateway log has the details.',
+    ),
+  auditUnavailableAtStart: () => fatal(SqlState.SystemError, 'audit log unavailable; session refused'),
+  credentialExpired: () =>
+    fatal(
+      SqlState.InvalidAuthorizationSpecification,
+      'your Warden credential or grant has expired; session ended',
+      'Reconnect with a fresh token.',
+    ),
+  upstreamClosed: () => fatal(SqlState.ConnectionFailure, 'the database behind Warden closed the connection'),
+  shuttingDown: () => fatal(SqlState.AdminShutdown, 'Warden gateway is shutting down'),
+  internal: () => fatal(SqlState.InternalError, 'internal gateway error; see the Warden gateway log'),
+
+  denied: (rule: string, reason: string) =>
+    error(
+      SqlState.InsufficientPrivilege,
+      `statement denied by Warden policy rule "${rule}": ${reason}`,
+      'The session is still usable; change the statement or ask for access.',
+    ),
+  approvalRequired: (rule: string, reason: string) =>
+    error(
+      SqlState.InsufficientPrivilege,
+      `statement requires approval under Warden policy rule "${rule}": ${reason}`,
+      'Approval holds are not available on this gateway yet; ask an approver for a grant instead.',
+    ),
+  syntax: (message: string, position: number | undefined) =>
+    error(SqlState.SyntaxError, message, undefined, position),
+  notInspectable: () =>
+    error(SqlState.InsufficientPrivilege, 'statement refused: Warden could not inspect it', undefined),
+  internalStatement: () =>
+    error(SqlState.InternalError, 'statement refused: internal gateway error; see the Warden gateway log'),
+  auditUnavailable: () => error(SqlState.SystemError, 'audit log unavailable; statement refused'),
+  functionCall: () =>
+    error(
+      SqlState.FeatureNotSupported,
+      'the fast-path function call protocol is not allowed through Warden',
+      'Call the function from a SQL statement instead.',
+    ),
+};

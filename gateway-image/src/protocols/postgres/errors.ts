@@ -1,0 +1,24 @@
+import { WardenError } from '../../errors';
+
+/**
+ * Internal errors of the Postgres adapter. They carry a stable `code` (STYLE.md point 5); what the
+ * client sees is built separately as an ErrorResponse (see client-errors.ts), never from `message`.
+ */
+
+/** The client sent bytes that are not a valid frontend message. The connection is closed. */
+export class ProtocolError extends WardenError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('ERR_PG_PROTOCOL', message, options);
+  }
+}
+
+/** The upstream server could not be reached, refused us, or broke the protocol. */
+export class UpstreamError extends WardenError {
+  /** SQLSTATE the upstream reported, when it sent an ErrorResponse. */
+  readonly sqlState: string | undefined;
+
+  constructor(message: string, options?: { cause?: unknown; sqlState?: string }) {
+    super('ERR_PG_UPSTREAM', message, options);
+    this.sqlState = options?.sqlState;
+  }
+}

@@ -1,0 +1,75 @@
+/**
+ * What the Postgres adapter needs from the rest of the gateway, as one narrow interface the lead
+ * wires to identity, access, inspect, policy, approvals, audit and secrets. The adapter imports
+ * none of those modules: it owns bytes and calls these hooks at named points of the session.
+ */
+import type { PostgresConnectionConfig } from '../../config/connections';
+import type { Principal } from '../../identity/principal';
+import type { SqlFacts } from '../../inspect/facts';
+import type { Decision } from '../../policy/decision';
+
+export type AccessResult =
+  | {
+      readonly allowed: true;
+      /** When a just-in-time grant ends; the session is closed then. @default no expiry */
+      readonly expiresAt?: Date;
+    }
+  | {
+      readonly allowed: false;
+      /** Shown to the client; must not contain secrets. */
+      readonly reason: string;
+      /** 'no-grant' → SQLSTATE 42501, 'not-authorized' → 28000. @default 'no-grant' */
+      readonly kind?: 'no-grant' | 'not-authorized';
+    };
+
+export type PostgresAuditType =
+  | 'session.start'
+  | 'session.refused'
+  | 'query.attempt'
+  | 'query.result'
+  | 'session.end';
+
+export interface PostgresAuditInput {
+  readonly type: PostgresAuditType;
+  /** Undefined only for `session.refused` before the credential was verified. */
+  readonly principal: Principal | undefined;
+  readonly connection: string;
+  /** Gateway session id (random, unique per client connection). */
+  readonly session: string;
+  /** Type-specific; facts, decisions, counts and SQLSTATEs only, never values from rows or parameters. */
+  readonly body: Readonly<Record<string, unknown>>;
+}
+
+/** A statement held for approval: the `awaitApproval` hold point. */
+export interface ApprovalRequest {
+  readonly principal: Principal;
+  readonly connection: string;
+  readonly session: string;
+  readonly facts: SqlFacts;
+  readonly decision: Extract<Decision, { outcome: 'require-approval' }>;
+}
+
+export interface PostgresSessionHooks {
+  /** Verifies the token the client sent as its password. Throws AuthenticationError (reason is shown). */
+  authenticate(token: string): Promise<Principal>;
+  /** Whether this principal may use this connection now. */
+  authorize(principal: Principal, connection: string): AccessResult | Promise<AccessResult>;
+  resolveConnection(name: string): PostgresConnectionConfig | undefined;
+  /** Resolves a secret reference; called on every upstream connect so rotation needs no restart. */
+  resolveSecret(ref: string): Promise<string>;
+  /**
+   * SQL → facts. Throws an error with `code: 'ERR_SQL_SYNTAX'` and `position` (1-based character
+   * offset, as PostgreSQL reports it) for a syntax error; any other throw denies the statement.
+   */
+  inspect(sql: string, searchPath: readonly string[]): SqlFacts;
+  decide(principal: Principal, connection: string, facts: SqlFacts): Decision;
+  /**
+   * Hold point for require-approval decisions: resolves to allow or deny (deny on timeout).
+   * @default absent: every require-approval decision is refused with a message saying so
+   */
+  awaitApproval?(request: ApprovalRequest): Promise<Decision>;
+  /** Appends an audit event durably; rejects (AuditError) when it cannot, and the statement is refused. */
+  audit(input: PostgresAuditInput): Promise<void>;
+  /** Where internal errors go (they never reach the client). @default silent */
+  log?(entry: { level: 'warn' | 'error'; message: string; session?: string; err?: unknown }): void;
+}

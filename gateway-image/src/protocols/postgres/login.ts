@@ -1,0 +1,174 @@
+/**
+ * The session's login step, after the client sent its token as a cleartext password:
+ * identity → connection → access → audit (session.start) → upstream login with the gateway's own
+ * credentials. Each refusal is a FATAL ErrorResponse the client can act on.
+ * https://www.postgresql.org/docs/current/protocol-flow.html#PROTOCOL-FLOW-START-UP
+ */
+import type { PostgresConnectionConfig } from '../../config/connections';
+import { AuthenticationError } from '../../errors';
+import type { Principal } from '../../identity/principal';
+import type { ErrorFields } from './backend-writer';
+import { clientErrors } from './client-errors';
+import type { PostgresSessionHooks } from './hooks';
+import type { StartupMessage } from './messages';
+import { connectUpstream, type UpstreamConnection, type UpstreamEndpoint } from './upstream';
+
+/** Client startup parameters passed on: formatting only. `options` and the rest could set any GUC. */
+const FORWARDED_PARAMETERS = [
+  'client_encoding',
+  'DateStyle',
+  'TimeZone',
+  'IntervalStyle',
+  'extra_float_digits',
+];
+
+export interface LoginContext {
+  readonly hooks: PostgresSessionHooks;
+  readonly session: string;
+  readonly startup: StartupMessage;
+  readonly token: string;
+  readonly upstreamConnectTimeoutMs: number;
+}
+
+export type LoginResult =
+  | {
+      readonly ok: true;
+      readonly principal: Principal;
+      readonly connection: string;
+      /** Earliest of credential expiry and grant expiry. */
+      readonly expiresAt: Date;
+      readonly upstream: UpstreamConnection;
+      /** For CancelRequests to the upstream. */
+      readonly endpoint: UpstreamEndpoint;
+    }
+  | {
+      readonly ok: false;
+      readonly error: ErrorFields;
+      readonly principal?: Principal;
+      /** Whether session.start was audited (so session.end must be too). */
+      readonly started: boolean;
+      readonly reason: string;
+    };
+
+export async function login(ctx: LoginContext): Promise<LoginResult> {
+  const { hooks, startup } = ctx;
+  const connection = startup.parameters.get('database') ?? startup.parameters.get('user') ?? '';
+  const refuse = async (
+    error: ErrorFields,
+    reason: string,
+    principal?: Principal,
+    started = false,
+  ): Promise<LoginResult> => {
+    if (!started) {
+      await hooks
+        .audit({ type: 'session.refused', principal, connection, session: ctx.session, body: { reason } })
+        .catch((err: unknown) =>
+          hooks.log?.({ level: 'error', message: 'audit append failed', session: ctx.session, err }),
+        );
+    }
+    return { ok: false, error, reason, started, ...(principal ? { principal } : {}) };
+  };
+
+  let principal: Principal;
+  try {
+    principal = await hooks.authenticate(ctx.token);
+  } catch (err) {
+    if (err instanceof AuthenticationError) return refuse(clientErrors.badToken(err.reason), 'bad-token');
+    hooks.log?.({ level: 'error', message: 'authentication failed', session: ctx.session, err });
+    return refuse(clientErrors.internal(), 'authentication-error');
+  }
+
+  const config = hooks.resolveConnection(connection);
+  if (!config) return refuse(clientErrors.noConnection(connection), 'no-such-connection', principal);
+
+  let expiresAt = principal.expiresAt;
+  try {
+    const access = await hooks.authorize(principal, connection);
+    if (!access.allowed) {
+      const error =
+        access.kind === 'not-authorized'
+          ? clientErrors.notAuthorized(connection, access.reason)
+          : clientErrors.noGrant(connection, access.reason);
+      return refuse(error, access.kind ?? 'no-grant', principal);
+    }
+    if (access.expiresAt && access.expiresAt < expiresAt) expiresAt = access.expiresAt;
+  } catch (err) {
+    hooks.log?.({ level: 'error', message: 'access check failed', session: ctx.session, err });
+    return refuse(clientErrors.internal(), 'access-error', principal);
+  }
+
+  try {
+    await hooks.audit({
+      type: 'session.start',
+      principal,
+      connection,
+      session: ctx.session,
+      body: {
+        protocol: 'postgres',
+        clientUser: startup.parameters.get('user') ?? '',
+        clientApplication: startup.parameters.get('application_name') ?? '',
+      },
+    });
+  } catch (err) {
+    hooks.log?.({
+      level: 'error',
+      message: 'audit append failed; session refused',
+      session: ctx.session,
+      err,
+    });
+    return {
+      ok: false,
+      error: clientErrors.auditUnavailableAtStart(),
+      reason: 'audit-unavailable',
+      started: false,
+    };
+  }
+
+  try {
+    const endpoint = await endpointOf(config, hooks, ctx.upstreamConnectTimeoutMs);
+    const parameters: Record<string, string> = { application_name: `warden:${principal.subject}` };
+    for (const name of FORWARDED_PARAMETERS) {
+      const value = startup.parameters.get(name);
+      if (value !== undefined) parameters[name] = value;
+    }
+    const upstream = await connectUpstream({
+      ...endpoint,
+      database: config.upstream.database,
+      user: config.upstream.user,
+      // Resolved on every connect, so a rotated password needs no restart.
+      password: await hooks.resolveSecret(config.upstream.password),
+      parameters,
+    });
+    return { ok: true, principal, connection, expiresAt, upstream, endpoint };
+  } catch (err) {
+    hooks.log?.({ level: 'error', message: 'upstream connection failed', session: ctx.session, err });
+    return refuse(clientErrors.upstreamUnavailable(connection), 'upstream-unavailable', principal, true);
+  }
+}
+
+async function endpointOf(
+  config: PostgresConnectionConfig,
+  hooks: PostgresSessionHooks,
+  connectTimeoutMs: number,
+): Promise<UpstreamEndpoint> {
+  const { host, port, tls } = config.upstream;
+  if (tls.mode === 'disable') return { host, port, tls: { mode: 'disable' }, connectTimeoutMs };
+  const ca = tls.ca === undefined ? undefined : await hooks.resolveSecret(tls.ca);
+  return {
+    host,
+    port,
+    connectTimeoutMs,
+    tls: {
+      mode: 'verify-full',
+      ...(ca === undefined ? {} : { ca }),
+      ...(tls.serverName === undefined ? {} : { serverName: tls.serverName }),
+    },
+  };
+}
+
+/** The token a client sent as PasswordMessage: one NUL-terminated string, nothing else. */
+export function decodeToken(body: Buffer): string | undefined {
+  const nul = body.indexOf(0);
+  if (nul !== body.length - 1 || nul === 0) return undefined;
+  return body.toString('utf8', 0, nul);
+}

@@ -1,0 +1,309 @@
+/**
+ * One client connection, after its StartupMessage. A small state machine:
+ *   authenticating → connecting → ready ⇄ in-query ⇄ copy-in / copy-out → closed
+ * Hold points: login (identity, access, session.start audit), statement gate (every Query and
+ * Parse: inspect, decide, awaitApproval, audit) and the result tracker (query.result audit).
+ * https://www.postgresql.org/docs/current/protocol-flow.html
+ */
+import type { Socket } from 'node:net';
+import { serialize } from 'pg-protocol';
+import type { Principal } from '../../identity/principal';
+import { BackendFramer } from './backend-framer';
+import * as write from './backend-writer';
+import { clientErrors } from './client-errors';
+import { ProtocolError } from './errors';
+import type { FrontendParser } from './frontend-parser';
+import { FrontendRelay } from './frontend-relay';
+import type { PostgresSessionHooks } from './hooks';
+import { decodeToken, login } from './login';
+import type { FrontendMessage, StartupMessage } from './messages';
+import { type CompletedResult, type RelayState, ResultTracker } from './result-tracker';
+import { gateStatement } from './statement-gate';
+import { type BackendKey, cancelUpstream, type UpstreamEndpoint } from './upstream';
+
+export type SessionState = 'authenticating' | 'connecting' | RelayState | 'closed';
+
+export interface SessionOptions {
+  readonly id: string;
+  readonly client: Socket;
+  /** Already past the StartupMessage; may hold bytes the client sent after it. */
+  readonly parser: FrontendParser;
+  readonly startup: StartupMessage;
+  readonly hooks: PostgresSessionHooks;
+  readonly maxMessageBytes: number;
+  readonly upstreamConnectTimeoutMs: number;
+  /** The cancel key the client gets; the listener maps it back to this session. */
+  readonly clientKey: BackendKey;
+  readonly onClosed: (session: PostgresSession) => void;
+}
+
+const TERMINATE = serialize.end();
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+export class PostgresSession {
+  readonly id: string;
+  private phase: 'authenticating' | 'connecting' | 'relaying' | 'closed' = 'authenticating';
+  private readonly inbox: FrontendMessage[] = [];
+  private busy = false;
+  private upstreamFull = false;
+  private upstream: Socket | undefined;
+  private endpoint: UpstreamEndpoint | undefined;
+  private upstreamKey: BackendKey | undefined;
+  private principal: Principal | undefined;
+  private connection = '';
+  private started = false;
+  private startedAt = Date.now();
+  private expiryTimer: NodeJS.Timeout | undefined;
+  private readonly tracker: ResultTracker;
+  private readonly relay: FrontendRelay;
+  private readonly framer = new BackendFramer();
+
+  constructor(private readonly o: SessionOptions) {
+    this.id = o.id;
+    this.tracker = new ResultTracker({
+      result: (r) => this.auditResult(r),
+      parameter: (name, value) => {
+        if (name === 'search_path') this.relay.reportedSearchPath(value);
+      },
+    });
+    this.relay = new FrontendRelay({
+      tracker: this.tracker,
+      gate: (request, searchPath) =>
+        gateStatement(
+          {
+            hooks: o.hooks,
+            principal: this.principal!,
+            connection: this.connection,
+            session: this.id,
+            searchPath,
+          },
+          request,
+        ),
+      forward: (bytes) => this.forward(bytes),
+      isClosed: () => this.phase === 'closed',
+    });
+  }
+
+  get state(): SessionState {
+    return this.phase === 'relaying' ? this.tracker.state : this.phase;
+  }
+
+  /** Asks for the token, then runs the session until either side goes away. */
+  start(): void {
+    const { client, startup, parser } = this.o;
+    // Until authenticated, only a PasswordMessage (a token) is expected: keep messages small.
+    parser.maxMessageBytes = 64 * 1024;
+    client.on('data', this.onClientData);
+    client.on('error', () => void this.close('client-error'));
+    client.on('close', () => void this.close('client-closed'));
+    client.on('drain', () => this.upstream?.resume());
+    const unsupported = [...startup.parameters.keys()].filter((k) => k.startsWith('_pq_.'));
+    if (startup.minorVersion > 0 || unsupported.length > 0)
+      client.write(write.negotiateProtocolVersion(0, unsupported));
+    client.write(write.authenticationCleartextPassword());
+    this.onClientData(Buffer.alloc(0));
+    client.resume();
+  }
+
+  /** A CancelRequest for this session's client key arrived: pass it on with the upstream's key. */
+  async cancel(): Promise<void> {
+    if (this.endpoint && this.upstreamKey) await cancelUpstream(this.endpoint, this.upstreamKey);
+  }
+
+  /** Ends the session; `fatal` is the last thing the client hears. Idempotent. */
+  async close(reason: string, fatal?: write.ErrorFields): Promise<void> {
+    if (this.phase === 'closed') return;
+    const wasBusy = this.phase === 'relaying' && this.tracker.state !== 'ready';
+    this.phase = 'closed';
+    clearTimeout(this.expiryTimer);
+    this.o.onClosed(this);
+    const { client } = this.o;
+    if (fatal && client.writable) client.write(write.errorResponse(fatal));
+    client.end();
+    setTimeout(() => client.destroy(), 2_000).unref();
+    const upstream = this.upstream;
+    if (upstream && !upstream.destroyed) {
+      // Keep reading so a backend blocked on a full socket can see the cancel and exit.
+      upstream.removeAllListeners('data').on('data', () => {});
+      upstream.resume();
+      if (wasBusy) {
+        await this.cancel().catch((err: unknown) => this.log('upstream cancel failed', err));
+      }
+      upstream.end(TERMINATE);
+      setTimeout(() => upstream.destroy(), 2_000).unref();
+    }
+    if (this.started) {
+      await this.audit('session.end', {
+        reason,
+        durationMs: Date.now() - this.startedAt,
+        statements: this.relay.attempts,
+      });
+    }
+  }
+
+  private readonly onClientData = (chunk: Buffer): void => {
+    try {
+      for (const m of this.o.parser.parse(chunk)) this.inbox.push(m);
+    } catch (err) {
+      this.log('client protocol violation', err);
+      void this.close('protocol-violation', clientErrors.protocolViolation());
+      return;
+    }
+    this.pump();
+  };
+
+  /** Handles queued client messages in order; a message that needs a hold point pauses the rest. */
+  private pump(): void {
+    if (this.busy) return;
+    this.upstream?.cork();
+    try {
+      while (this.inbox.length > 0 && this.phase !== 'closed') {
+        const pending = this.dispatch(this.inbox.shift()!);
+        if (pending) {
+          this.busy = true;
+          this.flow();
+          pending
+            .catch((err: unknown) => {
+              this.log('session failed', err);
+              return this.close('internal-error', clientErrors.internal());
+            })
+            .finally(() => {
+              this.busy = false;
+              this.flow();
+              this.pump();
+            });
+          return;
+        }
+      }
+    } finally {
+      this.upstream?.uncork();
+    }
+  }
+
+  /** Backpressure: the client is read only while nothing is held and the upstream keeps up. */
+  private flow(): void {
+    if (this.phase === 'closed') return;
+    if (this.busy || this.upstreamFull) this.o.client.pause();
+    else this.o.client.resume();
+  }
+
+  private dispatch(m: FrontendMessage): Promise<void> | undefined {
+    if (m.type === 'terminate') {
+      void this.close('client-terminated');
+      return undefined;
+    }
+    if (this.phase === 'authenticating') {
+      if (m.type !== 'password') throw new ProtocolError(`unexpected ${m.type} before authentication`);
+      this.phase = 'connecting';
+      return this.login(m.body);
+    }
+    if (this.phase !== 'relaying') return undefined;
+    return this.relay.relay(m);
+  }
+
+  private async login(body: Buffer): Promise<void> {
+    const token = decodeToken(body);
+    if (token === undefined) return this.close('protocol-violation', clientErrors.protocolViolation());
+    const o = this.o;
+    const result = await login({
+      hooks: o.hooks,
+      session: this.id,
+      startup: o.startup,
+      token,
+      upstreamConnectTimeoutMs: o.upstreamConnectTimeoutMs,
+    });
+    this.principal = result.principal;
+    if (!result.ok) {
+      this.started = result.started;
+      this.connection = o.startup.parameters.get('database') ?? '';
+      return this.close(result.reason, result.error);
+    }
+    this.started = true;
+    this.connection = result.connection;
+    const upstream = result.upstream.socket;
+    if (this.phase === 'closed') {
+      upstream.end(TERMINATE);
+      return;
+    }
+    this.upstream = upstream;
+    this.endpoint = result.endpoint;
+    this.upstreamKey = result.upstream.backendKey;
+    const sp = result.upstream.parameters.get('search_path');
+    if (sp !== undefined) this.relay.reportedSearchPath(sp);
+    const hello = [write.authenticationOk()];
+    for (const [name, value] of result.upstream.parameters) hello.push(write.parameterStatus(name, value));
+    hello.push(write.backendKeyData(o.clientKey.processId, o.clientKey.secretKey), write.readyForQuery('I'));
+    o.client.write(Buffer.concat(hello));
+    o.parser.maxMessageBytes = o.maxMessageBytes;
+    upstream.on('data', this.onUpstreamData);
+    upstream.on('drain', () => {
+      this.upstreamFull = false;
+      this.flow();
+    });
+    upstream.on('error', (err) => this.log('upstream socket error', err));
+    upstream.on('close', () => {
+      const fatal = this.tracker.fatalSeen ? undefined : clientErrors.upstreamClosed();
+      void this.close('upstream-closed', fatal);
+    });
+    this.phase = 'relaying';
+    const ms = Math.max(0, result.expiresAt.getTime() - Date.now());
+    this.expiryTimer = setTimeout(
+      () => void this.close('credential-expired', clientErrors.credentialExpired()),
+      Math.min(ms, MAX_TIMER_MS),
+    );
+    if (result.upstream.remainder.length > 0) this.onUpstreamData(result.upstream.remainder);
+    upstream.resume();
+  }
+
+  private forward(bytes: Buffer): void {
+    if (!this.upstream!.write(bytes)) {
+      this.upstreamFull = true;
+      this.flow();
+    }
+  }
+
+  private readonly onUpstreamData = (chunk: Buffer): void => {
+    if (this.phase === 'closed') return;
+    const out: Buffer[] = [];
+    try {
+      for (const frame of this.framer.push(chunk)) {
+        const bytes = this.tracker.handle(frame);
+        if (bytes) out.push(bytes);
+      }
+    } catch (err) {
+      this.log('upstream protocol violation', err);
+      void this.close('upstream-protocol-violation', clientErrors.upstreamClosed());
+      return;
+    }
+    if (out.length === 0) return;
+    // One write per chunk: DataRows are relayed as received, never re-serialised.
+    if (!this.o.client.write(out.length === 1 ? out[0]! : Buffer.concat(out))) this.upstream!.pause();
+  };
+
+  private auditResult(r: CompletedResult): void {
+    void this.audit('query.result', {
+      via: r.via,
+      ...(r.statement === undefined ? {} : { statement: r.statement }),
+      ...(r.facts ? { fingerprint: r.facts.fingerprint } : {}),
+      outcome: r.outcome,
+      rows: r.rows,
+      bytes: r.bytes,
+      tags: r.tags,
+      ...(r.sqlState ? { sqlState: r.sqlState } : {}),
+      durationMs: r.durationMs,
+    });
+  }
+
+  private async audit(type: 'query.result' | 'session.end', body: Record<string, unknown>): Promise<void> {
+    try {
+      const { principal, connection, id: session } = this;
+      await this.o.hooks.audit({ type, principal, connection, session, body });
+    } catch (err) {
+      this.log(`audit append failed (${type})`, err);
+    }
+  }
+
+  private log(message: string, err: unknown): void {
+    this.o.hooks.log?.({ level: 'error', message, session: this.id, err });
+  }
+}

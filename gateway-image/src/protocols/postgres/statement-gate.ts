@@ -1,0 +1,142 @@
+/**
+ * The hold points every Query and Parse passes before a byte of it reaches the upstream:
+ * inspect → decide → (awaitApproval) → audit the attempt. Anything that fails closes the gate.
+ */
+import type { Principal } from '../../identity/principal';
+import type { SqlFacts } from '../../inspect/facts';
+import type { Decision } from '../../policy/decision';
+import type { ErrorFields } from './backend-writer';
+import { clientErrors } from './client-errors';
+import type { PostgresSessionHooks } from './hooks';
+
+export interface GateContext {
+  readonly hooks: PostgresSessionHooks;
+  readonly principal: Principal;
+  readonly connection: string;
+  readonly session: string;
+  readonly searchPath: readonly string[];
+}
+
+export type GateVerdict =
+  | { readonly allowed: true; readonly facts: SqlFacts; readonly decision: Decision }
+  | { readonly allowed: false; readonly error: ErrorFields; readonly facts?: SqlFacts };
+
+export interface GateRequest {
+  readonly message: 'query' | 'parse';
+  readonly sql: string;
+  /** Prepared statement name for Parse ('' = unnamed). */
+  readonly statement?: string;
+}
+
+const SEVERITY: Record<Decision['outcome'], number> = { allow: 0, 'require-approval': 1, deny: 2 };
+
+/** The most restrictive of several decisions: deny > require-approval > allow. */
+export function mostRestrictive(decisions: readonly Decision[]): Decision {
+  return decisions.reduce((a, b) => (SEVERITY[b.outcome] > SEVERITY[a.outcome] ? b : a));
+}
+
+interface SyntaxErrorLike {
+  readonly code: 'ERR_SQL_SYNTAX';
+  readonly message: string;
+  readonly position?: number;
+}
+
+function isSyntaxError(err: unknown): err is SyntaxErrorLike {
+  return typeof err === 'object' && err !== null && (err as { code?: unknown }).code === 'ERR_SQL_SYNTAX';
+}
+
+export async function gateStatement(ctx: GateContext, req: GateRequest): Promise<GateVerdict> {
+  const { hooks } = ctx;
+  const base = { message: req.message, ...(req.statement === undefined ? {} : { statement: req.statement }) };
+  let facts: SqlFacts;
+  try {
+    facts = hooks.inspect(req.sql, ctx.searchPath);
+  } catch (err) {
+    // A statement that cannot be inspected is denied (DESIGN.md, data flow step 4).
+    const syntax = isSyntaxError(err);
+    if (!syntax) hooks.log?.({ level: 'error', message: 'inspect failed', session: ctx.session, err });
+    const outcome = syntax ? 'syntax-error' : 'not-inspectable';
+    const error = syntax ? clientErrors.syntax(err.message, err.position) : clientErrors.notInspectable();
+    return (await audit(ctx, { ...base, outcome })) ? { allowed: false, error } : auditDown();
+  }
+
+  let decision: Decision;
+  try {
+    const whole = hooks.decide(ctx.principal, ctx.connection, facts);
+    // Multi-statement Query: each statement alone too, so one harmless statement cannot carry another.
+    const each =
+      facts.statements.length > 1
+        ? facts.statements.map((s) =>
+            hooks.decide(ctx.principal, ctx.connection, { ...facts, statements: [s] }),
+          )
+        : [];
+    decision = mostRestrictive([whole, ...each]);
+  } catch (err) {
+    hooks.log?.({ level: 'error', message: 'policy evaluation failed', session: ctx.session, err });
+    return (await audit(ctx, { ...base, facts, outcome: 'policy-error' }))
+      ? { allowed: false, error: clientErrors.internalStatement(), facts }
+      : auditDown();
+  }
+
+  let heldBy: string | undefined;
+  if (decision.outcome === 'require-approval') {
+    heldBy = decision.rule;
+    decision = await approval(ctx, facts, decision);
+  }
+
+  const recorded = await audit(ctx, {
+    ...base,
+    facts,
+    decision,
+    ...(heldBy ? { approvalRule: heldBy } : {}),
+  });
+  if (!recorded) return auditDown();
+  if (decision.outcome === 'allow') return { allowed: true, facts, decision };
+  const error =
+    decision.outcome === 'deny'
+      ? clientErrors.denied(decision.rule, decision.reason)
+      : clientErrors.approvalRequired(decision.rule, decision.reason);
+  return { allowed: false, error, facts };
+}
+
+/** The `awaitApproval` hold point; without it, or if it fails, the statement stays refused. */
+async function approval(
+  ctx: GateContext,
+  facts: SqlFacts,
+  decision: Extract<Decision, { outcome: 'require-approval' }>,
+): Promise<Decision> {
+  if (!ctx.hooks.awaitApproval) return decision;
+  try {
+    const { principal, connection, session } = ctx;
+    const result = await ctx.hooks.awaitApproval({ principal, connection, session, facts, decision });
+    return result.outcome === 'require-approval' ? { ...result, outcome: 'deny' } : result;
+  } catch (err) {
+    ctx.hooks.log?.({ level: 'error', message: 'approval hold failed', session: ctx.session, err });
+    return { outcome: 'deny', rule: decision.rule, reason: 'the approval hold failed' };
+  }
+}
+
+async function audit(ctx: GateContext, body: Record<string, unknown>): Promise<boolean> {
+  try {
+    await ctx.hooks.audit({
+      type: 'query.attempt',
+      principal: ctx.principal,
+      connection: ctx.connection,
+      session: ctx.session,
+      body,
+    });
+    return true;
+  } catch (err) {
+    ctx.hooks.log?.({
+      level: 'error',
+      message: 'audit append failed; statement refused',
+      session: ctx.session,
+      err,
+    });
+    return false;
+  }
+}
+
+function auditDown(): GateVerdict {
+  return { allowed: false, error: clientErrors.auditUnavailable() };
+}
