@@ -35,7 +35,7 @@ export function gatewayCloudInit(props: CloudInitProps): string {
     `ExecStartPre=/usr/bin/docker-credential-gcr configure-docker --registries ${props.registryHost}`,
     `ExecStartPre=-/usr/bin/docker rm -f warden`,
     // Host networking: the passthrough load balancer delivers client connections to the VM's ports.
-    `ExecStart=/usr/bin/docker run --rm --name warden --network host --read-only --tmpfs /tmp -v /etc/warden:/etc/warden:ro -v ${STATE_DIR}:${STATE_DIR} ${props.image} gateway --config ${CONFIG_PATH}`,
+    `ExecStart=/usr/bin/docker run --rm --name warden --network host --read-only --tmpfs /tmp -e WARDEN_LOG_FORMAT=cloud-logging -v /etc/warden:/etc/warden:ro -v ${STATE_DIR}:${STATE_DIR} ${props.image} gateway --config ${CONFIG_PATH}`,
     'ExecStop=/usr/bin/docker stop warden',
     'Restart=always',
     'RestartSec=5',

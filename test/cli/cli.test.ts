@@ -22,7 +22,14 @@ describe('warden command', () => {
   });
 
   it('gives every command a --help', () => {
-    for (const cmd of [['gateway'], ['config', 'check'], ['config', 'schema'], ['audit', 'verify'], ['login'], ['dev']]) {
+    for (const cmd of [
+      ['gateway'],
+      ['config', 'check'],
+      ['config', 'schema'],
+      ['audit', 'verify'],
+      ['login'],
+      ['dev'],
+    ]) {
       const r = warden(...cmd, '--help');
       expect(r.status).toBe(0);
       expect(r.stdout).toMatch(new RegExp(`^Usage: warden ${cmd.join(' ')}`));
@@ -46,7 +53,10 @@ describe('warden command', () => {
     const dir = await mkdtemp(join(tmpdir(), 'warden-cli-'));
     try {
       const bad = join(dir, 'bad.json');
-      await writeFile(bad, JSON.stringify({ version: 1, identity: { issuers: [] }, audit: { dir: 'x', signingKey: 'k' } }));
+      await writeFile(
+        bad,
+        JSON.stringify({ version: 1, identity: { issuers: [] }, audit: { dir: 'x', signingKey: 'k' } }),
+      );
       const r = warden('config', 'check', bad);
       expect(r.status).toBe(1);
       expect(r.stderr).toContain('identity.issuers: expected array to have >=1 items');

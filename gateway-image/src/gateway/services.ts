@@ -1,6 +1,7 @@
 import { createPrivateKey } from 'node:crypto';
 import diagnosticsChannel from 'node:diagnostics_channel';
 import { join } from 'node:path';
+import { type AccessChecker, createAccessChecker } from '../access/grants';
 import { AuditLog } from '../audit/log';
 import type { WardenConfig } from '../config/schema';
 import { WardenError } from '../errors';
@@ -9,6 +10,9 @@ import { IDENTITY_CHANNEL, type IdentityEvent } from '../identity/events';
 import { createOidcVerifier, type OidcVerifier } from '../identity/oidc-verifier';
 import { FileRevocationStore } from '../identity/revocation';
 import { createSessionTokens, type SessionTokens } from '../identity/session-tokens';
+import { loadSqlParser } from '../inspect/sql';
+import { createLogger, type Logger } from '../logging/logger';
+import { createPolicyEngine, type PolicyEngine } from '../policy/engine';
 import { SecretResolver } from '../secrets/resolver';
 
 /**
@@ -22,12 +26,17 @@ export interface GatewayServices {
   readonly oidc: OidcVerifier;
   readonly sessions: SessionTokens | undefined;
   readonly authenticator: Authenticator;
+  readonly access: AccessChecker;
+  readonly policy: PolicyEngine;
+  readonly logger: Logger;
   close(): Promise<void>;
 }
 
 export interface ServiceOptions {
   /** @default env: and file: providers only */
   readonly secrets?: SecretResolver;
+  /** @default JSON lines on stderr */
+  readonly logger?: Logger;
 }
 
 export async function createGatewayServices(
@@ -66,6 +75,7 @@ export async function createGatewayServices(
     checkpointIntervalMs: config.audit.checkpointIntervalMs,
     segmentMaxBytes: config.audit.segmentMaxBytes,
   });
+  await loadSqlParser();
   const unsubscribe = auditIdentityEvents(audit);
   return {
     config,
@@ -74,6 +84,9 @@ export async function createGatewayServices(
     oidc,
     sessions,
     authenticator: createAuthenticator({ oidc, sessions }),
+    access: createAccessChecker(config.access),
+    policy: createPolicyEngine(config.policy, { connections: config.connections }),
+    logger: opts.logger ?? createLogger(),
     close: async () => {
       unsubscribe();
       await audit.close();

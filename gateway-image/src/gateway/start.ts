@@ -1,6 +1,8 @@
 import { startAdminServer } from '../admin/server';
 import type { WardenConfig } from '../config/schema';
 import { WardenError } from '../errors';
+import { startPostgresListener } from '../protocols/postgres/listener';
+import { postgresHooks } from './postgres-hooks';
 import { createGatewayServices, type GatewayServices, type ServiceOptions } from './services';
 
 /** A gateway process: its services and its listeners, with the addresses they actually bound. */
@@ -36,9 +38,27 @@ export async function startGateway(config: WardenConfig, opts: ServiceOptions = 
       adminGroups: config.identity.sessionTokens?.adminGroups,
     });
     closers.unshift(() => adminServer.close());
+
+    let postgres: RunningGateway['postgres'];
+    const pg = config.listeners.postgres;
+    if (pg) {
+      const listener = await startPostgresListener({
+        host: pg.host,
+        port: pg.port,
+        tls: {
+          cert: await services.secrets.resolve(pg.tls.certificate),
+          key: await services.secrets.resolve(pg.tls.key),
+        },
+        allowPlaintextPassword: pg.allowPlaintextPassword,
+        hooks: postgresHooks(services),
+      });
+      closers.unshift(() => listener.close());
+      postgres = { host: listener.address.address, port: listener.address.port };
+    }
     return {
       services,
       adminUrl: adminServer.url,
+      postgres,
       close: () => closeAll(closers),
     };
   } catch (err) {

@@ -1,0 +1,47 @@
+import type { PostgresConnectionConfig } from '../config/connections';
+import { inspectSql } from '../inspect/sql';
+import type { PostgresSessionHooks } from '../protocols/postgres/hooks';
+import type { GatewayServices } from './services';
+
+/**
+ * The Postgres adapter's view of the gateway: identity, access, inspection, policy and audit,
+ * each delegated to the protocol-neutral service that owns it.
+ */
+export function postgresHooks(services: GatewayServices): PostgresSessionHooks {
+  const connections = new Map(
+    services.config.connections
+      .filter((c): c is PostgresConnectionConfig => c.kind === 'postgres')
+      .map((c) => [c.name, c]),
+  );
+  return {
+    authenticate: (token) => services.authenticator.authenticate(token),
+    authorize(principal, connection) {
+      const result = services.access.check(principal, connection);
+      return result.allowed
+        ? { allowed: true, expiresAt: result.expiresAt }
+        : { allowed: false, reason: result.reason };
+    },
+    resolveConnection: (name) => connections.get(name),
+    resolveSecret: (ref) => services.secrets.resolve(ref),
+    inspect: (sql, searchPath) => inspectSql(sql, { searchPath }),
+    decide: (principal, connection, facts) => services.policy.decide(principal, connection, facts),
+    async audit(input) {
+      await services.audit.append({
+        type: input.type,
+        principal: input.principal ?? null,
+        connection: input.connection,
+        session: input.session,
+        body: input.body as Record<string, unknown>,
+      });
+    },
+    log({ level, message, session, err }) {
+      services.logger[level](
+        {
+          session,
+          err: err instanceof Error ? { code: (err as { code?: string }).code, name: err.name } : undefined,
+        },
+        message,
+      );
+    },
+  };
+}

@@ -1,0 +1,110 @@
+import { type ChildProcessWithoutNullStreams, execFileSync, spawn, spawnSync } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+
+const root = join(__dirname, '..', '..');
+const bin = join(root, 'gateway-image', 'bin', 'warden.js');
+
+interface DevLine {
+  postgres: { host: string; port: number; connections: string[] };
+  tokens: { agent: string; human: string; approver: string };
+  adminUrl: string;
+  oidcIssuer: string;
+  upstream: { url: string };
+  auditDir: string;
+  recordingsDir: string;
+}
+
+function psql(line: DevLine, token: string, db: string, sql: string) {
+  return spawnSync(
+    'psql',
+    [
+      `host=${line.postgres.host} port=${line.postgres.port} dbname=${db} user=x sslmode=require`,
+      '-XAtc',
+      sql,
+    ],
+    { encoding: 'utf8', env: { ...process.env, PGPASSWORD: token }, timeout: 20_000 },
+  );
+}
+
+function postmasterPids(dataDirHint: string): string[] {
+  const out = spawnSync('pgrep', ['-f', dataDirHint], { encoding: 'utf8' }).stdout.trim();
+  return out === '' ? [] : out.split('\n');
+}
+
+describe('warden dev', () => {
+  let child: ChildProcessWithoutNullStreams;
+  let stateDir: string;
+  let line: DevLine;
+  let stdoutLines: string[] = [];
+
+  beforeAll(async () => {
+    stateDir = await mkdtemp(join(tmpdir(), 'warden-dev-test-'));
+    child = spawn(process.execPath, [bin, 'dev', '--patients', '2000', '--state-dir', stateDir], {
+      cwd: root,
+    });
+    const lines = createInterface({ input: child.stdout });
+    stdoutLines = [];
+    line = await new Promise<DevLine>((resolve, reject) => {
+      let stderr = '';
+      child.stderr.on('data', (d) => {
+        stderr += d;
+      });
+      child.once('exit', (code) => reject(new Error(`warden dev exited ${code}: ${stderr}`)));
+      lines.on('line', (l) => {
+        stdoutLines.push(l);
+        if (stdoutLines.length === 1) resolve(JSON.parse(l) as DevLine);
+      });
+    });
+  }, 60_000);
+
+  afterAll(async () => {
+    if (child.exitCode === null) child.kill('SIGKILL');
+    await rm(stateDir, { recursive: true, force: true });
+  });
+
+  it('prints one JSON line describing the sandbox', () => {
+    expect(Object.keys(line).sort()).toEqual(
+      ['adminUrl', 'auditDir', 'oidcIssuer', 'postgres', 'recordingsDir', 'tokens', 'upstream'].sort(),
+    );
+    expect(line.postgres.connections).toEqual(['patients', 'scratch']);
+    expect(line.postgres.port).toBeGreaterThan(0);
+    expect(line.upstream.url).toMatch(/^postgres:\/\/postgres:[^@]+@127\.0\.0\.1:\d+\/patients$/);
+    expect(line.auditDir).toBe(join(stateDir, 'audit'));
+    for (const token of Object.values(line.tokens)) expect(token.split('.')).toHaveLength(3);
+  });
+
+  it('lets the agent read through the gateway with stock psql, under the example policy', () => {
+    const count = psql(line, line.tokens.agent, 'patients', 'select count(*) from patients');
+    expect(count.stderr).toBe('');
+    expect(count.stdout.trim()).toBe('2000');
+    const denied = psql(line, line.tokens.agent, 'patients', "select pg_read_file('/etc/passwd')");
+    expect(denied.stderr).toContain('deny-dangerous-functions');
+    const scratch = psql(
+      line,
+      line.tokens.human,
+      'scratch',
+      'create table t(a int); insert into t values (1); select sum(a) from t',
+    );
+    expect(scratch.stdout.trim().split('\n').at(-1)).toBe('1');
+    const badToken = psql(line, 'not-a-token', 'patients', 'select 1');
+    expect(badToken.stderr).toMatch(/FATAL/);
+  });
+
+  it('stops cleanly on SIGINT: exit 0, no process left, an audit log that verifies', async () => {
+    const upstreamPort = new URL(line.upstream.url).port;
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    child.kill('SIGINT');
+    expect(await exited).toBe(0);
+    expect(stdoutLines).toHaveLength(1);
+    expect(postmasterPids(`-p ${upstreamPort}`)).toEqual([]);
+    const verify = execFileSync(
+      process.execPath,
+      [bin, 'audit', 'verify', line.auditDir, '--public-key', join(stateDir, 'audit-public-key.pem')],
+      { encoding: 'utf8' },
+    );
+    expect(verify).toMatch(/^OK/);
+  });
+});
