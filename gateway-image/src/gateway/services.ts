@@ -2,13 +2,14 @@ import { createPrivateKey } from 'node:crypto';
 import diagnosticsChannel from 'node:diagnostics_channel';
 import { join } from 'node:path';
 import { type AccessChecker, createAccessChecker } from '../access/grants';
+import type { AuditSink } from '../audit/event';
 import { AuditLog } from '../audit/log';
 import type { WardenConfig } from '../config/schema';
 import { WardenError } from '../errors';
 import { type Authenticator, createAuthenticator } from '../identity/authenticator';
 import { IDENTITY_CHANNEL, type IdentityEvent } from '../identity/events';
 import { createOidcVerifier, type OidcVerifier } from '../identity/oidc-verifier';
-import { FileRevocationStore } from '../identity/revocation';
+import { FileRevocationStore, type RevocationStore } from '../identity/revocation';
 import { createSessionTokens, type SessionTokens } from '../identity/session-tokens';
 import { loadSqlParser } from '../inspect/sql';
 import { createLogger, type Logger } from '../logging/logger';
@@ -22,7 +23,7 @@ import { SecretResolver } from '../secrets/resolver';
 export interface GatewayServices {
   readonly config: WardenConfig;
   readonly secrets: SecretResolver;
-  readonly audit: AuditLog;
+  readonly audit: ClosableAuditSink;
   readonly oidc: OidcVerifier;
   readonly sessions: SessionTokens | undefined;
   readonly authenticator: Authenticator;
@@ -32,7 +33,18 @@ export interface GatewayServices {
   close(): Promise<void>;
 }
 
+export interface ClosableAuditSink extends AuditSink {
+  close(): Promise<void>;
+}
+
 export interface ServiceOptions {
+  /**
+   * Where audit events go. A worker process passes its link to the primary, which owns the one
+   * log. @default the AuditLog in config.audit.dir, opened by this process
+   */
+  readonly audit?: ClosableAuditSink;
+  /** @default the file store at identity.sessionTokens.revocationFile */
+  readonly revocations?: RevocationStore;
   /** @default env: and file: providers only */
   readonly secrets?: SecretResolver;
   /** @default JSON lines on stderr */
@@ -44,7 +56,6 @@ export async function createGatewayServices(
   opts: ServiceOptions = {},
 ): Promise<GatewayServices> {
   const secrets = opts.secrets ?? new SecretResolver();
-  const auditKey = await loadEd25519(secrets, config.audit.signingKey, 'audit.signingKey');
   const oidc = await createOidcVerifier({
     issuers: config.identity.issuers.map((i) => ({
       issuer: i.issuer,
@@ -60,21 +71,16 @@ export async function createGatewayServices(
   let sessions: SessionTokens | undefined;
   const st = config.identity.sessionTokens;
   if (st) {
-    const revocations = await FileRevocationStore.open(
-      st.revocationFile ?? join(config.audit.dir, 'revocations.json'),
-    );
+    const revocations =
+      opts.revocations ??
+      (await FileRevocationStore.open(st.revocationFile ?? join(config.audit.dir, 'revocations.json')));
     sessions = await createSessionTokens({
       signingKey: await loadEd25519(secrets, st.signingKey, 'identity.sessionTokens.signingKey'),
       defaultTtlSec: st.lifetimeSec,
       revocations,
     });
   }
-  const audit = await AuditLog.open(config.audit.dir, {
-    signingKey: auditKey,
-    checkpointEvery: config.audit.checkpointEvery,
-    checkpointIntervalMs: config.audit.checkpointIntervalMs,
-    segmentMaxBytes: config.audit.segmentMaxBytes,
-  });
+  const audit = opts.audit ?? (await openAuditLog(config, secrets));
   await loadSqlParser();
   const unsubscribe = auditIdentityEvents(audit);
   return {
@@ -94,6 +100,15 @@ export async function createGatewayServices(
   };
 }
 
+export async function openAuditLog(config: WardenConfig, secrets: SecretResolver): Promise<AuditLog> {
+  return AuditLog.open(config.audit.dir, {
+    signingKey: await loadEd25519(secrets, config.audit.signingKey, 'audit.signingKey'),
+    checkpointEvery: config.audit.checkpointEvery,
+    checkpointIntervalMs: config.audit.checkpointIntervalMs,
+    segmentMaxBytes: config.audit.segmentMaxBytes,
+  });
+}
+
 async function loadEd25519(secrets: SecretResolver, ref: string, path: string) {
   const pem = await secrets.resolve(ref);
   try {
@@ -108,7 +123,7 @@ async function loadEd25519(secrets: SecretResolver, ref: string, path: string) {
 }
 
 /** Identity publishes token issuance, revocation and refusals; the audit log records them. */
-function auditIdentityEvents(audit: AuditLog): () => void {
+function auditIdentityEvents(audit: AuditSink): () => void {
   const onEvent = (message: unknown) => {
     const event = message as IdentityEvent & { time: string };
     const principal =

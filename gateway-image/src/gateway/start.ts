@@ -5,69 +5,86 @@ import { startPostgresListener } from '../protocols/postgres/listener';
 import { postgresHooks } from './postgres-hooks';
 import { createGatewayServices, type GatewayServices, type ServiceOptions } from './services';
 
+export interface ListenerAddress {
+  readonly host: string;
+  readonly port: number;
+}
+
 /** A gateway process: its services and its listeners, with the addresses they actually bound. */
 export interface RunningGateway {
   readonly services: GatewayServices;
-  readonly adminUrl: string;
-  readonly postgres?: { readonly host: string; readonly port: number };
+  /** Absent in worker processes: the primary serves the admin API. */
+  readonly adminUrl?: string;
+  readonly postgres?: ListenerAddress;
   close(): Promise<void>;
 }
 
-export async function startGateway(config: WardenConfig, opts: ServiceOptions = {}): Promise<RunningGateway> {
-  const services = await createGatewayServices(config, opts);
-  const closers: (() => Promise<void>)[] = [() => services.close()];
-  try {
-    const admin = config.listeners.admin;
-    if (!services.sessions) {
-      throw new WardenError(
-        'ERR_CONFIG_INVALID',
-        'identity.sessionTokens is required to serve the admin API',
-      );
-    }
-    const adminTls = admin.tls && {
-      cert: await services.secrets.resolve(admin.tls.certificate),
-      key: await services.secrets.resolve(admin.tls.key),
-    };
-    const adminServer = await startAdminServer({
-      host: admin.host,
-      port: admin.port,
-      tls: adminTls,
-      oidc: services.oidc,
-      sessions: services.sessions,
-      authenticator: services.authenticator,
-      adminGroups: config.identity.sessionTokens?.adminGroups,
-    });
-    closers.unshift(() => adminServer.close());
+export interface StartOptions extends ServiceOptions {
+  /** Which listeners this process serves. @default every listener in the config */
+  readonly serve?: { readonly admin?: boolean; readonly data?: boolean };
+}
 
-    let postgres: RunningGateway['postgres'];
-    const pg = config.listeners.postgres;
-    if (pg) {
-      const listener = await startPostgresListener({
-        host: pg.host,
-        port: pg.port,
-        tls: {
-          cert: await services.secrets.resolve(pg.tls.certificate),
-          key: await services.secrets.resolve(pg.tls.key),
-        },
-        allowPlaintextPassword: pg.allowPlaintextPassword,
-        hooks: postgresHooks(services),
-      });
-      closers.unshift(() => listener.close());
-      postgres = { host: listener.address.address, port: listener.address.port };
-    }
-    return {
-      services,
-      adminUrl: adminServer.url,
-      postgres,
-      close: () => closeAll(closers),
-    };
+type Closer = () => Promise<void>;
+
+export async function startGateway(config: WardenConfig, opts: StartOptions = {}): Promise<RunningGateway> {
+  const services = await createGatewayServices(config, opts);
+  const closers: Closer[] = [() => services.close()];
+  try {
+    const serveAdmin = opts.serve?.admin ?? true;
+    const serveData = opts.serve?.data ?? true;
+    const adminUrl = serveAdmin ? await startAdmin(services, closers) : undefined;
+    const postgres = serveData ? await startPostgres(services, closers) : undefined;
+    return { services, adminUrl, postgres, close: () => closeAll(closers) };
   } catch (err) {
     await closeAll(closers).catch(() => undefined);
     throw err;
   }
 }
 
-async function closeAll(closers: readonly (() => Promise<void>)[]): Promise<void> {
+async function startAdmin(services: GatewayServices, closers: Closer[]): Promise<string> {
+  const { config } = services;
+  const admin = config.listeners.admin;
+  if (!services.sessions) {
+    throw new WardenError('ERR_CONFIG_INVALID', 'identity.sessionTokens is required to serve the admin API');
+  }
+  const tls = admin.tls && {
+    cert: await services.secrets.resolve(admin.tls.certificate),
+    key: await services.secrets.resolve(admin.tls.key),
+  };
+  const server = await startAdminServer({
+    host: admin.host,
+    port: admin.port,
+    tls,
+    oidc: services.oidc,
+    sessions: services.sessions,
+    authenticator: services.authenticator,
+    adminGroups: config.identity.sessionTokens?.adminGroups,
+  });
+  closers.unshift(() => server.close());
+  return server.url;
+}
+
+async function startPostgres(
+  services: GatewayServices,
+  closers: Closer[],
+): Promise<ListenerAddress | undefined> {
+  const pg = services.config.listeners.postgres;
+  if (!pg) return undefined;
+  const listener = await startPostgresListener({
+    host: pg.host,
+    port: pg.port,
+    tls: {
+      cert: await services.secrets.resolve(pg.tls.certificate),
+      key: await services.secrets.resolve(pg.tls.key),
+    },
+    allowPlaintextPassword: pg.allowPlaintextPassword,
+    hooks: postgresHooks(services),
+  });
+  closers.unshift(() => listener.close());
+  return { host: listener.address.address, port: listener.address.port };
+}
+
+async function closeAll(closers: readonly Closer[]): Promise<void> {
   // Listeners first (stop taking work), services (audit) last so every event is flushed.
   for (const close of closers) await close();
 }

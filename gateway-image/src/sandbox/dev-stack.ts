@@ -92,10 +92,11 @@ export async function startDevStack(opts: DevStackOptions): Promise<DevStack> {
     const secrets = new SecretResolver([envProvider(env), fileProvider()]);
     const gateway = await startGateway(config, { secrets });
     closers.push(() => gateway.close());
+    const adminUrl = gateway.adminUrl;
+    if (!adminUrl) throw new Error('the sandbox gateway serves no admin API');
 
     const sessionToken = async (oidcToken: Promise<string>) =>
-      (await login({ adminUrl: gateway.adminUrl, oidcToken: await oidcToken, ttlSeconds: TOKEN_TTL_SEC }))
-        .token;
+      (await login({ adminUrl, oidcToken: await oidcToken, ttlSeconds: TOKEN_TTL_SEC })).token;
     const [agent, human, approver] = await Promise.all([
       sessionToken(issuer.agentToken(SANDBOX_AGENT.clientId)),
       sessionToken(issuer.userToken(SANDBOX_HUMAN.id)),
@@ -109,7 +110,7 @@ export async function startDevStack(opts: DevStackOptions): Promise<DevStack> {
         connections: config.connections.map((c) => c.name),
       },
       tokens: { agent, human, approver },
-      adminUrl: gateway.adminUrl,
+      adminUrl,
       oidcIssuer: issuer.issuer,
       upstream: { url: database.upstreamUrl('patients') },
       auditDir: config.audit.dir,

@@ -1,6 +1,6 @@
 import { loadConfigFile, validateConfig } from '../../config/load';
 import { ConfigError } from '../../errors';
-import { startGateway } from '../../gateway/start';
+import { runGateway } from '../../gateway/cluster';
 import { type Command, optionalString, UsageError } from '../command';
 
 export const gatewayCommand: Command = {
@@ -22,7 +22,12 @@ listens. Logs are JSON lines on stderr.
     if ((file === undefined) === (envName === undefined))
       throw new UsageError('give either --config FILE or --config-env VAR');
     const config = file !== undefined ? await loadConfigFile(file) : configFromEnv(io.env, envName!);
-    const gateway = await startGateway(config);
+    const gateway = await runGateway(config);
+    if (gateway.role === 'worker') {
+      await gateway.done;
+      await gateway.close();
+      return 0;
+    }
     const stopped = new Promise<string>((done) => {
       for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => done(signal));
     });
@@ -30,7 +35,7 @@ listens. Logs are JSON lines on stderr.
       io.stderr.write(
         `${JSON.stringify({ time: new Date().toISOString(), level: 'info', msg, ...extra })}\n`,
       );
-    log('gateway ready', { admin: gateway.adminUrl, postgres: gateway.postgres });
+    log('gateway ready', { admin: gateway.adminUrl, postgres: gateway.postgres, role: gateway.role });
     log('gateway stopping', { signal: await stopped });
     await gateway.close();
     return 0;

@@ -1,0 +1,133 @@
+import cluster, { type Worker } from 'node:cluster';
+import { availableParallelism } from 'node:os';
+import { join } from 'node:path';
+import type { WardenConfig } from '../config/schema';
+import { FileRevocationStore } from '../identity/revocation';
+import { primaryClient, serveWorker } from './ipc';
+import { type ListenerAddress, type StartOptions, startGateway } from './start';
+
+/**
+ * One gateway process per core (config `workers`). The primary owns what must be single — the
+ * audit chain, session-token revocations, the admin API — and forks workers that serve the data
+ * listeners on shared sockets, reaching the primary's state over the cluster IPC channel.
+ * With one worker there is no primary: the process serves everything itself.
+ */
+export interface GatewayProcess {
+  readonly role: 'single' | 'primary' | 'worker';
+  readonly adminUrl?: string;
+  readonly postgres?: ListenerAddress;
+  /** Resolves when this process should stop on its own (a worker whose primary is gone). */
+  readonly done: Promise<void>;
+  close(): Promise<void>;
+}
+
+/** How long the primary waits for a worker to finish its sessions before killing it. */
+const WORKER_STOP_TIMEOUT_MS = 10_000;
+const RESTART_DELAY_MS = 1_000;
+
+export function workerCount(config: WardenConfig): number {
+  return config.workers === 'auto' ? availableParallelism() : config.workers;
+}
+
+export async function runGateway(config: WardenConfig, opts: StartOptions = {}): Promise<GatewayProcess> {
+  if (workerCount(config) <= 1) {
+    const g = await startGateway(config, opts);
+    return {
+      role: 'single',
+      adminUrl: g.adminUrl,
+      postgres: g.postgres,
+      done: new Promise(() => {}),
+      close: g.close,
+    };
+  }
+  return cluster.isPrimary ? startPrimary(config, opts) : startWorker(config, opts);
+}
+
+async function startWorker(config: WardenConfig, opts: StartOptions): Promise<GatewayProcess> {
+  // The primary decides when workers stop (it disconnects them); a terminal's Ctrl-C reaches the
+  // whole process group, and a worker that died first would drop its sessions mid-statement.
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => {});
+  const link = primaryClient();
+  const g = await startGateway(config, {
+    ...opts,
+    audit: link.audit,
+    revocations: link.revocations,
+    serve: { admin: false },
+  });
+  process.send?.({ warden: 'listening', postgres: g.postgres });
+  const done = new Promise<void>((resolve) => process.once('disconnect', () => resolve()));
+  return { role: 'worker', postgres: g.postgres, done, close: g.close };
+}
+
+async function startPrimary(config: WardenConfig, opts: StartOptions): Promise<GatewayProcess> {
+  const st = config.identity.sessionTokens;
+  const revocations = st
+    ? await FileRevocationStore.open(st.revocationFile ?? join(config.audit.dir, 'revocations.json'))
+    : undefined;
+  const g = await startGateway(config, { ...opts, revocations, serve: { data: false } });
+  const count = workerCount(config);
+  let closing = false;
+  let postgres: ListenerAddress | undefined;
+
+  const fork = (): Promise<Worker> =>
+    new Promise((resolve, reject) => {
+      const worker = cluster.fork();
+      serveWorker(worker.process, { audit: g.services.audit, revocations });
+      worker.on('message', (m: { warden?: string; postgres?: ListenerAddress }) => {
+        if (m?.warden !== 'listening') return;
+        postgres ??= m.postgres;
+        resolve(worker);
+      });
+      worker.once('exit', (code, signal) => {
+        reject(new Error(`gateway worker exited during start (${signal ?? code})`));
+        if (closing) return;
+        g.services.logger.error(
+          { pid: worker.process.pid, code, signal },
+          'gateway worker exited; starting another',
+        );
+        setTimeout(() => {
+          if (!closing)
+            fork().catch((err) => g.services.logger.error({ err: String(err) }, 'worker restart failed'));
+        }, RESTART_DELAY_MS);
+      });
+    });
+
+  try {
+    await Promise.all(Array.from({ length: count }, fork));
+  } catch (err) {
+    closing = true;
+    await stopWorkers();
+    await g.close();
+    throw err;
+  }
+  g.services.logger.info({ workers: count }, 'gateway workers ready');
+
+  async function stopWorkers(): Promise<void> {
+    await Promise.all(
+      Object.values(cluster.workers ?? {}).map(
+        (worker) =>
+          new Promise<void>((resolve) => {
+            if (!worker || worker.isDead()) return resolve();
+            const kill = setTimeout(() => worker.kill('SIGKILL'), WORKER_STOP_TIMEOUT_MS);
+            worker.once('exit', () => {
+              clearTimeout(kill);
+              resolve();
+            });
+            worker.disconnect();
+          }),
+      ),
+    );
+  }
+
+  return {
+    role: 'primary',
+    adminUrl: g.adminUrl,
+    postgres,
+    done: new Promise(() => {}),
+    async close() {
+      closing = true;
+      await stopWorkers();
+      await g.close();
+    },
+  };
+}
