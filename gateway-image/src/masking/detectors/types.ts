@@ -1,0 +1,66 @@
+/** A span of text a detector recognised as an identifier. Offsets are UTF-16 indices. */
+export interface Detection {
+  readonly entity: string;
+  readonly start: number;
+  readonly end: number;
+}
+
+export interface Detector {
+  readonly entity: string;
+  /** Every span this detector recognises; spans may overlap other detectors' spans. */
+  find(text: string): Iterable<Detection>;
+}
+
+export interface RegexDetectorOptions {
+  readonly entity: string;
+  /** Must be global (`g`). The span is group `value` when the pattern names one, else the match. */
+  readonly pattern: RegExp;
+  /** Rejects matches that have the shape but not the rules (SSA ranges, Luhn, octets ≤ 255). */
+  readonly valid?: (value: string) => boolean;
+  /**
+   * A keyword required shortly before the match (`SSN`, `passport`). Used for shapes that are
+   * too common in ordinary text to flag on their own: nine bare digits, ten-digit numbers.
+   */
+  readonly context?: RegExp;
+  /** How many characters before the match `context` is searched in. @default 32 */
+  readonly contextChars?: number;
+}
+
+export function regexDetector(o: RegexDetectorOptions): Detector {
+  if (!o.pattern.global) throw new TypeError(`detector ${o.entity}: pattern must be global`);
+  const window = o.contextChars ?? 32;
+  return {
+    entity: o.entity,
+    *find(text) {
+      // A fresh RegExp per call: detectors are shared between sessions and lastIndex is state.
+      const re = new RegExp(o.pattern.source, o.pattern.flags);
+      for (const m of text.matchAll(re)) {
+        const value = m.groups?.value ?? m[0];
+        const start = m.index + (m.groups?.value === undefined ? 0 : m[0].indexOf(value));
+        if (value.length === 0) continue;
+        if (o.valid && !o.valid(value)) continue;
+        if (o.context && !o.context.test(text.slice(Math.max(0, start - window), start))) continue;
+        yield { entity: o.entity, start, end: start + value.length };
+      }
+    },
+  };
+}
+
+/** Luhn (mod 10) over a digit string, check digit last. */
+export function luhnValid(digits: string): boolean {
+  let sum = 0;
+  for (let i = 0; i < digits.length; i++) {
+    let d = digits.charCodeAt(digits.length - 1 - i) - 48;
+    if (d < 0 || d > 9) return false;
+    if (i % 2 === 1) {
+      d *= 2;
+      if (d > 9) d -= 9;
+    }
+    sum += d;
+  }
+  return digits.length > 1 && sum % 10 === 0;
+}
+
+export function digitsOf(value: string): string {
+  return value.replace(/\D/g, '');
+}

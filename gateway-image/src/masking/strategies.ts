@@ -1,0 +1,101 @@
+/**
+ * The masking strategies: what a PHI value becomes. Pure functions over strings, so every
+ * protocol applies them the same way; the Postgres adapter announces masked columns as text,
+ * which every strategy's output is (see column-masker.ts).
+ */
+import { redactionLabel } from './entities';
+import type { TokenKeyring } from './token';
+
+export type MaskingStrategy = 'redact' | 'partial' | 'token' | 'null' | 'year' | 'raw';
+
+/**
+ * Least revealing first. When one output depends on inputs masked differently, or when a value
+ * was transformed so that `partial`/`year` would no longer cut at the right place, the output
+ * takes the strictest strategy.
+ */
+const STRICTNESS: Readonly<Record<MaskingStrategy, number>> = {
+  null: 5,
+  redact: 4,
+  token: 3,
+  year: 2,
+  partial: 1,
+  raw: 0,
+};
+
+export function strictest(a: MaskingStrategy, b: MaskingStrategy): MaskingStrategy {
+  return STRICTNESS[b] > STRICTNESS[a] ? b : a;
+}
+
+export interface StrategyContext {
+  readonly tokens: TokenKeyring | undefined;
+  /** For `partial` on free text (NOTE): the detectors mask what they find inside it. */
+  readonly maskText?: (text: string) => string;
+}
+
+/** The masked form of `value`; null means SQL NULL (or, in free text, nothing). */
+export function applyStrategy(
+  strategy: MaskingStrategy,
+  entity: string,
+  value: string,
+  ctx: StrategyContext,
+): string | null {
+  switch (strategy) {
+    case 'raw':
+      return value;
+    case 'null':
+      return null;
+    case 'redact':
+      return redactionLabel(entity);
+    case 'token':
+      // Without a key a token cannot be keyed: fail closed to a redaction.
+      return ctx.tokens ? ctx.tokens.token(entity, value) : redactionLabel(entity);
+    case 'year':
+      return yearOf(value) ?? redactionLabel(entity);
+    case 'partial':
+      return partial(entity, value, ctx);
+  }
+}
+
+/** The first plausible four-digit year in a date-like value (ISO, US, or Postgres text output). */
+export function yearOf(value: string): string | undefined {
+  return /(?<!\d)(1[89]\d\d|2[01]\d\d)(?!\d)/.exec(value)?.[1];
+}
+
+function partial(entity: string, value: string, ctx: StrategyContext): string {
+  switch (entity) {
+    case 'DOB':
+      return yearOf(value) ?? redactionLabel(entity);
+    case 'NAME': {
+      const initial = /\p{L}/u.exec(value)?.[0];
+      return initial ? `${initial.toUpperCase()}.` : redactionLabel(entity);
+    }
+    case 'EMAIL': {
+      const at = value.lastIndexOf('@');
+      return at > 0 ? `***${value.slice(at)}` : redactionLabel(entity);
+    }
+    case 'NOTE':
+      return ctx.maskText ? ctx.maskText(value) : redactionLabel(entity);
+    default:
+      return lastFour(value) ?? redactionLabel(entity);
+  }
+}
+
+/**
+ * Keeps the last four letters or digits and the separators, stars the rest: `***-**-6789`.
+ * Values with fewer than eight of them are redacted, since four would be half the value or more.
+ */
+export function lastFour(value: string): string | undefined {
+  const alnum = value.match(/[\p{L}\p{N}]/gu)?.length ?? 0;
+  if (alnum < 8) return undefined;
+  let keep = 4;
+  const out: string[] = [];
+  for (let i = value.length - 1; i >= 0; i--) {
+    const ch = value[i]!;
+    if (!/[\p{L}\p{N}]/u.test(ch)) out.push(ch);
+    else if (keep > 0) {
+      out.push(ch);
+      keep--;
+    } else out.push('*');
+  }
+  return out.reverse().join('');
+}

@@ -1,0 +1,109 @@
+/**
+ * What the SSH adapter needs from the rest of the gateway, as one narrow interface the lead wires
+ * to identity, access, inspect, policy, approvals, audit, masking, recording and secrets. The
+ * adapter imports none of those services: it owns the SSH connection and calls these hooks at
+ * named points of the session (auth → access → channel request → inspect → decide → approval →
+ * audit → upstream → mask → record).
+ */
+import type { SshConnectionConfig } from '../../config/connections';
+import type { Principal } from '../../identity/principal';
+import type { ShellFacts } from '../../inspect/facts';
+import type { TextMasker } from '../../masking/text-masker';
+import type { Decision } from '../../policy/decision';
+
+export type SshAccessResult =
+  | {
+      readonly allowed: true;
+      /** When a just-in-time grant ends; the connection is closed then. @default no expiry */
+      readonly expiresAt?: Date;
+    }
+  | { readonly allowed: false; readonly reason: string };
+
+export type SshAuditType =
+  | 'session.start'
+  | 'session.refused'
+  | 'session.end'
+  /** A channel request that is never forwarded: port, agent and X11 forwarding, env. */
+  | 'channel.refused'
+  /** An exec, shell or subsystem request, with its facts and decision; before anything is forwarded. */
+  | 'command.attempt'
+  /** Exit status, byte counts and masking counts of a forwarded exec, shell or subsystem. */
+  | 'command.result'
+  /** One file touched over sftp: operation, path and byte counts. */
+  | 'sftp.file';
+
+export interface SshAuditInput {
+  readonly type: SshAuditType;
+  /** Undefined only for `session.refused` before the credential was verified. */
+  readonly principal: Principal | undefined;
+  /** The connection named by the SSH user name ('' when even that was missing). */
+  readonly connection: string;
+  /** Gateway session id (random, one per client SSH connection). */
+  readonly session: string;
+  /** Type-specific: facts, decisions, counts, file names and sizes; never command output. */
+  readonly body: Readonly<Record<string, unknown>>;
+}
+
+/** What the client asked a session channel to run. */
+export type SshChannelRequest =
+  | { readonly mode: 'exec'; readonly command: string }
+  | { readonly mode: 'shell' }
+  | { readonly mode: 'subsystem'; readonly name: string };
+
+/** A command held for approval: the `awaitApproval` hold point. */
+export interface SshApprovalRequest {
+  readonly principal: Principal;
+  readonly connection: string;
+  readonly session: string;
+  readonly facts: ShellFacts;
+  readonly decision: Extract<Decision, { outcome: 'require-approval' }>;
+}
+
+/** Describes one recording: a shell, or one exec, on one channel. */
+export interface SshRecordingMeta {
+  readonly principal: Principal;
+  readonly connection: string;
+  readonly session: string;
+  /** Channel number within the session, so several channels of one session do not collide. */
+  readonly channel: number;
+  readonly mode: 'exec' | 'shell';
+  /** The exec command line, masked by the principal's masker. */
+  readonly command?: string;
+  readonly width: number;
+  readonly height: number;
+  readonly term?: string;
+}
+
+/** Where a recording's lines go (a file, an object store upload); the adapter writes asciicast v2. */
+export interface RecordingTarget {
+  /** One asciicast line, newline included. */
+  write(line: string): void;
+  /** Resolves when the recording is durable. */
+  close(): Promise<void>;
+}
+
+export interface SshSessionHooks {
+  /** Verifies the token sent as the SSH password. Throws AuthenticationError (logged, not shown). */
+  authenticate(token: string): Promise<Principal>;
+  /** Whether this principal may use this connection now. */
+  authorize(principal: Principal, connection: string): SshAccessResult | Promise<SshAccessResult>;
+  resolveConnection(name: string): SshConnectionConfig | undefined;
+  /** Resolves a secret reference; called on every upstream connect so rotation needs no restart. */
+  resolveSecret(ref: string): Promise<string>;
+  /** Channel request → facts (see `inspectSsh`). Any throw denies the request as not inspectable. */
+  inspect(request: SshChannelRequest): ShellFacts;
+  decide(principal: Principal, connection: string, facts: ShellFacts): Decision;
+  /**
+   * Hold point for require-approval decisions: resolves to allow or deny (deny on timeout).
+   * @default absent: every require-approval decision is refused with a stderr line saying so
+   */
+  awaitApproval?(request: SshApprovalRequest): Promise<Decision>;
+  /** Appends an audit event durably; rejects when it cannot, and the request is refused. */
+  audit(input: SshAuditInput): Promise<void>;
+  /** The free-text masker for this principal's output (the masking profile that applies). */
+  masker(principal: Principal, connection: string): TextMasker;
+  /** Opens a recording; a rejection refuses the channel (nothing runs unrecorded). */
+  record(meta: SshRecordingMeta): Promise<RecordingTarget>;
+  /** Where internal errors go (they never reach the client). @default silent */
+  log?(entry: { level: 'warn' | 'error'; message: string; session?: string; err?: unknown }): void;
+}

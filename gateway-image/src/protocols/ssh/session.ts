@@ -1,0 +1,208 @@
+/**
+ * One client SSH connection: authentication (password or keyboard-interactive carrying an OIDC
+ * JWT or Warden session token; the SSH user name is the connection name), access, then session
+ * channels. Port forwarding (direct-tcpip, tcpip-forward, streamlocal) is refused.
+ *
+ * States: authenticating → ready (channels) → closed. The upstream SSH connection is opened on
+ * the first allowed channel request and shared by the session's channels.
+ */
+import type { AuthContext, Connection } from 'ssh2';
+import type { SshConnectionConfig } from '../../config/connections';
+import type { Principal } from '../../identity/principal';
+import { handleSession } from './channel';
+import type { SshSessionHooks } from './hooks';
+import { SshUpstream } from './upstream';
+
+export interface SshSessionOptions {
+  readonly id: string;
+  readonly client: Connection;
+  readonly hooks: SshSessionHooks;
+  readonly maxAuthAttempts: number;
+  readonly upstreamConnectTimeoutMs: number;
+  readonly idleFlushMs: number;
+  readonly onClosed: (s: SshSession) => void;
+}
+
+const METHODS: AuthContext['method'][] = ['password', 'keyboard-interactive'];
+
+export class SshSession {
+  state: 'authenticating' | 'ready' | 'closed' = 'authenticating';
+  private principal: Principal | undefined;
+  private connection: SshConnectionConfig | undefined;
+  private upstream: Promise<SshUpstream> | undefined;
+  private expiry: NodeJS.Timeout | undefined;
+  private attempts = 0;
+  private channels = 0;
+
+  constructor(private readonly options: SshSessionOptions) {
+    const { client } = options;
+    client.on('authentication', (ctx) => void this.authenticate(ctx));
+    client.on('ready', () => void this.ready());
+    client.on('session', (accept) => {
+      if (this.state !== 'ready') return;
+      this.openChannel(accept());
+    });
+    client.on('tcpip', (_accept, reject) => this.refuse('direct-tcpip', reject));
+    client.on('openssh.streamlocal', (_accept: unknown, reject: () => void) =>
+      this.refuse('streamlocal', reject),
+    );
+    client.on('request', (_accept, reject, name) => this.refuse(name, reject));
+    client.on('error', (err) => this.log('ssh client connection error', err));
+    client.on('close', () => void this.close('client-closed'));
+  }
+
+  private log(message: string, err?: unknown): void {
+    this.options.hooks.log?.({ level: 'warn', message, session: this.options.id, err });
+  }
+
+  private async authenticate(ctx: AuthContext): Promise<void> {
+    if (this.state !== 'authenticating') return ctx.reject();
+    if (ctx.method !== 'password' && ctx.method !== 'keyboard-interactive') return ctx.reject(METHODS);
+    if (++this.attempts > this.options.maxAuthAttempts) {
+      ctx.reject();
+      return void this.options.client.end();
+    }
+    const token =
+      ctx.method === 'password'
+        ? ctx.password
+        : await new Promise<string>((resolve) =>
+            ctx.prompt([{ prompt: 'Warden token: ', echo: false }], 'Warden', '', (answers) =>
+              resolve(answers[0] ?? ''),
+            ),
+          );
+    const name = ctx.username;
+    const { hooks } = this.options;
+    let principal: Principal;
+    try {
+      principal = await hooks.authenticate(token.trim());
+    } catch (err) {
+      this.log('ssh token refused', err);
+      await this.auditRefused(undefined, name, 'invalid-token');
+      return ctx.reject(METHODS);
+    }
+    const connection = hooks.resolveConnection(name);
+    if (connection?.kind !== 'ssh') {
+      await this.auditRefused(principal, name, 'unknown-connection');
+      return ctx.reject(METHODS);
+    }
+    const access = await Promise.resolve(hooks.authorize(principal, name)).catch((err: unknown) => {
+      this.log('ssh access check failed', err);
+      return { allowed: false as const, reason: 'access check failed' };
+    });
+    if (!access.allowed) {
+      await this.auditRefused(principal, name, 'no-grant', access.reason);
+      return ctx.reject(METHODS);
+    }
+    // Audited before the client is told it is in; if that fails, it is not in.
+    try {
+      await hooks.audit({
+        type: 'session.start',
+        principal,
+        connection: name,
+        session: this.options.id,
+        body: { protocol: 'ssh', method: ctx.method, via: principal.via },
+      });
+    } catch (err) {
+      this.log('audit of session start failed', err);
+      return ctx.reject(METHODS);
+    }
+    this.principal = principal;
+    this.connection = connection;
+    const ends = Math.min(principal.expiresAt.getTime(), access.expiresAt?.getTime() ?? Infinity);
+    this.expiry = setTimeout(() => void this.close('credential-expired'), Math.max(0, ends - Date.now()));
+    this.expiry.unref();
+    ctx.accept();
+  }
+
+  private ready(): void {
+    if (this.principal) this.state = 'ready';
+  }
+
+  private openChannel(session: Parameters<typeof handleSession>[1]): void {
+    const { hooks, id } = this.options;
+    const principal = this.principal!;
+    const connection = this.connection!;
+    handleSession(
+      {
+        hooks,
+        principal,
+        connection: connection.name,
+        session: id,
+        masker: hooks.masker(principal, connection.name),
+        channel: this.channels++,
+        idleFlushMs: this.options.idleFlushMs,
+        upstream: () => {
+          this.upstream ??= SshUpstream.connect({
+            connection,
+            resolveSecret: hooks.resolveSecret,
+            connectTimeoutMs: this.options.upstreamConnectTimeoutMs,
+          });
+          // A failed connect is not cached: the next channel tries again (e.g. after key rotation).
+          this.upstream.catch(() => {
+            this.upstream = undefined;
+          });
+          return this.upstream;
+        },
+        refused: (kind) => this.refuse(kind),
+      },
+      session,
+    );
+  }
+
+  private refuse(kind: string, reject?: () => void): void {
+    reject?.();
+    if (!this.principal) return;
+    void this.options.hooks
+      .audit({
+        type: 'channel.refused',
+        principal: this.principal,
+        connection: this.connection?.name ?? '',
+        session: this.options.id,
+        body: { request: kind },
+      })
+      .catch((err: unknown) => this.log('audit of refused channel failed', err));
+  }
+
+  private async auditRefused(
+    principal: Principal | undefined,
+    connection: string,
+    reason: string,
+    detail?: string,
+  ) {
+    try {
+      await this.options.hooks.audit({
+        type: 'session.refused',
+        principal,
+        connection,
+        session: this.options.id,
+        body: { protocol: 'ssh', reason, ...(detail ? { detail } : {}) },
+      });
+    } catch (err) {
+      this.log('audit of refused session failed', err);
+    }
+  }
+
+  async close(reason: string): Promise<void> {
+    if (this.state === 'closed') return;
+    const wasReady = this.principal !== undefined;
+    this.state = 'closed';
+    if (this.expiry) clearTimeout(this.expiry);
+    this.options.client.end();
+    const upstream = this.upstream;
+    this.upstream = undefined;
+    upstream?.then((u) => u.close()).catch(() => {});
+    this.options.onClosed(this);
+    if (!wasReady) return;
+    try {
+      await this.options.hooks.audit({
+        type: 'session.end',
+        principal: this.principal,
+        connection: this.connection?.name ?? '',
+        session: this.options.id,
+        body: { reason, channels: this.channels },
+      });
+    } catch (err) {
+      this.log('audit of session end failed', err);
+    }
+  }
+}

@@ -1,0 +1,163 @@
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseAsciicast, replayOutput } from '../../../gateway-image/src/recording/asciicast';
+import { sshdAvailable } from '../../support/sshd';
+import { type SshHarness, sshThroughGateway, startSshHarness } from './harness';
+
+describe('SSH gateway with OpenSSH on both sides', () => {
+  it('has the real OpenSSH server and sshpass to test with', () => {
+    // Never skipped: without them this suite would prove nothing. `.ci/run` installs both.
+    expect({ sshd: sshdAvailable(), sshpass: existsSync('/usr/bin/sshpass') }).toEqual({ sshd: true, sshpass: true });
+  });
+
+  let h: SshHarness;
+  let data: string;
+  const agent = (command: string, input?: string) =>
+    sshThroughGateway(h, { token: 'agent-token', command, ...(input === undefined ? {} : { input }) });
+
+  beforeAll(async () => {
+    h = await startSshHarness();
+    data = mkdtempSync(join(tmpdir(), 'warden-ssh-data-'));
+    writeFileSync(join(data, 'patients.txt'), 'Jane Roe 123-45-6789 MRN00012345\nJohn Doe 987-65-4321\n');
+  }, 30_000);
+  afterAll(() => h?.close());
+  beforeEach(() => {
+    h.audit.length = 0;
+    h.approve = undefined;
+    h.auditDown = false;
+  });
+
+  it('runs an allowed exec, streams stdout and returns the exit status', async () => {
+    const r = await agent('echo hello && exit 3');
+    expect(r).toMatchObject({ code: 3, stdout: 'hello\n' });
+    const types = h.audit.map((a) => a.type);
+    expect(types.slice(0, 2)).toEqual(['session.start', 'command.attempt']);
+    expect(h.audit[1]!.body).toMatchObject({
+      facts: { mode: 'exec', programs: ['echo', 'exit'], features: ['sequence'] },
+      decision: { outcome: 'allow', rule: 'agents-exec' },
+    });
+  });
+
+  it('masks PHI in stdout and stderr and audits counts, never values', async () => {
+    const r = await agent(`cat ${data}/patients.txt; cat ${data}/patients.txt >&2`);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe('Jane Roe [SSN] [MRN]\nJohn Doe [SSN]\n');
+    expect(r.stderr).toBe('Jane Roe [SSN] [MRN]\nJohn Doe [SSN]\n');
+    const result = h.audit.find((a) => a.type === 'command.result')!;
+    expect(result.body).toMatchObject({ code: 0, masked: { 'SSN:redact': 4, 'MRN:redact': 2 } });
+    expect(JSON.stringify(h.audit)).not.toMatch(/123-45-6789/);
+    expect(h.recordings.join('')).not.toMatch(/123-45-6789/);
+  });
+
+  it('masks the command line in the audit log', async () => {
+    await agent('grep 123-45-6789 /dev/null');
+    expect(JSON.stringify(h.audit)).not.toMatch(/123-45-6789/);
+  });
+
+  it('denies by policy with a stderr line, and nothing runs', async () => {
+    const victim = join(data, 'victim');
+    writeFileSync(victim, 'x');
+    for (const command of [`rm -f ${victim}`, `ls ${data}; rm -f ${victim}`, `sh -c 'rm -f ${victim}'`]) {
+      const r = await agent(command);
+      expect(r.code).toBe(126);
+      expect(r.stderr).toMatch(/warden: denied by policy rule "deny-rm": rm is not allowed/);
+      expect(existsSync(victim)).toBe(true);
+    }
+  });
+
+  it('refuses a command line that cannot be inspected', async () => {
+    const r = await agent("echo 'unterminated");
+    expect(r.code).toBe(126);
+    expect(r.stderr).toMatch(/cannot be inspected/);
+  });
+
+  it('holds for approval: refused without approvals, runs when approved', async () => {
+    const file = join(data, 'held');
+    let r = await agent(`touch ${file}`);
+    expect(r.code).toBe(126);
+    expect(r.stderr).toMatch(/requires approval \(touch needs approval\), and approvals are not available/);
+    expect(existsSync(file)).toBe(false);
+    h.approve = async () => ({ outcome: 'allow', rule: 'hold-touch' });
+    r = await agent(`touch ${file}`);
+    expect(r.code).toBe(0);
+    expect(existsSync(file)).toBe(true);
+    expect(h.audit.find((a) => a.type === 'command.attempt')!.body).toMatchObject({
+      approvalRule: 'hold-touch',
+    });
+  });
+
+  it('refuses the command when the audit log is down', async () => {
+    h.auditDown = true;
+    const r = await agent('echo never');
+    expect(r).toMatchObject({ code: 126, stdout: '' });
+    expect(r.stderr).toMatch(/audit log is unavailable/);
+  });
+
+  it('refuses an upstream whose host key is not the pinned one', async () => {
+    const r = await sshThroughGateway(h, { token: 'agent-token', user: 'impostor', command: 'id' });
+    expect(r.code).toBe(126);
+    expect(r.stderr).toMatch(/upstream host key does not match the key pinned/);
+  });
+
+  it('refuses bad tokens, unknown connections and principals without a grant', async () => {
+    for (const [token, user] of [
+      ['wrong-token', 'sandbox'],
+      ['agent-token', 'nowhere'],
+      ['nogrant-token', 'sandbox'],
+    ] as const) {
+      const r = await sshThroughGateway(h, { token, user, command: 'id' });
+      expect(r.code).toBe(255);
+      expect(r.stderr).toMatch(/Permission denied/);
+    }
+    expect(h.audit.filter((a) => a.type === 'session.refused').map((a) => a.body['reason'])).toEqual([
+      'invalid-token',
+      'unknown-connection',
+      'no-grant',
+    ]);
+  });
+
+  it('gives agents no shell, and refuses remote port forwarding', async () => {
+    const shell = await sshThroughGateway(h, { token: 'agent-token', args: ['-tt'], input: 'id\nexit\n' });
+    expect(shell.stdout + shell.stderr).toMatch(/denied by policy rule "default"/);
+    const fwd = await sshThroughGateway(h, {
+      token: 'agent-token',
+      command: 'true',
+      args: ['-o', 'ExitOnForwardFailure=yes', '-R', `0:127.0.0.1:${h.sshd.port}`],
+    });
+    expect(fwd.code).toBe(255);
+    expect(fwd.stderr).toMatch(/forwarding failed/i);
+  });
+
+  it('records a human shell as asciicast v2 with input, and masks its output', async () => {
+    const before = h.recordings.length;
+    const r = await sshThroughGateway(h, {
+      token: 'human-token',
+      args: ['-tt'],
+      input: `cat ${data}/patients.txt\nexit\n`,
+    });
+    expect(r.stdout).toMatch(/Jane Roe \[SSN\] \[MRN\]/);
+    expect(r.stdout).not.toMatch(/123-45-6789/);
+    const cast = parseAsciicast(h.recordings[before]!);
+    expect(cast.header).toMatchObject({ version: 2, width: 80, height: 24 });
+    expect(cast.events.some((e) => e.code === 'i' && e.data.includes('cat'))).toBe(true);
+    expect(replayOutput(cast)).toMatch(/Jane Roe \[SSN\] \[MRN\]/);
+  });
+
+  it('lets humans use sftp with file names and sizes audited; agents are refused', async () => {
+    const target = join(data, 'upload.txt');
+    const src = join(data, 'local.txt');
+    writeFileSync(src, 'a'.repeat(5000));
+    // Commands on stdin rather than -b: batch mode would turn password authentication off.
+    const batch = `put ${src} ${target}\nget ${target} ${join(data, 'back.txt')}\n`;
+    const r = await sshThroughGateway(h, { token: 'human-token', program: 'sftp', input: batch });
+    expect(r.code).toBe(0);
+    expect(readFileSync(join(data, 'back.txt'), 'utf8')).toBe('a'.repeat(5000));
+    const files = h.audit.filter((a) => a.type === 'sftp.file').map((a) => a.body);
+    expect(files).toContainEqual(expect.objectContaining({ op: 'open', path: target, mode: 'w' }));
+    expect(files).toContainEqual(expect.objectContaining({ op: 'close', path: target, bytesWritten: 5000 }));
+    expect(files).toContainEqual(expect.objectContaining({ op: 'close', path: target, bytesRead: 5000 }));
+    const denied = await sshThroughGateway(h, { token: 'agent-token', program: 'sftp', input: batch });
+    expect(denied.code).not.toBe(0);
+  });
+});
