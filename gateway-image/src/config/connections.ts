@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { FIELD_PATH_PATTERN } from '../masking/json-stream-path';
 import { secretRef } from './secret-ref';
 
 export const CONNECTION_NAME = /^[a-z][a-z0-9_-]{0,62}$/;
@@ -91,6 +92,23 @@ export const httpConnection = z.strictObject({
       ])
       .describe('How the gateway authenticates upstream; the client never sees it.'),
   }),
+  phiFields: z
+    .record(
+      z.string().regex(FIELD_PATH_PATTERN, 'expected a JSON field path such as $.entry[*].resource.name'),
+      phiEntity,
+    )
+    .default({})
+    .describe(
+      'PHI fields in JSON responses: path → entity. Paths: $.a.b, [*] any element, .* any member, ..name at any depth. The whole value at a path is masked. Default none (detectors still run on every string).',
+    ),
+  binaryContentTypes: z
+    .array(
+      z.string().regex(/^[a-z0-9!#$&^_.+-]+\/([a-z0-9!#$&^_.+-]+|\*)$/, 'expected type/subtype or type/*'),
+    )
+    .default([])
+    .describe(
+      'Response content types passed through unmasked (e.g. application/pdf, image/*); they are audited. Default none: other non-text responses are refused.',
+    ),
   route: z
     .strictObject({
       host: z.string().optional().describe('Route requests whose Host header matches this name.'),
@@ -101,7 +119,9 @@ export const httpConnection = z.strictObject({
         .describe('Route requests whose path starts with this prefix.'),
     })
     .default({})
-    .describe('How HTTP requests are routed here. Default: path prefix /<name>/.'),
+    .describe(
+      'How HTTP requests are routed here. host only: requests for that Host, path forwarded as is. pathPrefix only: that prefix, removed before forwarding. Both: both must match. Neither (default): path prefix /<name>/.',
+    ),
 });
 
 export const connection = z.discriminatedUnion('kind', [postgresConnection, sshConnection, httpConnection]);

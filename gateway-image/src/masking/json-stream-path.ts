@@ -1,0 +1,103 @@
+/**
+ * Field paths for the streaming JSON rewriter: a small JSONPath subset, compiled to a tiny NFA so
+ * the rewriter can follow every path one key at a time without ever holding the document.
+ *
+ *   $                 the root (optional: `entry[*].name` means `$.entry[*].name`)
+ *   .name  ['name']   an object member
+ *   .*                any object member
+ *   [*]               any array element;  [3]  element 3
+ *   ..name  ..*  ..[*]  the step at any depth below (recursive descent)
+ */
+import { WardenError } from '../errors';
+
+type Step =
+  | { readonly t: 'key'; readonly name: string }
+  | { readonly t: 'anyKey' }
+  | { readonly t: 'index'; readonly index?: number }
+  /** Zero or more levels of anything (the `..` of recursive descent). */
+  | { readonly t: 'descend' };
+
+const NAME = '[A-Za-z_][\\w-]*';
+const BRACKET = `\\[(?:\\*|\\d+|'[^']*'|"[^"]*")\\]`;
+const ONE_STEP = `(?:\\.\\.?(?:${NAME}|\\*)|(?:\\.\\.)?${BRACKET})`;
+/** The syntax of a field path; exported so the config schema checks paths at synth time. */
+export const FIELD_PATH_PATTERN = new RegExp(`^(?:\\$${ONE_STEP}+|(?:${NAME}|\\*)${ONE_STEP}*)$`);
+const STEP = new RegExp(`(\\.\\.)?(?:\\.?(${NAME}|\\*)|\\[(\\*|\\d+|'[^']*'|"[^"]*")\\])`, 'y');
+
+export function parseFieldPath(path: string): Step[] {
+  const invalid = () => new WardenError('ERR_FIELD_PATH', `invalid JSON field path: ${path}`);
+  if (!FIELD_PATH_PATTERN.test(path)) throw invalid();
+  const steps: Step[] = [];
+  STEP.lastIndex = path.startsWith('$') ? 1 : 0;
+  while (STEP.lastIndex < path.length) {
+    const m = STEP.exec(path);
+    if (!m) throw invalid();
+    if (m[1]) steps.push({ t: 'descend' });
+    const name = m[2];
+    const bracket = m[3];
+    if (name !== undefined) steps.push(name === '*' ? { t: 'anyKey' } : { t: 'key', name });
+    else if (bracket === '*') steps.push({ t: 'index' });
+    else if (/^\d+$/.test(bracket!)) steps.push({ t: 'index', index: Number(bracket) });
+    else steps.push({ t: 'key', name: bracket!.slice(1, -1) });
+  }
+  return steps;
+}
+
+/** NFA states of one container: pairs of (path number, next step), kept as a flat array. */
+export type PathStates = readonly number[];
+
+export interface CompiledFieldPaths {
+  /** States at the document root. */
+  readonly root: PathStates;
+  /**
+   * States of the child reached through `key` (a member name or an array index), and the entity
+   * of the first path that the child completes (the whole child is then PHI).
+   */
+  step(states: PathStates, key: string | number): { states: PathStates; entity?: string };
+}
+
+/** Compiles `path → entity` rules (e.g. `$.entry[*].resource.birthDate → DOB`). */
+export function compileFieldPaths(rules: Readonly<Record<string, string>>): CompiledFieldPaths {
+  const paths = Object.entries(rules).map(([p, entity]) => ({ steps: parseFieldPath(p), entity }));
+  const close = (out: number[], p: number, s: number) => {
+    // Epsilon closure: a descend step may match zero levels, so its successor is active too.
+    for (;;) {
+      let seen = false;
+      for (let i = 0; i < out.length && !seen; i += 2) seen = out[i] === p && out[i + 1] === s;
+      if (!seen) out.push(p, s);
+      if (paths[p]!.steps[s]?.t !== 'descend') return;
+      s++;
+    }
+  };
+  const root: number[] = [];
+  for (let p = 0; p < paths.length; p++) close(root, p, 0);
+  const empty: PathStates = [];
+  return {
+    root,
+    step(states, key) {
+      if (states.length === 0) return { states: empty };
+      const next: number[] = [];
+      let entity: string | undefined;
+      for (let i = 0; i < states.length; i += 2) {
+        const p = states[i]!;
+        const s = states[i + 1]!;
+        const step = paths[p]!.steps[s];
+        if (step === undefined) continue;
+        if (step.t === 'descend') {
+          close(next, p, s);
+          continue;
+        }
+        const ok =
+          step.t === 'anyKey'
+            ? typeof key === 'string'
+            : step.t === 'key'
+              ? key === step.name
+              : typeof key === 'number' && (step.index === undefined || step.index === key);
+        if (!ok) continue;
+        if (s + 1 === paths[p]!.steps.length) entity ??= paths[p]!.entity;
+        else close(next, p, s + 1);
+      }
+      return entity === undefined ? { states: next } : { states: empty, entity };
+    },
+  };
+}

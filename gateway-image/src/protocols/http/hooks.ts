@@ -1,0 +1,95 @@
+/**
+ * What the HTTP adapter needs from the rest of the gateway, as one narrow interface the lead wires
+ * to identity, access, policy, approvals, audit, masking, recording and secrets. The adapter
+ * imports none of those modules: it owns requests and bytes and calls these hooks at named points
+ * of each exchange (authenticate → authorize → inspect → decide → awaitApproval → audit attempt →
+ * forward → mask → audit result → record).
+ */
+import type { Principal } from '../../identity/principal';
+import type { HttpFacts } from '../../inspect/facts';
+import type { TextMasker } from '../../masking/text-masker';
+import type { Decision } from '../../policy/decision';
+
+export type HttpAccessResult =
+  | { readonly allowed: true; readonly expiresAt?: Date }
+  | { readonly allowed: false; readonly reason: string };
+
+/**
+ * `request.refused`: refused before policy (no or bad credential, no route, no grant).
+ * `request.attempt`: facts and the final decision, appended before anything is forwarded.
+ * `request.result`: status, byte counts, duration and mask counts, after the response ended.
+ */
+export type HttpAuditType = 'request.refused' | 'request.attempt' | 'request.result';
+
+export interface HttpAuditInput {
+  readonly type: HttpAuditType;
+  /** Undefined only for `request.refused` before the credential was verified. */
+  readonly principal: Principal | undefined;
+  /** Null when the request matched no connection. */
+  readonly connection: string | null;
+  /** The request id (random, one per HTTP request). */
+  readonly session: string;
+  /** Facts, decisions, counts and status codes only; never body bytes, header or query values. */
+  readonly body: Readonly<Record<string, unknown>>;
+}
+
+/** A request held for approval: the `awaitApproval` hold point. */
+export interface HttpApprovalRequest {
+  readonly principal: Principal;
+  readonly connection: string;
+  readonly session: string;
+  readonly facts: HttpFacts;
+  readonly decision: Extract<Decision, { outcome: 'require-approval' }>;
+}
+
+/** The masking a principal gets on a connection: free text, plus classified JSON fields. */
+export interface HttpMasker extends TextMasker {
+  /**
+   * Masks a value found at a classified JSON path (`phiFields`): strings as they are, numbers and
+   * booleans as their JSON text. Null writes JSON null.
+   * @default the entity in brackets, e.g. "[NAME]"
+   */
+  maskField?(entity: string, value: string): string | null;
+}
+
+/** One exchange as the recorder receives it: bodies already masked and capped. */
+export interface HttpExchangeRecord {
+  readonly session: string;
+  readonly principal: Principal;
+  readonly connection: string;
+  readonly startedAt: Date;
+  readonly durationMs: number;
+  readonly facts: HttpFacts;
+  readonly status: number;
+  /** Masked request body (text bodies only), at most `recordMaxBytes`. */
+  readonly requestBody?: string;
+  readonly requestBodyTruncated?: boolean;
+  /** Masked response body as sent to the client (text and JSON only), at most `recordMaxBytes`. */
+  readonly responseBody?: string;
+  readonly responseBodyTruncated?: boolean;
+  readonly responseContentType?: string;
+}
+
+export interface HttpGatewayHooks {
+  /** Verifies the bearer token. Throws AuthenticationError (its reason is shown to the client). */
+  authenticate(token: string): Promise<Principal>;
+  /** Whether this principal may use this connection now. */
+  authorize(principal: Principal, connection: string): HttpAccessResult | Promise<HttpAccessResult>;
+  /** Resolves a secret reference (upstream credential, CA, client certificate). */
+  resolveSecret(ref: string): Promise<string>;
+  decide(principal: Principal, connection: string, facts: HttpFacts): Decision;
+  /**
+   * Hold point for require-approval decisions: resolves to allow or deny (deny on timeout; the
+   * hook owns the timeout). The client's request waits meanwhile.
+   * @default absent: every require-approval decision is refused with 403, saying approval is required
+   */
+  awaitApproval?(request: HttpApprovalRequest): Promise<Decision>;
+  /** Appends an audit event durably; rejects when it cannot, and the request is refused (503). */
+  audit(input: HttpAuditInput): Promise<void>;
+  /** The masking for this principal on this connection; called once per allowed request. */
+  masker(principal: Principal, connection: string): HttpMasker;
+  /** Receives each forwarded exchange, masked. Failures are logged, never shown. @default none */
+  record?(exchange: HttpExchangeRecord): void | Promise<void>;
+  /** Where internal errors go (they never reach the client). @default silent */
+  log?(entry: { level: 'warn' | 'error'; message: string; session?: string; err?: unknown }): void;
+}

@@ -1,0 +1,122 @@
+/**
+ * The upstream leg: the credential the gateway injects and the keep-alive agent it connects with.
+ * Secrets are resolved through the hook and kept for `credentialCacheMs`, so a rotated secret is
+ * picked up within that time without a restart; failures are never cached. TLS is verify-full
+ * (chain and host name, against the configured CA or the system store) unless the connection says
+ * `disable`; an agent is rebuilt when its CA or client certificate changes.
+ */
+import { Agent as HttpAgent } from 'node:http';
+import { Agent as HttpsAgent } from 'node:https';
+import type { HttpConnectionConfig } from '../../config/connections';
+import { WardenError } from '../../errors';
+
+export interface UpstreamTarget {
+  readonly url: URL;
+  readonly agent: HttpAgent;
+  /** Headers that carry the gateway's credential (lower-case names). */
+  readonly headers: Readonly<Record<string, string>>;
+}
+
+export interface UpstreamPoolOptions {
+  readonly resolveSecret: (ref: string) => Promise<string>;
+  /** How long a resolved secret is reused. 0 resolves on every request. @default 30000 */
+  readonly credentialCacheMs?: number;
+  /** Idle keep-alive sockets per connection. @default 64 */
+  readonly maxFreeSockets?: number;
+}
+
+export interface UpstreamPool {
+  target(connection: HttpConnectionConfig): Promise<UpstreamTarget>;
+  close(): void;
+}
+
+/** The upstream credential or TLS material could not be resolved; the request gets a 502. */
+export class UpstreamCredentialError extends WardenError {
+  constructor(connection: string, options: { cause: unknown }) {
+    super(
+      'ERR_HTTP_UPSTREAM_CREDENTIAL',
+      `could not resolve the upstream credential of ${connection}`,
+      options,
+    );
+  }
+}
+
+export function createUpstreamPool(options: UpstreamPoolOptions): UpstreamPool {
+  const cacheMs = options.credentialCacheMs ?? 30_000;
+  const maxFreeSockets = options.maxFreeSockets ?? 64;
+  const secrets = new Map<string, { value: Promise<string>; until: number }>();
+  const agents = new Map<string, { key: string; agent: HttpAgent }>();
+
+  const secret = (ref: string): Promise<string> => {
+    const now = Date.now();
+    const hit = secrets.get(ref);
+    if (hit && hit.until > now) return hit.value;
+    const value = options.resolveSecret(ref);
+    if (cacheMs > 0) {
+      secrets.set(ref, { value, until: now + cacheMs });
+      value.catch(() => secrets.delete(ref));
+    }
+    return value;
+  };
+
+  const agentFor = (name: string, url: URL, tls: TlsMaterial): HttpAgent => {
+    const key = JSON.stringify(tls);
+    const existing = agents.get(name);
+    if (existing?.key === key) return existing.agent;
+    existing?.agent.destroy();
+    const common = { keepAlive: true, maxFreeSockets, scheduling: 'lifo' as const };
+    const agent =
+      url.protocol === 'https:'
+        ? new HttpsAgent({
+            ...common,
+            rejectUnauthorized: tls.verify,
+            ...(tls.ca === undefined ? {} : { ca: tls.ca }),
+            ...(tls.serverName === undefined ? {} : { servername: tls.serverName }),
+            ...(tls.cert === undefined ? {} : { cert: tls.cert, key: tls.key }),
+          })
+        : new HttpAgent(common);
+    agents.set(name, { key, agent });
+    return agent;
+  };
+
+  return {
+    async target(connection) {
+      const { upstream } = connection;
+      const url = new URL(upstream.url);
+      const cred = upstream.credential;
+      const headers: Record<string, string> = {};
+      let tls: TlsMaterial;
+      try {
+        tls = {
+          verify: upstream.tls.mode === 'verify-full',
+          ...(upstream.tls.ca === undefined ? {} : { ca: await secret(upstream.tls.ca) }),
+          ...(upstream.tls.serverName === undefined ? {} : { serverName: upstream.tls.serverName }),
+        };
+        if (cred.type === 'bearer') headers.authorization = `Bearer ${await secret(cred.token)}`;
+        else if (cred.type === 'basic') {
+          const pair = `${cred.username}:${await secret(cred.password)}`;
+          headers.authorization = `Basic ${Buffer.from(pair).toString('base64')}`;
+        } else if (cred.type === 'header') headers[cred.name.toLowerCase()] = await secret(cred.value);
+        else if (cred.type === 'client-certificate') {
+          tls = { ...tls, cert: await secret(cred.certificate), key: await secret(cred.key) };
+        }
+      } catch (cause) {
+        throw new UpstreamCredentialError(connection.name, { cause });
+      }
+      return { url, agent: agentFor(connection.name, url, tls), headers };
+    },
+    close() {
+      for (const { agent } of agents.values()) agent.destroy();
+      agents.clear();
+      secrets.clear();
+    },
+  };
+}
+
+interface TlsMaterial {
+  readonly verify: boolean;
+  readonly ca?: string;
+  readonly serverName?: string;
+  readonly cert?: string;
+  readonly key?: string;
+}

@@ -1,0 +1,126 @@
+/**
+ * A real HTTPS upstream serving FHIR-like JSON with synthetic PHI, for the HTTP gateway tests and
+ * the benchmark. It records the headers each request arrived with so tests can check what the
+ * gateway injected and stripped.
+ */
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
+import { createServer, type Server } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { brotliCompressSync, gzipSync } from 'node:zlib';
+
+export function patient(i: number): object {
+  const n = String(i % 10_000).padStart(4, '0');
+  return {
+    resourceType: 'Patient',
+    id: `p${i}`,
+    identifier: [
+      { system: 'http://hl7.org/fhir/sid/us-ssn', value: `123-45-${n}` },
+      { system: 'urn:mrn', value: `MRN1000${n}` },
+    ],
+    name: [{ family: `Family${i}`, given: [`Given${i}`] }],
+    birthDate: '1970-03-14',
+    telecom: [{ system: 'phone', value: '555-867-5309' }],
+    text: { div: `Patient with SSN 123-45-${n} seen today.` },
+    active: true,
+  };
+}
+
+export function bundle(count: number): object {
+  return {
+    resourceType: 'Bundle',
+    type: 'searchset',
+    total: count,
+    entry: Array.from({ length: count }, (_, i) => ({ fullUrl: `Patient/p${i}`, resource: patient(i) })),
+  };
+}
+
+export interface FhirUpstream {
+  readonly port: number;
+  /** Headers of the most recent request. */
+  lastHeaders: IncomingHttpHeaders | undefined;
+  lastUrl: string | undefined;
+  close(): Promise<void>;
+}
+
+/** Streams `{"resourceType":"Bundle","entry":[…count patients…]}` without building it in memory. */
+function streamBundle(res: ServerResponse, count: number): void {
+  res.writeHead(200, { 'content-type': 'application/fhir+json' });
+  let i = 0;
+  const head = '{"resourceType":"Bundle","type":"searchset","entry":[';
+  res.write(head);
+  const pump = () => {
+    while (i < count) {
+      const piece = `${i === 0 ? '' : ','}${JSON.stringify({ resource: patient(i) })}`;
+      i++;
+      if (!res.write(piece)) return void res.once('drain', pump);
+    }
+    res.end(']}');
+  };
+  pump();
+}
+
+export async function startFhirUpstream(
+  tls: { cert: string; key: string },
+  expectToken: string,
+): Promise<FhirUpstream> {
+  const state: FhirUpstream = {
+    port: 0,
+    lastHeaders: undefined,
+    lastUrl: undefined,
+    close: async () => {
+      server.closeAllConnections();
+      await new Promise<void>((r) => server.close(() => r()));
+    },
+  };
+  const handle = (req: IncomingMessage, res: ServerResponse) => {
+    state.lastHeaders = req.headers;
+    state.lastUrl = req.url;
+    if (req.headers.authorization !== `Bearer ${expectToken}`) {
+      res.writeHead(401, { 'content-type': 'application/json' });
+      return void res.end('{"error":"upstream credential missing"}');
+    }
+    const url = new URL(req.url ?? '/', 'https://upstream.invalid');
+    const json = (status: number, body: unknown, extra: Record<string, string> = {}) => {
+      res.writeHead(status, { 'content-type': 'application/fhir+json; charset=utf-8', ...extra });
+      res.end(JSON.stringify(body));
+    };
+    const p = url.pathname;
+    if (p === '/fhir/Patient' && req.method === 'GET') {
+      const body = JSON.stringify(bundle(Number(url.searchParams.get('_count') ?? 3)));
+      const enc = url.searchParams.get('_enc');
+      if (enc === 'gzip' || enc === 'br') {
+        res.writeHead(200, { 'content-type': 'application/fhir+json', 'content-encoding': enc });
+        return void res.end(enc === 'gzip' ? gzipSync(body) : brotliCompressSync(body));
+      }
+      if (enc === 'zstd') {
+        res.writeHead(200, { 'content-type': 'application/json', 'content-encoding': 'zstd' });
+        return void res.end(Buffer.alloc(16));
+      }
+      return json(200, JSON.parse(body));
+    }
+    if (p.startsWith('/fhir/Patient/') && req.method === 'GET') return json(200, patient(7));
+    if (p === '/fhir/Patient' && req.method === 'POST') {
+      const parts: Buffer[] = [];
+      req.on('data', (c: Buffer) => parts.push(c));
+      req.on('end', () => json(201, { received: Buffer.concat(parts).length }));
+      return;
+    }
+    if (p === '/fhir/big') return streamBundle(res, Number(url.searchParams.get('count') ?? 1000));
+    if (p === '/fhir/notes.txt') {
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      return void res.end('Seen patient MRN10001234, SSN 123-45-6789.\nCall back 555-867-5309.\n');
+    }
+    if (p === '/fhir/scan.png' || p === '/fhir/report.pdf') {
+      res.writeHead(200, { 'content-type': p.endsWith('png') ? 'image/png' : 'application/pdf' });
+      return void res.end(Buffer.from('%PDF-1.7 binary 123-45-6789'));
+    }
+    if (p === '/fhir/broken') {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      return void res.end('{"ok":"fine","leak": 123-45-6789}');
+    }
+    json(404, { resourceType: 'OperationOutcome', issue: [{ severity: 'error', code: 'not-found' }] });
+  };
+  const server: Server = createServer({ cert: tls.cert, key: tls.key }, handle);
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  return Object.assign(state, { port: (server.address() as AddressInfo).port });
+}

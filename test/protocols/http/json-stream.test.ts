@@ -1,0 +1,60 @@
+import { JsonMaskRewriter } from '../../../gateway-image/src/masking/json-stream';
+import { compileFieldPaths } from '../../../gateway-image/src/masking/json-stream-path';
+import { bundle } from './fhir-upstream';
+import { regexMasker } from './harness';
+
+const fields = compileFieldPaths({
+  '$.entry[*].resource.name': 'NAME',
+  '$..birthDate': 'DOB',
+  '$..telecom': 'PHONE',
+});
+
+function rewrite(text: string, chunkSize: number): string {
+  const rw = new JsonMaskRewriter({ masker: regexMasker, fields });
+  const buf = Buffer.from(text);
+  const out: Buffer[] = [];
+  for (let i = 0; i < buf.length; i += chunkSize) out.push(rw.write(buf.subarray(i, i + chunkSize)));
+  out.push(rw.end());
+  return Buffer.concat(out).toString('utf8');
+}
+
+describe('streaming JSON rewriter', () => {
+  const doc = `${JSON.stringify(bundle(3), null, 2)}\n{"note":"caf\\u00e9 \\"q\\" 123-45-6789 \u4e2d\u6587"}`;
+  const whole = rewrite(doc, doc.length);
+
+  it('masks field paths whole and detectors in every other string', () => {
+    const [first, second] = whole.split('\n{');
+    const masked = JSON.parse(first!);
+    expect(masked.entry[2].resource.name).toEqual([{ family: '[NAME]', given: ['[NAME]'] }]);
+    expect(masked.entry[2].resource.birthDate).toBe('[DOB]');
+    expect(masked.entry[2].resource.identifier[0].value).toBe('[SSN]');
+    expect(masked.total).toBe(3);
+    expect(JSON.parse(`{${second}`).note).toBe('café "q" [SSN] 中文');
+  });
+
+  it('gives the same bytes however the input is split (front, middle, end of tokens; inside UTF-8)', () => {
+    for (const size of [1, 2, 3, 5, 7, 64]) expect(rewrite(doc, size)).toBe(whole);
+  });
+
+  it('copies untouched tokens byte for byte, whitespace included', () => {
+    const plain = '{ "a" : [1, 2.5e3, true, null] ,"b":"x\\/y" }';
+    expect(rewrite(plain, 4)).toBe(plain);
+  });
+
+  it.each([['[123-45-6789]'], ['{"a" 1}'], ['[1,]'], ['{"a":1'], ['"abc'], ['{"a":1]'], ['["\u0001"]']])(
+    'refuses invalid JSON %p without echoing it',
+    (bad) => {
+      expect(() => rewrite(bad, 2)).toThrow(/not valid JSON|ended early/);
+      try {
+        rewrite(bad, 2);
+      } catch (err) {
+        expect((err as Error).message).not.toContain('123-45');
+      }
+    },
+  );
+
+  it('refuses a token longer than the limit', () => {
+    const rw = new JsonMaskRewriter({ masker: regexMasker, maxTokenBytes: 10 });
+    expect(() => rw.write(Buffer.from('["aaaaaaaaaaaaaaaaaaaaaaaaaaaaa'))).toThrow(/longer than/);
+  });
+});
