@@ -2,12 +2,10 @@
  * WardenGateway: the Warden access gateway on ECS Fargate behind an internal Network Load Balancer,
  * with its audit storage, keys, logs and the network paths to the resources it protects.
  */
-import { existsSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { Aws, Duration, Lazy, Stack } from 'aws-cdk-lib';
+import { Aws } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
-import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
+import type * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import type * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -19,7 +17,6 @@ import {
   type AccessGrantProps,
   type ApprovalProps,
   DEFAULT_AUDIT_DIR,
-  DEFAULT_PORTS,
   type IdentityProps,
   type MaskingProps,
   type PolicyProps,
@@ -35,12 +32,18 @@ import {
   type SshConnectionProps,
   sshConnection,
 } from './connections';
+import {
+  addGatewayContainer,
+  addGatewayLoadBalancer,
+  allowListenersFrom,
+  defaultGatewayImage,
+} from './gateway-container';
 import { GatewaySecrets } from './gateway-secrets';
 import { createLogsKey } from './log-key';
 import { addMark } from './marks';
 import { acknowledgeGatewayFindings, grantSecretRead, grantStorageWrite } from './permissions';
 import { substituteTokens } from './placeholders';
-import { AuditStorage, enableNlbAccessLogs, SIX_YEARS_DAYS } from './storage';
+import { AuditStorage, SIX_YEARS_DAYS } from './storage';
 
 export interface WardenGatewayProps {
   readonly vpc: ec2.IVpc;
@@ -80,35 +83,6 @@ export interface WardenGatewayProps {
   readonly tlsSecret?: secretsmanager.ISecret;
 }
 
-/** Ports clients use on the load balancer → ports the gateway listens on in the task. */
-const LISTENERS = [
-  { id: 'Postgres', lbPort: 5432, taskPort: DEFAULT_PORTS.postgres },
-  { id: 'Ssh', lbPort: 22, taskPort: DEFAULT_PORTS.ssh },
-  { id: 'Https', lbPort: 443, taskPort: DEFAULT_PORTS.http },
-  { id: 'Admin', lbPort: DEFAULT_PORTS.admin, taskPort: DEFAULT_PORTS.admin },
-] as const;
-
-const CONTAINER = 'gateway';
-const UID = '10001:10001';
-
-/** gateway-image/ from the source tree or from dist/ (two levels further up). */
-function gatewayImageDir(): string {
-  for (const up of ['../..', '../../..']) {
-    const dir = resolve(__dirname, up);
-    if (existsSync(join(dir, 'gateway-image', 'Dockerfile'))) return dir;
-  }
-  throw new Error('WardenGateway: gateway-image/Dockerfile not found; pass the "image" prop');
-}
-
-function defaultImage(): ecs.ContainerImage {
-  // The build context is the repository root (the image needs package.json and the lockfile);
-  // everything but the gateway's sources and manifests is excluded from the staged asset.
-  return ecs.ContainerImage.fromAsset(gatewayImageDir(), {
-    file: 'gateway-image/Dockerfile',
-    exclude: ['*', '!package.json', '!package-lock.json', '!tsconfig.json', '!gateway-image'],
-  });
-}
-
 export class WardenGateway extends Construct implements ec2.IConnectable {
   readonly key: kms.Key;
   readonly logGroup: logs.LogGroup;
@@ -124,7 +98,7 @@ export class WardenGateway extends Construct implements ec2.IConnectable {
   readonly loadBalancer: elbv2.NetworkLoadBalancer;
   readonly loadBalancerSecurityGroup: ec2.SecurityGroup;
   /** TCP listeners: Postgres 5432, SSH 22, HTTPS 443, admin 8444. */
-  readonly listeners: elbv2.NetworkListener[] = [];
+  readonly listeners: elbv2.NetworkListener[];
   /** Clients connect to the load balancer: allow them here (default port: Postgres). */
   readonly connections: ec2.Connections;
 
@@ -167,7 +141,11 @@ export class WardenGateway extends Construct implements ec2.IConnectable {
       },
       volumes: [{ name: 'data' }, { name: 'tmp' }],
     });
-    this.container = this.addContainer(props.image ?? defaultImage());
+    this.container = addGatewayContainer(this, this.taskDefinition, {
+      image: props.image ?? defaultGatewayImage(),
+      logGroup: this.logGroup,
+      renderConfig: () => this.renderConfig(),
+    });
 
     this.securityGroup = new ec2.SecurityGroup(this, 'SecurityGroup', {
       vpc: props.vpc,
@@ -202,34 +180,16 @@ export class WardenGateway extends Construct implements ec2.IConnectable {
       .autoScaleTaskCount({ minCapacity: desiredCount, maxCapacity: props.maxCount ?? desiredCount * 3 })
       .scaleOnCpuUtilization('Cpu', { targetUtilizationPercent: props.targetCpuUtilizationPercent ?? 60 });
 
-    this.loadBalancerSecurityGroup = new ec2.SecurityGroup(this, 'LoadBalancerSecurityGroup', {
+    const lb = addGatewayLoadBalancer(this, {
       vpc: props.vpc,
-      description: 'Warden gateway load balancer: declared clients only',
-      allowAllOutbound: false,
+      subnets,
+      service: this.service,
+      securityGroup: this.securityGroup,
+      accessLogBucket: this.accessLogBucket,
     });
-    this.loadBalancer = new elbv2.NetworkLoadBalancer(this, 'LoadBalancer', {
-      vpc: props.vpc,
-      vpcSubnets: { subnets },
-      internetFacing: false,
-      deletionProtection: true,
-      crossZoneEnabled: true,
-      securityGroups: [this.loadBalancerSecurityGroup],
-    });
-    // NLB writes access logs only for TLS listeners; these listeners are TCP because Postgres
-    // negotiates TLS inside its own protocol, so the gateway's audit log is the per-connection record.
-    // logAccessLogs() needs a concrete region (for ALB account ids); NLB delivery is region-agnostic.
-    enableNlbAccessLogs(this.loadBalancer, this.accessLogBucket, 'nlb');
-    for (const l of LISTENERS) {
-      const listener = this.loadBalancer.addListener(l.id, { port: l.lbPort, protocol: elbv2.Protocol.TCP });
-      this.listeners.push(listener);
-      listener.addTargets(l.id, {
-        port: l.taskPort,
-        protocol: elbv2.Protocol.TCP,
-        targets: [this.service.loadBalancerTarget({ containerName: CONTAINER, containerPort: l.taskPort })],
-        healthCheck: { protocol: elbv2.Protocol.TCP, port: String(DEFAULT_PORTS.admin) },
-      });
-      this.securityGroup.connections.allowFrom(this.loadBalancerSecurityGroup, ec2.Port.tcp(l.taskPort));
-    }
+    this.loadBalancer = lb.loadBalancer;
+    this.loadBalancerSecurityGroup = lb.securityGroup;
+    this.listeners = lb.listeners;
     this.connections = new ec2.Connections({
       securityGroups: [this.loadBalancerSecurityGroup],
       defaultPort: ec2.Port.tcp(5432),
@@ -254,9 +214,7 @@ export class WardenGateway extends Construct implements ec2.IConnectable {
 
   /** Lets clients in `peer` reach every listener on the load balancer. */
   allowClientsFrom(peer: ec2.IPeer): void {
-    for (const l of LISTENERS) {
-      this.loadBalancerSecurityGroup.addIngressRule(peer, ec2.Port.tcp(l.lbPort), `Warden clients (${l.id})`);
-    }
+    allowListenersFrom(this.loadBalancerSecurityGroup, peer);
   }
 
   /** A PostgreSQL database (RDS instance or Aurora cluster) reached only through the gateway. */
@@ -342,44 +300,6 @@ export class WardenGateway extends Construct implements ec2.IConnectable {
   private grantSecret(secret: secretsmanager.ISecret): void {
     grantSecretRead(this.taskDefinition.taskRole, secret);
     this.allowedSecrets.push(secret.secretArn);
-  }
-
-  private addContainer(image: ecs.ContainerImage): ecs.ContainerDefinition {
-    const linuxParameters = new ecs.LinuxParameters(this, 'Linux', { initProcessEnabled: true });
-    // Fargate cannot set no-new-privileges; a non-root user with every capability dropped has no
-    // privilege to escalate to.
-    linuxParameters.dropCapabilities(ecs.Capability.ALL);
-    const container = this.taskDefinition.addContainer(CONTAINER, {
-      image,
-      command: ['gateway', '--config-env', 'WARDEN_CONFIG_JSON'],
-      environment: {
-        // Secret references (ARNs) only, never secret values; tokens resolve at deploy.
-        WARDEN_CONFIG_JSON: Lazy.string({ produce: () => Stack.of(this).toJsonString(this.renderConfig()) }),
-      },
-      logging: ecs.LogDrivers.awsLogs({ logGroup: this.logGroup, streamPrefix: 'gateway' }),
-      readonlyRootFilesystem: true,
-      user: UID,
-      privileged: false,
-      linuxParameters,
-      portMappings: LISTENERS.map((l) => ({ containerPort: l.taskPort, protocol: ecs.Protocol.TCP })),
-      healthCheck: {
-        // A TCP probe of the admin port needs nothing but node, which the image has.
-        command: [
-          'CMD',
-          'node',
-          '-e',
-          `require('net').connect(${DEFAULT_PORTS.admin},'127.0.0.1').on('connect',()=>process.exit(0)).on('error',()=>process.exit(1))`,
-        ],
-        interval: Duration.seconds(30),
-        timeout: Duration.seconds(5),
-        startPeriod: Duration.seconds(30),
-      },
-    });
-    container.addMountPoints(
-      { sourceVolume: 'data', containerPath: '/var/lib/warden', readOnly: false },
-      { sourceVolume: 'tmp', containerPath: '/tmp', readOnly: false },
-    );
-    return container;
   }
 
   /** The given selection, or private subnets with egress, or isolated ones; never public. */
