@@ -6,7 +6,7 @@
  *   node gateway-image/scripts/image-check.mjs [--build-only] [--out DIR]
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
@@ -46,6 +46,13 @@ main(process.argv.slice(2)).then((code) => { process.exitCode = code; },
   sourcemap: true,
   legalComments: 'linked',
   logLevel: 'warning',
+});
+
+// The reviewer console's page, script and style are read at run time from `console/` beside the
+// bundle (gateway-image/src/admin/console/assets.ts).
+cpSync(join(root, 'gateway-image/src/admin/console'), join(out, 'console'), {
+  recursive: true,
+  filter: (src) => !src.endsWith('.ts'),
 });
 
 // The image's package.json lists exactly the external packages, at the versions the repo pins.

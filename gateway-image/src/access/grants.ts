@@ -7,7 +7,13 @@ export type AccessConfig = z.output<typeof access>;
 export type AccessGrantConfig = z.output<typeof accessGrant>;
 
 export type AccessResult =
-  | { readonly allowed: true; readonly grant: string; readonly expiresAt?: Date }
+  | {
+      readonly allowed: true;
+      readonly grant: string;
+      readonly expiresAt?: Date;
+      /** Aborted when a just-in-time grant is revoked: live sessions on it end then. */
+      readonly revoked?: AbortSignal;
+    }
   | { readonly allowed: false; readonly reason: string };
 
 /** A grant that lets a principal open sessions on a connection. */
@@ -15,6 +21,8 @@ export interface Grant {
   readonly name: string;
   /** Absent for standing grants; a session on a just-in-time grant ends at this time. */
   readonly expiresAt?: Date;
+  /** Aborted when the grant is revoked before it expires. @default never revoked */
+  readonly revoked?: AbortSignal;
 }
 
 /**
@@ -66,9 +74,12 @@ export function createAccessChecker(config: AccessConfig, options: AccessChecker
         }
       }
       if (best) {
-        return best.expiresAt
-          ? { allowed: true, grant: best.name, expiresAt: best.expiresAt }
-          : { allowed: true, grant: best.name };
+        return {
+          allowed: true,
+          grant: best.name,
+          ...(best.expiresAt ? { expiresAt: best.expiresAt } : {}),
+          ...(best.revoked ? { revoked: best.revoked } : {}),
+        };
       }
       const next = jit
         ? 'ask an administrator for a grant or request just-in-time access'

@@ -19,8 +19,10 @@ export interface RouteContext {
 
 export interface RouteResult {
   readonly status: number;
+  /** JSON, or a string/Buffer sent as is when `headers` names its content-type (console assets). */
   readonly body?: unknown;
-  readonly headers?: Readonly<Record<string, string>>;
+  /** An array sends the header once per value (several Set-Cookie). */
+  readonly headers?: Readonly<Record<string, string | readonly string[]>>;
 }
 
 export type RouteHandler = (ctx: RouteContext) => Promise<RouteResult>;

@@ -1,11 +1,12 @@
 /**
- * The admin HTTP(S) server: health, session-token exchange and revocation, and whatever routes later
- * features add through `configure`. Plain HTTP is accepted on loopback only (local development);
+ * The admin HTTP(S) server: health, the OpenAPI document, session-token exchange and revocation, and
+ * whatever routes later features add through `configure` (approvals, the reviewer console). Plain HTTP is accepted on loopback only (local development);
  * anywhere else TLS is required.
  */
 import {
   createServer as createHttpServer,
   type IncomingMessage,
+  type OutgoingHttpHeaders,
   type Server,
   type ServerResponse,
 } from 'node:http';
@@ -13,6 +14,7 @@ import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { WardenError } from '../errors';
 import { isLoopbackUrl } from '../identity/loopback';
+import { openApiDocument } from './openapi';
 import { HttpProblem, sendProblem, toProblem } from './problem';
 import { bearerToken, Router, readJsonBody } from './router';
 import { addTokenExchangeRoutes, type TokenExchangeOptions } from './token-exchange';
@@ -56,6 +58,7 @@ export async function startAdminServer(opts: AdminServerOptions): Promise<AdminS
 
   const router = new Router();
   router.add('GET', '/healthz', async () => ({ status: 200, body: { status: 'ok' } }));
+  router.add('GET', '/openapi.json', async () => ({ status: 200, body: openApiDocument() }));
   addTokenExchangeRoutes(router, opts);
   opts.configure?.(router);
 
@@ -112,10 +115,17 @@ async function dispatch(router: Router, req: IncomingMessage, res: ServerRespons
     },
     bearer: () => bearerToken(req),
   });
-  const headers: Record<string, string> = { ...result.headers };
+  const headers: OutgoingHttpHeaders = {};
+  for (const [k, v] of Object.entries(result.headers ?? {})) headers[k] = typeof v === 'string' ? v : [...v];
   if (result.body === undefined) {
     res.writeHead(result.status, headers);
     res.end();
+    return;
+  }
+  // Console pages and assets arrive as text with their own content type; everything else is JSON.
+  if ((typeof result.body === 'string' || Buffer.isBuffer(result.body)) && headers['content-type']) {
+    res.writeHead(result.status, headers);
+    res.end(result.body);
     return;
   }
   headers['content-type'] = 'application/json';

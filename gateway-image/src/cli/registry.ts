@@ -1,9 +1,12 @@
 import type { Command } from './command';
+import { accessList, accessRequest, accessRevoke } from './commands/access';
+import { approvalsApprove, approvalsDeny, approvalsList, approvalsShow } from './commands/approvals';
 import { auditVerify } from './commands/audit';
 import { configCheck, configSchema } from './commands/config';
 import { devCommand } from './commands/dev';
 import { gatewayCommand } from './commands/gateway';
 import { loginCommand } from './commands/login';
+import { replayCommand } from './commands/replay';
 
 /** Every `warden` subcommand, in the order `warden --help` lists them. */
 export const COMMANDS: readonly Command[] = [
@@ -13,4 +16,12 @@ export const COMMANDS: readonly Command[] = [
   configSchema,
   auditVerify,
   loginCommand,
+  replayCommand,
+  approvalsList,
+  approvalsShow,
+  approvalsApprove,
+  approvalsDeny,
+  accessRequest,
+  accessList,
+  accessRevoke,
 ];

@@ -2,8 +2,10 @@ import cluster, { type Worker } from 'node:cluster';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import type { WardenConfig } from '../config/schema';
+import { WardenError } from '../errors';
 import { FileRevocationStore } from '../identity/revocation';
 import { primaryClient, serveWorker } from './ipc';
+import { needsApprovals } from './services';
 import { type ListenerAddress, type StartOptions, startGateway } from './start';
 
 /**
@@ -30,6 +32,14 @@ export function workerCount(config: WardenConfig): number {
 }
 
 export async function runGateway(config: WardenConfig, opts: StartOptions = {}): Promise<GatewayProcess> {
+  if (workerCount(config) > 1 && needsApprovals(config) && config.approvals.store?.kind !== 'postgres') {
+    // Holds taken in one process must be released by decisions taken in another.
+    throw new WardenError(
+      'ERR_CONFIG_INVALID',
+      'approvals.store: the file store serves one gateway process; with workers > 1 set approvals.store to ' +
+        '{"kind":"postgres","url":…} (shared by every process and replica) or set workers to 1',
+    );
+  }
   if (workerCount(config) <= 1) {
     const g = await startGateway(config, opts);
     return {

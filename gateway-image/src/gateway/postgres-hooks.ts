@@ -1,6 +1,7 @@
 import type { PostgresConnectionConfig } from '../config/connections';
 import { inspectSql } from '../inspect/sql';
 import type { PostgresSessionHooks } from '../protocols/postgres/hooks';
+import { postgresMasking } from './postgres-masking';
 import type { GatewayServices } from './services';
 
 /**
@@ -18,13 +19,15 @@ export function postgresHooks(services: GatewayServices): PostgresSessionHooks {
     authorize(principal, connection) {
       const result = services.access.check(principal, connection);
       return result.allowed
-        ? { allowed: true, expiresAt: result.expiresAt }
+        ? { allowed: true, expiresAt: result.expiresAt, revoked: result.revoked }
         : { allowed: false, reason: result.reason };
     },
     resolveConnection: (name) => connections.get(name),
     resolveSecret: (ref) => services.secrets.resolve(ref),
     inspect: (sql, searchPath) => inspectSql(sql, { searchPath }),
     decide: (principal, connection, facts) => services.policy.decide(principal, connection, facts),
+    awaitApproval: services.approvals && ((request) => services.approvals!.awaitApproval(request)),
+    masking: postgresMasking(services),
     async audit(input) {
       await services.audit.append({
         type: input.type,

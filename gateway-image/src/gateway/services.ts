@@ -2,6 +2,7 @@ import { createPrivateKey } from 'node:crypto';
 import diagnosticsChannel from 'node:diagnostics_channel';
 import { join } from 'node:path';
 import { type AccessChecker, createAccessChecker } from '../access/grants';
+import { type Approvals, createApprovals } from '../approvals';
 import type { AuditSink } from '../audit/event';
 import { AuditLog } from '../audit/log';
 import type { WardenConfig } from '../config/schema';
@@ -14,7 +15,9 @@ import { createSessionTokens, type SessionTokens } from '../identity/session-tok
 import { loadSqlParser } from '../inspect/sql';
 import { createLogger, type Logger } from '../logging/logger';
 import { createPolicyEngine, type PolicyEngine } from '../policy/engine';
-import { SecretResolver } from '../secrets/resolver';
+import { createDefaultSecretResolver } from '../secrets/default-resolver';
+import type { SecretResolver } from '../secrets/resolver';
+import { shipSealedSegments } from './sinks';
 
 /**
  * The protocol-neutral parts of a running gateway, built once from the config: secrets, identity,
@@ -28,6 +31,8 @@ export interface GatewayServices {
   readonly sessions: SessionTokens | undefined;
   readonly authenticator: Authenticator;
   readonly access: AccessChecker;
+  /** Holds, decisions and just-in-time grants; absent when the config has no approval rules. */
+  readonly approvals: Approvals | undefined;
   readonly policy: PolicyEngine;
   readonly logger: Logger;
   close(): Promise<void>;
@@ -55,7 +60,8 @@ export async function createGatewayServices(
   config: WardenConfig,
   opts: ServiceOptions = {},
 ): Promise<GatewayServices> {
-  const secrets = opts.secrets ?? new SecretResolver();
+  const secrets = opts.secrets ?? createDefaultSecretResolver();
+  const logger = opts.logger ?? createLogger();
   const oidc = await createOidcVerifier({
     issuers: config.identity.issuers.map((i) => ({
       issuer: i.issuer,
@@ -80,24 +86,50 @@ export async function createGatewayServices(
       revocations,
     });
   }
-  const audit = opts.audit ?? (await openAuditLog(config, secrets));
+  let stopShipping = () => {};
+  let audit: ClosableAuditSink;
+  if (opts.audit) {
+    audit = opts.audit;
+  } else {
+    const log = await openAuditLog(config, secrets);
+    stopShipping = shipSealedSegments(log, config.audit.sinks, logger);
+    audit = log;
+  }
   await loadSqlParser();
   const unsubscribe = auditIdentityEvents(audit);
+  const authenticator = createAuthenticator({ oidc, sessions });
+  const approvals = needsApprovals(config)
+    ? await createApprovals({
+        config,
+        audit,
+        authenticator,
+        resolveSecret: (ref) => secrets.resolve(ref),
+        log: (message, detail) => logger.warn(detail, message),
+      })
+    : undefined;
   return {
     config,
     secrets,
     audit,
     oidc,
     sessions,
-    authenticator: createAuthenticator({ oidc, sessions }),
-    access: createAccessChecker(config.access),
+    authenticator,
+    access: createAccessChecker(config.access, { sources: approvals ? [approvals.grantSource] : [] }),
+    approvals,
     policy: createPolicyEngine(config.policy, { connections: config.connections }),
-    logger: opts.logger ?? createLogger(),
+    logger,
     close: async () => {
+      await approvals?.close();
       unsubscribe();
       await audit.close();
+      stopShipping();
     },
   };
+}
+
+/** Approvals exist to serve rules that hold commands and just-in-time access requests. */
+export function needsApprovals(config: WardenConfig): boolean {
+  return config.approvals.rules.length > 0 || config.access.justInTime !== undefined;
 }
 
 export async function openAuditLog(config: WardenConfig, secrets: SecretResolver): Promise<AuditLog> {

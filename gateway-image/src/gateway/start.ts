@@ -59,6 +59,7 @@ async function startAdmin(services: GatewayServices, closers: Closer[]): Promise
     sessions: services.sessions,
     authenticator: services.authenticator,
     adminGroups: config.identity.sessionTokens?.adminGroups,
+    configure: (router) => services.approvals?.configureAdminRoutes(router),
   });
   closers.unshift(() => server.close());
   return server.url;

@@ -85,17 +85,26 @@ function partial(entity: string, value: string, ctx: StrategyContext): string {
  * Values with fewer than eight of them are redacted, since four would be half the value or more.
  */
 export function lastFour(value: string): string | undefined {
-  const alnum = value.match(/[\p{L}\p{N}]/gu)?.length ?? 0;
+  let alnum = 0;
+  for (let i = 0; i < value.length; i++) if (isAlnum(value, i)) alnum++;
   if (alnum < 8) return undefined;
   let keep = 4;
-  const out: string[] = [];
+  const out: string[] = new Array(value.length);
   for (let i = value.length - 1; i >= 0; i--) {
-    const ch = value[i]!;
-    if (!/[\p{L}\p{N}]/u.test(ch)) out.push(ch);
+    if (!isAlnum(value, i)) out[i] = value[i]!;
     else if (keep > 0) {
-      out.push(ch);
+      out[i] = value[i]!;
       keep--;
-    } else out.push('*');
+    } else out[i] = '*';
   }
-  return out.reverse().join('');
+  return out.join('');
+}
+
+const ALNUM = /[\p{L}\p{N}]/u;
+
+/** ASCII is decided by char code (this runs per character of every partially masked value). */
+function isAlnum(s: string, i: number): boolean {
+  const c = s.charCodeAt(i);
+  if (c < 128) return (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122);
+  return ALNUM.test(s[i]!);
 }

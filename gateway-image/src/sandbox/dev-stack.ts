@@ -78,6 +78,7 @@ export async function startDevStack(opts: DevStackOptions): Promise<DevStack> {
       accessTokenTtlSec: TOKEN_TTL_SEC,
       agents: [{ ...SANDBOX_AGENT, clientSecret: agentSecret }],
       users: [SANDBOX_HUMAN, SANDBOX_APPROVER],
+      consoleRedirectUris: ['http://127.0.0.1/console/callback'],
     });
     closers.push(() => issuer.close());
 

@@ -41,6 +41,12 @@ export interface LocalIssuerOptions {
   readonly accessTokenTtlSec?: number;
   /** Signing algorithm of access tokens. @default 'RS256' */
   readonly alg?: 'RS256' | 'ES256';
+  /**
+   * Redirect URIs of the reviewer console (`<admin url>/console/callback`), registered for the
+   * public PKCE client `warden-console`. Loopback http URIs match on any port (RFC 8252 §7.3), so
+   * a gateway on port 0 can sign in. @default none (no console client)
+   */
+  readonly consoleRedirectUris?: readonly string[];
 }
 
 export interface LocalIssuer {
@@ -64,6 +70,8 @@ const CLI_CLIENT_ID = 'warden-local-cli';
 /** Never fetched: the flow stops at the redirect and reads the code from its Location header. */
 const CLI_REDIRECT_URI = 'http://127.0.0.1/callback';
 const WARDEN_SCOPE = 'warden';
+/** The reviewer console's client id (the console's default). */
+export const LOCAL_CONSOLE_CLIENT_ID = 'warden-console';
 
 export async function startLocalIssuer(opts: LocalIssuerOptions): Promise<LocalIssuer> {
   const host = opts.host ?? '127.0.0.1';
@@ -116,6 +124,7 @@ export async function startLocalIssuer(opts: LocalIssuerOptions): Promise<LocalI
         response_types: ['code'],
         redirect_uris: [CLI_REDIRECT_URI],
       },
+      ...consoleClient(opts.consoleRedirectUris),
     ],
     clientDefaults: { id_token_signed_response_alg: alg },
     jwks: { keys: privateKeys.map((k) => ({ ...k })) as JWKS['keys'] },
@@ -217,6 +226,22 @@ export async function startLocalIssuer(opts: LocalIssuerOptions): Promise<LocalI
       }),
   };
   return self;
+}
+
+function consoleClient(uris: readonly string[] | undefined): Configuration['clients'] & object {
+  if (!uris?.length) return [];
+  const loopback = uris.every((u) => /^http:\/\/(127\.0\.0\.1|localhost|\[::1\])[:/]/.test(u));
+  return [
+    {
+      client_id: LOCAL_CONSOLE_CLIENT_ID,
+      // "native" is what lets oidc-provider ignore the port of a loopback redirect URI.
+      application_type: loopback ? 'native' : 'web',
+      token_endpoint_auth_method: 'none',
+      grant_types: ['authorization_code'],
+      response_types: ['code'],
+      redirect_uris: [...uris],
+    },
+  ];
 }
 
 async function newSigningKey(alg: 'RS256' | 'ES256'): Promise<JWK> {

@@ -16,6 +16,8 @@ const TITLED = new RegExp(
   'g',
 );
 
+const MAYBE = new RegExp(`${WORD}[,.]?\\s+[A-Z]`);
+
 /** Accents and apostrophes removed, first letter kept upper-case: how the lists spell names. */
 function listForm(word: string): string {
   const plain = word.normalize('NFD').replace(/[^A-Za-z]/g, '');
@@ -25,6 +27,8 @@ function listForm(word: string): string {
 export const nameDetector: Detector = {
   entity: 'NAME',
   *find(text) {
+    // Both shapes need a capitalised word, whitespace, then a capital: most values have none.
+    if (!MAYBE.test(text)) return;
     for (const m of text.matchAll(new RegExp(TITLED.source, 'g'))) {
       const value = m[1]!;
       const start = m.index + m[0].lastIndexOf(value);

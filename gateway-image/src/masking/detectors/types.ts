@@ -29,9 +29,13 @@ export interface RegexDetectorOptions {
 export function regexDetector(o: RegexDetectorOptions): Detector {
   if (!o.pattern.global) throw new TypeError(`detector ${o.entity}: pattern must be global`);
   const window = o.contextChars ?? 32;
+  // Without `g` a RegExp keeps no lastIndex, so one instance can be shared: most values match no
+  // detector, and this test rejects them without the generator and iterator of the full search.
+  const probe = new RegExp(o.pattern.source, o.pattern.flags.replace('g', ''));
   return {
     entity: o.entity,
     *find(text) {
+      if (!probe.test(text)) return;
       // A fresh RegExp per call: detectors are shared between sessions and lastIndex is state.
       const re = new RegExp(o.pattern.source, o.pattern.flags);
       for (const m of text.matchAll(re)) {

@@ -77,6 +77,12 @@ export const clientErrors = {
       'your Warden credential or grant has expired; session ended',
       'Reconnect with a fresh token.',
     ),
+  grantRevoked: () =>
+    fatal(
+      SqlState.InsufficientPrivilege,
+      'your Warden access grant was revoked; session ended',
+      'Request access again if you still need it.',
+    ),
   upstreamClosed: () => fatal(SqlState.ConnectionFailure, 'the database behind Warden closed the connection'),
   shuttingDown: () => fatal(SqlState.AdminShutdown, 'Warden gateway is shutting down'),
   internal: () => fatal(SqlState.InternalError, 'internal gateway error; see the Warden gateway log'),

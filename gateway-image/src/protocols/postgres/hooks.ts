@@ -6,6 +6,7 @@
 import type { PostgresConnectionConfig } from '../../config/connections';
 import type { Principal } from '../../identity/principal';
 import type { SqlFacts } from '../../inspect/facts';
+import type { ColumnMasker } from '../../masking/column-masker';
 import type { Decision } from '../../policy/decision';
 
 export type AccessResult =
@@ -13,6 +14,8 @@ export type AccessResult =
       readonly allowed: true;
       /** When a just-in-time grant ends; the session is closed then. @default no expiry */
       readonly expiresAt?: Date;
+      /** Aborted when the grant is revoked: the session is closed then. @default never */
+      readonly revoked?: AbortSignal;
     }
   | {
       readonly allowed: false;
@@ -27,6 +30,8 @@ export type PostgresAuditType =
   | 'session.refused'
   | 'query.attempt'
   | 'query.result'
+  /** What one result (or notice) had masked: counts per column, entity and strategy, never values. */
+  | 'mask'
   | 'session.end';
 
 export interface PostgresAuditInput {
@@ -47,6 +52,22 @@ export interface ApprovalRequest {
   readonly session: string;
   readonly facts: SqlFacts;
   readonly decision: Extract<Decision, { outcome: 'require-approval' }>;
+  /** The exact statement text (an approval for it once is bound to its hash). */
+  readonly command: string;
+  /** Why the client needs it: `SET warden.reason = '…'` or the `warden.reason` startup option. */
+  readonly reason?: string;
+  /** Sends the waiting client a NoticeResponse (approval id, where to approve). */
+  notice(notice: { readonly message: string; readonly detail?: string; readonly hint?: string }): void;
+  /** Aborted when the client cancels the statement or its connection ends while it is held. */
+  readonly signal: AbortSignal;
+}
+
+/** What a session needs to mask results for one principal on one connection. */
+export interface SessionMasking {
+  /** Policy, classification, catalog and detectors, bound to this principal and connection. */
+  readonly columns: ColumnMasker;
+  /** The masking profile that applied (for the `mask` audit event); undefined: the redact-all default. */
+  readonly profile: string | undefined;
 }
 
 export interface PostgresSessionHooks {
@@ -68,6 +89,12 @@ export interface PostgresSessionHooks {
    * @default absent: every require-approval decision is refused with a message saying so
    */
   awaitApproval?(request: ApprovalRequest): Promise<Decision>;
+  /**
+   * Result masking for a session, asked once after login and before any statement is relayed.
+   * Rejects (the session is refused) when masking cannot be set up, e.g. the catalog cannot be read.
+   * @default absent, or resolving undefined: results are relayed unmasked
+   */
+  masking?(principal: Principal, connection: PostgresConnectionConfig): Promise<SessionMasking | undefined>;
   /** Appends an audit event durably; rejects (AuditError) when it cannot, and the statement is refused. */
   audit(input: PostgresAuditInput): Promise<void>;
   /** Where internal errors go (they never reach the client). @default silent */

@@ -37,6 +37,8 @@ export type LoginResult =
       readonly connection: string;
       /** Earliest of credential expiry and grant expiry. */
       readonly expiresAt: Date;
+      /** Aborted when the grant the session runs on is revoked. */
+      readonly revoked?: AbortSignal;
       readonly upstream: UpstreamConnection;
       /** For CancelRequests to the upstream. */
       readonly endpoint: UpstreamEndpoint;
@@ -82,6 +84,7 @@ export async function login(ctx: LoginContext): Promise<LoginResult> {
   if (!config) return refuse(clientErrors.noConnection(connection), 'no-such-connection', principal);
 
   let expiresAt = principal.expiresAt;
+  let revoked: AbortSignal | undefined;
   try {
     const access = await hooks.authorize(principal, connection);
     if (!access.allowed) {
@@ -92,6 +95,7 @@ export async function login(ctx: LoginContext): Promise<LoginResult> {
       return refuse(error, access.kind ?? 'no-grant', principal);
     }
     if (access.expiresAt && access.expiresAt < expiresAt) expiresAt = access.expiresAt;
+    revoked = access.revoked;
   } catch (err) {
     hooks.log?.({ level: 'error', message: 'access check failed', session: ctx.session, err });
     return refuse(clientErrors.internal(), 'access-error', principal);
@@ -139,7 +143,15 @@ export async function login(ctx: LoginContext): Promise<LoginResult> {
       password: await hooks.resolveSecret(config.upstream.password),
       parameters,
     });
-    return { ok: true, principal, connection, expiresAt, upstream, endpoint };
+    return {
+      ok: true,
+      principal,
+      connection,
+      expiresAt,
+      ...(revoked ? { revoked } : {}),
+      upstream,
+      endpoint,
+    };
   } catch (err) {
     hooks.log?.({ level: 'error', message: 'upstream connection failed', session: ctx.session, err });
     return refuse(clientErrors.upstreamUnavailable(connection), 'upstream-unavailable', principal, true);

@@ -12,11 +12,13 @@ import { BackendFramer } from './backend-framer';
 import * as write from './backend-writer';
 import { clientErrors } from './client-errors';
 import { ProtocolError } from './errors';
+import { postgresChannel, SessionEvents } from './events';
 import type { FrontendParser } from './frontend-parser';
 import { FrontendRelay } from './frontend-relay';
 import type { PostgresSessionHooks } from './hooks';
 import { decodeToken, login } from './login';
 import type { FrontendMessage, StartupMessage } from './messages';
+import { ResultMasker } from './result-masker';
 import { type CompletedResult, type RelayState, ResultTracker } from './result-tracker';
 import { gateStatement } from './statement-gate';
 import { type BackendKey, cancelUpstream, type UpstreamEndpoint } from './upstream';
@@ -54,12 +56,28 @@ export class PostgresSession {
   private started = false;
   private startedAt = Date.now();
   private expiryTimer: NodeJS.Timeout | undefined;
+  /** Ends approval holds when the connection goes; reason set by SET warden.reason or startup. */
+  private readonly ended = new AbortController();
+  /** A CancelRequest withdraws a held statement (it has not reached the upstream to be cancelled). */
+  private holdCancel = new AbortController();
+  private readonly hold = {
+    reason: undefined as string | undefined,
+    notice: (f: write.ErrorFields) => {
+      if (this.phase !== 'closed' && this.o.client.writable) this.o.client.write(write.noticeResponse(f));
+    },
+    signal: () => AbortSignal.any([this.ended.signal, this.holdCancel.signal]),
+  };
   private readonly tracker: ResultTracker;
   private readonly relay: FrontendRelay;
   private readonly framer = new BackendFramer();
+  /** Rewrites results before the tracker sees them; absent when nothing is masked for this session. */
+  private masker: ResultMasker | undefined;
+  /** Observers (recorder, metrics) learn about the session from these publishes only. */
+  private readonly events: SessionEvents;
 
   constructor(private readonly o: SessionOptions) {
     this.id = o.id;
+    this.events = new SessionEvents(o.id);
     this.tracker = new ResultTracker({
       result: (r) => this.auditResult(r),
       parameter: (name, value) => {
@@ -76,6 +94,7 @@ export class PostgresSession {
             connection: this.connection,
             session: this.id,
             searchPath,
+            hold: this.hold,
           },
           request,
         ),
@@ -107,6 +126,8 @@ export class PostgresSession {
 
   /** A CancelRequest for this session's client key arrived: pass it on with the upstream's key. */
   async cancel(): Promise<void> {
+    this.holdCancel.abort();
+    this.holdCancel = new AbortController();
     if (this.endpoint && this.upstreamKey) await cancelUpstream(this.endpoint, this.upstreamKey);
   }
 
@@ -116,7 +137,9 @@ export class PostgresSession {
     const wasBusy = this.phase === 'relaying' && this.tracker.state !== 'ready';
     this.phase = 'closed';
     clearTimeout(this.expiryTimer);
+    this.ended.abort();
     this.o.onClosed(this);
+    if (this.started) this.events.end(reason, Date.now() - this.startedAt, this.relay.attempts, fatal?.code);
     const { client } = this.o;
     if (fatal && client.writable) client.write(write.errorResponse(fatal));
     client.end();
@@ -221,10 +244,15 @@ export class PostgresSession {
     this.started = true;
     this.connection = result.connection;
     const upstream = result.upstream.socket;
+    if (this.phase !== 'closed' && !(await this.startMasking(result.principal, result.connection))) {
+      upstream.end(TERMINATE);
+      return this.close('masking-unavailable', clientErrors.internal());
+    }
     if (this.phase === 'closed') {
       upstream.end(TERMINATE);
       return;
     }
+    this.events.start(result.principal, result.connection, o.startup);
     this.upstream = upstream;
     this.endpoint = result.endpoint;
     this.upstreamKey = result.upstream.backendKey;
@@ -246,6 +274,13 @@ export class PostgresSession {
       void this.close('upstream-closed', fatal);
     });
     this.phase = 'relaying';
+    this.hold.reason = startupReason(o.startup.parameters.get('options'));
+    result.revoked?.addEventListener(
+      'abort',
+      () => void this.close('grant-revoked', clientErrors.grantRevoked()),
+      { once: true, signal: this.ended.signal },
+    );
+    if (result.revoked?.aborted) void this.close('grant-revoked', clientErrors.grantRevoked());
     const ms = Math.max(0, result.expiresAt.getTime() - Date.now());
     this.expiryTimer = setTimeout(
       () => void this.close('credential-expired', clientErrors.credentialExpired()),
@@ -255,7 +290,28 @@ export class PostgresSession {
     upstream.resume();
   }
 
-  private forward(bytes: Buffer): void {
+  /** Sets up result masking; false when it cannot be (the session is refused: fail closed). */
+  private async startMasking(principal: Principal, connection: string): Promise<boolean> {
+    const { hooks } = this.o;
+    const config = hooks.resolveConnection(connection);
+    try {
+      const masking = config && (await hooks.masking?.(principal, config));
+      if (masking) {
+        this.masker = new ResultMasker({
+          masking,
+          searchPath: () => this.relay.searchPath,
+          audit: (body) => void this.audit('mask', body),
+        });
+      }
+      return true;
+    } catch (err) {
+      this.log('masking setup failed; session refused', err);
+      return false;
+    }
+  }
+
+  private forward(message: Buffer): void {
+    const bytes = this.masker ? this.masker.outbound(message) : message;
     if (!this.upstream!.write(bytes)) {
       this.upstreamFull = true;
       this.flow();
@@ -266,9 +322,14 @@ export class PostgresSession {
     if (this.phase === 'closed') return;
     const out: Buffer[] = [];
     try {
-      for (const frame of this.framer.push(chunk)) {
+      for (const upstreamFrame of this.framer.push(chunk)) {
+        const frame = this.masker ? this.masker.inbound(upstreamFrame) : upstreamFrame;
+        if (!frame) continue;
         const bytes = this.tracker.handle(frame);
-        if (bytes) out.push(bytes);
+        if (!bytes) continue;
+        out.push(bytes);
+        // Rows as the client gets them (after masking); nothing is built when nobody listens.
+        if (postgresChannel.hasSubscribers) this.events.sent(bytes);
       }
     } catch (err) {
       this.log('upstream protocol violation', err);
@@ -281,6 +342,7 @@ export class PostgresSession {
   };
 
   private auditResult(r: CompletedResult): void {
+    this.events.result(r);
     void this.audit('query.result', {
       via: r.via,
       ...(r.statement === undefined ? {} : { statement: r.statement }),
@@ -294,7 +356,10 @@ export class PostgresSession {
     });
   }
 
-  private async audit(type: 'query.result' | 'session.end', body: Record<string, unknown>): Promise<void> {
+  private async audit(
+    type: 'query.result' | 'mask' | 'session.end',
+    body: Record<string, unknown>,
+  ): Promise<void> {
     try {
       const { principal, connection, id: session } = this;
       await this.o.hooks.audit({ type, principal, connection, session, body });
@@ -306,4 +371,10 @@ export class PostgresSession {
   private log(message: string, err: unknown): void {
     this.o.hooks.log?.({ level: 'error', message, session: this.id, err });
   }
+}
+
+/** `options=-c warden.reason=…` in the startup packet (spaces escaped with a backslash, as libpq does). */
+function startupReason(options: string | undefined): string | undefined {
+  const m = /(?:^|\s)(?:-c\s*|--)warden\.reason=((?:\\.|\S)+)/.exec(options ?? '');
+  return m ? m[1]!.replace(/\\(.)/g, '$1').slice(0, 2000) : undefined;
 }

@@ -7,6 +7,7 @@ import type { SqlFacts } from '../../inspect/facts';
 import type { Decision } from '../../policy/decision';
 import type { ErrorFields } from './backend-writer';
 import { clientErrors } from './client-errors';
+import { publishStatement, type StatementAttempt } from './events';
 import type { PostgresSessionHooks } from './hooks';
 
 export interface GateContext {
@@ -15,6 +16,12 @@ export interface GateContext {
   readonly connection: string;
   readonly session: string;
   readonly searchPath: readonly string[];
+  /** Session state the approval hold needs: the requester's reason, notices, connection end. */
+  readonly hold?: {
+    reason?: string;
+    notice(fields: ErrorFields): void;
+    signal(): AbortSignal;
+  };
 }
 
 export type GateVerdict =
@@ -81,7 +88,7 @@ export async function gateStatement(ctx: GateContext, req: GateRequest): Promise
   let heldBy: string | undefined;
   if (decision.outcome === 'require-approval') {
     heldBy = decision.rule;
-    decision = await approval(ctx, facts, decision);
+    decision = await approval(ctx, facts, decision, req.sql);
   }
 
   const recorded = await audit(ctx, {
@@ -91,7 +98,10 @@ export async function gateStatement(ctx: GateContext, req: GateRequest): Promise
     ...(heldBy ? { approvalRule: heldBy } : {}),
   });
   if (!recorded) return auditDown();
-  if (decision.outcome === 'allow') return { allowed: true, facts, decision };
+  if (decision.outcome === 'allow') {
+    followReason(ctx, req.sql);
+    return { allowed: true, facts, decision };
+  }
   const error =
     decision.outcome === 'deny'
       ? clientErrors.denied(decision.rule, decision.reason)
@@ -104,11 +114,22 @@ async function approval(
   ctx: GateContext,
   facts: SqlFacts,
   decision: Extract<Decision, { outcome: 'require-approval' }>,
+  sql: string,
 ): Promise<Decision> {
   if (!ctx.hooks.awaitApproval) return decision;
   try {
-    const { principal, connection, session } = ctx;
-    const result = await ctx.hooks.awaitApproval({ principal, connection, session, facts, decision });
+    const { principal, connection, session, hold } = ctx;
+    const result = await ctx.hooks.awaitApproval({
+      principal,
+      connection,
+      session,
+      facts,
+      decision,
+      command: sql,
+      ...(hold?.reason ? { reason: hold.reason } : {}),
+      notice: (n) => hold?.notice({ severity: 'NOTICE', code: '01000', ...n }),
+      signal: hold?.signal() ?? new AbortController().signal,
+    });
     return result.outcome === 'require-approval' ? { ...result, outcome: 'deny' } : result;
   } catch (err) {
     ctx.hooks.log?.({ level: 'error', message: 'approval hold failed', session: ctx.session, err });
@@ -116,7 +137,19 @@ async function approval(
   }
 }
 
+// SET [SESSION] warden.reason = '…' (or TO): PostgreSQL accepts it as a custom setting, so it still
+// runs upstream (transaction semantics stay the server's); the gateway keeps the text as the
+// reason shown to approvers. SET LOCAL is not followed: the gateway does not track transaction ends.
+const SET_REASON = /^\s*set\s+(?:session\s+)?warden\.reason\s*(?:=|to)\s*'((?:[^']|'')*)'\s*;?\s*$/i;
+
+function followReason(ctx: GateContext, sql: string): void {
+  const m = ctx.hold ? SET_REASON.exec(sql) : null;
+  if (m) ctx.hold!.reason = m[1]!.replaceAll("''", "'").slice(0, 2000);
+}
+
 async function audit(ctx: GateContext, body: Record<string, unknown>): Promise<boolean> {
+  // Every gate outcome passes here exactly once: observers see the attempt as audit does.
+  publishStatement(ctx.session, body as unknown as StatementAttempt);
   try {
     await ctx.hooks.audit({
       type: 'query.attempt',

@@ -16,6 +16,8 @@ export type SshAccessResult =
       readonly allowed: true;
       /** When a just-in-time grant ends; the connection is closed then. @default no expiry */
       readonly expiresAt?: Date;
+      /** Aborted when the grant is revoked: the connection is closed then. @default never */
+      readonly revoked?: AbortSignal;
     }
   | { readonly allowed: false; readonly reason: string };
 

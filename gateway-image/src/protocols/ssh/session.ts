@@ -111,6 +111,7 @@ export class SshSession {
     const ends = Math.min(principal.expiresAt.getTime(), access.expiresAt?.getTime() ?? Infinity);
     this.expiry = setTimeout(() => void this.close('credential-expired'), Math.max(0, ends - Date.now()));
     this.expiry.unref();
+    access.revoked?.addEventListener('abort', () => void this.close('grant-revoked'), { once: true });
     ctx.accept();
   }
 

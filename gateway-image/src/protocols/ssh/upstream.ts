@@ -100,6 +100,8 @@ export class SshUpstream {
       });
       client.connect(config);
     });
+    // Every exec is a few small request/reply packets: Nagle would hold each behind a delayed ACK (~40 ms).
+    client.setNoDelay(true);
     // Later errors surface on the channels that use the connection.
     client.on('error', () => {});
     return new SshUpstream(client);

@@ -1,0 +1,212 @@
+/**
+ * The hold point: a command policy sends to approval waits here, in its live session, until the
+ * request is decided (through any replica sharing the store), it times out (deny), or the client
+ * goes away (abandoned). Every step is audited before the command moves on.
+ */
+import { createHash, randomUUID } from 'node:crypto';
+import type { AuditSink } from '../audit/event';
+import type { Principal } from '../identity/principal';
+import { principalSummary } from '../identity/principal';
+import type { SqlFacts } from '../inspect/facts';
+import type { Decision } from '../policy/decision';
+import type { ApprovalRecord, StatementSummary } from './model';
+import { samePrincipal } from './model';
+import { consoleLink, type Notifier } from './notify';
+import type { ApprovalStore } from './store';
+
+/** The protocol-neutral hold request (the Postgres adapter's ApprovalRequest satisfies it). */
+export interface HoldRequest {
+  readonly principal: Principal;
+  readonly connection: string;
+  readonly session: string;
+  readonly facts: SqlFacts;
+  readonly decision: Extract<Decision, { outcome: 'require-approval' }>;
+  /** The exact command text; a `once` approval is bound to its hash. @default facts.normalized */
+  readonly command?: string;
+  /** Why the requester needs this (`SET warden.reason`). */
+  readonly reason?: string;
+  /** Tells the waiting client the approval id and where to approve. */
+  notice?(notice: { readonly message: string; readonly detail?: string; readonly hint?: string }): void;
+  /** Aborted when the client's connection ends: the request is marked abandoned. */
+  readonly signal?: AbortSignal;
+}
+
+export interface ApprovalRuleConfig {
+  readonly policyRules: readonly string[];
+  readonly approverGroups: readonly string[];
+  readonly minApprovers: number;
+  readonly maxWindowMs: number;
+}
+
+export interface HoldOptions {
+  readonly rules: readonly ApprovalRuleConfig[];
+  readonly timeoutMs: number;
+  readonly store: ApprovalStore;
+  readonly audit: AuditSink;
+  readonly notifier?: Notifier;
+  readonly consoleUrl?: string;
+  readonly now: () => Date;
+}
+
+export function commandHash(connection: string, command: string): string {
+  return createHash('sha256').update(connection).update('\0').update(command).digest('hex');
+}
+
+export function summarize(facts: SqlFacts): StatementSummary[] {
+  return facts.statements.map((s) => ({
+    kind: s.kind,
+    reads: [...s.reads],
+    writes: [...s.writes],
+    columns: [...new Set(s.columns.map((c) => (c.relation ? `${c.relation}.${c.column}` : c.column)))],
+    functions: [...s.functions],
+    ...(s.hasWhere === undefined ? {} : { hasWhere: s.hasWhere }),
+    returnsRows: s.returnsRows,
+  }));
+}
+
+export async function holdForApproval(o: HoldOptions, req: HoldRequest): Promise<Decision> {
+  const { decision, principal, connection, session } = req;
+  const deny = (reason: string): Decision => ({ outcome: 'deny', rule: decision.rule, reason });
+  const rule = o.rules.find((r) => r.policyRules.includes(decision.rule) || r.policyRules.includes('*'));
+  if (!rule) return deny(`${decision.reason}; no approvers are configured for rule "${decision.rule}"`);
+  const auditAs = { principal: principalSummary(principal), connection, session };
+  const now = o.now();
+
+  // A window approved earlier for this principal, connection and rule covers this command.
+  const windows = await o.store.listApprovals({ status: 'approved' });
+  const win = windows.find(
+    (r) =>
+      r.kind === 'command' &&
+      r.scope?.kind === 'window' &&
+      Date.parse(r.scope.until) > now.getTime() &&
+      r.rule === decision.rule &&
+      r.connection === connection &&
+      samePrincipal(r.requester, principal),
+  );
+  if (win) {
+    await o.audit.append({
+      ...auditAs,
+      type: 'approval.used',
+      body: { approval: win.id, scope: 'window', fingerprint: req.facts.fingerprint },
+    });
+    return { outcome: 'allow', rule: decision.rule };
+  }
+
+  const record: ApprovalRecord = {
+    id: randomUUID(),
+    kind: 'command',
+    requester: principalSummary(principal),
+    connection,
+    session,
+    command: req.facts.normalized,
+    commandHash: commandHash(connection, req.command ?? req.facts.normalized),
+    fingerprint: req.facts.fingerprint,
+    statements: summarize(req.facts),
+    rule: decision.rule,
+    ruleReason: decision.reason,
+    ...(req.reason ? { reason: req.reason } : {}),
+    approverGroups: [...rule.approverGroups],
+    minApprovers: rule.minApprovers,
+    maxWindowMs: rule.maxWindowMs,
+    createdAt: now.toISOString(),
+    expiresAt: new Date(now.getTime() + o.timeoutMs).toISOString(),
+    status: 'pending',
+    votes: [],
+  };
+  // Audited before it is stored or announced: an unrecordable request is refused (gate denies).
+  await o.audit.append({ ...auditAs, type: 'approval.requested', body: requestedBody(record) });
+  await o.store.createApproval(record);
+  o.notifier?.notify('approval.requested', record);
+  const link = o.consoleUrl ? consoleLink(o.consoleUrl, record.id) : undefined;
+  req.notice?.({
+    message: `Warden is holding this statement for approval ${record.id} (rule "${decision.rule}")`,
+    detail: link
+      ? `An approver can decide at ${link}`
+      : `An approver can decide with: warden approvals approve ${record.id}`,
+    hint: `Waiting up to ${Math.round(o.timeoutMs / 1000)} s; cancel the statement to withdraw the request.`,
+  });
+
+  const final = await waitForDecision(o, record, req.signal);
+  const ended = { approval: record.id, status: final.status };
+  if (final.status === 'approved') {
+    await o.audit.append({
+      ...auditAs,
+      type: 'approval.used',
+      body: { ...ended, scope: final.scope?.kind ?? 'once', commandHash: record.commandHash ?? null },
+    });
+    return { outcome: 'allow', rule: decision.rule };
+  }
+  if (final.status === 'denied') {
+    const v = final.votes.find((x) => x.verdict === 'deny');
+    return deny(
+      `denied by ${v?.approver.subject ?? 'an approver'}: ${v?.justification ?? 'no reason given'}`,
+    );
+  }
+  if (final.status === 'expired') {
+    await o.audit.append({ ...auditAs, type: 'approval.expired', body: ended });
+    return deny(
+      `approval ${record.id} timed out after ${Math.round(o.timeoutMs / 1000)} s without a decision`,
+    );
+  }
+  await o.audit.append({ ...auditAs, type: 'approval.abandoned', body: ended });
+  return deny(`approval ${record.id} was abandoned`);
+}
+
+/** Resolves once the record leaves `pending`: decided elsewhere, timed out here, or abandoned. */
+function waitForDecision(
+  o: HoldOptions,
+  record: ApprovalRecord,
+  signal?: AbortSignal,
+): Promise<ApprovalRecord> {
+  return new Promise<ApprovalRecord>((resolve, reject) => {
+    let done = false;
+    const finish = (r: ApprovalRecord) => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      unsubscribe();
+      signal?.removeEventListener('abort', onAbort);
+      resolve(r);
+    };
+    const check = () => {
+      o.store.getApproval(record.id).then((r) => {
+        if (r && r.status !== 'pending') finish(r);
+      }, reject);
+    };
+    const end = (status: 'expired' | 'abandoned') => {
+      o.store
+        .updateApproval(record.id, (r) =>
+          r.status === 'pending' ? { ...r, status, decidedAt: o.now().toISOString() } : undefined,
+        )
+        // A decision that won the race stands; otherwise this ends the request.
+        .then((r) => finish(r ?? { ...record, status }), reject);
+    };
+    const unsubscribe = o.store.subscribe((c) => {
+      if (c.kind === 'approval' && c.id === record.id) check();
+    });
+    const timer = setTimeout(
+      () => end('expired'),
+      Math.max(0, Date.parse(record.expiresAt) - o.now().getTime()),
+    );
+    const onAbort = () => end('abandoned');
+    if (signal?.aborted) onAbort();
+    else signal?.addEventListener('abort', onAbort, { once: true });
+    check();
+  });
+}
+
+export function requestedBody(r: ApprovalRecord): Record<string, unknown> {
+  return {
+    approval: r.id,
+    kind: r.kind,
+    rule: r.rule,
+    ...(r.command === undefined ? {} : { command: r.command, commandHash: r.commandHash ?? null }),
+    ...(r.fingerprint === undefined ? {} : { fingerprint: r.fingerprint }),
+    ...(r.statements === undefined ? {} : { statements: r.statements }),
+    ...(r.reason === undefined ? {} : { reason: r.reason }),
+    ...(r.durationMs === undefined ? {} : { durationMs: r.durationMs }),
+    approverGroups: r.approverGroups,
+    minApprovers: r.minApprovers,
+    expiresAt: r.expiresAt,
+  };
+}

@@ -1,0 +1,124 @@
+import { join } from 'node:path';
+import type { HttpConnectionConfig } from '../config/connections';
+import { principalSummary } from '../identity/principal';
+import { applyStrategy } from '../masking/strategies';
+import type { HttpExchangeRecord, HttpGatewayHooks, HttpMasker } from '../protocols/http/hooks';
+import { startHttpListener } from '../protocols/http/listener';
+import { RecordingFile } from '../recording/recording-file';
+import type { GatewayServices } from './services';
+import { errorSummary, holdRequest, PASS_THROUGH, principalMaskers } from './ssh-hooks';
+import type { ListenerAddress } from './start';
+
+/** The HTTP hooks plus the exchange recorder they own, which must be flushed on shutdown. */
+export interface GatewayHttpHooks extends HttpGatewayHooks {
+  close(): Promise<void>;
+}
+
+/**
+ * The HTTP adapter's view of the gateway: identity, access, policy, approvals, audit, masking and
+ * recording, each delegated to the service that owns it.
+ */
+export async function httpHooks(services: GatewayServices): Promise<GatewayHttpHooks> {
+  const { config } = services;
+  const connections = new Map(
+    config.connections.filter((c): c is HttpConnectionConfig => c.kind === 'http').map((c) => [c.name, c]),
+  );
+  const maskers = await principalMaskers(services);
+  const approvals = services.approvals;
+  const recorder = exchangeRecorder(services);
+
+  return {
+    authenticate: (token) => services.authenticator.authenticate(token),
+    authorize(principal, connection) {
+      // Checked on every request, so a revoked or expired grant stops the next one.
+      const r = services.access.check(principal, connection);
+      if (!r.allowed) return { allowed: false, reason: r.reason };
+      return r.expiresAt ? { allowed: true, expiresAt: r.expiresAt } : { allowed: true };
+    },
+    resolveSecret: (ref) => services.secrets.resolve(ref),
+    decide: (principal, connection, facts) => services.policy.decide(principal, connection, facts),
+    awaitApproval:
+      approvals &&
+      ((r) => {
+        // Method, path and query parameter names: what policy saw, and nothing that carries values.
+        const { method, path, query } = r.facts;
+        const normalized = `${method} ${path}${query.length > 0 ? `?${query.join('&')}` : ''}`;
+        return approvals.awaitApproval(holdRequest({ ...r, normalized, command: normalized }));
+      }),
+    async audit(input) {
+      await services.audit.append({
+        type: input.type,
+        principal: input.principal ?? null,
+        connection: input.connection,
+        session: input.session,
+        body: { protocol: 'http', ...input.body },
+      });
+    },
+    masker(principal, connection): HttpMasker {
+      const c = connections.get(connection);
+      if (c && !c.phi && Object.keys(c.phiFields).length === 0) return PASS_THROUGH;
+      const { policy, text, tokens } = maskers(principal);
+      const maskText = (s: string) => text.mask(s).text;
+      return {
+        mask: (s) => text.mask(s),
+        maskField: (entity, value) =>
+          applyStrategy(policy.strategyFor(entity), entity, value, { tokens, maskText }),
+      };
+    },
+    ...(recorder ? { record: (x: HttpExchangeRecord) => recorder.record(x) } : {}),
+    log: ({ level, message, session, err }) =>
+      services.logger[level]({ session, err: errorSummary(err) }, message),
+    close: async () => recorder?.close(),
+  };
+}
+
+/**
+ * Exchanges go to `<recording.dir>/http/<pid>-<start>.jsonl`, one JSON line each: a file per
+ * process (workers never share one) kept out of the directory `warden replay` reads Postgres
+ * sessions from. Writes are batched off the data path; a failing disk is logged, never shown.
+ */
+function exchangeRecorder(services: GatewayServices) {
+  const rec = services.config.recording;
+  if (!rec?.enabled) return undefined;
+  const file = new RecordingFile(join(rec.dir, 'http', `${process.pid}-${Date.now()}.jsonl`), {
+    onError: (err) => services.logger.error({ err: errorSummary(err) }, 'http recording failed'),
+  });
+  return {
+    record(x: HttpExchangeRecord) {
+      const { principal, startedAt, ...rest } = x;
+      file.append({
+        type: 'http.exchange',
+        ...rest,
+        principal: principalSummary(principal),
+        startedAt: startedAt.toISOString(),
+      });
+    },
+    close: () => file.close(),
+  };
+}
+
+/** Starts the HTTP listener when the config has one; mirrors startPostgres in start.ts. */
+export async function startHttp(
+  services: GatewayServices,
+  closers: (() => Promise<void>)[],
+): Promise<ListenerAddress | undefined> {
+  const http = services.config.listeners.http;
+  if (!http) return undefined;
+  const hooks = await httpHooks(services);
+  const listener = await startHttpListener({
+    host: http.host,
+    port: http.port,
+    tls: {
+      cert: await services.secrets.resolve(http.tls.certificate),
+      key: await services.secrets.resolve(http.tls.key),
+    },
+    connections: services.config.connections.filter((c): c is HttpConnectionConfig => c.kind === 'http'),
+    hooks,
+  });
+  // The listener stops first so no exchange is recorded after the recorder has closed.
+  closers.unshift(
+    () => listener.close(),
+    () => hooks.close(),
+  );
+  return { host: listener.address.address, port: listener.address.port };
+}

@@ -1,0 +1,184 @@
+import { createHash } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { HoldRequest } from '../approvals';
+import type { SshConnectionConfig } from '../config/connections';
+import type { Principal } from '../identity/principal';
+import type { SqlFacts } from '../inspect/facts';
+import { inspectSsh } from '../inspect/ssh';
+import { createDetectors } from '../masking/detectors';
+import { type MaskingPolicy, resolveMaskingPolicy } from '../masking/profile';
+import { createTextMasker, type TextMasker } from '../masking/text-masker';
+import { TokenKeyring } from '../masking/token';
+import type { Decision } from '../policy/decision';
+import type { RecordingTarget, SshRecordingMeta, SshSessionHooks } from '../protocols/ssh/hooks';
+import { startSshListener } from '../protocols/ssh/listener';
+import type { GatewayServices } from './services';
+import type { ListenerAddress } from './start';
+
+/** Masking for one principal: the profile's policy, its free-text masker, and the token keys. */
+export interface PrincipalMasking {
+  readonly policy: MaskingPolicy;
+  readonly text: TextMasker;
+  readonly tokens: TokenKeyring | undefined;
+}
+
+/**
+ * Builds the per-principal masking the SSH and HTTP paths share. The token key is resolved here,
+ * once, because the adapters ask for a masker synchronously on their hot path; maskers are cached
+ * per masking profile, since the profile alone decides what a principal's masker does.
+ */
+export async function principalMaskers(
+  services: GatewayServices,
+): Promise<(principal: Principal) => PrincipalMasking> {
+  const { masking } = services.config;
+  const detectors = masking.detectors.enabled
+    ? createDetectors({ mrnPatterns: masking.detectors.mrnPatterns })
+    : [];
+  const tokens = masking.tokenKey
+    ? new TokenKeyring({ key: await services.secrets.resolve(masking.tokenKey) })
+    : undefined;
+  const byProfile = new Map<string, PrincipalMasking>();
+  return (principal) => {
+    const policy = resolveMaskingPolicy(masking, principal);
+    const key = policy.profile ?? '';
+    let m = byProfile.get(key);
+    if (!m) {
+      m = { policy, text: createTextMasker({ policy, detectors, tokens }), tokens };
+      byProfile.set(key, m);
+    }
+    return m;
+  };
+}
+
+/** Connections that hold no PHI are relayed unmasked, as Postgres connections without PHI are. */
+export const PASS_THROUGH: TextMasker = { mask: (text) => ({ text, counts: {} }) };
+
+/**
+ * The approval store keeps SQL-shaped requests (normalized text, fingerprint, statements). A shell
+ * command or HTTP request fills the first two; `statements` stays empty since there is no parse
+ * tree to summarise. `normalized` must already be safe to keep (masked, no query values).
+ */
+export function holdRequest(r: {
+  readonly principal: Principal;
+  readonly connection: string;
+  readonly session: string;
+  readonly decision: Extract<Decision, { outcome: 'require-approval' }>;
+  readonly normalized: string;
+  /** The exact command; a `once` approval is bound to its hash, never stored. */
+  readonly command: string;
+}): HoldRequest {
+  const facts: SqlFacts = {
+    protocol: 'postgres',
+    statements: [],
+    normalized: r.normalized,
+    fingerprint: createHash('sha256').update(r.normalized).digest('hex').slice(0, 16),
+  };
+  const { principal, connection, session, decision, command } = r;
+  return { principal, connection, session, decision, facts, command };
+}
+
+/**
+ * The SSH adapter's view of the gateway: identity, access, inspection, policy, approvals, audit,
+ * masking and recording, each delegated to the service that owns it.
+ */
+export async function sshHooks(services: GatewayServices): Promise<SshSessionHooks> {
+  const { config } = services;
+  const connections = new Map(
+    config.connections.filter((c): c is SshConnectionConfig => c.kind === 'ssh').map((c) => [c.name, c]),
+  );
+  const maskers = await principalMaskers(services);
+  const masker = (principal: Principal, connection: string): TextMasker =>
+    connections.get(connection)?.phi === false ? PASS_THROUGH : maskers(principal).text;
+  const approvals = services.approvals;
+
+  return {
+    authenticate: (token) => services.authenticator.authenticate(token),
+    authorize(principal, connection) {
+      const r = services.access.check(principal, connection);
+      if (!r.allowed) return { allowed: false, reason: r.reason };
+      return {
+        allowed: true,
+        ...(r.expiresAt ? { expiresAt: r.expiresAt } : {}),
+        ...(r.revoked ? { revoked: r.revoked } : {}),
+      };
+    },
+    resolveConnection: (name) => connections.get(name),
+    resolveSecret: (ref) => services.secrets.resolve(ref),
+    inspect: inspectSsh,
+    decide: (principal, connection, facts) => services.policy.decide(principal, connection, facts),
+    awaitApproval:
+      approvals &&
+      ((r) => {
+        const line = r.facts.commandLine;
+        const normalized =
+          line === undefined
+            ? `${r.facts.mode}${r.facts.subsystem ? ` ${r.facts.subsystem}` : ''}`
+            : masker(r.principal, r.connection).mask(line).text;
+        return approvals.awaitApproval(holdRequest({ ...r, normalized, command: line ?? normalized }));
+      }),
+    async audit(input) {
+      await services.audit.append({
+        type: input.type,
+        principal: input.principal ?? null,
+        connection: input.connection,
+        session: input.session,
+        body: { protocol: 'ssh', ...input.body },
+      });
+    },
+    masker,
+    record: (meta) => openCast(services, meta),
+    log: ({ level, message, session, err }) =>
+      services.logger[level]({ session, err: errorSummary(err) }, message),
+  };
+}
+
+/** Internal errors are logged by code and name only: messages may quote upstream output. */
+export function errorSummary(err: unknown): { code?: string; name: string } | undefined {
+  return err instanceof Error ? { code: (err as { code?: string }).code, name: err.name } : undefined;
+}
+
+/**
+ * `<recording.dir>/<session>.cast`, and `<session>.<channel>.cast` for later channels of the
+ * same connection. The file is open before the channel runs, so an unwritable directory refuses
+ * the command instead of running it unrecorded. With recording off, lines go nowhere.
+ */
+async function openCast(services: GatewayServices, meta: SshRecordingMeta): Promise<RecordingTarget> {
+  const rec = services.config.recording;
+  if (!rec?.enabled) return { write: () => {}, close: async () => {} };
+  // Recordings hold masked output that may still be sensitive: owner-only, never overwritten.
+  await mkdir(rec.dir, { recursive: true, mode: 0o700 });
+  const name = meta.channel === 0 ? `${meta.session}.cast` : `${meta.session}.${meta.channel}.cast`;
+  const file = createWriteStream(join(rec.dir, name), { flags: 'wx', mode: 0o600 });
+  await new Promise<void>((resolve, reject) => {
+    file.once('open', () => resolve());
+    file.once('error', reject);
+  });
+  file.on('error', (err) =>
+    services.logger.error({ session: meta.session, err: errorSummary(err) }, 'ssh recording write failed'),
+  );
+  return {
+    write: (line) => {
+      if (!file.destroyed) file.write(line);
+    },
+    close: () => new Promise<void>((resolve) => file.end(() => resolve())),
+  };
+}
+
+/** Starts the SSH listener when the config has one; mirrors startPostgres in start.ts. */
+export async function startSsh(
+  services: GatewayServices,
+  closers: (() => Promise<void>)[],
+): Promise<ListenerAddress | undefined> {
+  const ssh = services.config.listeners.ssh;
+  if (!ssh) return undefined;
+  const listener = await startSshListener({
+    host: ssh.host,
+    port: ssh.port,
+    hostKey: await services.secrets.resolve(ssh.hostKey),
+    hooks: await sshHooks(services),
+  });
+  closers.unshift(() => listener.close());
+  return { host: listener.address.address, port: listener.address.port };
+}

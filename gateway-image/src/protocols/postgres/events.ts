@@ -1,0 +1,139 @@
+/**
+ * What the Postgres adapter publishes for observers (the session recorder, metrics) on the
+ * `warden.postgres` diagnostics channel (DESIGN.md: protocol code publishes, sinks subscribe).
+ * Every publish is guarded by `hasSubscribers`, so nothing is built when nobody listens.
+ *
+ * Result rows are published as the bytes written to the client (after masking), and only as many
+ * per result as some subscriber asked for with `requestResultRows`: a large result costs nothing
+ * past the cap. Subscribers run synchronously and must copy or decode `message` before returning;
+ * the buffer is the one being written to the socket.
+ */
+import diagnosticsChannel from 'node:diagnostics_channel';
+import type { Principal } from '../../identity/principal';
+import type { SqlFacts } from '../../inspect/facts';
+import type { Decision } from '../../policy/decision';
+import type { StartupMessage } from './messages';
+import type { CompletedResult } from './result-tracker';
+
+export const POSTGRES_CHANNEL = 'warden.postgres';
+export const postgresChannel = diagnosticsChannel.channel(POSTGRES_CHANNEL);
+
+export type PostgresEvent =
+  | {
+      readonly type: 'session.start';
+      readonly session: string;
+      readonly principal: Principal;
+      readonly connection: string;
+      /** StartupMessage parameters the client sent (user, application_name, …); never the password. */
+      readonly parameters: Readonly<Record<string, string>>;
+    }
+  | {
+      /** A Query or Parse passed the statement gate (or was refused there). */
+      readonly type: 'statement';
+      readonly session: string;
+      readonly message: 'query' | 'parse';
+      readonly statement?: string;
+      readonly facts?: SqlFacts;
+      readonly decision?: Decision;
+      /** Why there is no decision: 'syntax-error', 'not-inspectable', 'policy-error'. */
+      readonly outcome?: string;
+    }
+  | {
+      /** A RowDescription or DataRow, exactly as written to the client. */
+      readonly type: 'row';
+      readonly session: string;
+      readonly message: Buffer;
+    }
+  | { readonly type: 'result'; readonly session: string; readonly result: CompletedResult }
+  | {
+      readonly type: 'session.end';
+      readonly session: string;
+      readonly reason: string;
+      readonly durationMs: number;
+      readonly statements: number;
+      /** SQLSTATE of the FATAL error the client was sent last, if any. */
+      readonly sqlState?: string;
+    };
+
+const rowRequests = new Map<symbol, number>();
+let rowsWanted = 0;
+
+/** A subscriber asks for up to `perResult` rows of each result; the returned function withdraws it. */
+export function requestResultRows(perResult: number): () => void {
+  const key = Symbol('rows');
+  rowRequests.set(key, perResult);
+  rowsWanted = Math.max(0, ...rowRequests.values());
+  return () => {
+    rowRequests.delete(key);
+    rowsWanted = Math.max(0, ...rowRequests.values());
+  };
+}
+
+function publish(event: PostgresEvent): void {
+  postgresChannel.publish(event);
+}
+
+/** The shape of the statement gate's `query.attempt` audit body, published as the decision. */
+export interface StatementAttempt {
+  readonly message: 'query' | 'parse';
+  readonly statement?: string;
+  readonly facts?: SqlFacts;
+  readonly decision?: Decision;
+  readonly outcome?: string;
+}
+
+export function publishStatement(session: string, attempt: StatementAttempt): void {
+  if (!postgresChannel.hasSubscribers) return;
+  const { message, statement, facts, decision, outcome } = attempt;
+  publish({ type: 'statement', session, message, statement, facts, decision, outcome });
+}
+
+const ROW_DESCRIPTION = 0x54; // 'T'
+const DATA_ROW = 0x44; // 'D'
+
+/** One session's publisher: keeps the per-result row count that enforces the cap. */
+export class SessionEvents {
+  private rowsThisResult = 0;
+
+  constructor(private readonly session: string) {}
+
+  start(principal: Principal, connection: string, startup: StartupMessage): void {
+    if (!postgresChannel.hasSubscribers) return;
+    const parameters = Object.fromEntries(startup.parameters);
+    publish({ type: 'session.start', session: this.session, principal, connection, parameters });
+  }
+
+  /** Bytes just written to the client: publishes its RowDescriptions and DataRows, up to the cap. */
+  sent(bytes: Buffer): void {
+    // A relayed buffer may hold several messages (length-prefixed; the length excludes the type byte).
+    let at = 0;
+    while (at + 5 <= bytes.length) {
+      const length = bytes.readInt32BE(at + 1);
+      if (length < 4) return;
+      const end = at + 1 + length;
+      const code = bytes[at];
+      if (code === ROW_DESCRIPTION || (code === DATA_ROW && this.rowsThisResult++ < rowsWanted)) {
+        const message = at === 0 && end === bytes.length ? bytes : bytes.subarray(at, end);
+        publish({ type: 'row', session: this.session, message });
+      }
+      at = end;
+    }
+  }
+
+  result(result: CompletedResult): void {
+    this.rowsThisResult = 0;
+    if (postgresChannel.hasSubscribers) publish({ type: 'result', session: this.session, result });
+  }
+
+  end(reason: string, durationMs: number, statements: number, sqlState: string | undefined): void {
+    if (!postgresChannel.hasSubscribers) return;
+    publish({
+      type: 'session.end',
+      session: this.session,
+      reason,
+      durationMs,
+      statements,
+      ...(sqlState ? { sqlState } : {}),
+    });
+  }
+}

@@ -1,0 +1,194 @@
+/**
+ * The whole gateway for the console tests, as `warden gateway` builds it (startGateway): a real
+ * OIDC issuer with the console client registered, a real PostgreSQL upstream, policy that holds
+ * DELETEs for approval by `dba`, audit on disk. Plus real psql and headless Chromium helpers.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { generateKeyPairSync } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Client } from 'pg';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { chromium } from 'playwright-core';
+import { validateConfig } from '../../gateway-image/src/config/load';
+import { type RunningGateway, startGateway } from '../../gateway-image/src/gateway/start';
+import { type LocalIssuer, startLocalIssuer } from '../../gateway-image/src/sandbox/local-issuer';
+import { generateSelfSigned } from '../../gateway-image/src/tls/self-signed';
+import { createTestDatabase, type TestDatabase } from '../support/postgres';
+
+export const AUDIENCE = 'urn:warden:console-test';
+
+export interface ConsoleStack {
+  readonly dir: string;
+  readonly auditDir: string;
+  readonly issuer: LocalIssuer;
+  readonly gateway: RunningGateway;
+  readonly adminUrl: string;
+  readonly db: TestDatabase;
+  readonly browser: Browser;
+  close(): Promise<void>;
+}
+
+export async function startConsoleStack(o: { timeoutMs: number }): Promise<ConsoleStack> {
+  const dir = await mkdtemp(join(tmpdir(), 'warden-console-'));
+  const db = await createTestDatabase('approvals_console');
+  const setup = new Client(db.connection);
+  await setup.connect();
+  await setup.query(`CREATE TABLE items(id int primary key, name text);
+    INSERT INTO items SELECT g, 'item ' || g FROM generate_series(1, 10) g`);
+  await setup.end();
+  const issuer = await startLocalIssuer({
+    audience: AUDIENCE,
+    agents: [{ clientId: 'claude-agent', clientSecret: 'agent-secret', groups: ['agents'] }],
+    users: [
+      { id: 'vera.reviewer', groups: ['dba'] },
+      { id: 'rita.dba', groups: ['dba'] },
+    ],
+    // Any loopback port: the admin listener binds port 0.
+    consoleRedirectUris: ['http://127.0.0.1/console/callback'],
+  });
+  const pem = () =>
+    generateKeyPairSync('ed25519', {
+      privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
+      publicKeyEncoding: { type: 'spki', format: 'pem' },
+    }).privateKey;
+  const tls = await generateSelfSigned({ commonName: 'warden-console-test' });
+  const files = { 'audit.key': pem(), 'session.key': pem(), 'tls.crt': tls.certificate, 'tls.key': tls.key };
+  for (const [name, content] of Object.entries(files)) await writeFile(join(dir, name), content);
+  const f = (name: string) => `file:${join(dir, name)}`;
+  process.env.CONSOLE_TEST_PG_PASSWORD = db.connection.password;
+  const auditDir = join(dir, 'audit');
+  const config = validateConfig({
+    version: 1,
+    listeners: {
+      postgres: { host: '127.0.0.1', port: 0, tls: { certificate: f('tls.crt'), key: f('tls.key') } },
+      admin: { host: '127.0.0.1', port: 0 },
+    },
+    identity: {
+      issuers: [{ issuer: issuer.issuer, audiences: [AUDIENCE] }],
+      sessionTokens: { signingKey: f('session.key'), adminGroups: ['warden-admins'] },
+    },
+    connections: [
+      {
+        name: 'app',
+        kind: 'postgres',
+        upstream: {
+          host: db.connection.host,
+          port: db.connection.port,
+          database: db.name,
+          user: db.connection.user,
+          password: 'env:CONSOLE_TEST_PG_PASSWORD',
+          tls: { mode: 'disable' },
+        },
+      },
+    ],
+    access: { grants: [{ name: 'app', connections: ['app'], principals: { groups: ['agents', 'dba'] } }] },
+    policy: {
+      rules: [
+        {
+          name: 'approve-deletes',
+          decision: 'require-approval',
+          sql: { kinds: ['delete'] },
+          reason: 'deletes need a second pair of eyes',
+        },
+        { name: 'allow-rest', decision: 'allow' },
+      ],
+    },
+    approvals: {
+      timeoutMs: o.timeoutMs,
+      rules: [{ policyRules: ['approve-deletes'], approverGroups: ['dba'] }],
+    },
+    audit: { dir: auditDir, signingKey: f('audit.key') },
+  });
+  const quiet = { info() {}, warn() {}, error() {}, debug() {} } as never;
+  const gateway = await startGateway(config, { logger: quiet });
+  const browser = await chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    headless: true,
+    // playwright gives every launch a fresh temporary profile (its own --user-data-dir).
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  });
+  return {
+    dir,
+    auditDir,
+    issuer,
+    gateway,
+    adminUrl: gateway.adminUrl!,
+    db,
+    browser,
+    async close() {
+      await browser.close().catch(() => undefined);
+      await gateway.close().catch(() => undefined);
+      await issuer.close().catch(() => undefined);
+      await db.drop().catch(() => undefined);
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export interface PsqlRun {
+  readonly child: ChildProcess;
+  /** Resolves with the exit code and output once psql exits. */
+  readonly done: Promise<{ code: number | null; stdout: string; stderr: string }>;
+  /** Resolves with the console link to the approval the gateway's NOTICE names. */
+  readonly link: Promise<string>;
+}
+
+/** Real psql through the gateway, with the OIDC access token as the password. */
+export function psql(stack: ConsoleStack, user: string, token: string, ...sql: string[]): PsqlRun {
+  const pg = stack.gateway.postgres!;
+  const conninfo = `host=${pg.host} port=${pg.port} dbname=app user=${user} sslmode=require`;
+  const child = spawn(
+    '/usr/bin/psql',
+    [conninfo, '-X', '-A', '-t', '-v', 'ON_ERROR_STOP=1', ...sql.flatMap((c) => ['-c', c])],
+    {
+      env: { ...process.env, PGPASSWORD: token, PGCONNECT_TIMEOUT: '5' },
+    },
+  );
+  let stdout = '';
+  let stderr = '';
+  let onLink: (l: string) => void = () => {};
+  const link = new Promise<string>((resolve) => {
+    onLink = resolve;
+  });
+  child.stdout.on('data', (d) => {
+    stdout += d;
+  });
+  child.stderr.on('data', (d) => {
+    stderr += d;
+    // The NOTICE names the approval; with no publicUrl configured it carries no link of its own.
+    const m = /approval ([0-9a-f-]{36})/.exec(stderr);
+    if (m) onLink(`${stack.adminUrl}/console/#/approvals/${m[1]}`);
+  });
+  const done = new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) =>
+    child.on('exit', (code) => resolve({ code, stdout, stderr })),
+  );
+  return { child, done, link };
+}
+
+/** Signs a user in to the console through the issuer's development login and consent pages. */
+export async function signIn(
+  stack: ConsoleStack,
+  user: string,
+): Promise<{ context: BrowserContext; page: Page }> {
+  const context = await stack.browser.newContext({ viewport: { width: 1200, height: 860 } });
+  const page = await context.newPage();
+  await page.goto(`${stack.adminUrl}/console/`);
+  await page.getByRole('link', { name: 'Sign in' }).click();
+  await page.locator('input[name="login"]').fill(user);
+  await page.locator('input[name="password"]').fill('any');
+  await page.locator('button[type="submit"]').click();
+  await page.locator('button[type="submit"]').click(); // consent: "Continue"
+  await page.getByRole('heading', { name: 'Pending approvals' }).waitFor();
+  return { context, page };
+}

@@ -1,0 +1,312 @@
+/**
+ * Postgres data path throughput: `npm run bench:pg`.
+ *
+ * One embedded PostgreSQL with `pgbench -i`, and three ways to reach it: direct, through Warden
+ * (TLS, a real OIDC token as the password, the example config with an allow-all policy for the
+ * `bench` group, `workers` processes) and through pgbouncer (Debian package; transaction pooling,
+ * session pooling for -M prepared, which pgbouncer < 1.21 cannot pool by transaction). Every cell
+ * runs the three targets back to back and reports TPS, average latency and the ratio to direct.
+ *
+ * Knobs (environment): PG_BENCH_SECONDS per run (default 5: the full matrix, 57 runs, stays well
+ * under ten minutes on 2 cores), PG_BENCH_SCALE (default 1), PG_BENCH_WORKERS (gateway processes,
+ * default 'auto'), PG_BENCH_ONLY (a regular expression over cell names, e.g. 'select-only/prepared'),
+ * PG_BENCH_PGBOUNCER_TLS=1 (pgbouncer terminates client TLS too, like Warden).
+ */
+import { execFile } from 'node:child_process';
+import cluster from 'node:cluster';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { availableParallelism, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Client } from 'pg';
+import { validateConfig } from '../../gateway-image/src/config/load';
+import { runGateway } from '../../gateway-image/src/gateway/cluster';
+import { startEmbeddedPostgres } from '../../gateway-image/src/sandbox/embedded-postgres';
+import { startLocalIssuer } from '../../gateway-image/src/sandbox/local-issuer';
+import { generateSelfSigned } from '../../gateway-image/src/tls/self-signed';
+import { pgbenchBinary, pgbouncerBinary, startPgbouncer } from './pg-bench-pgbouncer';
+
+const SECONDS = Number(process.env.PG_BENCH_SECONDS ?? 5);
+const SCALE = Number(process.env.PG_BENCH_SCALE ?? 1);
+const WORKERS = process.env.PG_BENCH_WORKERS ?? 'auto';
+const ONLY = new RegExp(process.env.PG_BENCH_ONLY ?? '.');
+const PGBOUNCER_TLS = process.env.PG_BENCH_PGBOUNCER_TLS === '1';
+const AUDIENCE = 'urn:warden:bench';
+const TEMPLATE = join(__dirname, '..', '..', 'examples', 'local', 'warden.json');
+
+type Target = 'direct' | 'warden' | 'pgbouncer';
+const TARGETS: readonly Target[] = ['direct', 'warden', 'pgbouncer'];
+
+interface Cell {
+  readonly script: 'select-only' | 'tpcb-like';
+  readonly mode: 'simple' | 'extended' | 'prepared';
+  readonly clients: number;
+  readonly connectEach: boolean;
+}
+
+interface Measured {
+  readonly tps: number;
+  readonly latencyMs: number;
+}
+
+function cells(): Cell[] {
+  const out: Cell[] = [];
+  for (const script of ['select-only', 'tpcb-like'] as const)
+    for (const mode of ['simple', 'extended', 'prepared'] as const)
+      for (const clients of [1, 8, 32]) out.push({ script, mode, clients, connectEach: false });
+  out.push({ script: 'select-only', mode: 'simple', clients: 8, connectEach: true });
+  return out.filter((c) => ONLY.test(cellName(c)));
+}
+
+const cellName = (c: Cell) => `${c.script}/${c.mode}/${c.clients}${c.connectEach ? '/-C' : ''}`;
+
+/** What a target needs in pgbench's environment and arguments. */
+interface Endpoint {
+  readonly port: number;
+  readonly database: (c: Cell) => string;
+  readonly user: string;
+  readonly env: NodeJS.ProcessEnv;
+}
+
+async function pgbench(args: string[], env: NodeJS.ProcessEnv): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile(
+      pgbenchBinary(),
+      args,
+      { env: { ...process.env, ...env }, maxBuffer: 1 << 24 },
+      (err, stdout, stderr) =>
+        err
+          ? reject(
+              new Error(
+                `pgbench ${args.join(' ')} failed: ${stderr.trim().split('\n').slice(-3).join(' | ')}`,
+              ),
+            )
+          : resolve(stdout),
+    );
+  });
+}
+
+async function run(cell: Cell, e: Endpoint): Promise<Measured> {
+  const args = ['-h', '127.0.0.1', '-p', String(e.port), '-U', e.user, '-n', '-T', String(SECONDS)];
+  args.push('-c', String(cell.clients), '-j', String(Math.min(cell.clients, availableParallelism())));
+  args.push('-M', cell.mode, '-b', cell.script);
+  if (cell.connectEach) args.push('-C');
+  args.push(e.database(cell));
+  const out = await pgbench(args, e.env);
+  const tps = /^tps = ([\d.]+)/m.exec(out);
+  const latency = /^latency average = ([\d.]+) ms/m.exec(out);
+  if (!tps || !latency) throw new Error(`cannot read pgbench output:\n${out}`);
+  return { tps: Number(tps[1]), latencyMs: Number(latency[1]) };
+}
+
+async function main(): Promise<void> {
+  for (const bin of [pgbenchBinary(), pgbouncerBinary()]) {
+    if (!bin)
+      throw new Error('pgbench and pgbouncer are needed: apt-get install -y postgresql-client pgbouncer');
+  }
+  const started = performance.now();
+  const work = await mkdtemp(join(tmpdir(), 'warden-pg-bench-'));
+  const closers: (() => Promise<unknown>)[] = [() => rm(work, { recursive: true, force: true })];
+  try {
+    const pg = await startEmbeddedPostgres();
+    closers.unshift(() => pg.stop());
+    const connectTo = async (database: string) => {
+      const c = new Client({ host: pg.host, port: pg.port, user: pg.user, password: pg.password, database });
+      // A server that goes away mid-run fails the next query; it must not crash the process as an event.
+      c.on('error', (err) => console.error('bench database connection lost:', err.message));
+      await c.connect();
+      return c;
+    };
+    const setup = await connectTo('postgres');
+    await setup.query('create database bench');
+    await setup.end();
+    const admin = await connectTo('bench');
+    const direct: Endpoint = {
+      port: pg.port,
+      database: () => 'bench',
+      user: pg.user,
+      env: { PGPASSWORD: pg.password, PGSSLMODE: 'disable' },
+    };
+    await pgbench(
+      ['-i', '-q', '-s', String(SCALE), '-h', pg.host, '-p', String(pg.port), '-U', pg.user, 'bench'],
+      direct.env,
+    );
+    const scram = (
+      await admin.query<{ p: string }>(`select rolpassword as p from pg_authid where rolname = $1`, [pg.user])
+    ).rows[0]!.p;
+
+    const tls = await generateSelfSigned({ commonName: 'warden-bench' });
+    const gateway = await startWarden(work, pg, tls);
+    closers.unshift(gateway.close);
+    const bouncer = await startPgbouncer({
+      upstreamPort: pg.port,
+      user: pg.user,
+      scramSecret: scram,
+      tls: PGBOUNCER_TLS ? tls : undefined,
+    });
+    closers.unshift(bouncer.close);
+    const endpoints: Record<Target, Endpoint> = {
+      direct,
+      warden: {
+        port: gateway.port,
+        database: () => 'bench',
+        user: 'bench-agent',
+        env: { PGPASSWORD: gateway.token, PGSSLMODE: 'require' },
+      },
+      pgbouncer: {
+        port: bouncer.port,
+        database: (c) => (c.mode === 'prepared' ? 'bench_session' : 'bench'),
+        user: pg.user,
+        env: { PGPASSWORD: pg.password, PGSSLMODE: PGBOUNCER_TLS ? 'require' : 'disable' },
+      },
+    };
+
+    const todo = cells();
+    console.error(
+      `pg-bench: ${todo.length} cells × 3 targets, ${SECONDS}s each, scale ${SCALE}, Warden workers ${WORKERS}`,
+    );
+    const rows: { cell: Cell; results: Partial<Record<Target, Measured | Error>> }[] = [];
+    for (const cell of todo) {
+      if (cell.script === 'tpcb-like') await admin.query('vacuum analyze pgbench_branches, pgbench_tellers');
+      const results: Partial<Record<Target, Measured | Error>> = {};
+      for (const target of TARGETS) {
+        results[target] = await run(cell, endpoints[target]).catch((err: Error) => err);
+        const r = results[target];
+        console.error(
+          `  ${cellName(cell).padEnd(26)} ${target.padEnd(9)} ${r instanceof Error ? `FAILED ${r.message}` : `${r.tps.toFixed(0)} tps`}`,
+        );
+      }
+      rows.push({ cell, results });
+    }
+    await admin.end();
+    console.log(table(rows));
+    console.log(`\n${target(rows)}\nTotal ${((performance.now() - started) / 1000).toFixed(0)} s.`);
+  } finally {
+    for (const close of closers) await close().catch((err: unknown) => console.error('cleanup failed:', err));
+  }
+}
+
+async function startWarden(
+  work: string,
+  pg: { host: string; port: number; user: string; password: string },
+  tls: { certificate: string; key: string },
+) {
+  const secret = randomBytes(24).toString('base64url');
+  const issuer = await startLocalIssuer({
+    audience: AUDIENCE,
+    accessTokenTtlSec: 3600,
+    agents: [{ clientId: 'bench-agent', clientSecret: secret, groups: ['bench'] }],
+  });
+  const raw = JSON.parse(await readFile(TEMPLATE, 'utf8')) as {
+    identity: { issuers: object[] };
+    audit: { dir: string };
+    recording?: { dir: string };
+    [key: string]: unknown;
+  };
+  raw.workers = WORKERS === 'auto' ? 'auto' : Number(WORKERS);
+  raw.identity.issuers = raw.identity.issuers.map((i) => ({
+    ...i,
+    issuer: issuer.issuer,
+    audiences: [AUDIENCE],
+  }));
+  raw.connections = [
+    {
+      name: 'bench',
+      kind: 'postgres',
+      phi: false,
+      upstream: {
+        host: pg.host,
+        port: pg.port,
+        database: 'bench',
+        user: pg.user,
+        password: 'env:WARDEN_DEV_UPSTREAM_PASSWORD',
+        tls: { mode: 'disable' },
+      },
+    },
+  ];
+  raw.access = { grants: [{ name: 'bench', connections: ['bench'], principals: { groups: ['bench'] } }] };
+  raw.policy = {
+    default: 'deny',
+    rules: [{ name: 'allow-bench', decision: 'allow', principals: { groups: ['bench'] } }],
+  };
+  // The allow-all policy holds nothing for approval; without approval rules no shared store is needed.
+  raw.approvals = {};
+  raw.audit.dir = join(work, 'audit');
+  if (raw.recording) raw.recording.dir = join(work, 'recordings');
+  const key = () =>
+    generateKeyPairSync('ed25519', {
+      privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
+      publicKeyEncoding: { type: 'spki', format: 'pem' },
+    }).privateKey;
+  // Workers are this script forked by node:cluster: they read the same config and secrets from the environment.
+  Object.assign(process.env, {
+    WARDEN_BENCH_CONFIG: JSON.stringify(validateConfig(raw, TEMPLATE)),
+    WARDEN_DEV_AUDIT_KEY: key(),
+    WARDEN_DEV_SESSION_KEY: key(),
+    WARDEN_DEV_TLS_CERT: tls.certificate,
+    WARDEN_DEV_TLS_KEY: tls.key,
+    WARDEN_DEV_TOKEN_KEY: randomBytes(32).toString('base64'),
+    WARDEN_DEV_UPSTREAM_PASSWORD: pg.password,
+    WARDEN_LOG_LEVEL: process.env.WARDEN_LOG_LEVEL ?? 'warn',
+  });
+  const gateway = await runGateway(benchConfig());
+  if (!gateway.postgres) throw new Error('the gateway did not start its Postgres listener');
+  return {
+    port: gateway.postgres.port,
+    token: await issuer.agentToken('bench-agent'),
+    close: async () => {
+      await gateway.close();
+      await issuer.close();
+    },
+  };
+}
+
+function benchConfig() {
+  return validateConfig(JSON.parse(process.env.WARDEN_BENCH_CONFIG!), 'WARDEN_BENCH_CONFIG');
+}
+
+function fmt(r: Measured | Error | undefined, base: Measured | Error | undefined): string {
+  if (!r || r instanceof Error) return 'failed'.padStart(26);
+  const ratio = base && !(base instanceof Error) ? ` ${(r.tps / base.tps).toFixed(2)}×` : '';
+  return `${r.tps.toFixed(0).padStart(7)} ${r.latencyMs.toFixed(2).padStart(7)} ms${ratio.padStart(7)}`;
+}
+
+function table(rows: { cell: Cell; results: Partial<Record<Target, Measured | Error>> }[]): string {
+  const head = `${'cell (script/mode/clients)'.padEnd(28)}${TARGETS.map((t) => `${t} (tps, latency, ×direct)`.padStart(30)).join('')}`;
+  const lines = rows.map(
+    ({ cell, results }) =>
+      `${cellName(cell).padEnd(28)}${TARGETS.map((t) => fmt(results[t], results.direct).padStart(30)).join('')}`,
+  );
+  return [head, '-'.repeat(head.length), ...lines].join('\n');
+}
+
+function target(rows: { cell: Cell; results: Partial<Record<Target, Measured | Error>> }[]): string {
+  const row = rows.find((r) => cellName(r.cell) === 'select-only/prepared/8');
+  const { direct, warden, pgbouncer } = row?.results ?? {};
+  if (!direct || !warden || !pgbouncer || [direct, warden, pgbouncer].some((r) => r instanceof Error)) {
+    return 'Target (select-only prepared, 8 clients): not measured in this run.';
+  }
+  const w = (warden as Measured).tps / (direct as Measured).tps;
+  const b = (pgbouncer as Measured).tps / (direct as Measured).tps;
+  const ok = w >= 0.7 && w >= b;
+  return `Target (select-only prepared, 8 clients: Warden ≥ 0.7× direct and ≥ pgbouncer): Warden ${w.toFixed(2)}×, pgbouncer ${b.toFixed(2)}× → ${ok ? 'MET' : 'NOT MET'}`;
+}
+
+if (cluster.isWorker) {
+  // A gateway worker forked by runGateway in the primary (this same script).
+  runGateway(benchConfig()).then(
+    (g) => g.done.then(() => g.close()),
+    (err: unknown) => {
+      console.error('gateway worker failed:', err);
+      process.exit(1);
+    },
+  );
+} else {
+  main().then(
+    () => process.exit(0),
+    (err: unknown) => {
+      console.error(err);
+      process.exit(1);
+    },
+  );
+}

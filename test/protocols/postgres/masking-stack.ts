@@ -1,0 +1,119 @@
+/**
+ * The real gateway (startGateway, the real hooks) in front of a copy of the seeded hospital, run
+ * with the example policy and masking profiles from examples/local/warden.json, and a real OIDC
+ * issuer with an agent, a clinician and a break-glass user. Tokens are OIDC access tokens, sent
+ * as the Postgres password.
+ */
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { mkdtemp, readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Client, type ClientConfig } from 'pg';
+import { validateConfig } from '../../../gateway-image/src/config/load';
+import { type RunningGateway, startGateway } from '../../../gateway-image/src/gateway/start';
+import { createLogger } from '../../../gateway-image/src/logging/logger';
+import { type LocalIssuer, startLocalIssuer } from '../../../gateway-image/src/sandbox/local-issuer';
+import { envProvider, fileProvider } from '../../../gateway-image/src/secrets/local-providers';
+import { SecretResolver } from '../../../gateway-image/src/secrets/resolver';
+import { generateSelfSigned } from '../../../gateway-image/src/tls/self-signed';
+import { createTestDatabase, type TestDatabase } from '../../support/postgres';
+
+const AUDIENCE = 'urn:warden:masking-test';
+const EXAMPLE = join(__dirname, '..', '..', '..', 'examples', 'local', 'warden.json');
+
+export interface MaskingStack {
+  readonly db: TestDatabase;
+  readonly gateway: RunningGateway;
+  readonly issuer: LocalIssuer;
+  readonly tokenKey: string;
+  /** A superuser connection straight to the upstream database. */
+  direct(): Promise<Client>;
+  /** A pg client through the gateway as `who`, on connection `patients`. */
+  client(who: 'agent' | 'clinician' | 'breakglass', extra?: Partial<ClientConfig>): Promise<Client>;
+  close(): Promise<void>;
+}
+
+export async function startMaskingStack(name: string, setupSql = ''): Promise<MaskingStack> {
+  const db = await createTestDatabase(name, { hospital: true });
+  const direct = async () => {
+    const c = new Client(db.connection);
+    await c.connect();
+    return c;
+  };
+  if (setupSql) {
+    const c = await direct();
+    await c.query(setupSql);
+    await c.end();
+  }
+  const issuer = await startLocalIssuer({
+    audience: AUDIENCE,
+    agents: [{ clientId: 'agent', clientSecret: 'agent-secret', groups: ['agents'] }],
+    users: [
+      { id: 'dana', groups: ['clinicians'] },
+      { id: 'gus', groups: ['clinicians', 'break-glass'] },
+    ],
+  });
+  const dir = await mkdtemp(join(tmpdir(), 'warden-mask-'));
+  const pem = () =>
+    generateKeyPairSync('ed25519', { privateKeyEncoding: { type: 'pkcs8', format: 'pem' } })
+      .privateKey as unknown as string;
+  const tls = await generateSelfSigned({ commonName: 'localhost' });
+  const tokenKey = randomBytes(32).toString('base64');
+  const env = {
+    WARDEN_DEV_AUDIT_KEY: pem(),
+    WARDEN_DEV_SESSION_KEY: pem(),
+    WARDEN_DEV_TLS_CERT: tls.certificate,
+    WARDEN_DEV_TLS_KEY: tls.key,
+    WARDEN_DEV_TOKEN_KEY: tokenKey,
+    WARDEN_DEV_UPSTREAM_PASSWORD: db.connection.password,
+  };
+  const raw = JSON.parse(await readFile(EXAMPLE, 'utf8')) as Record<string, any>;
+  raw.identity.issuers[0].issuer = issuer.issuer;
+  raw.identity.issuers[0].audiences = [AUDIENCE];
+  for (const conn of raw.connections) {
+    conn.upstream.host = db.connection.host;
+    conn.upstream.port = db.connection.port;
+    conn.upstream.user = db.connection.user;
+    conn.upstream.database = db.name;
+  }
+  raw.workers = 1;
+  // Held statements (PHI predicates by agents) are refused quickly: nobody approves in these tests.
+  raw.approvals.timeoutMs = 1000;
+  raw.audit.dir = join(dir, 'audit');
+  delete raw.recording;
+  const config = validateConfig(raw, EXAMPLE);
+  const gateway = await startGateway(config, {
+    secrets: new SecretResolver([envProvider(env), fileProvider()]),
+    logger: createLogger({ WARDEN_LOG_LEVEL: 'warn' }),
+  });
+  const tokens = {
+    agent: () => issuer.agentToken('agent'),
+    clinician: () => issuer.userToken('dana'),
+    breakglass: () => issuer.userToken('gus'),
+  };
+  return {
+    db,
+    gateway,
+    issuer,
+    tokenKey,
+    direct,
+    async client(who, extra = {}) {
+      const c = new Client({
+        host: gateway.postgres!.host,
+        port: gateway.postgres!.port,
+        user: who,
+        database: 'patients',
+        password: await tokens[who](),
+        ssl: { ca: tls.certificate, servername: 'localhost' },
+        ...extra,
+      });
+      await c.connect();
+      return c;
+    },
+    async close() {
+      await gateway.close();
+      await issuer.close();
+      await db.drop();
+    },
+  };
+}
