@@ -107,6 +107,8 @@ describe('reviewer console in Chromium', () => {
     expect(result.stderr).toContain('timed out');
     expect((await approvalEvents(id)).map((e) => e.type)).toEqual(['approval.requested', 'approval.expired']);
     await vera.goto(`${stack.adminUrl}/console/#/approvals/${id}`);
+    // The page was showing another request: wait for the hash route to render this one.
+    await vera.locator(`main h2[id="t-${id}"]`).waitFor({ timeout: 5_000 });
     await expect(vera.locator('main h2 .badge').textContent()).resolves.toBe('expired');
   }, 20_000);
 

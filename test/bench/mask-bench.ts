@@ -10,9 +10,10 @@
  * The gateway runs in a child process (this script with --gateway) so its peak RSS
  * (`process.resourceUsage().maxRSS`) is its own, not the client's or the database's.
  */
+
 import { type ChildProcess, fork } from 'node:child_process';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
@@ -24,11 +25,12 @@ import { connectUpstream, type UpstreamLogin } from '../../gateway-image/src/pro
 import { startEmbeddedPostgres } from '../../gateway-image/src/sandbox/embedded-postgres';
 import { startLocalIssuer } from '../../gateway-image/src/sandbox/local-issuer';
 import { generateSelfSigned } from '../../gateway-image/src/tls/self-signed';
+import { EXAMPLE_CONFIG, examplePostgresConfig } from '../support/example-config';
 
 const ROWS = Number(process.env.MASK_BENCH_ROWS ?? 1_000_000);
 const BATCH = 100_000;
 const AUDIENCE = 'urn:warden:mask-bench';
-const TEMPLATE = join(__dirname, '..', '..', 'examples', 'local', 'warden.json');
+const TEMPLATE = EXAMPLE_CONFIG;
 const QUERY = 'SELECT id, ssn, email, date_of_birth, phone, city, amount, code FROM visits';
 
 /** Streams QUERY over one connection; counts DataRows and resolves at ReadyForQuery. */
@@ -190,7 +192,7 @@ function secrets(tls: { certificate: string; key: string }): Record<string, stri
 }
 
 async function benchConfig(work: string, pg: { host: string; port: number; user: string }, issuer: string) {
-  const raw = JSON.parse(await readFile(TEMPLATE, 'utf8')) as Record<string, unknown> & {
+  const raw = (await examplePostgresConfig()) as Record<string, unknown> & {
     identity: { issuers: object[] };
     audit: { dir: string };
   };

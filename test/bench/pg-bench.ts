@@ -12,10 +12,11 @@
  * default 'auto'), PG_BENCH_ONLY (a regular expression over cell names, e.g. 'select-only/prepared'),
  * PG_BENCH_PGBOUNCER_TLS=1 (pgbouncer terminates client TLS too, like Warden).
  */
+
 import { execFile } from 'node:child_process';
 import cluster from 'node:cluster';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
@@ -24,6 +25,7 @@ import { runGateway } from '../../gateway-image/src/gateway/cluster';
 import { startEmbeddedPostgres } from '../../gateway-image/src/sandbox/embedded-postgres';
 import { startLocalIssuer } from '../../gateway-image/src/sandbox/local-issuer';
 import { generateSelfSigned } from '../../gateway-image/src/tls/self-signed';
+import { EXAMPLE_CONFIG, examplePostgresConfig } from '../support/example-config';
 import { pgbenchBinary, pgbouncerBinary, startPgbouncer } from './pg-bench-pgbouncer';
 
 const SECONDS = Number(process.env.PG_BENCH_SECONDS ?? 5);
@@ -32,7 +34,7 @@ const WORKERS = process.env.PG_BENCH_WORKERS ?? 'auto';
 const ONLY = new RegExp(process.env.PG_BENCH_ONLY ?? '.');
 const PGBOUNCER_TLS = process.env.PG_BENCH_PGBOUNCER_TLS === '1';
 const AUDIENCE = 'urn:warden:bench';
-const TEMPLATE = join(__dirname, '..', '..', 'examples', 'local', 'warden.json');
+const TEMPLATE = EXAMPLE_CONFIG;
 
 type Target = 'direct' | 'warden' | 'pgbouncer';
 const TARGETS: readonly Target[] = ['direct', 'warden', 'pgbouncer'];
@@ -197,7 +199,7 @@ async function startWarden(
     accessTokenTtlSec: 3600,
     agents: [{ clientId: 'bench-agent', clientSecret: secret, groups: ['bench'] }],
   });
-  const raw = JSON.parse(await readFile(TEMPLATE, 'utf8')) as {
+  const raw = (await examplePostgresConfig()) as {
     identity: { issuers: object[] };
     audit: { dir: string };
     recording?: { dir: string };

@@ -15,6 +15,8 @@ interface DevLine {
   upstream: { url: string };
   auditDir: string;
   recordingsDir: string;
+  ssh?: { host: string; port: number; connection: string };
+  http?: { url: string; connection: string };
 }
 
 function psql(line: DevLine, token: string, db: string, sql: string) {
@@ -67,7 +69,7 @@ describe('warden dev', () => {
 
   it('prints one JSON line describing the sandbox', () => {
     expect(Object.keys(line).sort()).toEqual(
-      ['adminUrl', 'auditDir', 'oidcIssuer', 'postgres', 'recordingsDir', 'tokens', 'upstream'].sort(),
+      ['adminUrl', 'auditDir', 'http', 'oidcIssuer', 'postgres', 'recordingsDir', 'ssh', 'tokens', 'upstream'].sort(),
     );
     expect(line.postgres.connections).toEqual(['patients', 'scratch']);
     expect(line.postgres.port).toBeGreaterThan(0);
@@ -91,6 +93,44 @@ describe('warden dev', () => {
     expect(scratch.stdout.trim().split('\n').at(-1)).toBe('1');
     const badToken = psql(line, 'not-a-token', 'patients', 'select 1');
     expect(badToken.stderr).toMatch(/FATAL/);
+  });
+
+  it('reaches the sandbox SSH host and FHIR API only through the gateway, with PHI masked', () => {
+    expect(line.ssh).toEqual({ host: '127.0.0.1', port: expect.any(Number), connection: 'lab-host' });
+    // Stock OpenSSH with its default authentication order (keyboard-interactive first).
+    const ssh = spawnSync(
+      'sshpass',
+      [
+        '-e',
+        'ssh',
+        '-o',
+        'StrictHostKeyChecking=no',
+        '-o',
+        'UserKnownHostsFile=/dev/null',
+        '-o',
+        'LogLevel=ERROR',
+        '-p',
+        String(line.ssh!.port),
+        `lab-host@${line.ssh!.host}`,
+        'head -3 exports/patients.csv',
+      ],
+      { encoding: 'utf8', env: { ...process.env, SSHPASS: line.tokens.agent }, timeout: 20_000 },
+    );
+    expect(ssh.stderr).toBe('');
+    expect(ssh.stdout).toMatch(/^mrn,first_name,last_name,date_of_birth,ssn/);
+    expect(ssh.stdout).not.toMatch(/\b\d{3}-\d{2}-\d{4}\b/);
+    const curl = spawnSync(
+      'curl',
+      ['-sk', '-H', `Authorization: Bearer ${line.tokens.agent}`, `${line.http!.url}Patient?_count=5`],
+      {
+        encoding: 'utf8',
+        timeout: 20_000,
+      },
+    );
+    const bundle = JSON.parse(curl.stdout) as { entry: { resource: { birthDate: string } }[] };
+    expect(bundle.entry).toHaveLength(5);
+    expect(curl.stdout).not.toMatch(/\b\d{3}-\d{2}-\d{4}\b/);
+    for (const e of bundle.entry) expect(e.resource.birthDate).toMatch(/^\d{4}$/);
   });
 
   it('stops cleanly on SIGINT: exit 0, no process left, an audit log that verifies', async () => {

@@ -18,9 +18,18 @@ export interface GatewayProcess {
   readonly role: 'single' | 'primary' | 'worker';
   readonly adminUrl?: string;
   readonly postgres?: ListenerAddress;
+  readonly ssh?: ListenerAddress;
+  readonly http?: ListenerAddress;
   /** Resolves when this process should stop on its own (a worker whose primary is gone). */
   readonly done: Promise<void>;
   close(): Promise<void>;
+}
+
+/** The data listeners a worker serves (the same shared sockets in every worker). */
+interface Listening {
+  readonly postgres?: ListenerAddress;
+  readonly ssh?: ListenerAddress;
+  readonly http?: ListenerAddress;
 }
 
 /** How long the primary waits for a worker to finish its sessions before killing it. */
@@ -64,9 +73,10 @@ async function startWorker(config: WardenConfig, opts: StartOptions): Promise<Ga
     revocations: link.revocations,
     serve: { admin: false },
   });
-  process.send?.({ warden: 'listening', postgres: g.postgres });
+  const listening: Listening = { postgres: g.postgres, ssh: g.ssh, http: g.http };
+  process.send?.({ warden: 'listening', ...listening });
   const done = new Promise<void>((resolve) => process.once('disconnect', () => resolve()));
-  return { role: 'worker', postgres: g.postgres, done, close: g.close };
+  return { role: 'worker', ...listening, done, close: g.close };
 }
 
 async function startPrimary(config: WardenConfig, opts: StartOptions): Promise<GatewayProcess> {
@@ -77,15 +87,15 @@ async function startPrimary(config: WardenConfig, opts: StartOptions): Promise<G
   const g = await startGateway(config, { ...opts, revocations, serve: { data: false } });
   const count = workerCount(config);
   let closing = false;
-  let postgres: ListenerAddress | undefined;
+  let listening: Listening | undefined;
 
   const fork = (): Promise<Worker> =>
     new Promise((resolve, reject) => {
       const worker = cluster.fork();
       serveWorker(worker.process, { audit: g.services.audit, revocations });
-      worker.on('message', (m: { warden?: string; postgres?: ListenerAddress }) => {
+      worker.on('message', (m: { warden?: string } & Listening) => {
         if (m?.warden !== 'listening') return;
-        postgres ??= m.postgres;
+        listening ??= { postgres: m.postgres, ssh: m.ssh, http: m.http };
         resolve(worker);
       });
       worker.once('exit', (code, signal) => {
@@ -132,7 +142,7 @@ async function startPrimary(config: WardenConfig, opts: StartOptions): Promise<G
   return {
     role: 'primary',
     adminUrl: g.adminUrl,
-    postgres,
+    ...listening,
     done: new Promise(() => {}),
     async close() {
       closing = true;

@@ -15,6 +15,7 @@ import { createSessionTokens, type SessionTokens } from '../identity/session-tok
 import { loadSqlParser } from '../inspect/sql';
 import { createLogger, type Logger } from '../logging/logger';
 import { createPolicyEngine, type PolicyEngine } from '../policy/engine';
+import { createSessionRecorder } from '../recording/session-recorder';
 import { createDefaultSecretResolver } from '../secrets/default-resolver';
 import type { SecretResolver } from '../secrets/resolver';
 import { shipSealedSegments } from './sinks';
@@ -98,6 +99,22 @@ export async function createGatewayServices(
   await loadSqlParser();
   const unsubscribe = auditIdentityEvents(audit);
   const authenticator = createAuthenticator({ oidc, sessions });
+  // Every process serving the data path records its own sessions (it subscribes to their events).
+  const recorder = config.recording?.enabled
+    ? createSessionRecorder({
+        dir: config.recording.dir,
+        maxResultRows: config.recording.maxResultRows,
+        log: ({ level, message, session, err }) =>
+          logger[level](
+            {
+              session,
+              err:
+                err instanceof Error ? { code: (err as { code?: string }).code, name: err.name } : undefined,
+            },
+            message,
+          ),
+      })
+    : undefined;
   const approvals = needsApprovals(config)
     ? await createApprovals({
         config,
@@ -120,6 +137,7 @@ export async function createGatewayServices(
     logger,
     close: async () => {
       await approvals?.close();
+      await recorder?.close();
       unsubscribe();
       await audit.close();
       stopShipping();

@@ -2,8 +2,10 @@ import { startAdminServer } from '../admin/server';
 import type { WardenConfig } from '../config/schema';
 import { WardenError } from '../errors';
 import { startPostgresListener } from '../protocols/postgres/listener';
+import { startHttp } from './http-hooks';
 import { postgresHooks } from './postgres-hooks';
 import { createGatewayServices, type GatewayServices, type ServiceOptions } from './services';
+import { startSsh } from './ssh-hooks';
 
 export interface ListenerAddress {
   readonly host: string;
@@ -16,6 +18,8 @@ export interface RunningGateway {
   /** Absent in worker processes: the primary serves the admin API. */
   readonly adminUrl?: string;
   readonly postgres?: ListenerAddress;
+  readonly ssh?: ListenerAddress;
+  readonly http?: ListenerAddress;
   close(): Promise<void>;
 }
 
@@ -34,7 +38,9 @@ export async function startGateway(config: WardenConfig, opts: StartOptions = {}
     const serveData = opts.serve?.data ?? true;
     const adminUrl = serveAdmin ? await startAdmin(services, closers) : undefined;
     const postgres = serveData ? await startPostgres(services, closers) : undefined;
-    return { services, adminUrl, postgres, close: () => closeAll(closers) };
+    const ssh = serveData ? await startSsh(services, closers) : undefined;
+    const http = serveData ? await startHttp(services, closers) : undefined;
+    return { services, adminUrl, postgres, ssh, http, close: () => closeAll(closers) };
   } catch (err) {
     await closeAll(closers).catch(() => undefined);
     throw err;

@@ -8,8 +8,10 @@ import { login } from '../identity/login';
 import { envProvider, fileProvider } from '../secrets/local-providers';
 import { SecretResolver } from '../secrets/resolver';
 import { generateSelfSigned } from '../tls/self-signed';
+import { type SandboxFhirApi, startSandboxFhirApi } from './fhir-api';
 import { type LocalIssuer, startLocalIssuer } from './local-issuer';
 import { type SandboxDatabaseHandle, startSandboxDatabase } from './sandbox';
+import { type OpenSshServer, sshdInstalled, startSandboxSshHost } from './ssh-host';
 
 export const SANDBOX_AUDIENCE = 'urn:warden:sandbox';
 export const SANDBOX_AGENT = { clientId: 'sandbox-agent', groups: ['agents'] } as const;
@@ -42,6 +44,10 @@ export interface DevStackDescription {
   readonly upstream: { readonly url: string };
   readonly auditDir: string;
   readonly recordingsDir: string;
+  /** The sandbox SSH host through the gateway; absent when OpenSSH's sshd is not installed. */
+  readonly ssh?: { readonly host: string; readonly port: number; readonly connection: string };
+  /** The sandbox FHIR-like API through the gateway. */
+  readonly http?: { readonly url: string; readonly connection: string };
 }
 
 export interface DevStack {
@@ -81,14 +87,21 @@ export async function startDevStack(opts: DevStackOptions): Promise<DevStack> {
       consoleRedirectUris: ['http://127.0.0.1/console/callback'],
     });
     closers.push(() => issuer.close());
+    const upstreams = await startSandboxUpstreams(opts.seed, closers);
 
     await writeFile(join(stateDir, 'audit-public-key.pem'), keys.auditPublicPem);
-    const env = { ...keys.env, WARDEN_DEV_UPSTREAM_PASSWORD: database.postgres.password };
+    const env: Record<string, string> = {
+      ...keys.env,
+      WARDEN_DEV_UPSTREAM_PASSWORD: database.postgres.password,
+      WARDEN_DEV_FHIR_TOKEN: upstreams.fhir.token,
+      ...(upstreams.ssh ? { WARDEN_DEV_LAB_HOST_KEY: upstreams.ssh.clientPrivateKey } : {}),
+    };
     const config = await sandboxConfig(
       opts.configFile ?? defaultTemplate(),
       stateDir,
       database,
       issuer.issuer,
+      upstreams,
     );
     const secrets = new SecretResolver([envProvider(env), fileProvider()]);
     const gateway = await startGateway(config, { secrets });
@@ -108,7 +121,7 @@ export async function startDevStack(opts: DevStackOptions): Promise<DevStack> {
       postgres: {
         host: pg?.host ?? '',
         port: pg?.port ?? 0,
-        connections: config.connections.map((c) => c.name),
+        connections: config.connections.filter((c) => c.kind === 'postgres').map((c) => c.name),
       },
       tokens: { agent, human, approver },
       adminUrl,
@@ -116,6 +129,13 @@ export async function startDevStack(opts: DevStackOptions): Promise<DevStack> {
       upstream: { url: database.upstreamUrl('patients') },
       auditDir: config.audit.dir,
       recordingsDir: config.recording?.dir ?? '',
+      ...(gateway.ssh && { ssh: { ...gateway.ssh, connection: connectionOf(config, 'ssh') } }),
+      ...(gateway.http && {
+        http: {
+          url: `https://${gateway.http.host}:${gateway.http.port}/fhir/`,
+          connection: connectionOf(config, 'http'),
+        },
+      }),
     };
     return { description, config, gateway, issuer, database, close: closeAll };
   } catch (err) {
@@ -128,24 +148,68 @@ function defaultTemplate(): string {
   return join(__dirname, '..', '..', '..', 'examples', 'local', 'warden.json');
 }
 
+interface SandboxUpstreams {
+  readonly ssh: OpenSshServer | undefined;
+  readonly fhir: SandboxFhirApi;
+}
+
+/** The lab SSH host (real OpenSSH, when installed) and the FHIR-like API, reachable only through the gateway. */
+async function startSandboxUpstreams(
+  seed: number | undefined,
+  closers: (() => Promise<void>)[],
+): Promise<SandboxUpstreams> {
+  const ssh = sshdInstalled() ? await startSandboxSshHost({ seed }) : undefined;
+  if (ssh) closers.push(() => ssh.close());
+  else {
+    process.stderr.write(
+      'warden dev: OpenSSH sshd not found or not root (apt-get install openssh-server); starting without the sandbox SSH host\n',
+    );
+  }
+  const fhir = await startSandboxFhirApi({ seed });
+  closers.push(() => fhir.close());
+  return { ssh, fhir };
+}
+
+function connectionOf(config: WardenConfig, kind: 'ssh' | 'http'): string {
+  return config.connections.find((c) => c.kind === kind)?.name ?? '';
+}
+
 /** The example config with this run's addresses, issuer and directories filled in, validated again. */
 async function sandboxConfig(
   template: string,
   stateDir: string,
   database: SandboxDatabaseHandle,
   issuerUrl: string,
+  upstreams: SandboxUpstreams,
 ): Promise<WardenConfig> {
   const raw = JSON.parse(await readFile(template, 'utf8')) as Record<string, any>;
   for (const issuer of raw.identity.issuers) issuer.issuer = issuerUrl;
+  const { ssh, fhir } = upstreams;
   for (const conn of raw.connections) {
-    if (conn.kind !== 'postgres') continue;
-    conn.upstream.host = database.postgres.host;
-    conn.upstream.port = database.postgres.port;
-    conn.upstream.user = database.postgres.user;
+    if (conn.kind === 'postgres') {
+      conn.upstream.host = database.postgres.host;
+      conn.upstream.port = database.postgres.port;
+      conn.upstream.user = database.postgres.user;
+    } else if (conn.kind === 'ssh' && ssh) {
+      Object.assign(conn.upstream, { host: ssh.host, port: ssh.port, user: ssh.user, hostKey: ssh.hostKey });
+    } else if (conn.kind === 'http') {
+      conn.upstream.url = fhir.url;
+    }
   }
+  if (!ssh) withoutSsh(raw);
   raw.audit.dir = join(stateDir, 'audit');
   if (raw.recording) raw.recording.dir = join(stateDir, 'recordings');
   return validateConfig(raw, template);
+}
+
+/** Without a sandbox SSH host the SSH connections, their grants and the SSH listener go. */
+function withoutSsh(raw: Record<string, any>): void {
+  const gone = new Set(raw.connections.filter((c: any) => c.kind === 'ssh').map((c: any) => c.name));
+  raw.connections = raw.connections.filter((c: any) => !gone.has(c.name));
+  for (const grant of raw.access?.grants ?? [])
+    grant.connections = grant.connections.filter((n: string) => !gone.has(n));
+  if (raw.access?.grants) raw.access.grants = raw.access.grants.filter((g: any) => g.connections.length > 0);
+  delete raw.listeners.ssh;
 }
 
 interface RunSecrets {
@@ -162,6 +226,12 @@ async function generateRunSecrets(): Promise<RunSecrets> {
   const audit = pem();
   const session = pem();
   const tls = await generateSelfSigned({ commonName: 'warden-dev' });
+  // ssh2 reads SEC1 EC keys but not PKCS#8 Ed25519 ones.
+  const sshHostKey = generateKeyPairSync('ec', {
+    namedCurve: 'prime256v1',
+    privateKeyEncoding: { type: 'sec1', format: 'pem' },
+    publicKeyEncoding: { type: 'spki', format: 'pem' },
+  }).privateKey;
   return {
     auditPublicPem: audit.publicKey,
     env: {
@@ -170,6 +240,7 @@ async function generateRunSecrets(): Promise<RunSecrets> {
       WARDEN_DEV_TLS_CERT: tls.certificate,
       WARDEN_DEV_TLS_KEY: tls.key,
       WARDEN_DEV_TOKEN_KEY: randomBytes(32).toString('base64'),
+      WARDEN_DEV_SSH_HOST_KEY: sshHostKey,
     },
   };
 }

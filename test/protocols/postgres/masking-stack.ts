@@ -5,7 +5,7 @@
  * as the Postgres password.
  */
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
-import { mkdtemp, readFile } from 'node:fs/promises';
+import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, type ClientConfig } from 'pg';
@@ -16,10 +16,10 @@ import { type LocalIssuer, startLocalIssuer } from '../../../gateway-image/src/s
 import { envProvider, fileProvider } from '../../../gateway-image/src/secrets/local-providers';
 import { SecretResolver } from '../../../gateway-image/src/secrets/resolver';
 import { generateSelfSigned } from '../../../gateway-image/src/tls/self-signed';
+import { EXAMPLE_CONFIG, examplePostgresConfig } from '../../support/example-config';
 import { createTestDatabase, type TestDatabase } from '../../support/postgres';
 
 const AUDIENCE = 'urn:warden:masking-test';
-const EXAMPLE = join(__dirname, '..', '..', '..', 'examples', 'local', 'warden.json');
 
 export interface MaskingStack {
   readonly db: TestDatabase;
@@ -67,7 +67,7 @@ export async function startMaskingStack(name: string, setupSql = ''): Promise<Ma
     WARDEN_DEV_TOKEN_KEY: tokenKey,
     WARDEN_DEV_UPSTREAM_PASSWORD: db.connection.password,
   };
-  const raw = JSON.parse(await readFile(EXAMPLE, 'utf8')) as Record<string, any>;
+  const raw = await examplePostgresConfig();
   raw.identity.issuers[0].issuer = issuer.issuer;
   raw.identity.issuers[0].audiences = [AUDIENCE];
   for (const conn of raw.connections) {
@@ -81,7 +81,7 @@ export async function startMaskingStack(name: string, setupSql = ''): Promise<Ma
   raw.approvals.timeoutMs = 1000;
   raw.audit.dir = join(dir, 'audit');
   delete raw.recording;
-  const config = validateConfig(raw, EXAMPLE);
+  const config = validateConfig(raw, EXAMPLE_CONFIG);
   const gateway = await startGateway(config, {
     secrets: new SecretResolver([envProvider(env), fileProvider()]),
     logger: createLogger({ WARDEN_LOG_LEVEL: 'warn' }),

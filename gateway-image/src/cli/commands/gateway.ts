@@ -35,7 +35,13 @@ listens. Logs are JSON lines on stderr.
       io.stderr.write(
         `${JSON.stringify({ time: new Date().toISOString(), level: 'info', msg, ...extra })}\n`,
       );
-    log('gateway ready', { admin: gateway.adminUrl, postgres: gateway.postgres, role: gateway.role });
+    log('gateway ready', {
+      admin: gateway.adminUrl,
+      postgres: gateway.postgres,
+      ssh: gateway.ssh,
+      http: gateway.http,
+      role: gateway.role,
+    });
     log('gateway stopping', { signal: await stopped });
     await gateway.close();
     return 0;

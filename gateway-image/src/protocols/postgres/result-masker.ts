@@ -18,6 +18,18 @@ import { errorResponse } from './backend-writer';
 import { CopyRowMasker } from './copy-masker';
 import type { SessionMasking } from './hooks';
 import { NoticeMasker } from './notice-masker';
+import {
+  BINARY_COPY_REFUSED,
+  BindComplete,
+  CloseComplete,
+  copyData,
+  NoData,
+  ParameterDescription,
+  ParseComplete,
+  Reader,
+  RowDescription,
+  syntheticField,
+} from './result-wire';
 import { decodeRowDescription, type FieldDescription } from './row-codec';
 import { type MaskSummary, RowMasker } from './row-masker';
 import { type StatementInfo, StatementInfos } from './statement-info';
@@ -47,13 +59,6 @@ export interface ResultMaskerOptions {
   /** The `mask` audit event of one statement's result: counts only. */
   audit(body: Record<string, unknown>): void;
 }
-
-const ParseComplete = 0x31; // '1'
-const BindComplete = 0x32; // '2'
-const CloseComplete = 0x33; // '3'
-const ParameterDescription = 0x74; // 't'
-const RowDescription = 0x54; // 'T'
-const NoData = 0x6e; // 'n'
 
 export class ResultMasker {
   private readonly queue: Expect[] = [];
@@ -318,47 +323,5 @@ export class ResultMasker {
       columns: summary.columns,
       detections: summary.detections,
     });
-  }
-}
-
-const BINARY_COPY_REFUSED = {
-  severity: 'ERROR',
-  code: '42501',
-  message: 'binary COPY of masked columns is refused by the gateway',
-  hint: 'Use COPY … TO STDOUT in text or CSV format; masked columns are rewritten there.',
-} as const;
-
-function syntheticField(i: number): FieldDescription {
-  return {
-    name: `column${i + 1}`,
-    tableOid: 0,
-    column: 0,
-    typeOid: 25,
-    typeSize: -1,
-    typeModifier: -1,
-    format: 0,
-  };
-}
-
-function copyData(payload: Buffer): Buffer {
-  const out = Buffer.allocUnsafe(5 + payload.length);
-  out[0] = UpstreamCode.CopyData;
-  out.writeInt32BE(4 + payload.length, 1);
-  payload.copy(out, 5);
-  return out;
-}
-
-/** Reads the fields the masker needs from a frontend message (type byte and length skipped). */
-class Reader {
-  private at = 5;
-  constructor(private readonly raw: Buffer) {}
-  byte(): number {
-    return this.raw[this.at++] ?? 0;
-  }
-  cstring(): string {
-    const end = this.raw.indexOf(0, this.at);
-    const s = this.raw.toString('utf8', this.at, end < 0 ? this.raw.length : end);
-    this.at = end < 0 ? this.raw.length : end + 1;
-    return s;
   }
 }

@@ -66,7 +66,9 @@ export class SshSession {
       ctx.method === 'password'
         ? ctx.password
         : await new Promise<string>((resolve) =>
-            ctx.prompt([{ prompt: 'Warden token: ', echo: false }], 'Warden', '', (answers) =>
+            // OpenSSH tries keyboard-interactive first; a prompt saying "Password" is what people
+            // and sshpass answer.
+            ctx.prompt([{ prompt: 'Password (Warden token): ', echo: false }], '', '', (answers) =>
               resolve(answers[0] ?? ''),
             ),
           );
