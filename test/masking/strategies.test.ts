@@ -1,4 +1,6 @@
+import { validateConfig } from '../../gateway-image/src/config/load';
 import { masking } from '../../gateway-image/src/config/policy';
+import { loadTokenKeyring } from '../../gateway-image/src/gateway/token-keys';
 import type { Principal } from '../../gateway-image/src/identity/principal';
 import { resolveMaskingPolicy } from '../../gateway-image/src/masking/profile';
 import { applyStrategy, lastFour, strictest, yearOf } from '../../gateway-image/src/masking/strategies';
@@ -93,5 +95,31 @@ describe('profiles and the text masker', () => {
     const m = createTextMasker({ policy: resolveMaskingPolicy(config, agent()) });
     expect(m.mask('')).toEqual({ text: '', counts: {} });
     expect(m.mask('nothing here')).toEqual({ text: 'nothing here', counts: {} });
+  });
+});
+
+describe('token key rotation through the config', () => {
+  it('tokens with the new key; earlier keys still verify', async () => {
+    const secrets: Record<string, string> = {
+      'env:OLD': 'old-key-0123456789abcdef',
+      'env:NEW': 'new-key-0123456789abcdef',
+    };
+    const config = (tokenKey: string, previousTokenKeys: string[]) =>
+      validateConfig({
+        version: 1,
+        identity: { issuers: [{ issuer: 'https://i.example/', audiences: ['a'] }] },
+        audit: { dir: '/tmp/a', signingKey: 'env:K' },
+        masking: { tokenKey, previousTokenKeys },
+      }).masking;
+    const resolve = async (ref: string) => secrets[ref]!;
+    const before = (await loadTokenKeyring(config('env:OLD', []), resolve))!;
+    const after = (await loadTokenKeyring(config('env:NEW', ['env:OLD']), resolve))!;
+    const oldToken = before.token('SSN', '123-45-6789');
+    const newToken = after.token('SSN', '123-45-6789');
+    expect(newToken).not.toBe(oldToken);
+    expect(after.token('SSN', '123-45-6789')).toBe(newToken);
+    expect(after.matches(oldToken, 'SSN', '123-45-6789')).toBe(true);
+    expect(after.matches(newToken, 'SSN', '123-45-6789')).toBe(true);
+    expect(after.matches(oldToken, 'SSN', '123-45-6780')).toBe(false);
   });
 });

@@ -166,7 +166,13 @@ export const masking = z
       .array(maskingProfile)
       .default([])
       .describe('First profile whose principals match applies. No match: every PHI value is redacted.'),
-    tokenKey: secretRef.optional().describe('HMAC key for the token strategy.'),
+    tokenKey: secretRef.optional().describe('HMAC key for the token strategy (at least 16 bytes).'),
+    previousTokenKeys: z
+      .array(secretRef)
+      .default([])
+      .describe(
+        'Earlier token keys, newest first. New tokens use tokenKey; tokens made with these still verify, so a key can be rotated without breaking joins against stored tokens. Default none.',
+      ),
     detectors: z
       .strictObject({
         enabled: z.boolean().default(true),

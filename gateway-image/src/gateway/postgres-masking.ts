@@ -5,10 +5,10 @@ import { ColumnMasker } from '../masking/column-masker';
 import { createDetectors } from '../masking/detectors';
 import { resolveMaskingPolicy } from '../masking/profile';
 import { createTextMasker } from '../masking/text-masker';
-import { TokenKeyring } from '../masking/token';
 import { loadUpstreamCatalog } from '../protocols/postgres/catalog-source';
 import type { SessionMasking } from '../protocols/postgres/hooks';
 import type { GatewayServices } from './services';
+import { loadTokenKeyring } from './token-keys';
 
 /**
  * The Postgres `masking` hook: the principal's masking profile, the connection's classification,
@@ -35,9 +35,7 @@ export function postgresMasking(
     await catalog.ready();
     const policy = resolveMaskingPolicy(masking, principal);
     // Resolved per session, so a rotated key applies to new sessions without a restart.
-    const tokens = masking.tokenKey
-      ? new TokenKeyring({ key: await resolveSecret(masking.tokenKey) })
-      : undefined;
+    const tokens = await loadTokenKeyring(masking, resolveSecret);
     const textMasker = createTextMasker({ policy, detectors, ...(tokens ? { tokens } : {}) });
     const columns = new ColumnMasker({
       classification: connection.classification,

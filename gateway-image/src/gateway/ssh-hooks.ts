@@ -10,12 +10,13 @@ import { inspectSsh } from '../inspect/ssh';
 import { createDetectors } from '../masking/detectors';
 import { type MaskingPolicy, resolveMaskingPolicy } from '../masking/profile';
 import { createTextMasker, type TextMasker } from '../masking/text-masker';
-import { TokenKeyring } from '../masking/token';
+import type { TokenKeyring } from '../masking/token';
 import type { Decision } from '../policy/decision';
 import type { RecordingTarget, SshRecordingMeta, SshSessionHooks } from '../protocols/ssh/hooks';
 import { startSshListener } from '../protocols/ssh/listener';
 import type { GatewayServices } from './services';
 import type { ListenerAddress } from './start';
+import { loadTokenKeyring } from './token-keys';
 
 /** Masking for one principal: the profile's policy, its free-text masker, and the token keys. */
 export interface PrincipalMasking {
@@ -36,9 +37,7 @@ export async function principalMaskers(
   const detectors = masking.detectors.enabled
     ? createDetectors({ mrnPatterns: masking.detectors.mrnPatterns })
     : [];
-  const tokens = masking.tokenKey
-    ? new TokenKeyring({ key: await services.secrets.resolve(masking.tokenKey) })
-    : undefined;
+  const tokens = await loadTokenKeyring(masking, (ref) => services.secrets.resolve(ref));
   const byProfile = new Map<string, PrincipalMasking>();
   return (principal) => {
     const policy = resolveMaskingPolicy(masking, principal);
