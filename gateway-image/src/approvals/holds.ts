@@ -169,9 +169,14 @@ function waitForDecision(
       resolve(r);
     };
     const check = () => {
-      o.store.getApproval(record.id).then((r) => {
-        if (r && r.status !== 'pending') finish(r);
-      }, reject);
+      o.store.getApproval(record.id).then(
+        (r) => {
+          if (r && r.status !== 'pending') finish(r);
+        },
+        // The store is unreachable: keep waiting (fail closed). The next notice — a shared store
+        // replays missed ones when it reconnects — or the timeout ends the wait.
+        () => undefined,
+      );
     };
     const end = (status: 'expired' | 'abandoned') => {
       o.store

@@ -9,13 +9,13 @@ import type { ConsoleOptions } from '../admin/console-routes';
 import type { Router } from '../admin/router';
 import type { AuditSink } from '../audit/event';
 import type { WardenConfig } from '../config/schema';
-import { WardenError } from '../errors';
 import type { Authenticator } from '../identity/authenticator';
 import type { Decision } from '../policy/decision';
 import { addAdminRoutes } from './admin-wiring';
 import { FileApprovalStore } from './file-store';
 import type { HoldRequest } from './holds';
 import { createNotifier, type NotificationTarget } from './notify';
+import { PgApprovalStore } from './pg-store';
 import { ApprovalService } from './service';
 import type { ApprovalStore } from './store';
 
@@ -23,6 +23,7 @@ export { ApprovalError, ApprovalErrorCode } from './decide';
 export { FileApprovalStore } from './file-store';
 export type { HoldRequest } from './holds';
 export type { ApprovalRecord, GrantRecord } from './model';
+export { PgApprovalStore, type PgApprovalStoreOptions } from './pg-store';
 export { ApprovalService } from './service';
 export type { ApprovalStore } from './store';
 
@@ -30,9 +31,12 @@ export interface CreateApprovalsOptions {
   readonly config: WardenConfig;
   readonly audit: AuditSink;
   readonly authenticator: Authenticator;
-  /** Resolves secret references (webhook secrets, Slack URLs). */
+  /** Resolves secret references (webhook secrets, Slack URLs, the PostgreSQL store's URL). */
   readonly resolveSecret: (ref: string) => Promise<string>;
-  /** @default from config.approvals.store; file store under `<audit.dir>/approvals` */
+  /**
+   * @default from config.approvals.store (a file store, or the PostgreSQL store at its resolved
+   * URL); without it, a file store under `<audit.dir>/approvals`
+   */
   readonly store?: ApprovalStore;
   /** Base URL of the admin listener as reviewers reach it. @default config.listeners.admin.publicUrl */
   readonly consoleUrl?: string;
@@ -59,7 +63,7 @@ export interface Approvals {
 export async function createApprovals(o: CreateApprovalsOptions): Promise<Approvals> {
   const { config, audit } = o;
   const a = config.approvals;
-  const store = o.store ?? (await openStore(config));
+  const store = o.store ?? (await openStore(o));
   const targets: NotificationTarget[] = [];
   for (const n of a.notifications) {
     targets.push(
@@ -103,12 +107,10 @@ export async function createApprovals(o: CreateApprovalsOptions): Promise<Approv
   };
 }
 
-async function openStore(config: WardenConfig): Promise<ApprovalStore> {
+async function openStore(o: CreateApprovalsOptions): Promise<ApprovalStore> {
+  const { config } = o;
   const s = config.approvals.store;
   if (!s) return FileApprovalStore.open(join(config.audit.dir, 'approvals'));
   if (s.kind === 'file') return FileApprovalStore.open(s.dir);
-  throw new WardenError(
-    'ERR_CONFIG_INVALID',
-    'approvals.store kind "postgres" is not available in this build yet',
-  );
+  return PgApprovalStore.open({ url: await o.resolveSecret(s.url), ...(o.log ? { log: o.log } : {}) });
 }
