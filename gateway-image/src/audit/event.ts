@@ -67,6 +67,11 @@ export interface AuditEvent {
 export interface AuditSink {
   /** Resolves once the event is durable; rejects with `AuditError` if it cannot be made so. */
   append(input: AuditEventInput): Promise<AuditEvent>;
+  /**
+   * The same for an event nothing waits on (a statement's result): it keeps its place in the
+   * order but may be written with a later batch. @default absent: callers fall back to `append`
+   */
+  appendDeferred?(input: AuditEventInput): Promise<AuditEvent>;
 }
 
 /** Types only the log itself writes; `append` refuses them so a caller cannot forge a checkpoint. */

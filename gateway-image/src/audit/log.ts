@@ -6,6 +6,10 @@
  * order is call order; a single writer loop then takes everything queued, writes it in one call
  * and fsyncs once (group commit). Callers waiting during a write+fsync share the next one, which
  * keeps throughput up under concurrent load without weakening "durable before resolved".
+ * `appendDeferred` is for events nothing waits on (a statement's result): it is sequenced at once
+ * like any other, but asks for no write of its own. It rides with the next batch a durable append
+ * starts, or is written `deferredFlushMs` later at the latest — so a statement whose attempt must be
+ * durable before it runs pays one fsync, not one for its predecessor's result and one for itself.
  * Any write or fsync failure fails the log closed: every queued append rejects with `AuditError`,
  * and so does every later one, until the log is reopened (which re-reads the chain from disk).
  */
@@ -40,6 +44,8 @@ interface Entry {
   readonly event: AuditEvent;
   resolve(event: AuditEvent): void;
   reject(err: AuditError): void;
+  /** Written with the next batch rather than starting one (`appendDeferred`). */
+  readonly deferred: boolean;
   /** Set on the last line of a segment: after it is durable, seal the file and open `next`. */
   readonly seal?: { readonly path: string; readonly segment: string; readonly next: string };
 }
@@ -80,6 +86,11 @@ export class AuditLog
   }
 
   private readonly queue: Entry[] = [];
+  /** Queued entries that are not deferred: while there are any, the writer keeps going. */
+  private urgent = 0;
+  /** The next batch takes deferred entries too (their flush delay has passed, or the log closes). */
+  private flushAll = false;
+  private flushTimer: NodeJS.Timeout | undefined;
   private writing = false;
   private drained: Promise<void> = Promise.resolve();
   private failure: AuditError | undefined;
@@ -126,6 +137,18 @@ export class AuditLog
     }
   }
 
+  /**
+   * Append an event nothing waits on: in order with every other append, written with the next
+   * batch or within `deferredFlushMs`. Resolves once fsync'd, rejects with `AuditError` otherwise.
+   */
+  appendDeferred(input: AuditEventInput): Promise<AuditEvent> {
+    try {
+      return this.enqueue(normalizeInput(input), undefined, true);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
   stats(): AuditLogStats {
     return {
       lastSeq: this.lastSeq,
@@ -147,9 +170,12 @@ export class AuditLog
       this.checkpoint('close');
     }
     this.closing = true;
+    this.flushAll = true;
+    this.kick();
     await this.tail.catch(noop);
     // The last batch may have sealed a segment: let the rotation finish before releasing the file.
     await this.drained;
+    clearTimeout(this.flushTimer);
     await this.file.close().catch(noop);
     if (this.failure) throw this.failure;
   }
@@ -158,7 +184,11 @@ export class AuditLog
     return this.enqueue(normalizeInput({ type, body }, true));
   }
 
-  private enqueue(fields: ReturnType<typeof normalizeInput>, seal?: Entry['seal']): Promise<AuditEvent> {
+  private enqueue(
+    fields: ReturnType<typeof normalizeInput>,
+    seal?: Entry['seal'],
+    deferred = false,
+  ): Promise<AuditEvent> {
     if (this.failure) return Promise.reject(this.failure);
     if (this.closing) return Promise.reject(new AuditError('audit log is closed'));
     const now = Date.now();
@@ -176,8 +206,9 @@ export class AuditLog
     this.segmentBytes += Buffer.byteLength(line);
     if (this.segmentEvents++ === 0) this.segmentStartedAt = now;
     const promise = new Promise<AuditEvent>((resolve, reject) =>
-      this.queue.push({ line, event, resolve, reject, seal }),
+      this.queue.push({ line, event, resolve, reject, deferred, seal }),
     );
+    if (!deferred) this.urgent++;
     this.tail = promise;
     if (!isSystem) {
       if (++this.sinceCheckpoint >= this.opts.checkpointEvery) this.checkpoint('count');
@@ -221,16 +252,33 @@ export class AuditLog
 
   private kick(): void {
     if (this.writing) return;
+    if (this.urgent === 0 && !this.flushAll) {
+      this.armFlush();
+      return;
+    }
     this.writing = true;
     this.drained = this.drain();
+  }
+
+  /** Deferred entries wait at most `deferredFlushMs` for a durable append to carry them. */
+  private armFlush(): void {
+    if (this.flushTimer !== undefined || this.queue.length === 0 || this.failure) return;
+    // Not unref'd: a queued event keeps the process up until it is written (at most this delay).
+    this.flushTimer = setTimeout(() => {
+      this.flushTimer = undefined;
+      this.flushAll = true;
+      this.kick();
+    }, this.opts.deferredFlushMs);
   }
 
   /** The single writer: one write+fsync per batch; a batch never crosses a segment boundary. */
   private async drain(): Promise<void> {
     try {
-      while (this.queue.length > 0 && this.failure === undefined) {
+      while (this.queue.length > 0 && this.failure === undefined && (this.urgent > 0 || this.flushAll)) {
+        this.flushAll = false;
         const cut = this.queue.findIndex((e) => e.seal !== undefined);
         const batch = this.queue.splice(0, cut === -1 ? this.queue.length : cut + 1);
+        for (const e of batch) if (!e.deferred) this.urgent--;
         try {
           await this.file.append(Buffer.from(batch.map((e) => e.line).join('')));
           await this.file.sync();
@@ -253,6 +301,11 @@ export class AuditLog
     } finally {
       // Cleared in the same turn as the empty-queue check, so a new append always restarts the loop.
       this.writing = false;
+      // Only deferred entries are left (or none): they wait for the next durable append or the timer.
+      if (this.queue.length === 0) {
+        clearTimeout(this.flushTimer);
+        this.flushTimer = undefined;
+      } else this.armFlush();
     }
   }
 
@@ -272,6 +325,8 @@ export class AuditLog
     const err = new AuditError('audit log write failed; refusing appends until it is reopened', { cause });
     this.failure = err;
     clearInterval(this.timer);
+    clearTimeout(this.flushTimer);
+    this.urgent = 0;
     for (const e of [...batch, ...this.queue.splice(0)]) e.reject(err);
     try {
       this.emit('failed', err);

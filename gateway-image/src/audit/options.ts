@@ -22,6 +22,11 @@ export interface AuditLogOptions {
    * @default 3600000 (one hour)
    */
   readonly segmentMaxAgeMs?: number;
+  /**
+   * Longest an `appendDeferred` event waits for a durable append to carry it before it is written
+   * on its own: the window in which a crash can lose it. @default 50
+   */
+  readonly deferredFlushMs?: number;
   /** Largest canonical event body in bytes. @default 65536 */
   readonly maxBodyBytes?: number;
   /** Cut off an incomplete last line on open (recorded as `audit.recovered`). @default false */
@@ -37,6 +42,7 @@ export interface ResolvedOptions {
   readonly checkpointIntervalMs: number;
   readonly segmentMaxBytes: number;
   readonly segmentMaxAgeMs: number;
+  readonly deferredFlushMs: number;
   readonly maxBodyBytes: number;
   readonly repairTornTail: boolean;
   readonly fileSystem: AuditFileSystem;
@@ -58,6 +64,7 @@ export function resolveOptions(o: AuditLogOptions): ResolvedOptions {
     checkpointIntervalMs: positive('checkpointIntervalMs', o.checkpointIntervalMs, 10_000),
     segmentMaxBytes: positive('segmentMaxBytes', o.segmentMaxBytes, 64 * 1024 * 1024),
     segmentMaxAgeMs: positive('segmentMaxAgeMs', o.segmentMaxAgeMs, 3_600_000),
+    deferredFlushMs: positive('deferredFlushMs', o.deferredFlushMs, 50),
     maxBodyBytes: positive('maxBodyBytes', o.maxBodyBytes, DEFAULT_MAX_BODY_BYTES),
     repairTornTail: o.repairTornTail ?? false,
     fileSystem: o.fileSystem ?? nodeAuditFileSystem,

@@ -11,6 +11,8 @@ import type { ClosableAuditSink } from './services';
  */
 type Request =
   | { readonly method: 'audit.append'; readonly input: AuditEventInput }
+  /** A worker's deferred events of one event-loop turn, in order: one message, not one each. */
+  | { readonly method: 'audit.appendDeferred'; readonly inputs: readonly AuditEventInput[] }
   | { readonly method: 'revocations.isRevoked'; readonly jti: string }
   | { readonly method: 'revocations.revoke'; readonly jti: string; readonly until: string };
 
@@ -29,7 +31,10 @@ interface ResultMessage {
 }
 
 export interface PrimaryState {
-  readonly audit: { append(input: AuditEventInput): Promise<AuditEvent> };
+  readonly audit: {
+    append(input: AuditEventInput): Promise<AuditEvent>;
+    appendDeferred?(input: AuditEventInput): Promise<AuditEvent>;
+  };
   readonly revocations?: RevocationStore;
 }
 
@@ -50,6 +55,14 @@ async function handle(request: Request, state: PrimaryState): Promise<unknown> {
   switch (request.method) {
     case 'audit.append':
       return (await state.audit.append(request.input)).seq;
+    case 'audit.appendDeferred': {
+      const { audit } = state;
+      // Sequenced synchronously, in order; the reply waits until all of them are durable.
+      const appends = request.inputs.map((input) =>
+        audit.appendDeferred ? audit.appendDeferred(input) : audit.append(input),
+      );
+      return (await Promise.all(appends)).map((e) => e.seq);
+    }
     case 'revocations.isRevoked':
       return state.revocations ? state.revocations.isRevoked(request.jti) : false;
     case 'revocations.revoke':
@@ -86,21 +99,42 @@ export function primaryClient(): { audit: ClosableAuditSink; revocations: Revoca
       pending.set(id, { resolve, reject });
       process.send({ warden: 'request', id, request } satisfies RequestMessage);
     });
+  const failed = (err: unknown) =>
+    new AuditError(`audit append through the primary failed: ${(err as Error).message}`, { cause: err });
+  // Deferred events wait for the end of the event-loop turn and travel together; a durable append
+  // sends them first, so the primary sequences everything in this worker's call order.
+  let deferred: { input: AuditEventInput; resolve(e: AuditEvent): void; reject(e: Error): void }[] = [];
+  const sendDeferred = (): void => {
+    if (deferred.length === 0) return;
+    const batch = deferred;
+    deferred = [];
+    call({ method: 'audit.appendDeferred', inputs: batch.map((d) => d.input) }).then(
+      (seqs) => {
+        for (const [i, d] of batch.entries())
+          d.resolve({ ...d.input, seq: (seqs as number[])[i] } as unknown as AuditEvent);
+      },
+      (err: unknown) => {
+        for (const d of batch) d.reject(failed(err));
+      },
+    );
+  };
+  // Principals travel as their audit summary; the primary's log records only that anyway.
+  const plain = (input: AuditEventInput) => JSON.parse(JSON.stringify(input)) as AuditEventInput;
   return {
     audit: {
       async append(input) {
+        sendDeferred();
         try {
-          // Principals travel as their audit summary; the primary's log records only that anyway.
-          const seq = (await call({
-            method: 'audit.append',
-            input: JSON.parse(JSON.stringify(input)),
-          })) as number;
+          const seq = (await call({ method: 'audit.append', input: plain(input) })) as number;
           return { ...input, seq } as unknown as AuditEvent;
         } catch (err) {
-          throw new AuditError(`audit append through the primary failed: ${(err as Error).message}`, {
-            cause: err,
-          });
+          throw failed(err);
         }
+      },
+      appendDeferred(input) {
+        return new Promise<AuditEvent>((resolve, reject) => {
+          if (deferred.push({ input: plain(input), resolve, reject }) === 1) setImmediate(sendDeferred);
+        });
       },
       close: async () => undefined,
     },

@@ -1,5 +1,5 @@
 import type { PostgresConnectionConfig } from '../config/connections';
-import { inspectSql } from '../inspect/sql';
+import { cachedSqlInspector } from '../inspect/sql/cache';
 import type { PostgresSessionHooks } from '../protocols/postgres/hooks';
 import { postgresMasking } from './postgres-masking';
 import type { GatewayServices } from './services';
@@ -24,18 +24,20 @@ export function postgresHooks(services: GatewayServices): PostgresSessionHooks {
     },
     resolveConnection: (name) => connections.get(name),
     resolveSecret: (ref) => services.secrets.resolve(ref),
-    inspect: (sql, searchPath) => inspectSql(sql, { searchPath }),
+    inspect: cachedSqlInspector(),
     decide: (principal, connection, facts) => services.policy.decide(principal, connection, facts),
     awaitApproval: services.approvals && ((request) => services.approvals!.awaitApproval(request)),
     masking: postgresMasking(services),
     async audit(input) {
-      await services.audit.append({
+      const event = {
         type: input.type,
         principal: input.principal ?? null,
         connection: input.connection,
         session: input.session,
         body: input.body as Record<string, unknown>,
-      });
+      };
+      const { audit } = services;
+      await (input.deferred && audit.appendDeferred ? audit.appendDeferred(event) : audit.append(event));
     },
     log({ level, message, session, err }) {
       services.logger[level](

@@ -43,6 +43,12 @@ export interface PostgresAuditInput {
   readonly session: string;
   /** Type-specific; facts, decisions, counts and SQLSTATEs only, never values from rows or parameters. */
   readonly body: Readonly<Record<string, unknown>>;
+  /**
+   * Nothing waits on this event (a result, a masking count): the sink may write it with a later
+   * batch instead of a write of its own. It keeps its place in the log and is still made durable;
+   * a failure still rejects (and is logged). Never set on `query.attempt`. @default false
+   */
+  readonly deferred?: boolean;
 }
 
 /** A statement held for approval: the `awaitApproval` hold point. */

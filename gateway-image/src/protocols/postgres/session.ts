@@ -362,7 +362,10 @@ export class PostgresSession {
   ): Promise<void> {
     try {
       const { principal, connection, id: session } = this;
-      await this.o.hooks.audit({ type, principal, connection, session, body });
+      // A result or masking count is relayed without waiting for its append (the attempt before it
+      // was durable before the statement ran); it rides with the next attempt's fsync.
+      const deferred = type !== 'session.end';
+      await this.o.hooks.audit({ type, principal, connection, session, body, deferred });
     } catch (err) {
       this.log(`audit append failed (${type})`, err);
     }
