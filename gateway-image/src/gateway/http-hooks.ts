@@ -14,6 +14,9 @@ export interface GatewayHttpHooks extends HttpGatewayHooks {
   close(): Promise<void>;
 }
 
+/** No PHI and no field rules: bodies are relayed unparsed. */
+const HTTP_PASS_THROUGH: HttpMasker = { ...PASS_THROUGH, passThrough: true };
+
 /**
  * The HTTP adapter's view of the gateway: identity, access, policy, approvals, audit, masking and
  * recording, each delegated to the service that owns it.
@@ -56,7 +59,7 @@ export async function httpHooks(services: GatewayServices): Promise<GatewayHttpH
     },
     masker(principal, connection): HttpMasker {
       const c = connections.get(connection);
-      if (c && !c.phi && Object.keys(c.phiFields).length === 0) return PASS_THROUGH;
+      if (c && !c.phi && Object.keys(c.phiFields).length === 0) return HTTP_PASS_THROUGH;
       const { policy, text, tokens } = maskers(principal);
       const maskText = (s: string) => text.mask(s).text;
       return {

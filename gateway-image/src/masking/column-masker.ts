@@ -12,11 +12,11 @@
  */
 
 import type { CatalogSnapshot, SharedCatalog } from './catalog';
-import { mostSensitive } from './entities';
+import { mostSensitive, redactionLabel } from './entities';
 import type { Lineage, Output } from './lineage';
 import { type ClassificationLookup, entityOfOutput } from './lineage/resolve';
 import type { MaskingPolicy } from './profile';
-import { applyStrategy, type MaskingStrategy, strictest } from './strategies';
+import { applyStrategy, applyStrategyUtf8, type MaskingStrategy, strictest } from './strategies';
 import type { MaskedText, TextMasker } from './text-masker';
 import type { TokenKeyring } from './token';
 
@@ -60,6 +60,7 @@ export class ColumnMasker {
   private readonly classified = new Map<string, string>();
   private readonly relations: string[];
   private readonly scans = new Map<string, MaskedText>();
+  private readonly labels = new Map<string, Buffer>();
   private readonly ctx: { tokens: TokenKeyring | undefined; maskText: (t: string) => string };
 
   constructor(private readonly o: ColumnMaskerOptions) {
@@ -131,6 +132,41 @@ export class ColumnMasker {
   /** The masked text of a value (null: SQL NULL) under a `mask` plan. */
   mask(plan: Extract<ColumnPlan, { kind: 'mask' }>, value: string): string | null {
     return applyStrategy(plan.strategy, plan.entity, value, this.ctx);
+  }
+
+  /**
+   * `mask` over a text value's UTF-8 bytes buf[start, end), the same output encoded: labels are
+   * encoded once and the byte shapes of applyStrategyUtf8 skip the decode; the rest takes the
+   * string path. The result may be shared: callers copy it, never write to it.
+   */
+  maskUtf8(
+    plan: Extract<ColumnPlan, { kind: 'mask' }>,
+    buf: Buffer,
+    start: number,
+    end: number,
+  ): Buffer | null {
+    switch (plan.strategy) {
+      case 'raw':
+        return buf.subarray(start, end);
+      case 'null':
+        return null;
+      case 'redact':
+        return this.label(plan.entity);
+    }
+    const fast = applyStrategyUtf8(plan.strategy, plan.entity, buf, start, end);
+    if (fast !== undefined) return fast;
+    const out = this.mask(plan, buf.toString('utf8', start, end));
+    return out === null ? null : Buffer.from(out, 'utf8');
+  }
+
+  /** An entity's redaction label, encoded. */
+  label(entity: string): Buffer {
+    let b = this.labels.get(entity);
+    if (!b) {
+      b = Buffer.from(redactionLabel(entity), 'utf8');
+      this.labels.set(entity, b);
+    }
+    return b;
   }
 
   private decide(entities: readonly string[], plain: boolean): ColumnPlan {

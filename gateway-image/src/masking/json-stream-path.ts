@@ -46,15 +46,32 @@ export function parseFieldPath(path: string): Step[] {
 /** NFA states of one container: pairs of (path number, next step), kept as a flat array. */
 export type PathStates = readonly number[];
 
+/**
+ * A member name no path can name (names never hold both quote characters): what the rewriter
+ * steps with when a name's length alone shows it is not one of `keyLengths`, without decoding it.
+ */
+export const UNNAMED_KEY = `'"`;
+
 export interface CompiledFieldPaths {
   /** States at the document root. */
   readonly root: PathStates;
+  /** UTF-8 byte lengths of the member names the paths name: other names step like UNNAMED_KEY. */
+  readonly keyLengths: ReadonlySet<number>;
   /**
    * States of the child reached through `key` (a member name or an array index), and the entity
-   * of the first path that the child completes (the whole child is then PHI).
+   * of the first path that the child completes (the whole child is then PHI). The result is
+   * shared: never change it.
    */
-  step(states: PathStates, key: string | number): { states: PathStates; entity?: string };
+  step(states: PathStates, key: string | number): StepResult;
 }
+
+export interface StepResult {
+  readonly states: PathStates;
+  readonly entity?: string;
+}
+
+/** Transitions remembered per state set: enough for the member names of any ordinary schema. */
+const MAX_TRANSITIONS = 512;
 
 /** Compiles `path → entity` rules (e.g. `$.entry[*].resource.birthDate → DOB`). */
 export function compileFieldPaths(rules: Readonly<Record<string, string>>): CompiledFieldPaths {
@@ -69,35 +86,76 @@ export function compileFieldPaths(rules: Readonly<Record<string, string>>): Comp
       s++;
     }
   };
-  const root: number[] = [];
-  for (let p = 0; p < paths.length; p++) close(root, p, 0);
-  const empty: PathStates = [];
+  const keyLengths = new Set<number>();
+  let indexed = false;
+  for (const { steps } of paths) {
+    for (const step of steps) {
+      if (step.t === 'key') keyLengths.add(Buffer.byteLength(step.name, 'utf8'));
+      if (step.t === 'index' && step.index !== undefined) indexed = true;
+    }
+  }
+  // State sets are interned, so each one's transitions can be remembered (the NFA is run once per
+  // member name and state set, not once per value of the document).
+  const interned = new Map<string, PathStates>();
+  const transitions = new Map<PathStates, Map<string | number, StepResult>>();
+  const intern = (states: number[]): PathStates => {
+    const id = states.join(',');
+    let known = interned.get(id);
+    if (!known) {
+      known = states;
+      interned.set(id, known);
+    }
+    return known;
+  };
+  const empty: PathStates = intern([]);
+  const root = (() => {
+    const out: number[] = [];
+    for (let p = 0; p < paths.length; p++) close(out, p, 0);
+    return intern(out);
+  })();
+  const compute = (states: PathStates, key: string | number): StepResult => {
+    const next: number[] = [];
+    let entity: string | undefined;
+    for (let i = 0; i < states.length; i += 2) {
+      const p = states[i]!;
+      const s = states[i + 1]!;
+      const step = paths[p]!.steps[s];
+      if (step === undefined) continue;
+      if (step.t === 'descend') {
+        close(next, p, s);
+        continue;
+      }
+      const ok =
+        step.t === 'anyKey'
+          ? typeof key === 'string'
+          : step.t === 'key'
+            ? key === step.name
+            : typeof key === 'number' && (step.index === undefined || step.index === key);
+      if (!ok) continue;
+      if (s + 1 === paths[p]!.steps.length) entity ??= paths[p]!.entity;
+      else close(next, p, s + 1);
+    }
+    return entity === undefined ? { states: intern(next) } : { states: empty, entity };
+  };
+  const none: StepResult = { states: empty };
   return {
     root,
+    keyLengths,
     step(states, key) {
-      if (states.length === 0) return { states: empty };
-      const next: number[] = [];
-      let entity: string | undefined;
-      for (let i = 0; i < states.length; i += 2) {
-        const p = states[i]!;
-        const s = states[i + 1]!;
-        const step = paths[p]!.steps[s];
-        if (step === undefined) continue;
-        if (step.t === 'descend') {
-          close(next, p, s);
-          continue;
-        }
-        const ok =
-          step.t === 'anyKey'
-            ? typeof key === 'string'
-            : step.t === 'key'
-              ? key === step.name
-              : typeof key === 'number' && (step.index === undefined || step.index === key);
-        if (!ok) continue;
-        if (s + 1 === paths[p]!.steps.length) entity ??= paths[p]!.entity;
-        else close(next, p, s + 1);
+      if (states.length === 0) return none;
+      // Without a numbered step every index steps alike.
+      const k = typeof key === 'number' && !indexed ? 0 : key;
+      let known = transitions.get(states);
+      const hit = known?.get(k);
+      if (hit) return hit;
+      const out = compute(states, k);
+      if (interned.get(states.join(',')) !== states) return out; // a caller's own array
+      if (!known) {
+        known = new Map();
+        transitions.set(states, known);
       }
-      return entity === undefined ? { states: next } : { states: empty, entity };
+      if (known.size < MAX_TRANSITIONS) known.set(k, out);
+      return out;
     },
   };
 }

@@ -8,7 +8,8 @@
  */
 import { Transform } from 'node:stream';
 import { WardenError } from '../errors';
-import type { CompiledFieldPaths, PathStates } from './json-stream-path';
+import { type CompiledFieldPaths, type PathStates, UNNAMED_KEY } from './json-stream-path';
+import { Memo } from './memo';
 import type { TextMasker } from './text-masker';
 
 export interface JsonMaskOptions {
@@ -79,7 +80,10 @@ export class JsonMaskRewriter {
   private expect = Expect.Value;
   private token = Token.None;
   private escaped = false;
-  /** Whether the current string has an escape (so it needs JSON.parse to decode). */
+  /**
+   * Whether the current string has an escape or a control character (so it needs JSON.parse,
+   * which decodes the one and refuses the other).
+   */
   private sawEscape = false;
   /** Bytes of a token that began in an earlier chunk. */
   private held: Buffer[] = [];
@@ -93,6 +97,8 @@ export class JsonMaskRewriter {
   /** Entity of the scalar or string value being read (set when the value starts). */
   private valueEntity: string | undefined;
   private offset = 0;
+  private readonly fieldKeys = new Map<string, string>();
+  private readonly encoded = new Memo<Buffer>(256);
 
   constructor(private readonly opts: JsonMaskOptions) {
     this.maxTokenBytes = opts.maxTokenBytes ?? 8 * 1024 * 1024;
@@ -114,7 +120,7 @@ export class JsonMaskRewriter {
         : this.finishToken(chunk, tokenStart, end);
       if (replacement !== undefined || spans) {
         if (!spans) out.push(chunk.subarray(pass, tokenStart));
-        out.push(replacement === undefined ? raw : Buffer.from(replacement));
+        out.push(replacement === undefined ? raw : replacement);
         pass = end;
       }
       this.held = [];
@@ -124,12 +130,17 @@ export class JsonMaskRewriter {
     };
     while (i < n) {
       if (this.token === Token.String || this.token === Token.Key) {
+        let escaped = this.escaped;
+        let special = false;
         for (; i < n; i++) {
           const b = chunk[i]!;
-          if (this.escaped) this.escaped = false;
-          else if (b === BACKSLASH) this.escaped = this.sawEscape = true;
+          if (escaped) escaped = false;
+          else if (b === BACKSLASH) escaped = special = true;
           else if (b === QUOTE) break;
+          else if (b < 0x20) special = true;
         }
+        this.escaped = escaped;
+        if (special) this.sawEscape = true;
         if (i === n) break;
         finishToken(++i);
         continue;
@@ -188,13 +199,13 @@ export class JsonMaskRewriter {
 
   /** Ends the document; throws if it stopped inside a value. */
   end(): Buffer {
-    let out = Buffer.alloc(0);
+    let out: Buffer = Buffer.alloc(0);
     if (this.token === Token.Scalar) {
       const raw = Buffer.concat(this.held);
       this.held = [];
       this.token = Token.None;
       const replacement = this.finishToken(raw, 0, raw.length);
-      out = replacement === undefined ? raw : Buffer.from(replacement);
+      out = replacement === undefined ? raw : replacement;
     }
     if (this.token !== Token.None || this.isObject.length > 0) this.fail(0, 'the JSON document ended early');
     return out;
@@ -247,14 +258,19 @@ export class JsonMaskRewriter {
     this.expect = this.isObject.length === 0 ? Expect.Value : Expect.CommaOrClose;
   }
 
-  /** Returns the replacement text of the token in buf[start, end), or undefined to copy it unchanged. */
-  private finishToken(buf: Buffer, start: number, end: number): string | undefined {
+  /** Returns the replacement of the token in buf[start, end), or undefined to copy it unchanged. */
+  private finishToken(buf: Buffer, start: number, end: number): Buffer | undefined {
     const kind = this.token;
     if (kind === Token.Key) {
       this.expect = Expect.Colon;
-      // Member names are only decoded when a field path is being followed through this object.
+      // Member names are only decoded when a field path is being followed through this object,
+      // and only when their length is one a path names: the others all step alike.
       const states = this.states[this.states.length - 1] ?? NO_STATES;
-      if (states.length > 0) this.key = decodeString(buf, start, end, this.sawEscape, this.offset);
+      if (states.length === 0) return undefined;
+      this.key =
+        this.sawEscape || this.opts.fields?.keyLengths.has(end - start - 2) !== false
+          ? decodeString(buf, start, end, this.sawEscape, this.offset)
+          : UNNAMED_KEY;
       return undefined;
     }
     this.afterValue();
@@ -270,14 +286,29 @@ export class JsonMaskRewriter {
     const masked = this.opts.masker.mask(value);
     if (masked.text === value) return undefined;
     for (const k in masked.counts) this.counts[k] = (this.counts[k] ?? 0) + masked.counts[k]!;
-    return JSON.stringify(masked.text);
+    return this.encode(masked.text);
   }
 
-  private field(entity: string, value: string): string {
-    const key = `${entity}/field`;
+  private field(entity: string, value: string): Buffer {
+    let key = this.fieldKeys.get(entity);
+    if (key === undefined) {
+      key = `${entity}/field`;
+      this.fieldKeys.set(entity, key);
+    }
     this.counts[key] = (this.counts[key] ?? 0) + 1;
     const masked = this.opts.maskField ? this.opts.maskField(entity, value) : `[${entity}]`;
-    return masked === null ? 'null' : JSON.stringify(masked);
+    return masked === null ? JSON_NULL : this.encode(masked);
+  }
+
+  /** A masked string as a JSON string token; short ones (labels, initials, years) repeat. */
+  private encode(text: string): Buffer {
+    if (text.length > 64) return Buffer.from(JSON.stringify(text), 'utf8');
+    let b = this.encoded.get(text);
+    if (b === undefined) {
+      b = Buffer.from(JSON.stringify(text), 'utf8');
+      this.encoded.set(text, b);
+    }
+    return b;
   }
 
   private fail(at: number, why = 'the response is not valid JSON'): never {
@@ -285,12 +316,13 @@ export class JsonMaskRewriter {
   }
 }
 
-const CONTROL = /[\u0000-\u001f]/;
+const JSON_NULL = Buffer.from('null');
 
-function decodeString(buf: Buffer, start: number, end: number, escaped: boolean, offset: number): string {
+/** `special`: the string has an escape or a control character (see JsonMaskRewriter.sawEscape). */
+function decodeString(buf: Buffer, start: number, end: number, special: boolean, offset: number): string {
   const text = buf.toString('utf8', start + 1, end - 1);
-  // Most strings have no escapes: skip JSON.parse for them (control characters still refused).
-  if (!escaped && !CONTROL.test(text)) return text;
+  // Most strings have neither: skip JSON.parse for them.
+  if (!special) return text;
   try {
     return JSON.parse(`"${text}"`) as string;
   } catch {

@@ -58,7 +58,83 @@ export function applyStrategy(
 
 /** The first plausible four-digit year in a date-like value (ISO, US, or Postgres text output). */
 export function yearOf(value: string): string | undefined {
-  return /(?<!\d)(1[89]\d\d|2[01]\d\d)(?!\d)/.exec(value)?.[1];
+  return YEAR.exec(value)?.[1];
+}
+
+const YEAR = /(?<!\d)(1[89]\d\d|2[01]\d\d)(?!\d)/;
+
+/**
+ * `applyStrategy` over the UTF-8 bytes buf[start, end), for the shapes that need no decoding: a
+ * date that starts with its year, an ASCII value cut to its last four, an e-mail domain.
+ * Undefined when the value needs the string path (anything else); the result is byte for byte
+ * what the string path would encode. A returned Buffer may be shared: never write to it.
+ */
+export function applyStrategyUtf8(
+  strategy: MaskingStrategy,
+  entity: string,
+  buf: Buffer,
+  start: number,
+  end: number,
+): Buffer | undefined {
+  if (strategy === 'year' || (strategy === 'partial' && entity === 'DOB'))
+    return leadingYear(buf, start, end);
+  if (strategy !== 'partial' || entity === 'NAME' || entity === 'NOTE') return undefined;
+  if (entity === 'EMAIL') {
+    // 0x40 never occurs inside a multi-byte UTF-8 sequence, so the last '@' byte is the last '@'.
+    let at = end - 1;
+    while (at >= start && buf[at] !== 0x40) at--;
+    if (at <= start) return undefined;
+    const out = Buffer.allocUnsafe(3 + end - at);
+    out.write('***', 0, 'latin1');
+    buf.copy(out, 3, at, end);
+    return out;
+  }
+  return lastFourAscii(buf, start, end);
+}
+
+/** The years `yearOf` accepts, encoded once. */
+const YEARS: readonly Buffer[] = Array.from({ length: 400 }, (_, i) => Buffer.from(String(1800 + i)));
+
+/** `yearOf` when the value starts with its year (ISO dates, Postgres `date` text output). */
+function leadingYear(v: Buffer, start: number, end: number): Buffer | undefined {
+  if (end - start < 4 || (end - start > 4 && isDigit(v[start + 4]!))) return undefined;
+  const a = v[start]! - 0x30;
+  const b = v[start + 1]! - 0x30;
+  const c = v[start + 2]! - 0x30;
+  const d = v[start + 3]! - 0x30;
+  const century = (a === 1 && (b === 8 || b === 9)) || (a === 2 && (b === 0 || b === 1));
+  if (!century || c < 0 || c > 9 || d < 0 || d > 9) return undefined;
+  return YEARS[a * 1000 + b * 100 + c * 10 + d - 1800];
+}
+
+function isDigit(b: number): boolean {
+  return b >= 0x30 && b <= 0x39;
+}
+
+/** `lastFour` over pure-ASCII bytes (where a byte is a character); undefined otherwise. */
+function lastFourAscii(v: Buffer, start: number, end: number): Buffer | undefined {
+  let alnum = 0;
+  for (let i = start; i < end; i++) {
+    const c = v[i]!;
+    if (c >= 0x80) return undefined;
+    if (isAlnumByte(c)) alnum++;
+  }
+  if (alnum < 8) return undefined;
+  const out = Buffer.allocUnsafe(end - start);
+  let keep = 4;
+  for (let i = end - 1; i >= start; i--) {
+    const c = v[i]!;
+    if (!isAlnumByte(c)) out[i - start] = c;
+    else if (keep > 0) {
+      out[i - start] = c;
+      keep--;
+    } else out[i - start] = 0x2a; // '*'
+  }
+  return out;
+}
+
+function isAlnumByte(c: number): boolean {
+  return (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122);
 }
 
 function partial(entity: string, value: string, ctx: StrategyContext): string {

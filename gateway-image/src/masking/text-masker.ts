@@ -4,6 +4,7 @@
  * section for one principal; adapters receive one and never see detectors or strategies.
  */
 import { createDetectors, type Detector, scan } from './detectors';
+import { Memo } from './memo';
 import type { MaskingPolicy } from './profile';
 import { applyStrategy } from './strategies';
 import type { TokenKeyring } from './token';
@@ -15,7 +16,10 @@ export interface MaskedText {
 }
 
 export interface TextMasker {
-  /** Masks every detected identifier in `text`. Pure and synchronous; safe on any input. */
+  /**
+   * Masks every detected identifier in `text`. Pure and synchronous; safe on any input. The
+   * result may be shared with other calls on the same text: read it, never change it.
+   */
   mask(text: string): MaskedText;
 }
 
@@ -35,23 +39,38 @@ export function createTextMasker(options: TextMaskerOptions): TextMasker {
   const detectors = options.detectors ?? createDetectors();
   const { policy, tokens } = options;
   const ctx = { tokens };
+  // Short values repeat (JSON members like "male" or "final", codes, cities): their results are
+  // remembered. Longer text (notes, output lines) rarely repeats and would crowd the memo.
+  const memo = new Memo<MaskedText>(MEMO_ENTRIES);
+  const maskText = (text: string): MaskedText => {
+    const hits = text.length === 0 ? [] : scan(text, detectors);
+    if (hits.length === 0) return { text, counts: NO_COUNTS };
+    const counts: Record<string, number> = {};
+    let out = '';
+    let at = 0;
+    for (const h of hits) {
+      const strategy = policy.strategyFor(h.entity);
+      const key = `${h.entity}:${strategy}`;
+      counts[key] = (counts[key] ?? 0) + 1;
+      out +=
+        text.slice(at, h.start) + (applyStrategy(strategy, h.entity, text.slice(h.start, h.end), ctx) ?? '');
+      at = h.end;
+    }
+    return { text: out + text.slice(at), counts };
+  };
   return {
     mask(text) {
-      const hits = text.length === 0 ? [] : scan(text, detectors);
-      if (hits.length === 0) return { text, counts: {} };
-      const counts: Record<string, number> = {};
-      let out = '';
-      let at = 0;
-      for (const h of hits) {
-        const strategy = policy.strategyFor(h.entity);
-        const key = `${h.entity}:${strategy}`;
-        counts[key] = (counts[key] ?? 0) + 1;
-        out +=
-          text.slice(at, h.start) +
-          (applyStrategy(strategy, h.entity, text.slice(h.start, h.end), ctx) ?? '');
-        at = h.end;
+      if (text.length > MEMO_MAX_CHARS) return maskText(text);
+      let m = memo.get(text);
+      if (m === undefined) {
+        m = maskText(text);
+        memo.set(text, m);
       }
-      return { text: out + text.slice(at), counts };
+      return m;
     },
   };
 }
+
+const MEMO_MAX_CHARS = 64;
+const MEMO_ENTRIES = 4096;
+const NO_COUNTS: Readonly<Record<string, number>> = Object.freeze({});

@@ -7,6 +7,7 @@
  * tokens handed out before a rotation, e.g. when an authorised reviewer re-identifies a record.
  */
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { Memo } from './memo';
 
 export interface TokenKeyringOptions {
   /** The current key (the resolved `masking.tokenKey` secret). */
@@ -27,8 +28,8 @@ export const MIN_TOKEN_KEY_BYTES = 16;
 export class TokenKeyring {
   private readonly current: Key;
   private readonly all: readonly Key[];
-  /** Tokens repeat (joins, GROUP BY); caching the last few thousand saves an HMAC per row. */
-  private readonly cache = new Map<string, string>();
+  /** Tokens repeat (joins, GROUP BY); remembering the recent few thousand saves an HMAC per row. */
+  private readonly cache = new Memo<string>(4096);
 
   constructor(options: TokenKeyringOptions) {
     const keys = [options.key, ...(options.previous ?? [])].map(keyOf);
@@ -46,7 +47,6 @@ export class TokenKeyring {
     const hit = this.cache.get(cacheKey);
     if (hit !== undefined) return hit;
     const out = `tok_${this.current.id}_${digest(this.current, entity, value)}`;
-    if (this.cache.size >= 4096) this.cache.clear();
     this.cache.set(cacheKey, out);
     return out;
   }

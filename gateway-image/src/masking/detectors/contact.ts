@@ -1,8 +1,9 @@
 /** Detectors for contact details and dates of birth in free text. */
-import { type Detector, regexDetector } from './types';
+import { type Detector, Needs, regexDetector } from './types';
 
 export const emailDetector = regexDetector({
   entity: 'EMAIL',
+  needs: Needs.at,
   pattern: /(?<![\w.+-])[A-Za-z0-9._%+-]{1,64}@(?:[A-Za-z0-9-]{1,63}\.)+[A-Za-z]{2,24}(?![\w-])/g,
   // `user@host.tld` in a config example or a git trailer is still an address; local parts that
   // start or end with a dot are not valid and are usually a path fragment.
@@ -15,6 +16,7 @@ export const emailDetector = regexDetector({
  */
 export const phoneDetector = regexDetector({
   entity: 'PHONE',
+  needs: Needs.digit,
   pattern:
     /(?<![\w+-])(?:\+?1[ .-]?)?(?:\([2-9]\d{2}\)\s?|[2-9]\d{2}[ .-])[2-9]\d{2}[ .-]\d{4}(?![\w-]|\.\d)/g,
 });
@@ -30,6 +32,7 @@ const STATES =
  */
 export const addressDetector = regexDetector({
   entity: 'ADDRESS',
+  needs: Needs.digit,
   pattern: new RegExp(
     `(?<![\\w-])\\d{1,6}\\s+(?:[A-Z][a-z]+\\.?\\s+){1,3}${SUFFIX}\\b\\.?` +
       `(?:,?\\s+(?:(?:Apt|Suite|Unit|#)\\s*\\w+,?\\s+)?(?:[A-Z][a-z]+\\s){0,2}[A-Z][a-z]+,\\s+(?:${STATES})\\b(?:\\s+\\d{5}(?:-\\d{4})?)?)?`,
@@ -40,6 +43,7 @@ export const addressDetector = regexDetector({
 /** ZIP+4 or a state and ZIP after a city: the tail of an address written without a street. */
 export const cityStateZipDetector = regexDetector({
   entity: 'ADDRESS',
+  needs: Needs.digit,
   pattern: new RegExp(`(?<=\\b[A-Z][a-z]+,\\s)(?:${STATES})\\s+\\d{5}(?:-\\d{4})?\\b`, 'g'),
 });
 
@@ -59,6 +63,7 @@ const DATE =
  */
 export const dobDetector: Detector = regexDetector({
   entity: 'DOB',
+  needs: Needs.digit,
   pattern: new RegExp(`(?<![\\w/.-])${DATE}(?![\\w/]|[.-]\\d)`, 'g'),
   context:
     /\b(?:DOB|D\.O\.B\.?|born(?:\s+on)?|date\s+of\s+birth|birth\s*date|birthday)\b[\s:#-]*(?:\S+\s+){0,2}$/i,

@@ -2,7 +2,7 @@
  * Detectors for numeric and coded identifiers. Each pattern is anchored on non-word boundaries
  * so that an identifier embedded in a longer token (a hash, a UUID) is not matched by accident.
  */
-import { type Detector, digitsOf, luhnValid, regexDetector } from './types';
+import { type Detector, digitsOf, luhnValid, Needs, regexDetector } from './types';
 
 /**
  * SSA rules (since 2011, randomised issuance): area 001–899 except 666, group 01–99,
@@ -19,11 +19,13 @@ export function validSsn(value: string): boolean {
 export const ssnDetectors: readonly Detector[] = [
   regexDetector({
     entity: 'SSN',
+    needs: Needs.digit,
     pattern: /(?<![\w-])\d{3}([- ])\d{2}\1\d{4}(?![\w-])/g,
     valid: validSsn,
   }),
   regexDetector({
     entity: 'SSN',
+    needs: Needs.digit,
     pattern: /(?<![\w-])\d{9}(?![\w-])/g,
     valid: validSsn,
     context: /\b(?:ssn|ss#|soc(?:ial)?[ .-]*sec(?:urity)?(?:[ .-]*(?:no|number|#))?)\b[^\n]*$/i,
@@ -38,12 +40,14 @@ export function mrnDetectors(patterns: readonly string[]): Detector[] {
 /** "MRN: 12345678" style, whatever the configured shape: a labelled number is an MRN. */
 export const labelledMrn = regexDetector({
   entity: 'MRN',
+  needs: Needs.digit,
   pattern: /\b(?:MRN|medical record(?: number| no\.?)?)[:#\s]*(?<value>[A-Z]{0,3}\d{6,12})\b/gi,
 });
 
 /** Payment cards: 13–19 digits in groups, a known issuer prefix and a valid Luhn check digit. */
 export const cardDetector = regexDetector({
   entity: 'CARD',
+  needs: Needs.digit,
   pattern: /(?<![\w-])(?:\d[ -]?){12,18}\d(?![\w-])/g,
   valid: (v) => {
     const d = digitsOf(v);
@@ -59,6 +63,7 @@ export const cardDetector = regexDetector({
 /** NPI: ten digits starting 1 or 2, Luhn over the 80840 prefix (CMS); needs "NPI" nearby. */
 export const npiDetector = regexDetector({
   entity: 'NPI',
+  needs: Needs.digit,
   pattern: /(?<![\w-])[12]\d{9}(?![\w-])/g,
   valid: (v) => luhnValid(`80840${v}`),
   context: /\bnpi\b/i,
@@ -73,12 +78,14 @@ const L = '[AC-HJKMNP-RT-Y]';
 const A = '[AC-HJKMNP-RT-Y0-9]';
 export const mbiDetector = regexDetector({
   entity: 'MBI',
+  needs: Needs.digit,
   pattern: new RegExp(`(?<![\\w-])[1-9]${L}${A}\\d-?${L}${A}\\d-?${L}{2}\\d{2}(?![\\w-])`, 'g'),
 });
 
 /** US passport numbers: 9 digits, or a letter and 8 digits (next generation); needs "passport". */
 export const passportDetector = regexDetector({
   entity: 'PASSPORT',
+  needs: Needs.digit,
   pattern: /(?<![\w-])[A-Z]?\d{8,9}(?![\w-])/g,
   valid: (v) => v.length === 9,
   context: /\bpassport\b/i,
@@ -94,6 +101,7 @@ const NOT_PERSONAL = /^(?:0\.0\.0\.0|127\.|192\.0\.2\.|198\.51\.100\.|203\.0\.11
  */
 export const ipDetector = regexDetector({
   entity: 'IP',
+  needs: Needs.digit,
   pattern: /(?<![\w.])(?:\d{1,3}\.){3}\d{1,3}(?![\w]|\.\d)/g,
   valid: (v) =>
     v.split('.').every((o) => Number(o) <= 255 && (o.length === 1 || o[0] !== '0')) && !NOT_PERSONAL.test(v),
@@ -102,6 +110,7 @@ export const ipDetector = regexDetector({
 /** IPv6 in full or compressed form (at least three groups, one of them `::` or eight in all). */
 export const ipv6Detector = regexDetector({
   entity: 'IP',
+  needs: Needs.digit,
   pattern:
     /(?<![\w:])(?:[0-9a-f]{1,4}:){7}[0-9a-f]{1,4}(?![\w:])|(?<![\w:])(?:[0-9a-f]{1,4}:){1,6}:(?:[0-9a-f]{1,4}:?){1,6}(?<!:)(?![\w:])/gi,
   valid: (v) => /\d/.test(v) && v.split(':').length >= 3,

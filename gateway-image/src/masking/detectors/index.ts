@@ -15,7 +15,7 @@ import {
   ssnDetectors,
 } from './identifiers';
 import { nameDetector } from './names';
-import type { Detection, Detector } from './types';
+import { charClasses, type Detection, type Detector } from './types';
 
 export type { Detection, Detector } from './types';
 
@@ -54,7 +54,12 @@ export function createDetectors(options: DetectorOptions = {}): readonly Detecto
  */
 export function scan(text: string, detectors: readonly Detector[]): Detection[] {
   const all: Detection[] = [];
-  for (const d of detectors) for (const hit of d.find(text)) all.push(hit);
+  const has = charClasses(text);
+  for (const d of detectors) {
+    const needs = d.needs ?? 0;
+    if ((has & needs) !== needs) continue;
+    for (const hit of d.find(text)) all.push(hit);
+  }
   if (all.length <= 1) return all;
   all.sort((a, b) => a.start - b.start || b.end - b.start - (a.end - a.start));
   const out: Detection[] = [];

@@ -7,7 +7,7 @@
  *   Title Word [Word]     Dr. Okafor, Mrs. Lee, Patient Maria Garcia (a title makes any name)
  */
 import { FAMILY_NAMES, GIVEN_NAMES } from './name-list';
-import type { Detection, Detector } from './types';
+import { type Detection, type Detector, Needs } from './types';
 
 const WORD = "[A-Z][a-z]+(?:['-][A-Z]?[a-z]+)?";
 const PAIR = new RegExp(`(?<![\\w-])(${WORD})(,?)\\s+(${WORD})(?![\\w-])`, 'g');
@@ -26,6 +26,8 @@ function listForm(word: string): string {
 
 export const nameDetector: Detector = {
   entity: 'NAME',
+  // Every shape is a capitalised word, whitespace, then a capital.
+  needs: Needs.upper | Needs.space,
   *find(text) {
     // Both shapes need a capitalised word, whitespace, then a capital: most values have none.
     if (!MAYBE.test(text)) return;

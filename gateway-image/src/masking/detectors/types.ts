@@ -5,8 +5,41 @@ export interface Detection {
   readonly end: number;
 }
 
+/**
+ * Characters a detector cannot match without (see `needs`): a value lacking one skips the
+ * detector before any regex runs. Most values (statuses, codes, words) carry no digit at all.
+ */
+export const Needs = {
+  /** An ASCII digit 0-9 (what `\d` matches without the `u` flag, and with it). */
+  digit: 1,
+  /** An '@'. */
+  at: 2,
+  /** An ASCII capital A-Z. */
+  upper: 4,
+  /** Whitespace as `\s` sees it (every non-ASCII character counts, to stay on the safe side). */
+  space: 8,
+} as const;
+
+/** The `Needs` bits present in `text`: one pass, stops once every bit is seen. */
+export function charClasses(text: string): number {
+  let bits = 0;
+  for (let i = 0; i < text.length && bits !== 15; i++) {
+    const c = text.charCodeAt(i);
+    if (c >= 48 && c <= 57) bits |= Needs.digit;
+    else if (c >= 65 && c <= 90) bits |= Needs.upper;
+    else if (c === 64) bits |= Needs.at;
+    else if (c === 32 || (c >= 9 && c <= 13) || c >= 128) bits |= Needs.space;
+  }
+  return bits;
+}
+
 export interface Detector {
   readonly entity: string;
+  /**
+   * `Needs` bits a match requires, all of them: a promise that `find` yields nothing on text
+   * lacking one. @default 0 (always run)
+   */
+  readonly needs?: number;
   /** Every span this detector recognises; spans may overlap other detectors' spans. */
   find(text: string): Iterable<Detection>;
 }
@@ -24,6 +57,8 @@ export interface RegexDetectorOptions {
   readonly context?: RegExp;
   /** How many characters before the match `context` is searched in. @default 32 */
   readonly contextChars?: number;
+  /** See `Detector.needs`. @default 0 */
+  readonly needs?: number;
 }
 
 export function regexDetector(o: RegexDetectorOptions): Detector {
@@ -34,6 +69,7 @@ export function regexDetector(o: RegexDetectorOptions): Detector {
   const probe = new RegExp(o.pattern.source, o.pattern.flags.replace('g', ''));
   return {
     entity: o.entity,
+    ...(o.needs ? { needs: o.needs } : {}),
     *find(text) {
       if (!probe.test(text)) return;
       // A fresh RegExp per call: detectors are shared between sessions and lastIndex is state.

@@ -169,11 +169,15 @@ async function exchange(
       problem(502, outcome.error, 'the upstream used a content coding the gateway cannot mask'),
     );
   }
-  const mask = maskingStream(kind, x.masker, fieldPathsFor(x.route.connection.phiFields));
-  outcome.counts = mask.counts;
-  res.writeHead(status, clientResponseHeaders(upRes.headers, true));
+  // A pass-through masker would copy every token unchanged: skip the parse. Undecoded bytes go
+  // out with the headers that describe them; decoded ones (for the recorder) without.
+  const mask = x.masker.passThrough
+    ? undefined
+    : maskingStream(kind, x.masker, fieldPathsFor(x.route.connection.phiFields));
+  if (mask) outcome.counts = mask.counts;
+  res.writeHead(status, clientResponseHeaders(upRes.headers, mask !== undefined || decode.length > 0));
   try {
-    await pipeline([upRes, ...decode, mask, counter, res]);
+    await pipeline([upRes, ...decode, ...(mask ? [mask] : []), counter, res]);
   } finally {
     outcome.bytes = counter.bytes;
     outcome.responseBody = counter.kept();

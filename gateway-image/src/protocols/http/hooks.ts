@@ -50,6 +50,12 @@ export interface HttpMasker extends TextMasker {
    * @default the entity in brackets, e.g. "[NAME]"
    */
   maskField?(entity: string, value: string): string | null;
+  /**
+   * True when this masker changes nothing (a connection without PHI and without field rules):
+   * response bodies are then relayed as they come, neither parsed nor re-encoded.
+   * @default false
+   */
+  readonly passThrough?: boolean;
 }
 
 /** One exchange as the recorder receives it: bodies already masked and capped. */

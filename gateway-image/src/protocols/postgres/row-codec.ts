@@ -110,26 +110,6 @@ export function decodeDataRow(raw: Buffer): (Buffer | null)[] {
   return out;
 }
 
-export function encodeDataRow(values: readonly (Buffer | null)[]): Buffer {
-  let length = 6;
-  for (const v of values) length += 4 + (v ? v.length : 0);
-  const out = Buffer.allocUnsafe(1 + length);
-  out[0] = DATA_ROW;
-  out.writeInt32BE(length, 1);
-  out.writeInt16BE(values.length, 5);
-  let at = 7;
-  for (const v of values) {
-    if (v === null) {
-      out.writeInt32BE(-1, at);
-      at += 4;
-    } else {
-      out.writeInt32BE(v.length, at);
-      at += 4 + v.copy(out, at + 4);
-    }
-  }
-  return out;
-}
-
 const TEXT_LIKE: ReadonlySet<number> = new Set([
   TypeOid.text,
   TypeOid.varchar,

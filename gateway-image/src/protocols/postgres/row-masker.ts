@@ -4,14 +4,12 @@
  * was masked for the `mask` audit event (counts only, never values).
  */
 import type { ColumnMasker, ColumnPlan } from '../../masking/column-masker';
-import { redactionLabel } from '../../masking/entities';
+import { ProtocolError } from './errors';
 import {
   asText,
   binaryIsText,
   binaryToText,
   carriesNoText,
-  decodeDataRow,
-  encodeDataRow,
   encodeRowDescription,
   type FieldDescription,
   TypeOid,
@@ -29,7 +27,10 @@ export class RowMasker {
   private readonly work: number[];
   private readonly values: number[];
   readonly detections: Record<string, number> = {};
-  private readonly labels = new Map<string, Buffer>();
+  /** Per row, reused: each value's offset and length (-1: NULL), and the masked value of each `work` column. */
+  private starts = new Int32Array(0);
+  private lengths = new Int32Array(0);
+  private readonly outs: (Buffer | null | undefined)[];
 
   constructor(
     private readonly columns: ColumnMasker,
@@ -49,6 +50,8 @@ export class RowMasker {
         this.work.push(i);
     });
     this.values = this.plans.map(() => 0);
+    this.outs = this.work.map(() => undefined);
+    this.grow(this.plans.length);
   }
 
   /** Whether any column is masked or scanned (no: rows pass untouched). */
@@ -72,23 +75,68 @@ export class RowMasker {
     );
   }
 
-  /** The DataRow the client gets. */
+  /**
+   * The DataRow the client gets. Values are located in place (offsets, no views); only the masked
+   * ones are produced, and the row is respliced around them: runs of untouched columns are copied
+   * as they are, length prefixes included.
+   */
   row(raw: Buffer): Buffer {
     if (this.work.length === 0) return raw;
-    const values = decodeDataRow(raw);
-    let changed = false;
-    for (const i of this.work) {
-      const v = values[i];
-      if (v === null || v === undefined) continue;
-      const plan = this.plans[i]!;
-      const f = this.fields[i]!;
-      const out = plan.kind === 'mask' ? this.maskValue(plan, f, v, i) : this.scanValue(f, v);
-      if (out !== v) {
-        values[i] = out;
-        changed = true;
+    const n = raw.readInt16BE(5);
+    if (n > this.starts.length) this.grow(n);
+    const { starts, lengths, outs } = this;
+    let at = 7;
+    for (let i = 0; i < n; i++) {
+      if (at + 4 > raw.length) throw new ProtocolError('upstream sent a short DataRow');
+      // readInt32BE by hand: this runs per column of every row.
+      const len = (raw[at]! << 24) | (raw[at + 1]! << 16) | (raw[at + 2]! << 8) | raw[at + 3]!;
+      at += 4;
+      starts[i] = at;
+      lengths[i] = len;
+      if (len > 0) {
+        if (at + len > raw.length) throw new ProtocolError('upstream sent a short DataRow');
+        at += len;
       }
     }
-    return changed ? encodeDataRow(values) : raw;
+    let changed = 0;
+    let size = raw.length;
+    const work = this.work;
+    for (let k = 0; k < work.length; k++) {
+      const i = work[k]!;
+      outs[k] = undefined;
+      if (i >= n || lengths[i]! < 0) continue;
+      const plan = this.plans[i]!;
+      const start = starts[i]!;
+      const out =
+        plan.kind === 'mask'
+          ? this.maskValue(plan, this.fields[i]!, raw, start, lengths[i]!, i)
+          : this.scanValue(this.fields[i]!, raw, start, lengths[i]!);
+      if (out === undefined) continue;
+      outs[k] = out;
+      changed++;
+      size += (out === null ? 0 : out.length) - lengths[i]!;
+    }
+    if (changed === 0) return raw;
+    const row = Buffer.allocUnsafe(size);
+    let from = 0;
+    let to = 0;
+    for (let k = 0; k < work.length; k++) {
+      const out = outs[k];
+      if (out === undefined) continue;
+      outs[k] = undefined;
+      const i = work[k]!;
+      // Everything up to this value's length prefix, unchanged.
+      to = copyBytes(raw, from, starts[i]! - 4, row, to);
+      if (out === null) to = row.writeInt32BE(-1, to);
+      else {
+        to = row.writeInt32BE(out.length, to);
+        to = copyBytes(out, 0, out.length, row, to);
+      }
+      from = starts[i]! + lengths[i]!;
+    }
+    copyBytes(raw, from, raw.length, row, to);
+    row.writeInt32BE(size - 1, 1);
+    return row;
   }
 
   /** A masked text value (used by COPY, whose fields are text already). */
@@ -124,41 +172,59 @@ export class RowMasker {
     this.values[i] = (this.values[i] ?? 0) + 1;
   }
 
-  private maskValue(plan: MaskPlan, f: FieldDescription, v: Buffer, i: number): Buffer | null {
+  /** The masked value of raw[start, start + length), or undefined when it goes out unchanged. */
+  private maskValue(
+    plan: MaskPlan,
+    f: FieldDescription,
+    raw: Buffer,
+    start: number,
+    length: number,
+    i: number,
+  ): Buffer | null | undefined {
     this.values[i]!++;
-    if (plan.strategy === 'raw') return v;
-    if (plan.strategy === 'redact') return this.label(plan.entity);
-    const text = f.format === 0 ? v.toString('utf8') : binaryToText(f.typeOid, v);
+    switch (plan.strategy) {
+      case 'raw':
+        return undefined;
+      case 'null':
+        return null;
+      case 'redact':
+        return this.columns.label(plan.entity);
+    }
+    if (f.format === 0 || binaryIsText(f.typeOid))
+      return this.columns.maskUtf8(plan, raw, start, start + length);
+    const text = binaryToText(f.typeOid, raw.subarray(start, start + length));
     // A binary value the gateway cannot read cannot be cut or tokenised: redact it.
-    const out =
-      text === undefined
-        ? plan.strategy === 'null'
-          ? null
-          : redactionLabel(plan.entity)
-        : this.columns.mask(plan, text);
+    if (text === undefined) return this.columns.label(plan.entity);
+    const out = this.columns.mask(plan, text);
     return out === null ? null : Buffer.from(out, 'utf8');
   }
 
-  private scanValue(f: FieldDescription, v: Buffer): Buffer {
+  private scanValue(f: FieldDescription, raw: Buffer, start: number, length: number): Buffer | undefined {
     const jsonb = f.format === 1 && f.typeOid === TypeOid.jsonb;
-    const text = v.toString('utf8', jsonb ? 1 : 0);
+    const text = raw.toString('utf8', jsonb ? start + 1 : start, start + length);
     const m = this.columns.scan(text);
-    if (m.text === text) return v;
+    if (m.text === text) return undefined;
     this.addDetections(m.counts);
     const body = Buffer.from(m.text, 'utf8');
-    return jsonb ? Buffer.concat([v.subarray(0, 1), body]) : body;
+    return jsonb ? Buffer.concat([raw.subarray(start, start + 1), body]) : body;
   }
 
-  private label(entity: string): Buffer {
-    let b = this.labels.get(entity);
-    if (!b) {
-      b = Buffer.from(redactionLabel(entity), 'utf8');
-      this.labels.set(entity, b);
-    }
-    return b;
+  private grow(n: number): void {
+    this.starts = new Int32Array(n);
+    this.lengths = new Int32Array(n);
   }
 
   private addDetections(counts: Readonly<Record<string, number>>): void {
     for (const [k, n] of Object.entries(counts)) this.detections[k] = (this.detections[k] ?? 0) + n;
   }
+}
+
+/**
+ * src[from, end) into dst at `at`; returns the end in dst. Values and the runs between them are
+ * short, where a loop beats Buffer#copy's argument checks by far.
+ */
+function copyBytes(src: Buffer, from: number, end: number, dst: Buffer, at: number): number {
+  if (end - from > 64) return at + src.copy(dst, at, from, end);
+  for (let i = from; i < end; i++) dst[at++] = src[i]!;
+  return at;
 }
