@@ -5,7 +5,9 @@ module.exports = {
   testMatch: ['**/*.test.ts'],
   transform: { '^.+\\.[tj]s$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.jest.json' }] },
   // ESM-only packages are compiled to CommonJS for jest (TOOLCHAIN.md).
-  transformIgnorePatterns: ['/node_modules/(?!(oidc-provider|openid-client|oauth4webapi|jose|@panva|quick-lru|eta)/)'],
+  transformIgnorePatterns: [
+    '/node_modules/(?!(oidc-provider|openid-client|oauth4webapi|jose|@panva|quick-lru|eta)/)',
+  ],
   // One embedded PostgreSQL 18 for the whole run; tests get its URL through WARDEN_TEST_PG_* variables.
   globalSetup: '<rootDir>/test/support/postgres-setup.mjs',
   globalTeardown: '<rootDir>/test/support/postgres-teardown.mjs',

@@ -9,7 +9,7 @@ main(process.argv.slice(2)).then(
     process.exitCode = code;
   },
   (err) => {
-    process.stderr.write(`warden: ${err && err.message ? err.message : String(err)}\n`);
+    process.stderr.write(`warden: ${err?.message ? err.message : String(err)}\n`);
     process.exitCode = 1;
   },
 );

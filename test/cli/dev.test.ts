@@ -69,7 +69,17 @@ describe('warden dev', () => {
 
   it('prints one JSON line describing the sandbox', () => {
     expect(Object.keys(line).sort()).toEqual(
-      ['adminUrl', 'auditDir', 'http', 'oidcIssuer', 'postgres', 'recordingsDir', 'ssh', 'tokens', 'upstream'].sort(),
+      [
+        'adminUrl',
+        'auditDir',
+        'http',
+        'oidcIssuer',
+        'postgres',
+        'recordingsDir',
+        'ssh',
+        'tokens',
+        'upstream',
+      ].sort(),
     );
     expect(line.postgres.connections).toEqual(['patients', 'scratch']);
     expect(line.postgres.port).toBeGreaterThan(0);

@@ -33,7 +33,11 @@ describe('config contract', () => {
     expect(cfg.listeners.admin.port).toBe(8444);
     expect(cfg.identity.issuers[0]!.groupsClaim).toBe('groups');
     expect(cfg.identity.issuers[0]!.clockSkewSec).toBe(30);
-    expect(cfg.identity.issuers[0]!.kind).toEqual({ agentValues: ['agent'], agentWhenSubjectIsClient: true, default: 'human' });
+    expect(cfg.identity.issuers[0]!.kind).toEqual({
+      agentValues: ['agent'],
+      agentWhenSubjectIsClient: true,
+      default: 'human',
+    });
     expect(cfg.approvals.timeoutMs).toBe(600_000);
     expect(cfg.audit.checkpointEvery).toBe(1000);
   });
@@ -42,7 +46,11 @@ describe('config contract', () => {
     const cfg = validateConfig({
       ...minimal(),
       connections: [
-        { name: 'ehr', kind: 'postgres', upstream: { host: 'db', database: 'ehr', user: 'w', password: 'env:PW' } },
+        {
+          name: 'ehr',
+          kind: 'postgres',
+          upstream: { host: 'db', database: 'ehr', user: 'w', password: 'env:PW' },
+        },
       ],
     });
     const conn = cfg.connections[0]!;
@@ -59,7 +67,11 @@ describe('config contract', () => {
       version: 2,
       identity: { issuers: [{ issuer: 'not a url', audiences: [] }] },
       connections: [
-        { name: 'ehr', kind: 'postgres', upstream: { host: 'db', port: 'five', database: 'ehr', user: 'w', password: 'env:PW' } },
+        {
+          name: 'ehr',
+          kind: 'postgres',
+          upstream: { host: 'db', port: 'five', database: 'ehr', user: 'w', password: 'env:PW' },
+        },
         { name: 'x', kind: 'ftp' },
       ],
       audit: { dir: 'a', signingKey: 'env:K' },
@@ -82,7 +94,11 @@ describe('config contract', () => {
     const issues = problems({
       ...minimal(),
       connections: [
-        { name: 'ehr', kind: 'postgres', upstream: { host: 'db', database: 'ehr', user: 'w', password: 'hunter2-real-password' } },
+        {
+          name: 'ehr',
+          kind: 'postgres',
+          upstream: { host: 'db', database: 'ehr', user: 'w', password: 'hunter2-real-password' },
+        },
       ],
     });
     expect(issues).toHaveLength(1);
@@ -93,10 +109,21 @@ describe('config contract', () => {
   it('checks cross references: duplicate names, unknown connections and rules, clashing ports', () => {
     const issues = problems({
       ...minimal(),
-      listeners: { postgres: { port: 7000, tls: { certificate: 'env:C', key: 'env:K' } }, admin: { port: 7000, host: '127.0.0.1' } },
+      listeners: {
+        postgres: { port: 7000, tls: { certificate: 'env:C', key: 'env:K' } },
+        admin: { port: 7000, host: '127.0.0.1' },
+      },
       connections: [
-        { name: 'db', kind: 'postgres', upstream: { host: 'h', database: 'd', user: 'u', password: 'env:P' } },
-        { name: 'db', kind: 'postgres', upstream: { host: 'h', database: 'd', user: 'u', password: 'env:P' } },
+        {
+          name: 'db',
+          kind: 'postgres',
+          upstream: { host: 'h', database: 'd', user: 'u', password: 'env:P' },
+        },
+        {
+          name: 'db',
+          kind: 'postgres',
+          upstream: { host: 'h', database: 'd', user: 'u', password: 'env:P' },
+        },
       ],
       access: { grants: [{ name: 'g', connections: ['nope'], principals: {} }] },
       policy: { rules: [{ name: 'r', decision: 'allow', connections: ['missing'] }] },
@@ -116,7 +143,11 @@ describe('config contract', () => {
       ...minimal(),
       listeners: {
         admin: { host: '0.0.0.0' },
-        postgres: { host: '0.0.0.0', tls: { certificate: 'env:C', key: 'env:K' }, allowPlaintextPassword: true },
+        postgres: {
+          host: '0.0.0.0',
+          tls: { certificate: 'env:C', key: 'env:K' },
+          allowPlaintextPassword: true,
+        },
       },
     });
     expect(issues).toEqual([
@@ -128,7 +159,10 @@ describe('config contract', () => {
   it('bounds session-token lifetime to one hour', () => {
     const issues = problems({
       ...minimal(),
-      identity: { issuers: [{ issuer: 'https://i/', audiences: ['a'] }], sessionTokens: { lifetimeSec: 7200, signingKey: 'env:K' } },
+      identity: {
+        issuers: [{ issuer: 'https://i/', audiences: ['a'] }],
+        sessionTokens: { lifetimeSec: 7200, signingKey: 'env:K' },
+      },
     });
     expect(issues).toEqual(['identity.sessionTokens.lifetimeSec: expected number to be <=3600, found 7200']);
   });
@@ -136,7 +170,11 @@ describe('config contract', () => {
   it('parses the four kinds of secret reference', () => {
     expect(parseSecretRef('env:PGPASSWORD')).toEqual({ scheme: 'env', location: 'PGPASSWORD' });
     expect(parseSecretRef('file:/run/secrets/x')).toEqual({ scheme: 'file', location: '/run/secrets/x' });
-    expect(parseSecretRef('aws-secretsmanager:arn:aws:secretsmanager:us-east-1:123456789012:secret:db-AbCd#password')).toEqual({
+    expect(
+      parseSecretRef(
+        'aws-secretsmanager:arn:aws:secretsmanager:us-east-1:123456789012:secret:db-AbCd#password',
+      ),
+    ).toEqual({
       scheme: 'aws-secretsmanager',
       location: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:db-AbCd',
       jsonKey: 'password',
@@ -164,7 +202,9 @@ describe('config contract', () => {
     expect(schema.$schema).toBe('https://json-schema.org/draft/2020-12/schema');
     expect(text).toContain('"default":"deny"');
     expect(text).toContain('"default":900');
-    const committed = JSON.parse(await readFile(join(root, 'gateway-image/warden-config.schema.json'), 'utf8'));
+    const committed = JSON.parse(
+      await readFile(join(root, 'gateway-image/warden-config.schema.json'), 'utf8'),
+    );
     expect(committed).toEqual(schema);
   });
 });

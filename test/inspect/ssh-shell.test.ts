@@ -105,6 +105,7 @@ describe('inspectExec: refuses what it cannot follow', () => {
     ['case x in a) rm;; esac'],
     ['f() { rm x; }'],
     ['function f { rm x; }'],
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: shell parameter expansion, not a template
     ['echo ${x:-$(rm y)}'],
     ['echo $((1 + $(id)))'],
     ['sh -c "$SCRIPT"'],

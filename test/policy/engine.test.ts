@@ -294,7 +294,9 @@ describe('createPolicyEngine', () => {
 
 describe('the local example policy', () => {
   it('is the default agent policy, rule for rule', () => {
-    const example = require('../../examples/local/warden.json') as { policy: { default: string; rules: unknown[] } };
+    const example = require('../../examples/local/warden.json') as {
+      policy: { default: string; rules: unknown[] };
+    };
     expect(example.policy.default).toBe('deny');
     expect(example.policy.rules).toEqual(JSON.parse(JSON.stringify(DEFAULT_AGENT_POLICY_RULES)));
   });

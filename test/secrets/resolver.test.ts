@@ -25,8 +25,12 @@ describe('secret resolver', () => {
 
   it('names the reference, never a value, when it cannot resolve', async () => {
     const resolver = new SecretResolver([envProvider({}), fileProvider()]);
-    await expect(resolver.resolve('env:MISSING')).rejects.toThrow(new SecretError('environment variable MISSING is not set (referenced as env:MISSING)'));
-    await expect(resolver.resolve(`file:${join(dir, 'absent')}`)).rejects.toThrow(/cannot read secret file .*absent \(ENOENT\)/);
+    await expect(resolver.resolve('env:MISSING')).rejects.toThrow(
+      new SecretError('environment variable MISSING is not set (referenced as env:MISSING)'),
+    );
+    await expect(resolver.resolve(`file:${join(dir, 'absent')}`)).rejects.toThrow(
+      /cannot read secret file .*absent \(ENOENT\)/,
+    );
     await expect(resolver.resolve('plain-password')).rejects.toThrow(SecretError);
     await expect(resolver.resolve('plain-password')).rejects.not.toThrow(/plain-password/);
   });
@@ -39,11 +43,16 @@ describe('secret resolver', () => {
   });
 
   it('picks a JSON key from a provider value', async () => {
-    const fake: SecretProvider = { scheme: 'aws-secretsmanager', resolve: async () => '{"username":"app","password":"pw-1"}' };
+    const fake: SecretProvider = {
+      scheme: 'aws-secretsmanager',
+      resolve: async () => '{"username":"app","password":"pw-1"}',
+    };
     const resolver = new SecretResolver([fake]);
     const arn = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:rds-x1';
     expect(await resolver.resolve(`aws-secretsmanager:${arn}#password`)).toBe('pw-1');
-    await expect(resolver.resolve(`aws-secretsmanager:${arn}#port`)).rejects.toThrow(/has no string field "port"/);
+    await expect(resolver.resolve(`aws-secretsmanager:${arn}#port`)).rejects.toThrow(
+      /has no string field "port"/,
+    );
     await expect(resolver.resolve(`aws-secretsmanager:${arn}#port`)).rejects.not.toThrow(/pw-1/);
   });
 });

@@ -44,7 +44,9 @@ export const listeners = z
       .optional(),
     admin: z
       .strictObject({
-        host: host.default('127.0.0.1').describe('Default 127.0.0.1 (not exposed); set 0.0.0.0 together with tls to serve reviewers.'),
+        host: host
+          .default('127.0.0.1')
+          .describe('Default 127.0.0.1 (not exposed); set 0.0.0.0 together with tls to serve reviewers.'),
         port: port.default(8444).describe('Default 8444.'),
         tls: tls.optional().describe('Required unless host is a loopback address.'),
         publicUrl: z

@@ -90,7 +90,8 @@ export const DEFAULT_AGENT_POLICY_RULES: readonly PolicyRuleConfig[] = [
   },
   {
     name: 'deny-agent-interactive-ssh',
-    description: 'Agents run commands (ssh host \'command\'); interactive shells and file transfers are for people.',
+    description:
+      "Agents run commands (ssh host 'command'); interactive shells and file transfers are for people.",
     decision: 'deny',
     reason: 'agents may run commands only, not interactive shells or file transfers',
     principals: { kinds: ['agent'] },

@@ -174,6 +174,16 @@ function connectionOf(config: WardenConfig, kind: 'ssh' | 'http'): string {
   return config.connections.find((c) => c.kind === kind)?.name ?? '';
 }
 
+/** The parts of the config template the sandbox fills in; the rest passes through to validation. */
+interface RawTemplate {
+  identity: { issuers: { issuer: string }[] };
+  connections: { kind: string; name: string; upstream: Record<string, unknown> }[];
+  access?: { grants?: { connections: string[] }[] };
+  listeners: Record<string, unknown>;
+  audit: { dir: string };
+  recording?: { dir: string };
+}
+
 /** The example config with this run's addresses, issuer and directories filled in, validated again. */
 async function sandboxConfig(
   template: string,
@@ -182,7 +192,7 @@ async function sandboxConfig(
   issuerUrl: string,
   upstreams: SandboxUpstreams,
 ): Promise<WardenConfig> {
-  const raw = JSON.parse(await readFile(template, 'utf8')) as Record<string, any>;
+  const raw = JSON.parse(await readFile(template, 'utf8')) as RawTemplate;
   for (const issuer of raw.identity.issuers) issuer.issuer = issuerUrl;
   const { ssh, fhir } = upstreams;
   for (const conn of raw.connections) {
@@ -203,12 +213,12 @@ async function sandboxConfig(
 }
 
 /** Without a sandbox SSH host the SSH connections, their grants and the SSH listener go. */
-function withoutSsh(raw: Record<string, any>): void {
-  const gone = new Set(raw.connections.filter((c: any) => c.kind === 'ssh').map((c: any) => c.name));
-  raw.connections = raw.connections.filter((c: any) => !gone.has(c.name));
+function withoutSsh(raw: RawTemplate): void {
+  const gone = new Set(raw.connections.filter((c) => c.kind === 'ssh').map((c) => c.name));
+  raw.connections = raw.connections.filter((c) => !gone.has(c.name));
   for (const grant of raw.access?.grants ?? [])
     grant.connections = grant.connections.filter((n: string) => !gone.has(n));
-  if (raw.access?.grants) raw.access.grants = raw.access.grants.filter((g: any) => g.connections.length > 0);
+  if (raw.access?.grants) raw.access.grants = raw.access.grants.filter((g) => g.connections.length > 0);
   delete raw.listeners.ssh;
 }
 

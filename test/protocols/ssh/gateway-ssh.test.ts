@@ -8,7 +8,10 @@ import { type SshHarness, sshThroughGateway, startSshHarness } from './harness';
 describe('SSH gateway with OpenSSH on both sides', () => {
   it('has the real OpenSSH server and sshpass to test with', () => {
     // Never skipped: without them this suite would prove nothing. `.ci/run` installs both.
-    expect({ sshd: sshdAvailable(), sshpass: existsSync('/usr/bin/sshpass') }).toEqual({ sshd: true, sshpass: true });
+    expect({ sshd: sshdAvailable(), sshpass: existsSync('/usr/bin/sshpass') }).toEqual({
+      sshd: true,
+      sshpass: true,
+    });
   });
 
   let h: SshHarness;
