@@ -64,8 +64,9 @@ function processIO(): CommandIO {
   return { stdout: process.stdout, stderr: process.stderr, env: process.env };
 }
 
-if (require.main === module) {
-  main(process.argv.slice(2)).then(
+/** The process entry: runs the command line and sets the exit status. Used by bin/warden.js and the image bundle. */
+export function runCli(argv: readonly string[] = process.argv.slice(2)): void {
+  main(argv).then(
     (code) => {
       process.exitCode = code;
     },
@@ -75,3 +76,5 @@ if (require.main === module) {
     },
   );
 }
+
+if (require.main === module) runCli();
