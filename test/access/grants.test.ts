@@ -1,20 +1,6 @@
 import { createAccessChecker, type GrantSource } from '../../gateway-image/src/access/grants';
 import { access as accessSchema } from '../../gateway-image/src/config/policy';
-import type { Principal } from '../../gateway-image/src/identity/principal';
-
-function principal(kind: 'human' | 'agent', subject: string, groups: string[] = []): Principal {
-  return {
-    subject,
-    kind,
-    groups,
-    issuer: 'https://issuer.test',
-    expiresAt: new Date(Date.now() + 3600_000),
-    via: 'oidc',
-  };
-}
-
-const agent = principal('agent', 'ci-bot', ['agents']);
-const human = principal('human', 'dr-lee', ['clinicians']);
+import { agent, human, principal } from '../support/principals';
 
 const config = accessSchema.parse({
   grants: [

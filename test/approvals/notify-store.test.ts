@@ -4,28 +4,13 @@ import type { AddressInfo } from 'node:net';
 import { FileApprovalStore } from '../../gateway-image/src/approvals/file-store';
 import type { ApprovalRecord } from '../../gateway-image/src/approvals/model';
 import { createNotifier, SIGNATURE_HEADER, verifyWebhook } from '../../gateway-image/src/approvals/notify';
+import { heldDelete } from '../support/principals';
 import { tempStore } from './support';
 
 const SECRET = 'whsec-test-0123456789';
 
 function record(id: string, status: ApprovalRecord['status'] = 'pending'): ApprovalRecord {
-  return {
-    id,
-    kind: 'command',
-    requester: { subject: 'alice', kind: 'agent', issuer: 'https://issuer.test', groups: ['agents'] },
-    connection: 'clinic',
-    session: 's1',
-    command: 'delete from visits where id = $1',
-    rule: 'approve-deletes',
-    ruleReason: 'deletes need a second pair of eyes',
-    approverGroups: ['dba'],
-    minApprovers: 1,
-    maxWindowMs: 60_000,
-    createdAt: new Date().toISOString(),
-    expiresAt: new Date(Date.now() + 60_000).toISOString(),
-    status,
-    votes: [],
-  };
+  return heldDelete(id, { status, createdAt: Date.now(), expiresAt: Date.now() + 60_000 });
 }
 
 interface Received {
@@ -108,6 +93,13 @@ describe('notifications', () => {
     expect(failures[0]).toMatchObject({ error: 'HTTP 503' });
     expect(JSON.stringify(failures)).not.toContain('SECRETPATH');
     hook.server.close();
+  });
+
+  it('refuses a target that is not an http(s) URL when created, without echoing it', () => {
+    const make = (url: string) => () => createNotifier({ targets: [{ kind: 'slack', url }] });
+    expect(make('T000/SECRETPATH')).toThrow(/slack notification target is not an http\(s\) URL/);
+    expect(make('T000/SECRETPATH')).not.toThrow(/SECRETPATH/);
+    expect(make('file:///T000/SECRETPATH')).toThrow(/not an http\(s\) URL/);
   });
 });
 

@@ -2,6 +2,8 @@ import { spawnSync } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { parseCommandArgs } from '../../gateway-image/src/cli/command';
+import { approvalsList } from '../../gateway-image/src/cli/commands/approvals';
 
 const root = join(__dirname, '..', '..');
 const bin = join(root, 'gateway-image', 'bin', 'warden.js');
@@ -71,5 +73,22 @@ describe('warden command', () => {
     const r = warden('config', 'schema');
     expect(r.status).toBe(0);
     expect(JSON.parse(r.stdout).title).toBe('Warden gateway configuration');
+  });
+});
+
+describe('admin API commands', () => {
+  it('never send the token over plain HTTP beyond loopback, and say why', async () => {
+    const io = { stdout: process.stdout, stderr: process.stderr, env: { WARDEN_TOKEN: 'tok-SECRET' } };
+    const run = (url: string) => approvalsList.run(parseCommandArgs(approvalsList, ['--admin-url', url]), io);
+    await expect(run('http://warden.example.com:8444')).rejects.toMatchObject({
+      code: 'ERR_USAGE',
+      message: expect.stringContaining('plain http is loopback-only'),
+    });
+    await expect(run('not a url')).rejects.toMatchObject({ code: 'ERR_USAGE' });
+    // Loopback is allowed; nothing listens on port 9, so the failure is a clear "unreachable".
+    await expect(run('http://127.0.0.1:9')).rejects.toMatchObject({
+      code: 'ERR_ADMIN_API',
+      message: expect.stringContaining('unreachable'),
+    });
   });
 });

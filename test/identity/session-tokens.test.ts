@@ -191,4 +191,12 @@ describe('file revocation store', () => {
     await writeFile(path, '{"version":1,"revoked":');
     await expect(FileRevocationStore.open(path)).rejects.toMatchObject({ code: 'ERR_REVOCATION_STORE' });
   });
+
+  test('a damaged entry or a list in place of the map fails closed rather than being skipped', async () => {
+    const path = join(dir, 'damaged.json');
+    await writeFile(path, JSON.stringify({ version: 1, revoked: { j1: Date.now() + 60_000, j2: 'soon' } }));
+    await expect(FileRevocationStore.open(path)).rejects.toMatchObject({ code: 'ERR_REVOCATION_STORE' });
+    await writeFile(path, JSON.stringify({ version: 1, revoked: ['j1'] }));
+    await expect(FileRevocationStore.open(path)).rejects.toMatchObject({ code: 'ERR_REVOCATION_STORE' });
+  });
 });

@@ -4,20 +4,7 @@ import type { HttpFacts, ShellFacts } from '../../gateway-image/src/inspect/fact
 import { inspectSql, loadSqlParser } from '../../gateway-image/src/inspect/sql';
 import { DEFAULT_AGENT_POLICY_RULES } from '../../gateway-image/src/policy/default-agent-policy';
 import { createPolicyEngine } from '../../gateway-image/src/policy/engine';
-
-function principal(kind: 'human' | 'agent', subject: string, groups: string[] = []): Principal {
-  return {
-    subject,
-    kind,
-    groups,
-    issuer: 'https://issuer.test',
-    expiresAt: new Date(Date.now() + 3600_000),
-    via: 'oidc',
-  };
-}
-
-const agent = principal('agent', 'ci-bot', ['agents']);
-const human = principal('human', 'dr-lee', ['clinicians']);
+import { agent, human, principal } from '../support/principals';
 
 const connections = [
   {
@@ -207,6 +194,31 @@ describe('createPolicyEngine', () => {
     );
     expect(engine.decide(human, 'ehr', inspectSql('SELECT 1 FROM visits WHERE mrn = 1'))).toMatchObject({
       outcome: 'allow',
+    });
+  });
+
+  it('decides a command line program by program, so an allow rule for one program carries no other', () => {
+    const engine = createPolicyEngine(
+      {
+        rules: [
+          { name: 'ls', decision: 'allow', principals: {}, ssh: { programs: ['ls'] } },
+          { name: 'grep', decision: 'allow', principals: {}, ssh: { programs: ['grep'] } },
+          { name: 'hold-cat', decision: 'require-approval', principals: {}, ssh: { programs: ['cat'] } },
+        ],
+      },
+      { connections },
+    );
+    const ssh = (programs: string[]): ShellFacts => ({
+      protocol: 'ssh',
+      mode: 'exec',
+      programs,
+      features: [],
+    });
+    expect(engine.decide(human, 'h', ssh(['ls', 'rm']))).toMatchObject({ outcome: 'deny', rule: 'default' });
+    expect(engine.decide(human, 'h', ssh(['ls', 'grep']))).toMatchObject({ outcome: 'allow' });
+    expect(engine.decide(human, 'h', ssh(['ls', 'cat']))).toMatchObject({
+      outcome: 'require-approval',
+      rule: 'hold-cat',
     });
   });
 

@@ -51,6 +51,8 @@ interface PendingLogin {
 
 const LOGIN_COOKIE = 'warden_console_login';
 const LOGIN_TTL_MS = 10 * 60_000;
+/** Sign-ins started and not finished; anyone who reaches the listener can start one, so bounded. */
+const MAX_PENDING_LOGINS = 10_000;
 /** Only in-page routes may be returned to after sign-in, never another URL. */
 const RETURN_ROUTE = /^#\/[A-Za-z0-9/_-]{0,200}$/;
 
@@ -94,6 +96,8 @@ export function addConsoleRoutes(router: Router, o: ConsoleOptions): Router {
       expiresAt: now + LOGIN_TTL_MS,
     };
     const loginId = randomBytes(24).toString('base64url');
+    // The oldest unfinished sign-in makes room (Map keeps insertion order).
+    if (pending.size >= MAX_PENDING_LOGINS) pending.delete(pending.keys().next().value!);
     pending.set(loginId, login);
     const url = client.buildAuthorizationUrl(config, {
       redirect_uri: login.redirectUri,

@@ -6,6 +6,7 @@
  * affects the request, which stays pending in the store and visible in the console.
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
+import { WardenError } from '../errors';
 import type { ApprovalRecord } from './model';
 
 export type NotificationTarget =
@@ -45,6 +46,9 @@ export function createNotifier(opts: NotifierOptions): Notifier {
   const attempts = opts.attempts ?? 4;
   const backoffMs = opts.backoffMs ?? 500;
   const timeoutMs = opts.timeoutMs ?? 5000;
+  // The URL's path of a Slack webhook is its secret: failures name the host only, and a URL that
+  // does not parse (a Slack URL comes from a secret) is refused here, without echoing it.
+  const labels = new Map(opts.targets.map((t) => [t, `${t.kind} ${targetHost(t)}`]));
   const inflight = new Set<Promise<void>>();
   return {
     notify(event, record) {
@@ -85,14 +89,26 @@ export function createNotifier(opts: NotifierOptions): Notifier {
       }
       if (attempt < attempts) await sleep(backoffMs * 2 ** (attempt - 1));
     }
-    // The URL's path of a Slack webhook is its secret: report the host only.
     opts.onFailure?.({
-      target: `${target.kind} ${new URL(target.url).host}`,
+      target: labels.get(target)!,
       event,
       approval: record.id,
       error,
     });
   }
+}
+
+function targetHost(t: NotificationTarget): string {
+  let url: URL | undefined;
+  try {
+    url = new URL(t.url);
+  } catch {
+    // not shown: the URL may be the secret itself
+  }
+  if (url?.protocol !== 'https:' && url?.protocol !== 'http:') {
+    throw new WardenError('ERR_NOTIFY_CONFIG', `a ${t.kind} notification target is not an http(s) URL`);
+  }
+  return url.host;
 }
 
 export function consoleLink(consoleUrl: string, id: string): string {

@@ -68,3 +68,15 @@ export function optionalString(args: ParsedCommand, flag: string): string | unde
   const v = args.values[flag];
   return typeof v === 'string' ? v : undefined;
 }
+
+/**
+ * A secret named by a flag: the flag gives an environment variable's name, never the secret, so it
+ * stays out of the process list and shell history.
+ */
+export function secretFromEnv(args: ParsedCommand, io: CommandIO, flag: string, fallback?: string): string {
+  const name = optionalString(args, flag) ?? fallback;
+  if (name === undefined || name === '') throw new UsageError(`--${flag} is required`);
+  const value = io.env[name];
+  if (!value) throw new UsageError(`environment variable ${name} (from --${flag}) is not set`);
+  return value;
+}

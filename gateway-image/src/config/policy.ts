@@ -75,7 +75,11 @@ export const sqlMatch = z
 
 export const sshMatch = z.strictObject({
   modes: z.array(z.enum(['exec', 'shell', 'subsystem'])).optional(),
-  programs: names.optional().describe('Programs invoked anywhere in the command line; * wildcards.'),
+  programs: names
+    .optional()
+    .describe(
+      'Program names (* wildcards). A command line is decided program by program and the most restrictive decision wins, so allowing ls never allows ls; rm.',
+    ),
   features: z.array(z.enum(['pipe', 'sequence', 'substitution', 'redirection', 'background'])).optional(),
   subsystems: names.optional().describe('sftp, …'),
 });

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { isLoopbackHost } from '../identity/loopback';
 import { connection } from './connections';
 import { access, approvals, masking, policy } from './policy';
 import { secretRef } from './secret-ref';
@@ -235,7 +236,7 @@ function checkReferences(c: WardenConfig, ctx: Ctx): void {
     ports.set(l.port, kind);
   }
   const admin = c.listeners.admin;
-  if (!admin.tls && !isLoopback(admin.host)) {
+  if (!admin.tls && !isLoopbackHost(admin.host)) {
     issue(
       ctx,
       ['listeners', 'admin', 'tls'],
@@ -243,17 +244,13 @@ function checkReferences(c: WardenConfig, ctx: Ctx): void {
     );
   }
   const pg = c.listeners.postgres;
-  if (pg?.allowPlaintextPassword && !isLoopback(pg.host)) {
+  if (pg?.allowPlaintextPassword && !isLoopbackHost(pg.host)) {
     issue(
       ctx,
       ['listeners', 'postgres', 'allowPlaintextPassword'],
       'plaintext passwords are only allowed on a loopback listener',
     );
   }
-}
-
-export function isLoopback(host: string): boolean {
-  return host === 'localhost' || host === '::1' || /^127\./.test(host);
 }
 
 function issue(ctx: Ctx, path: (string | number)[], message: string): void {

@@ -68,15 +68,20 @@ export class FileRevocationStore extends MemoryRevocationStore {
       let parsed: RevocationFile;
       try {
         parsed = JSON.parse(text) as RevocationFile;
-        if (parsed.version !== 1 || typeof parsed.revoked !== 'object' || parsed.revoked === null)
-          throw new Error();
+        const { revoked } = parsed;
+        if (
+          parsed.version !== 1 ||
+          typeof revoked !== 'object' ||
+          revoked === null ||
+          Array.isArray(revoked) ||
+          Object.values(revoked).some((until) => typeof until !== 'number')
+        )
+          throw new Error('not a version 1 revocation list of jti → epoch milliseconds');
       } catch (err) {
         // Fail closed: silently starting with no revocations would re-admit revoked tokens.
         throw new WardenError('ERR_REVOCATION_STORE', `revocation file ${path} is not valid`, { cause: err });
       }
-      for (const [jti, until] of Object.entries(parsed.revoked)) {
-        if (typeof until === 'number') store.entries.set(jti, until);
-      }
+      for (const [jti, until] of Object.entries(parsed.revoked)) store.entries.set(jti, until);
       store.prune();
     }
     return store;

@@ -53,9 +53,10 @@ interface CompiledRule {
  *    allow. Between rules with the same decision, the first in the config wins (its name and
  *    reason are reported).
  * 3. No rule matches: the policy default (deny unless configured), reported as rule `default`.
- * A SQL command with several statements is decided statement by statement, and the most
- * restrictive statement decides the command (so `SELECT 1; DROP TABLE t` cannot ride on a rule
- * that allows SELECT). Within one statement an `sql` block's fields must all match it.
+ * A SQL command with several statements is decided statement by statement, and a command line
+ * with several programs program by program; the most restrictive part decides the command (so
+ * `SELECT 1; DROP TABLE t` cannot ride on a rule that allows SELECT, nor `ls; rm -rf /` on one that
+ * allows `ls`). Within one statement an `sql` block's fields must all match it.
  */
 export function createPolicyEngine(policy: PolicyInput, options: PolicyEngineOptions): PolicyEngine {
   const rules = (policy.rules ?? []).map((r) => compileRule(r));
@@ -86,17 +87,29 @@ export function createPolicyEngine(policy: PolicyInput, options: PolicyEngineOpt
   return {
     decide(principal, connection, facts) {
       const phi = phiFor(connection);
-      if (facts.protocol !== 'postgres' || facts.statements.length <= 1) {
-        return decideOne(principal, connection, facts, phi);
-      }
       let result: Decision | undefined;
-      for (const statement of facts.statements) {
-        const d = decideOne(principal, connection, { ...facts, statements: [statement] }, phi);
+      for (const part of parts(facts)) {
+        const d = decideOne(principal, connection, part, phi);
         if (!result || RANK[d.outcome] > RANK[result.outcome]) result = d;
       }
       return result!;
     },
   };
+}
+
+/**
+ * The units a command is decided by: each SQL statement alone, and each program of a command line
+ * alone (with the line's mode and features). A rule's match block is tested against one unit, so
+ * an allow rule naming `ls` cannot carry `ls; rm -rf /` — every program needs a rule of its own.
+ */
+function parts(facts: Facts): readonly Facts[] {
+  if (facts.protocol === 'postgres' && facts.statements.length > 1) {
+    return facts.statements.map((statement) => ({ ...facts, statements: [statement] }));
+  }
+  if (facts.protocol === 'ssh' && facts.programs.length > 1) {
+    return facts.programs.map((program) => ({ ...facts, programs: [program] }));
+  }
+  return [facts];
 }
 
 function compileRule(config: PolicyRuleConfig): CompiledRule {

@@ -3,12 +3,14 @@
  * The caller's token is read from an environment variable (never a flag), like `warden login`.
  */
 import { WardenError } from '../../errors';
+import { isLoopbackUrl } from '../../identity/loopback';
 import {
   type Command,
   type CommandIO,
   optionalString,
   type ParsedCommand,
   requireString,
+  secretFromEnv,
   UsageError,
 } from '../command';
 
@@ -32,17 +34,25 @@ export async function adminRequest(
 ): Promise<unknown> {
   const base = optionalString(args, 'admin-url') ?? io.env.WARDEN_ADMIN_URL;
   if (!base) throw new UsageError('--admin-url is required (or set WARDEN_ADMIN_URL)');
-  const tokenEnv = optionalString(args, 'token-env') ?? 'WARDEN_TOKEN';
-  const token = io.env[tokenEnv];
-  if (!token) throw new UsageError(`environment variable ${tokenEnv} (your token) is not set`);
-  const res = await fetch(new URL(path, base), {
-    method,
-    headers: {
-      authorization: `Bearer ${token}`,
-      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-    },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
+  const url = parseUrl(path, base);
+  // The token travels in the request: never over plain HTTP beyond this machine (as `warden login`).
+  if (!url || !(url.protocol === 'https:' || (url.protocol === 'http:' && isLoopbackUrl(url)))) {
+    throw new UsageError(`--admin-url must be an https URL (plain http is loopback-only), found "${base}"`);
+  }
+  const token = secretFromEnv(args, io, 'token-env', 'WARDEN_TOKEN');
+  let res: Response;
+  try {
+    res = await fetch(url, {
+      method,
+      headers: {
+        authorization: `Bearer ${token}`,
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+  } catch (err) {
+    throw new WardenError('ERR_ADMIN_API', `the admin API at ${url.origin} is unreachable`, { cause: err });
+  }
   const json = (await res.json().catch(() => undefined)) as { detail?: string; code?: string } | undefined;
   if (!res.ok) {
     throw new WardenError(
@@ -51,6 +61,14 @@ export async function adminRequest(
     );
   }
   return json;
+}
+
+function parseUrl(path: string, base: string): URL | undefined {
+  try {
+    return new URL(path, base);
+  } catch {
+    return undefined;
+  }
 }
 
 export function print(io: CommandIO, args: ParsedCommand, value: unknown, summary: string): number {

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { login } from '../../identity/login';
-import { type Command, optionalString, requireString, UsageError } from '../command';
+import { type Command, optionalString, requireString, secretFromEnv, UsageError } from '../command';
 
 export const loginCommand: Command = {
   path: ['login'],
@@ -44,12 +44,6 @@ so they do not appear in the process list or shell history.
         'give either --token-env (an OIDC token you hold) or --issuer with client credentials, not both',
       );
     }
-    const fromEnv = (flag: string) => {
-      const name = requireString(args, flag);
-      const value = io.env[name];
-      if (!value) throw new UsageError(`environment variable ${name} (from --${flag}) is not set`);
-      return value;
-    };
     const ttl = optionalString(args, 'ttl');
     const ttlSeconds = ttl === undefined ? undefined : Number(ttl);
     if (ttlSeconds !== undefined && (!Number.isInteger(ttlSeconds) || ttlSeconds <= 0)) {
@@ -61,12 +55,12 @@ so they do not appear in the process list or shell history.
       ttlSeconds,
       ca: caFile === undefined ? undefined : await readFile(caFile),
       ...(tokenEnv !== undefined
-        ? { oidcToken: fromEnv('token-env') }
+        ? { oidcToken: secretFromEnv(args, io, 'token-env') }
         : {
             clientCredentials: {
               issuer: issuer!,
               clientId: requireString(args, 'client-id'),
-              clientSecret: fromEnv('client-secret-env'),
+              clientSecret: secretFromEnv(args, io, 'client-secret-env'),
               resource: optionalString(args, 'resource'),
               scope: optionalString(args, 'scope'),
             },
