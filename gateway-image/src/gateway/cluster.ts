@@ -55,6 +55,8 @@ export async function runGateway(config: WardenConfig, opts: StartOptions = {}):
       role: 'single',
       adminUrl: g.adminUrl,
       postgres: g.postgres,
+      ssh: g.ssh,
+      http: g.http,
       done: new Promise(() => {}),
       close: g.close,
     };

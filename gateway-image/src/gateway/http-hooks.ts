@@ -5,8 +5,9 @@ import { applyStrategy } from '../masking/strategies';
 import type { HttpExchangeRecord, HttpGatewayHooks, HttpMasker } from '../protocols/http/hooks';
 import { startHttpListener } from '../protocols/http/listener';
 import { RecordingFile } from '../recording/recording-file';
+import { errorSummary, hookLog } from './hook-log';
 import type { GatewayServices } from './services';
-import { errorSummary, holdRequest, PASS_THROUGH, principalMaskers } from './ssh-hooks';
+import { holdRequest, PASS_THROUGH, principalMaskers } from './ssh-hooks';
 import type { ListenerAddress } from './start';
 
 /** The HTTP hooks plus the exchange recorder they own, which must be flushed on shutdown. */
@@ -69,8 +70,7 @@ export async function httpHooks(services: GatewayServices): Promise<GatewayHttpH
       };
     },
     ...(recorder ? { record: (x: HttpExchangeRecord) => recorder.record(x) } : {}),
-    log: ({ level, message, session, err }) =>
-      services.logger[level]({ session, err: errorSummary(err) }, message),
+    log: hookLog(services.logger),
     close: async () => recorder?.close(),
   };
 }

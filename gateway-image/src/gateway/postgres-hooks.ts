@@ -1,6 +1,7 @@
 import type { PostgresConnectionConfig } from '../config/connections';
 import { cachedSqlInspector } from '../inspect/sql/cache';
 import type { PostgresSessionHooks } from '../protocols/postgres/hooks';
+import { hookLog } from './hook-log';
 import { postgresMasking } from './postgres-masking';
 import type { GatewayServices } from './services';
 
@@ -39,14 +40,6 @@ export function postgresHooks(services: GatewayServices): PostgresSessionHooks {
       const { audit } = services;
       await (input.deferred && audit.appendDeferred ? audit.appendDeferred(event) : audit.append(event));
     },
-    log({ level, message, session, err }) {
-      services.logger[level](
-        {
-          session,
-          err: err instanceof Error ? { code: (err as { code?: string }).code, name: err.name } : undefined,
-        },
-        message,
-      );
-    },
+    log: hookLog(services.logger),
   };
 }

@@ -18,6 +18,7 @@ import { createPolicyEngine, type PolicyEngine } from '../policy/engine';
 import { createSessionRecorder } from '../recording/session-recorder';
 import { createDefaultSecretResolver } from '../secrets/default-resolver';
 import type { SecretResolver } from '../secrets/resolver';
+import { hookLog } from './hook-log';
 import { shipSealedSegments } from './sinks';
 
 /**
@@ -104,15 +105,7 @@ export async function createGatewayServices(
     ? createSessionRecorder({
         dir: config.recording.dir,
         maxResultRows: config.recording.maxResultRows,
-        log: ({ level, message, session, err }) =>
-          logger[level](
-            {
-              session,
-              err:
-                err instanceof Error ? { code: (err as { code?: string }).code, name: err.name } : undefined,
-            },
-            message,
-          ),
+        log: hookLog(logger),
       })
     : undefined;
   const approvals = needsApprovals(config)

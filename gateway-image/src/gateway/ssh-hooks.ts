@@ -14,6 +14,7 @@ import type { TokenKeyring } from '../masking/token';
 import type { Decision } from '../policy/decision';
 import type { RecordingTarget, SshRecordingMeta, SshSessionHooks } from '../protocols/ssh/hooks';
 import { startSshListener } from '../protocols/ssh/listener';
+import { errorSummary, hookLog } from './hook-log';
 import type { GatewayServices } from './services';
 import type { ListenerAddress } from './start';
 import { loadTokenKeyring } from './token-keys';
@@ -128,14 +129,8 @@ export async function sshHooks(services: GatewayServices): Promise<SshSessionHoo
     },
     masker,
     record: (meta) => openCast(services, meta),
-    log: ({ level, message, session, err }) =>
-      services.logger[level]({ session, err: errorSummary(err) }, message),
+    log: hookLog(services.logger),
   };
-}
-
-/** Internal errors are logged by code and name only: messages may quote upstream output. */
-export function errorSummary(err: unknown): { code?: string; name: string } | undefined {
-  return err instanceof Error ? { code: (err as { code?: string }).code, name: err.name } : undefined;
 }
 
 /**

@@ -40,6 +40,8 @@ export interface Harness {
   readonly port: number;
   readonly certs: TestCertificates;
   readonly audit: PostgresAuditInput[];
+  /** The `clinic` connection the default `resolveConnection` hook returns. */
+  readonly connection: PostgresConnectionConfig;
   readonly logs: { message: string; err?: unknown }[];
   /** Secret values by reference; tests change them to rotate. */
   readonly secrets: Map<string, string>;
@@ -211,6 +213,7 @@ export async function startHarness(
     port,
     certs,
     audit,
+    connection,
     logs,
     secrets,
     clientConfig: (token = 'alice-token', extra: object = {}) => ({

@@ -7,6 +7,7 @@
  */
 import type { SqlFacts } from '../facts';
 import { inspectSql } from './index';
+import { deepFreeze } from './parser';
 
 export interface SqlInspectionCacheOptions {
   /** Statements kept, least recently used dropped first. @default 1000 */
@@ -43,12 +44,4 @@ export function cachedSqlInspector(options: SqlInspectionCacheOptions = {}): Sql
     entries.set(key, facts);
     return facts;
   };
-}
-
-function deepFreeze<T>(value: T): T {
-  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
-    for (const v of Object.values(value)) deepFreeze(v);
-    Object.freeze(value);
-  }
-  return value;
 }

@@ -40,8 +40,34 @@ export function assertParserLoaded(): void {
   if (!ready) throw new WardenError('ERR_SQL_PARSER_NOT_LOADED', 'call `await loadSqlParser()` first');
 }
 
-/** Parses `text` into raw statements; a syntax error becomes a SqlSyntaxError. */
-export function parseStatements(text: string): RawStatement[] {
+/** Parse trees kept by exact text, least recently used dropped first (see parseStatements). */
+const TREE_CACHE_ENTRIES = 1000;
+/** Longer texts are parsed every time: they bound the cache's memory. */
+const TREE_CACHE_MAX_TEXT = 16_384;
+const trees = new Map<string, readonly RawStatement[]>();
+
+/**
+ * Parses `text` into raw statements; a syntax error becomes a SqlSyntaxError. Every consumer of
+ * a statement (inspection, policy, lineage for masking, splitting) parses the same text, and
+ * clients re-send the same texts, so trees are cached by text and shared: they are frozen, and
+ * nothing may change them. Syntax errors are not cached (they throw again).
+ */
+export function parseStatements(text: string): readonly RawStatement[] {
+  const hit = trees.get(text);
+  if (hit) {
+    trees.delete(text);
+    trees.set(text, hit);
+    return hit;
+  }
+  const stmts = deepFreeze(parseUncached(text));
+  if (text.length <= TREE_CACHE_MAX_TEXT) {
+    if (trees.size >= TREE_CACHE_ENTRIES) trees.delete(trees.keys().next().value!);
+    trees.set(text, stmts);
+  }
+  return stmts;
+}
+
+function parseUncached(text: string): RawStatement[] {
   assertParserLoaded();
   // libpg-query refuses the empty string; PostgreSQL answers it with EmptyQueryResponse.
   if (text.length === 0) return [];
@@ -54,6 +80,15 @@ export function parseStatements(text: string): RawStatement[] {
     }
     throw new SqlSyntaxError(err instanceof Error ? err.message : String(err), 1, { cause: err });
   }
+}
+
+/** Freezes a value and everything reachable from it: shared results must not be changed by any reader. */
+export function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    for (const v of Object.values(value)) deepFreeze(v);
+    Object.freeze(value);
+  }
+  return value;
 }
 
 /**

@@ -7,8 +7,12 @@
 import { ChunkQueue } from './chunk-queue';
 import { UpstreamError } from './errors';
 
-/** Type bytes of backend messages the gateway looks at. */
-export const UpstreamCode = {
+/** Type bytes of backend (server → client) messages: those the gateway reads, rewrites or writes. */
+export const BackendCode = {
+  ParseComplete: 0x31, // '1'
+  BindComplete: 0x32, // '2'
+  CloseComplete: 0x33, // '3'
+  NotificationResponse: 0x41, // 'A'
   CommandComplete: 0x43, // 'C'
   DataRow: 0x44, // 'D'
   ErrorResponse: 0x45, // 'E'
@@ -19,11 +23,14 @@ export const UpstreamCode = {
   NoticeResponse: 0x4e, // 'N'
   Authentication: 0x52, // 'R'
   ParameterStatus: 0x53, // 'S'
+  RowDescription: 0x54, // 'T'
   CopyBothResponse: 0x57, // 'W'
   ReadyForQuery: 0x5a, // 'Z'
   CopyDone: 0x63, // 'c'
   CopyData: 0x64, // 'd'
+  NoData: 0x6e, // 'n'
   PortalSuspended: 0x73, // 's'
+  ParameterDescription: 0x74, // 't'
   NegotiateProtocolVersion: 0x76, // 'v'
 } as const;
 

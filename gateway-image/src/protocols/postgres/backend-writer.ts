@@ -3,23 +3,7 @@
  * else the client receives is relayed from the upstream byte for byte.
  * https://www.postgresql.org/docs/current/protocol-message-formats.html
  */
-
-/** Type bytes of the backend messages the gateway writes. */
-export const BackendCode = {
-  ParseComplete: 0x31, // '1'
-  BindComplete: 0x32, // '2'
-  CloseComplete: 0x33, // '3'
-  CommandComplete: 0x43, // 'C'
-  ErrorResponse: 0x45, // 'E'
-  EmptyQueryResponse: 0x49, // 'I'
-  BackendKeyData: 0x4b, // 'K'
-  NoticeResponse: 0x4e, // 'N'
-  Authentication: 0x52, // 'R'
-  ParameterStatus: 0x53, // 'S'
-  ReadyForQuery: 0x5a, // 'Z'
-  NoData: 0x6e, // 'n'
-  NegotiateProtocolVersion: 0x76, // 'v'
-} as const;
+import { BackendCode } from './backend-framer';
 
 /** One-byte answers to SSLRequest / GSSENCRequest (protocol-flow, "SSL Session Encryption"). */
 export const SSL_ACCEPTED = Buffer.from('S');
@@ -40,7 +24,8 @@ export interface ErrorFields {
   readonly position?: number;
 }
 
-function message(code: number, body: Buffer): Buffer {
+/** A backend message: type byte, int32 length (itself included), body. */
+export function message(code: number, body: Buffer): Buffer {
   const out = Buffer.allocUnsafe(5 + body.length);
   out[0] = code;
   out.writeInt32BE(4 + body.length, 1);

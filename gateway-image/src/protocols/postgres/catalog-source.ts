@@ -7,10 +7,10 @@
 import { serialize } from 'pg-protocol';
 import type { PostgresConnectionConfig } from '../../config/connections';
 import { CATALOG_QUERIES, type CatalogRows, catalogRows } from '../../masking/catalog';
-import { BackendFramer, decodeErrorFields, UpstreamCode } from './backend-framer';
+import { BackendCode, BackendFramer, decodeErrorFields } from './backend-framer';
 import { UpstreamError } from './errors';
 import { decodeDataRow } from './row-codec';
-import { connectUpstream, type UpstreamTls } from './upstream';
+import { connectUpstream, endpointOf } from './upstream';
 
 type Rows = (string | null)[][];
 
@@ -20,20 +20,8 @@ export async function loadUpstreamCatalog(
   resolveSecret: (ref: string) => Promise<string>,
   connectTimeoutMs = 10_000,
 ): Promise<CatalogRows> {
-  const { host, port, tls } = config.upstream;
-  const upstreamTls: UpstreamTls =
-    tls.mode === 'disable'
-      ? { mode: 'disable' }
-      : {
-          mode: 'verify-full',
-          ...(tls.ca === undefined ? {} : { ca: await resolveSecret(tls.ca) }),
-          ...(tls.serverName === undefined ? {} : { serverName: tls.serverName }),
-        };
   const conn = await connectUpstream({
-    host,
-    port,
-    tls: upstreamTls,
-    connectTimeoutMs,
+    ...(await endpointOf(config, resolveSecret, connectTimeoutMs)),
     database: config.upstream.database,
     user: config.upstream.user,
     password: await resolveSecret(config.upstream.password),
@@ -67,11 +55,11 @@ function runQueries(
     const onData = (chunk: Buffer) => {
       try {
         for (const f of framer.push(chunk)) {
-          if (f.code === UpstreamCode.DataRow)
+          if (f.code === BackendCode.DataRow)
             rows.push(decodeDataRow(f.raw).map((v) => v?.toString('utf8') ?? null));
-          else if (f.code === UpstreamCode.ErrorResponse) {
+          else if (f.code === BackendCode.ErrorResponse) {
             failure ??= new UpstreamError(`catalog query failed: ${decodeErrorFields(f.raw).message}`);
-          } else if (f.code === UpstreamCode.ReadyForQuery) {
+          } else if (f.code === BackendCode.ReadyForQuery) {
             if (failure) return fail(failure);
             results.push(rows);
             rows = [];

@@ -12,6 +12,7 @@ import diagnosticsChannel from 'node:diagnostics_channel';
 import type { Principal } from '../../identity/principal';
 import type { SqlFacts } from '../../inspect/facts';
 import type { Decision } from '../../policy/decision';
+import { BackendCode } from './backend-framer';
 import type { StartupMessage } from './messages';
 import type { CompletedResult } from './result-tracker';
 
@@ -88,9 +89,6 @@ export function publishStatement(session: string, attempt: StatementAttempt): vo
   publish({ type: 'statement', session, message, statement, facts, decision, outcome });
 }
 
-const ROW_DESCRIPTION = 0x54; // 'T'
-const DATA_ROW = 0x44; // 'D'
-
 /** One session's publisher: keeps the per-result row count that enforces the cap. */
 export class SessionEvents {
   private rowsThisResult = 0;
@@ -103,20 +101,14 @@ export class SessionEvents {
     publish({ type: 'session.start', session: this.session, principal, connection, parameters });
   }
 
-  /** Bytes just written to the client: publishes its RowDescriptions and DataRows, up to the cap. */
-  sent(bytes: Buffer): void {
-    // A relayed buffer may hold several messages (length-prefixed; the length excludes the type byte).
-    let at = 0;
-    while (at + 5 <= bytes.length) {
-      const length = bytes.readInt32BE(at + 1);
-      if (length < 4) return;
-      const end = at + 1 + length;
-      const code = bytes[at];
-      if (code === ROW_DESCRIPTION || (code === DATA_ROW && this.rowsThisResult++ < rowsWanted)) {
-        const message = at === 0 && end === bytes.length ? bytes : bytes.subarray(at, end);
-        publish({ type: 'row', session: this.session, message });
-      }
-      at = end;
+  /** One message just written to the client: published if a RowDescription, or a DataRow under the cap. */
+  sent(message: Buffer): void {
+    const code = message[0];
+    if (
+      code === BackendCode.RowDescription ||
+      (code === BackendCode.DataRow && this.rowsThisResult++ < rowsWanted)
+    ) {
+      publish({ type: 'row', session: this.session, message });
     }
   }
 

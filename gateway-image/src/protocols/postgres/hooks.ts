@@ -89,6 +89,11 @@ export interface PostgresSessionHooks {
    * offset, as PostgreSQL reports it) for a syntax error; any other throw denies the statement.
    */
   inspect(sql: string, searchPath: readonly string[]): SqlFacts;
+  /**
+   * The decision for the whole command. With several statements it must be the most restrictive of
+   * each statement decided alone, so one harmless statement cannot carry another (the policy
+   * engine's `decide` does this).
+   */
   decide(principal: Principal, connection: string, facts: SqlFacts): Decision;
   /**
    * Hold point for require-approval decisions: resolves to allow or deny (deny on timeout).

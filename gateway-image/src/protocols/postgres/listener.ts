@@ -194,6 +194,8 @@ export async function startPostgresListener(options: PostgresListenerOptions): P
       resolve();
     });
   });
+  // An accept failure (EMFILE, ENFILE) is emitted here; without a listener it would end the process.
+  server.on('error', (err) => hooks.log?.({ level: 'error', message: 'postgres listener error', err }));
 
   return {
     address: server.address() as AddressInfo,

@@ -11,7 +11,7 @@ import type { ErrorFields } from './backend-writer';
 import { clientErrors } from './client-errors';
 import type { PostgresSessionHooks } from './hooks';
 import type { StartupMessage } from './messages';
-import { connectUpstream, type UpstreamConnection, type UpstreamEndpoint } from './upstream';
+import { connectUpstream, endpointOf, type UpstreamConnection, type UpstreamEndpoint } from './upstream';
 
 /** Client startup parameters passed on: formatting only. `options` and the rest could set any GUC. */
 const FORWARDED_PARAMETERS = [
@@ -35,6 +35,8 @@ export type LoginResult =
       readonly ok: true;
       readonly principal: Principal;
       readonly connection: string;
+      /** The connection's config as login resolved it (masking is set up from the same one). */
+      readonly config: PostgresConnectionConfig;
       /** Earliest of credential expiry and grant expiry. */
       readonly expiresAt: Date;
       /** Aborted when the grant the session runs on is revoked. */
@@ -129,7 +131,11 @@ export async function login(ctx: LoginContext): Promise<LoginResult> {
   }
 
   try {
-    const endpoint = await endpointOf(config, hooks, ctx.upstreamConnectTimeoutMs);
+    const endpoint = await endpointOf(
+      config,
+      (ref) => hooks.resolveSecret(ref),
+      ctx.upstreamConnectTimeoutMs,
+    );
     const parameters: Record<string, string> = { application_name: `warden:${principal.subject}` };
     for (const name of FORWARDED_PARAMETERS) {
       const value = startup.parameters.get(name);
@@ -147,6 +153,7 @@ export async function login(ctx: LoginContext): Promise<LoginResult> {
       ok: true,
       principal,
       connection,
+      config,
       expiresAt,
       ...(revoked ? { revoked } : {}),
       upstream,
@@ -156,26 +163,6 @@ export async function login(ctx: LoginContext): Promise<LoginResult> {
     hooks.log?.({ level: 'error', message: 'upstream connection failed', session: ctx.session, err });
     return refuse(clientErrors.upstreamUnavailable(connection), 'upstream-unavailable', principal, true);
   }
-}
-
-async function endpointOf(
-  config: PostgresConnectionConfig,
-  hooks: PostgresSessionHooks,
-  connectTimeoutMs: number,
-): Promise<UpstreamEndpoint> {
-  const { host, port, tls } = config.upstream;
-  if (tls.mode === 'disable') return { host, port, tls: { mode: 'disable' }, connectTimeoutMs };
-  const ca = tls.ca === undefined ? undefined : await hooks.resolveSecret(tls.ca);
-  return {
-    host,
-    port,
-    connectTimeoutMs,
-    tls: {
-      mode: 'verify-full',
-      ...(ca === undefined ? {} : { ca }),
-      ...(tls.serverName === undefined ? {} : { serverName: tls.serverName }),
-    },
-  };
 }
 
 /** The token a client sent as PasswordMessage: one NUL-terminated string, nothing else. */

@@ -8,10 +8,8 @@
  */
 import { redactionLabel } from '../../masking/entities';
 import type { TextMasker } from '../../masking/text-masker';
-
-const ERROR_RESPONSE = 0x45; // 'E'
-const NOTICE_RESPONSE = 0x4e; // 'N'
-const NOTIFICATION_RESPONSE = 0x41; // 'A'
+import { BackendCode } from './backend-framer';
+import { message as frame } from './backend-writer';
 
 /** Fields that carry text a statement produced: message, detail, hint, context, internal query. */
 const TEXT_FIELDS = new Set(['M', 'D', 'H', 'W', 'q']);
@@ -35,13 +33,11 @@ export class NoticeMasker {
     this.label = redactionLabel(entity);
   }
 
-  handles(code: number): boolean {
-    return code === ERROR_RESPONSE || code === NOTICE_RESPONSE || code === NOTIFICATION_RESPONSE;
-  }
-
   /** The frame with its text masked (the same buffer when nothing changed). */
   mask(raw: Buffer, counts: NoticeCounts): Buffer {
-    return raw[0] === NOTIFICATION_RESPONSE ? this.notification(raw, counts) : this.fields(raw, counts);
+    return raw[0] === BackendCode.NotificationResponse
+      ? this.notification(raw, counts)
+      : this.fields(raw, counts);
   }
 
   private fields(raw: Buffer, counts: NoticeCounts): Buffer {
@@ -109,12 +105,4 @@ export class NoticeMasker {
 
 function add(into: Record<string, number>, from: Readonly<Record<string, number>>): void {
   for (const [k, v] of Object.entries(from)) into[k] = (into[k] ?? 0) + v;
-}
-
-function frame(code: number, body: Buffer): Buffer {
-  const out = Buffer.allocUnsafe(5 + body.length);
-  out[0] = code;
-  out.writeInt32BE(4 + body.length, 1);
-  body.copy(out, 5);
-  return out;
 }

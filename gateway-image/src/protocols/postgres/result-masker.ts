@@ -13,23 +13,12 @@
  */
 import { serialize } from 'pg-protocol';
 import type { Lineage } from '../../masking/lineage';
-import { type BackendFrame, decodeTransactionStatus, UpstreamCode } from './backend-framer';
+import { BackendCode, type BackendFrame, decodeTransactionStatus } from './backend-framer';
 import { errorResponse } from './backend-writer';
 import { CopyRowMasker } from './copy-masker';
 import type { SessionMasking } from './hooks';
 import { NoticeMasker } from './notice-masker';
-import {
-  BINARY_COPY_REFUSED,
-  BindComplete,
-  CloseComplete,
-  copyData,
-  NoData,
-  ParameterDescription,
-  ParseComplete,
-  Reader,
-  RowDescription,
-  syntheticField,
-} from './result-wire';
+import { BINARY_COPY_REFUSED, copyData, Reader, syntheticField } from './result-wire';
 import { decodeRowDescription, type FieldDescription } from './row-codec';
 import { type MaskSummary, RowMasker } from './row-masker';
 import { type StatementInfo, StatementInfos } from './statement-info';
@@ -151,37 +140,37 @@ export class ResultMasker {
   /** The bytes the client gets for an upstream frame, or undefined to drop it. */
   inbound(frame: BackendFrame): BackendFrame | undefined {
     const { code, raw } = frame;
-    if (this.dropUntilReady && code !== UpstreamCode.ReadyForQuery) return undefined;
+    if (this.dropUntilReady && code !== BackendCode.ReadyForQuery) return undefined;
     const head = this.queue[0];
     switch (code) {
-      case UpstreamCode.DataRow:
+      case BackendCode.DataRow:
         return this.rowFrame(frame, head);
-      case UpstreamCode.CopyData:
+      case BackendCode.CopyData:
         return this.current?.copy ? { code, raw: copyData(this.current.copy.mask(raw.subarray(5))) } : frame;
-      case UpstreamCode.ErrorResponse:
+      case BackendCode.ErrorResponse:
         this.error();
         return this.masked(frame);
-      case UpstreamCode.NoticeResponse:
-      case 0x41 /* A NotificationResponse */:
+      case BackendCode.NoticeResponse:
+      case BackendCode.NotificationResponse:
         return this.masked(frame);
-      case ParseComplete:
-      case BindComplete:
-      case CloseComplete:
+      case BackendCode.ParseComplete:
+      case BackendCode.BindComplete:
+      case BackendCode.CloseComplete:
         this.shift(head);
         return frame;
-      case ParameterDescription:
+      case BackendCode.ParameterDescription:
         return head?.kind === 'describe-portal' && head.injected ? undefined : frame;
-      case RowDescription:
-      case NoData:
+      case BackendCode.RowDescription:
+      case BackendCode.NoData:
         return this.describe(frame, head);
-      case UpstreamCode.CopyOutResponse:
+      case BackendCode.CopyOutResponse:
         return this.copyOut(frame, head);
-      case UpstreamCode.CommandComplete:
-      case UpstreamCode.EmptyQueryResponse:
-      case UpstreamCode.PortalSuspended:
-        this.complete(head, code === UpstreamCode.CommandComplete);
+      case BackendCode.CommandComplete:
+      case BackendCode.EmptyQueryResponse:
+      case BackendCode.PortalSuspended:
+        this.complete(head, code === BackendCode.CommandComplete);
         return frame;
-      case UpstreamCode.ReadyForQuery:
+      case BackendCode.ReadyForQuery:
         this.ready(raw, head);
         return frame;
       default:
@@ -199,7 +188,7 @@ export class ResultMasker {
   }
 
   private describe(frame: BackendFrame, head: Expect | undefined): BackendFrame | undefined {
-    const fields = frame.code === RowDescription ? decodeRowDescription(frame.raw) : [];
+    const fields = frame.code === BackendCode.RowDescription ? decodeRowDescription(frame.raw) : [];
     if (head?.kind === 'query') {
       const info = head.infos?.[head.index];
       const rows = this.plan(fields, info?.lineage ?? 'unknown');
@@ -253,7 +242,7 @@ export class ResultMasker {
       if (rows.masksValues) {
         this.dropUntilReady = true;
         this.current = undefined;
-        return { code: UpstreamCode.ErrorResponse, raw: errorResponse(BINARY_COPY_REFUSED) };
+        return { code: BackendCode.ErrorResponse, raw: errorResponse(BINARY_COPY_REFUSED) };
       }
       this.current = { rows, statement };
       return frame;

@@ -10,12 +10,11 @@
  */
 import type { SqlFacts } from '../../inspect/facts';
 import {
+  BackendCode,
   type BackendFrame,
   decodeCommandTag,
   decodeErrorFields,
   decodeParameterStatus,
-  decodeTransactionStatus,
-  UpstreamCode,
 } from './backend-framer';
 
 export type ResultOutcome = 'ok' | 'error' | 'suspended' | 'skipped' | 'refused';
@@ -62,7 +61,6 @@ export class ResultTracker {
   private copy: 'copy-in' | 'copy-out' | undefined;
   /** Whether the upstream sent a FATAL error: the client has been told why the session ends. */
   fatalSeen = false;
-  transactionStatus = 'I';
 
   constructor(private readonly events: TrackerEvents) {}
 
@@ -100,28 +98,27 @@ export class ResultTracker {
   handle(frame: BackendFrame): Buffer | undefined {
     const head = this.pending[0]?.group === this.recvGroup ? this.pending[0] : undefined;
     switch (frame.code) {
-      case UpstreamCode.DataRow:
+      case BackendCode.DataRow:
         if (head) {
           head.rows++;
           head.bytes += frame.raw.length;
         }
         return frame.raw;
-      case UpstreamCode.CommandComplete:
-      case UpstreamCode.EmptyQueryResponse:
-      case UpstreamCode.PortalSuspended:
+      case BackendCode.CommandComplete:
+      case BackendCode.EmptyQueryResponse:
+      case BackendCode.PortalSuspended:
         this.copy = undefined;
         if (head) {
-          if (frame.code === UpstreamCode.CommandComplete) head.tags.push(decodeCommandTag(frame.raw));
+          if (frame.code === BackendCode.CommandComplete) head.tags.push(decodeCommandTag(frame.raw));
           if (head.via === 'execute') {
-            this.complete(frame.code === UpstreamCode.PortalSuspended ? 'suspended' : 'ok');
+            this.complete(frame.code === BackendCode.PortalSuspended ? 'suspended' : 'ok');
           }
         }
         return frame.raw;
-      case UpstreamCode.ErrorResponse:
+      case BackendCode.ErrorResponse:
         return this.error(frame, head);
-      case UpstreamCode.ReadyForQuery:
+      case BackendCode.ReadyForQuery:
         this.copy = undefined;
-        this.transactionStatus = decodeTransactionStatus(frame.raw);
         while (this.pending[0] && this.pending[0].group <= this.recvGroup) {
           const p = this.pending[0];
           this.complete(
@@ -130,19 +127,19 @@ export class ResultTracker {
         }
         this.recvGroup++;
         return frame.raw;
-      case UpstreamCode.CopyInResponse:
+      case BackendCode.CopyInResponse:
         this.copy = 'copy-in';
         return frame.raw;
-      case UpstreamCode.CopyOutResponse:
-      case UpstreamCode.CopyBothResponse:
+      case BackendCode.CopyOutResponse:
+      case BackendCode.CopyBothResponse:
         this.copy = 'copy-out';
         return frame.raw;
-      case UpstreamCode.ParameterStatus: {
+      case BackendCode.ParameterStatus: {
         const [name, value] = decodeParameterStatus(frame.raw);
         this.events.parameter(name, value);
         return frame.raw;
       }
-      case UpstreamCode.BackendKeyData:
+      case BackendCode.BackendKeyData:
         // The upstream's cancel key is the gateway's secret; the client has its own.
         return undefined;
       default:
@@ -161,10 +158,7 @@ export class ResultTracker {
     if (head.via === 'refusal' && head.replacement) {
       const replacement = head.replacement;
       head.replacement = undefined;
-      head.sqlState = replacement
-        .subarray(5)
-        .toString('latin1')
-        .match(/C([0-9A-Z]{5})\0/)?.[1];
+      head.sqlState = decodeErrorFields(replacement).code;
       return replacement;
     }
     head.sqlState ??= fields.code;

@@ -1,17 +1,11 @@
 /**
- * Small wire helpers of the result masker: the few backend message codes it answers for, the
- * frontend fields it reads, and the messages it writes itself.
+ * Small wire helpers of the result masker: the frontend fields it reads and the messages it
+ * writes itself.
  * https://www.postgresql.org/docs/current/protocol-message-formats.html
  */
-import { UpstreamCode } from './backend-framer';
+import { BackendCode } from './backend-framer';
+import { message } from './backend-writer';
 import type { FieldDescription } from './row-codec';
-
-export const ParseComplete = 0x31; // '1'
-export const BindComplete = 0x32; // '2'
-export const CloseComplete = 0x33; // '3'
-export const ParameterDescription = 0x74; // 't'
-export const RowDescription = 0x54; // 'T'
-export const NoData = 0x6e; // 'n'
 
 export const BINARY_COPY_REFUSED = {
   severity: 'ERROR',
@@ -33,11 +27,7 @@ export function syntheticField(i: number): FieldDescription {
 }
 
 export function copyData(payload: Buffer): Buffer {
-  const out = Buffer.allocUnsafe(5 + payload.length);
-  out[0] = UpstreamCode.CopyData;
-  out.writeInt32BE(4 + payload.length, 1);
-  payload.copy(out, 5);
-  return out;
+  return message(BackendCode.CopyData, payload);
 }
 
 /** Reads the fields the masker needs from a frontend message (type byte and length skipped). */

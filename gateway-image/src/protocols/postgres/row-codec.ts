@@ -4,10 +4,8 @@
  * never decoded.
  * https://www.postgresql.org/docs/current/protocol-message-formats.html
  */
+import { BackendCode } from './backend-framer';
 import { ProtocolError } from './errors';
-
-export const ROW_DESCRIPTION = 0x54; // 'T'
-export const DATA_ROW = 0x44; // 'D'
 
 /** pg_type OIDs the masker names: masked columns are announced as `text`. */
 export const TypeOid = {
@@ -69,7 +67,7 @@ export function encodeRowDescription(fields: readonly FieldDescription[]): Buffe
   const names = fields.map((f) => Buffer.from(`${f.name}\0`, 'utf8'));
   const length = 4 + 2 + names.reduce((sum, n) => sum + n.length + 18, 0);
   const out = Buffer.allocUnsafe(1 + length);
-  out[0] = ROW_DESCRIPTION;
+  out[0] = BackendCode.RowDescription;
   out.writeInt32BE(length, 1);
   out.writeInt16BE(fields.length, 5);
   let at = 7;

@@ -7,6 +7,7 @@
  */
 import type { Socket } from 'node:net';
 import { serialize } from 'pg-protocol';
+import type { PostgresConnectionConfig } from '../../config/connections';
 import type { Principal } from '../../identity/principal';
 import { BackendFramer } from './backend-framer';
 import * as write from './backend-writer';
@@ -244,7 +245,7 @@ export class PostgresSession {
     this.started = true;
     this.connection = result.connection;
     const upstream = result.upstream.socket;
-    if (this.phase !== 'closed' && !(await this.startMasking(result.principal, result.connection))) {
+    if (this.phase !== 'closed' && !(await this.startMasking(result.principal, result.config))) {
       upstream.end(TERMINATE);
       return this.close('masking-unavailable', clientErrors.internal());
     }
@@ -291,11 +292,11 @@ export class PostgresSession {
   }
 
   /** Sets up result masking; false when it cannot be (the session is refused: fail closed). */
-  private async startMasking(principal: Principal, connection: string): Promise<boolean> {
+  private async startMasking(principal: Principal, config: PostgresConnectionConfig): Promise<boolean> {
     const { hooks } = this.o;
-    const config = hooks.resolveConnection(connection);
     try {
-      const masking = config && (await hooks.masking?.(principal, config));
+      // The config login resolved: looking it up again could miss it and relay results unmasked.
+      const masking = await hooks.masking?.(principal, config);
       if (masking) {
         this.masker = new ResultMasker({
           masking,

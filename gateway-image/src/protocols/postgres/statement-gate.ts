@@ -35,13 +35,6 @@ export interface GateRequest {
   readonly statement?: string;
 }
 
-const SEVERITY: Record<Decision['outcome'], number> = { allow: 0, 'require-approval': 1, deny: 2 };
-
-/** The most restrictive of several decisions: deny > require-approval > allow. */
-export function mostRestrictive(decisions: readonly Decision[]): Decision {
-  return decisions.reduce((a, b) => (SEVERITY[b.outcome] > SEVERITY[a.outcome] ? b : a));
-}
-
 interface SyntaxErrorLike {
   readonly code: 'ERR_SQL_SYNTAX';
   readonly message: string;
@@ -69,15 +62,8 @@ export async function gateStatement(ctx: GateContext, req: GateRequest): Promise
 
   let decision: Decision;
   try {
-    const whole = hooks.decide(ctx.principal, ctx.connection, facts);
-    // Multi-statement Query: each statement alone too, so one harmless statement cannot carry another.
-    const each =
-      facts.statements.length > 1
-        ? facts.statements.map((s) =>
-            hooks.decide(ctx.principal, ctx.connection, { ...facts, statements: [s] }),
-          )
-        : [];
-    decision = mostRestrictive([whole, ...each]);
+    // Multi-statement Query: decide() weighs each statement alone (see PostgresSessionHooks).
+    decision = hooks.decide(ctx.principal, ctx.connection, facts);
   } catch (err) {
     hooks.log?.({ level: 'error', message: 'policy evaluation failed', session: ctx.session, err });
     return (await audit(ctx, { ...base, facts, outcome: 'policy-error' }))

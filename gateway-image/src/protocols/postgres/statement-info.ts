@@ -46,6 +46,15 @@ const NOT_DDL = new Set([
   'VacuumStmt',
 ]);
 
+/** The statements of `sql` (the parser caches and shares trees), or undefined when it does not parse. */
+function parsed(sql: string): readonly PgNode[] | undefined {
+  try {
+    return parseStatements(sql).map((s) => s.stmt);
+  } catch {
+    return undefined;
+  }
+}
+
 export class StatementInfos {
   private readonly lineage: SessionLineage;
 
@@ -57,13 +66,7 @@ export class StatementInfos {
 
   /** One entry per statement of `sql`; undefined when it cannot be parsed (every result fails closed). */
   query(sql: string, searchPath: readonly string[]): StatementInfo[] | undefined {
-    let stmts: PgNode[];
-    try {
-      stmts = parseStatements(sql).map((s) => s.stmt);
-    } catch {
-      return undefined;
-    }
-    return stmts.map((stmt) => this.info(stmt, searchPath));
+    return parsed(sql)?.map((stmt) => this.info(stmt, searchPath));
   }
 
   private info(stmt: PgNode, searchPath: readonly string[]): StatementInfo {

@@ -7,7 +7,9 @@ import { createHash } from 'node:crypto';
 import { isIP, type Socket, connect as tcpConnect } from 'node:net';
 import { type TLSSocket, connect as tlsConnect } from 'node:tls';
 import { serialize } from 'pg-protocol';
+import type { PostgresConnectionConfig } from '../../config/connections';
 import {
+  BackendCode,
   type BackendFrame,
   BackendFramer,
   decodeAuthentication,
@@ -15,9 +17,9 @@ import {
   decodeErrorFields,
   decodeParameterStatus,
   decodeSaslMechanisms,
-  UpstreamCode,
 } from './backend-framer';
 import { UpstreamError } from './errors';
+import { StartupCode } from './messages';
 import { scramContinue, scramFinish, scramStart } from './scram';
 
 export type UpstreamTls =
@@ -62,6 +64,27 @@ const AUTH_MD5 = 5;
 const AUTH_SASL = 10;
 const AUTH_SASL_CONTINUE = 11;
 const AUTH_SASL_FINAL = 12;
+
+/** Where a configured connection's upstream is, with its CA resolved (on every call: rotation needs no restart). */
+export async function endpointOf(
+  config: PostgresConnectionConfig,
+  resolveSecret: (ref: string) => Promise<string>,
+  connectTimeoutMs: number,
+): Promise<UpstreamEndpoint> {
+  const { host, port, tls } = config.upstream;
+  if (tls.mode === 'disable') return { host, port, tls: { mode: 'disable' }, connectTimeoutMs };
+  const ca = tls.ca === undefined ? undefined : await resolveSecret(tls.ca);
+  return {
+    host,
+    port,
+    connectTimeoutMs,
+    tls: {
+      mode: 'verify-full',
+      ...(ca === undefined ? {} : { ca }),
+      ...(tls.serverName === undefined ? {} : { serverName: tls.serverName }),
+    },
+  };
+}
 
 /** Opens a TCP (and TLS) connection to the upstream; the socket is paused and has no listeners. */
 export async function openChannel(endpoint: UpstreamEndpoint): Promise<Socket | TLSSocket> {
@@ -112,7 +135,7 @@ export async function connectUpstream(login: UpstreamLogin): Promise<UpstreamCon
     for (;;) {
       const frame = await frames.next();
       switch (frame.code) {
-        case UpstreamCode.Authentication: {
+        case BackendCode.Authentication: {
           const { kind, data } = decodeAuthentication(frame.raw);
           if (kind === AUTH_OK) break;
           if (kind === AUTH_CLEARTEXT) {
@@ -133,19 +156,19 @@ export async function connectUpstream(login: UpstreamLogin): Promise<UpstreamCon
           }
           break;
         }
-        case UpstreamCode.ParameterStatus: {
+        case BackendCode.ParameterStatus: {
           const [name, value] = decodeParameterStatus(frame.raw);
           parameters.set(name, value);
           break;
         }
-        case UpstreamCode.BackendKeyData:
+        case BackendCode.BackendKeyData:
           backendKey = decodeBackendKey(frame.raw);
           break;
-        case UpstreamCode.ErrorResponse: {
+        case BackendCode.ErrorResponse: {
           const e = decodeErrorFields(frame.raw);
           throw new UpstreamError(`upstream refused the login: ${e.message}`, { sqlState: e.code });
         }
-        case UpstreamCode.ReadyForQuery:
+        case BackendCode.ReadyForQuery:
           return { socket, parameters, backendKey, remainder: frames.release() };
         default:
           // NoticeResponse, NegotiateProtocolVersion: nothing to act on during startup.
@@ -164,7 +187,7 @@ export async function cancelUpstream(endpoint: UpstreamEndpoint, key: BackendKey
   const socket = await openChannel({ ...endpoint, connectTimeoutMs: endpoint.connectTimeoutMs ?? 5_000 });
   const request = Buffer.alloc(12 + key.secretKey.length);
   request.writeInt32BE(request.length, 0);
-  request.writeInt32BE(80877102, 4);
+  request.writeInt32BE(StartupCode.CancelRequest, 4);
   request.writeInt32BE(key.processId, 8);
   key.secretKey.copy(request, 12);
   // The server closes the connection without answering; wait for that, but not forever.
