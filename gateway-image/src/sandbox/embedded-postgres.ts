@@ -206,7 +206,7 @@ async function stopCluster(cluster: Cluster, pid: number, dataDir: string): Prom
   await rm(dataDir, { recursive: true, force: true });
 }
 
-/** Asks the kernel for a free port on the loopback, then releases it for postgres to bind. */
+/** Asks the kernel for a free port on the loopback, then releases it for a server (postgres, sshd) to bind. */
 export function freeLoopbackPort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();

@@ -11,9 +11,9 @@
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import { dirname, join } from 'node:path';
+import { freeLoopbackPort } from './embedded-postgres';
 import { generateHospital, type PatientRow } from './hospital';
 
 export const SSHD = '/usr/sbin/sshd';
@@ -51,14 +51,6 @@ export function sshdInstalled(): boolean {
   return existsSync(SSHD) && process.getuid?.() === 0;
 }
 
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
-
 /** Generates an ed25519 key pair with ssh-keygen; returns the private key file path. */
 export function keygen(dir: string, name: string): string {
   const file = join(dir, name);
@@ -84,7 +76,7 @@ export async function startOpenSshServer(opts: OpenSshServerOptions = {}): Promi
   writeFileSync(join(dir, 'authorized_keys'), readFileSync(`${clientKey}.pub`));
   // sshd insists on its privilege-separation directory even when it does not use it.
   mkdirSync('/run/sshd', { recursive: true, mode: 0o755 });
-  const port = await freePort();
+  const port = await freeLoopbackPort();
   const config = [
     `Port ${port}`,
     'ListenAddress 127.0.0.1',

@@ -1,14 +1,16 @@
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Client, type ClientChannel } from 'ssh2';
+import { MAX_SFTP_PACKET_BYTES } from '../../../gateway-image/src/protocols/ssh/subsystem';
 import { parseAsciicast, replayOutput } from '../../../gateway-image/src/recording/asciicast';
-import { sshdAvailable } from '../../support/sshd';
+import { sshdInstalled } from '../../../gateway-image/src/sandbox/ssh-host';
 import { type SshHarness, sshThroughGateway, startSshHarness } from './harness';
 
 describe('SSH gateway with OpenSSH on both sides', () => {
   it('has the real OpenSSH server and sshpass to test with', () => {
     // Never skipped: without them this suite would prove nothing. `.ci/run` installs both.
-    expect({ sshd: sshdAvailable(), sshpass: existsSync('/usr/bin/sshpass') }).toEqual({
+    expect({ sshd: sshdInstalled(), sshpass: existsSync('/usr/bin/sshpass') }).toEqual({
       sshd: true,
       sshpass: true,
     });
@@ -29,6 +31,7 @@ describe('SSH gateway with OpenSSH on both sides', () => {
     h.audit.length = 0;
     h.approve = undefined;
     h.auditDown = false;
+    h.revoked = undefined;
   });
 
   it('runs an allowed exec, streams stdout and returns the exit status', async () => {
@@ -163,4 +166,76 @@ describe('SSH gateway with OpenSSH on both sides', () => {
     const denied = await sshThroughGateway(h, { token: 'agent-token', program: 'sftp', input: batch });
     expect(denied.code).not.toBe(0);
   });
+
+  it('refuses a login whose grant was revoked while the session start was audited', async () => {
+    h.revoked = AbortSignal.abort();
+    const r = await agent('echo never');
+    expect(r.code).toBe(255);
+    expect(r.stdout).toBe('');
+    expect(h.audit.filter((a) => a.type === 'session.refused').map((a) => a.body['detail'])).toEqual([
+      'grant revoked',
+    ]);
+  });
+
+  it('masks identifiers in sftp file names in the audit log', async () => {
+    const target = join(data, 'MRN00012345-123-45-6789.txt');
+    const src = join(data, 'named.txt');
+    writeFileSync(src, 'x');
+    const r = await sshThroughGateway(h, {
+      token: 'human-token',
+      program: 'sftp',
+      input: `put ${src} ${target}\n`,
+    });
+    expect(r.code).toBe(0);
+    expect(existsSync(target)).toBe(true);
+    const files = h.audit.filter((a) => a.type === 'sftp.file').map((a) => a.body);
+    expect(files).toContainEqual(
+      expect.objectContaining({ op: 'open', path: join(data, '[MRN]-[SSN].txt'), mode: 'w' }),
+    );
+    expect(JSON.stringify(h.audit)).not.toMatch(/123-45-6789|MRN00012345/);
+  });
+
+  it('stops an sftp channel on a malformed or oversized packet, forwarding nothing, and keeps serving', async () => {
+    const oversized = Buffer.alloc(8);
+    oversized.writeUInt32BE(MAX_SFTP_PACKET_BYTES + 1, 0);
+    // SSH_FXP_REMOVE (13) with an id but no path: cut short, it cannot be audited.
+    const truncated = Buffer.from([0, 0, 0, 5, 13, 0, 0, 0, 1]);
+    for (const packet of [oversized, truncated]) {
+      const { stderr, closed } = await rawSftp(h.port, packet);
+      expect(closed).toBe(true);
+      expect(stderr).toMatch(/warden: a malformed sftp packet, so the transfer is stopped/);
+      expect(h.audit.filter((a) => a.type === 'sftp.file')).toEqual([]);
+    }
+    expect(await agent('echo still here')).toMatchObject({ code: 0, stdout: 'still here\n' });
+  });
 });
+
+/** Opens the sftp subsystem as the human with ssh2, writes `bytes`, and waits for the channel to close. */
+async function rawSftp(port: number, bytes: Buffer): Promise<{ stderr: string; closed: boolean }> {
+  const client = new Client();
+  await new Promise<void>((resolve, reject) => {
+    client.once('ready', () => resolve()).once('error', reject);
+    client.connect({ host: '127.0.0.1', port, username: 'sandbox', password: 'human-token' });
+  });
+  try {
+    const channel = await new Promise<ClientChannel>((resolve, reject) =>
+      client.subsys('sftp', (err, ch) => (err ? reject(err) : resolve(ch))),
+    );
+    let stderr = '';
+    channel.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+    });
+    channel.on('data', () => {});
+    const closed = new Promise<boolean>((resolve) => {
+      channel.once('close', () => resolve(true));
+      setTimeout(() => resolve(false), 5_000).unref();
+    });
+    channel.write(bytes);
+    const wasClosed = await closed;
+    // stderr data that came in with the close is emitted on a later tick.
+    await new Promise((resolve) => setImmediate(resolve));
+    return { stderr, closed: wasClosed };
+  } finally {
+    client.end();
+  }
+}

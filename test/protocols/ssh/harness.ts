@@ -5,7 +5,6 @@
  * Connections: `sandbox` (the test sshd, pinned key) and `impostor` (same host, another key pinned).
  * Policy: rm denied; touch held for approval; agents exec only; humans exec, shell and sftp.
  */
-import { spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { SshConnectionConfig } from '../../../gateway-image/src/config/connections';
@@ -21,7 +20,13 @@ import type {
   SshSessionHooks,
 } from '../../../gateway-image/src/protocols/ssh/hooks';
 import { type SshListener, startSshListener } from '../../../gateway-image/src/protocols/ssh/listener';
-import { keygen, startSshd, type TestSshd } from '../../support/sshd';
+import {
+  keygen,
+  type OpenSshServer,
+  publicKeyLine,
+  startOpenSshServer,
+} from '../../../gateway-image/src/sandbox/ssh-host';
+import { type OpenSshClientOptions, type OpenSshRun, runOpenSsh } from '../../support/ssh-client';
 
 /** A stand-in for the masking engineer's createTextMasker: SSNs and MRNs only. */
 export const testMasker: TextMasker = {
@@ -88,7 +93,7 @@ const policy = createPolicyEngine(
 );
 
 export interface SshHarness {
-  readonly sshd: TestSshd;
+  readonly sshd: OpenSshServer;
   readonly listener: SshListener;
   readonly port: number;
   readonly knownHosts: string;
@@ -96,11 +101,13 @@ export interface SshHarness {
   readonly recordings: string[];
   approve: ((r: SshApprovalRequest) => Promise<Decision>) | undefined;
   auditDown: boolean;
+  /** The revocation signal of every grant the harness hands out. @default none */
+  revoked: AbortSignal | undefined;
   close(): Promise<void>;
 }
 
 export async function startSshHarness(): Promise<SshHarness> {
-  const sshd = await startSshd();
+  const sshd = await startOpenSshServer();
   const gatewayKey = keygen(sshd.dir, 'gateway_ed25519');
   const otherKey = keygen(sshd.dir, 'other_ed25519');
   const connection = (name: string, hostKey: string): SshConnectionConfig => ({
@@ -110,25 +117,25 @@ export async function startSshHarness(): Promise<SshHarness> {
     upstream: { host: sshd.host, port: sshd.port, user: sshd.user, privateKey: 'env:SSH_TEST_KEY', hostKey },
   });
   const connections = new Map([
-    ['sandbox', connection('sandbox', sshd.hostPublicKey)],
-    [
-      'impostor',
-      connection('impostor', readFileSync(`${otherKey}.pub`, 'utf8').split(' ').slice(0, 2).join(' ')),
-    ],
+    ['sandbox', connection('sandbox', sshd.hostKey)],
+    ['impostor', connection('impostor', publicKeyLine(`${otherKey}.pub`))],
   ]);
   const audit: SshAuditInput[] = [];
   const recordings: string[] = [];
-  const harness = { approve: undefined, auditDown: false } as {
-    approve: SshHarness['approve'];
-    auditDown: boolean;
-  };
+  const harness = { approve: undefined, auditDown: false, revoked: undefined } as Pick<
+    SshHarness,
+    'approve' | 'auditDown' | 'revoked'
+  >;
   const hooks: SshSessionHooks = {
     async authenticate(token) {
       const p = TOKENS[token];
       if (!p) throw new AuthenticationError('ERR_TOKEN_INVALID', 'token refused');
       return p;
     },
-    authorize: (p) => (p.subject === 'mallory' ? { allowed: false, reason: 'no grant' } : { allowed: true }),
+    authorize: (p) =>
+      p.subject === 'mallory'
+        ? { allowed: false, reason: 'no grant' }
+        : { allowed: true, ...(harness.revoked ? { revoked: harness.revoked } : {}) },
     resolveConnection: (name) => connections.get(name),
     resolveSecret: async (ref) => {
       if (ref !== 'env:SSH_TEST_KEY') throw new Error(`unknown secret ${ref}`);
@@ -162,8 +169,7 @@ export async function startSshHarness(): Promise<SshHarness> {
     hooks,
   });
   const knownHosts = join(sshd.dir, 'known_hosts');
-  const pub = readFileSync(`${gatewayKey}.pub`, 'utf8').split(' ').slice(0, 2).join(' ');
-  writeFileSync(knownHosts, `[127.0.0.1]:${listener.address.port} ${pub}\n`);
+  writeFileSync(knownHosts, `[127.0.0.1]:${listener.address.port} ${publicKeyLine(`${gatewayKey}.pub`)}\n`);
   return Object.assign(harness, {
     sshd,
     listener,
@@ -173,59 +179,17 @@ export async function startSshHarness(): Promise<SshHarness> {
     recordings,
     async close() {
       await listener.close();
-      await sshd.stop();
+      await sshd.close();
     },
   });
 }
 
-export interface SshRun {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
+export type SshRun = OpenSshRun;
 
-/** Runs the real OpenSSH client through the gateway, the token typed in by sshpass. */
+/** Runs the real OpenSSH client through the gateway; the connection defaults to `sandbox`. */
 export function sshThroughGateway(
   h: SshHarness,
-  opts: {
-    token: string;
-    user?: string;
-    command?: string;
-    args?: string[];
-    input?: string;
-    program?: 'ssh' | 'sftp';
-  },
+  opts: Omit<OpenSshClientOptions, 'port' | 'knownHosts' | 'user'> & { user?: string },
 ): Promise<SshRun> {
-  const program = opts.program ?? 'ssh';
-  const args = [
-    '-e',
-    program,
-    ...(program === 'ssh' ? ['-p', String(h.port)] : ['-P', String(h.port)]),
-    '-o',
-    `UserKnownHostsFile=${h.knownHosts}`,
-    '-o',
-    'StrictHostKeyChecking=yes',
-    '-o',
-    'PreferredAuthentications=password',
-    '-o',
-    'PubkeyAuthentication=no',
-    '-o',
-    'LogLevel=ERROR',
-    '-o',
-    'NumberOfPasswordPrompts=1',
-    ...(opts.args ?? []),
-    `${opts.user ?? 'sandbox'}@127.0.0.1`,
-    ...(opts.command === undefined ? [] : [opts.command]),
-  ];
-  const child = spawn('sshpass', args, { env: { ...process.env, SSHPASS: opts.token }, stdio: 'pipe' });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d: Buffer) => {
-    stdout += d.toString();
-  });
-  child.stderr.on('data', (d: Buffer) => {
-    stderr += d.toString();
-  });
-  child.stdin.end(opts.input ?? '');
-  return new Promise((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr })));
+  return runOpenSsh({ ...opts, port: h.port, knownHosts: h.knownHosts, user: opts.user ?? 'sandbox' });
 }

@@ -6,7 +6,7 @@
 import type { ClientChannel, PseudoTtyInfo, ServerChannel, Session } from 'ssh2';
 import { AsciicastWriter } from '../../recording/asciicast';
 import { gateRequest, type SshGateContext } from './gate';
-import type { SshChannelRequest } from './hooks';
+import type { RecordingTarget, SshChannelRequest } from './hooks';
 import { MaskStream } from './mask-stream';
 import { bridgeSubsystem } from './subsystem';
 import { type SshUpstream, SshUpstreamError, UPSTREAM_FAILURE_TEXT } from './upstream';
@@ -122,7 +122,10 @@ async function run(
   }
 
   const command = request.mode === 'exec' ? ctx.masker.mask(request.command).text : undefined;
-  let target: Awaited<ReturnType<typeof ctx.hooks.record>>;
+  // A client without a pty (plain `ssh host cmd`) gets the terminal size asciinema assumes.
+  const width = pty?.cols || 80;
+  const height = pty?.rows || 24;
+  let target: RecordingTarget;
   try {
     target = await ctx.hooks.record({
       principal: ctx.principal,
@@ -130,8 +133,8 @@ async function run(
       session: ctx.session,
       channel: ctx.channel,
       mode: request.mode,
-      width: pty?.cols || 80,
-      height: pty?.rows || 24,
+      width,
+      height,
       ...(command === undefined ? {} : { command }),
       ...(pty?.term ? { term: pty.term } : {}),
     });
@@ -141,8 +144,8 @@ async function run(
   }
   const recorder = new AsciicastWriter(
     {
-      width: pty?.cols || 80,
-      height: pty?.rows || 24,
+      width,
+      height,
       ...(command === undefined ? {} : { command }),
       ...(pty?.term ? { env: { TERM: pty.term } } : {}),
     },
@@ -153,10 +156,17 @@ async function run(
   const ptyOptions = pty
     ? { term: pty.term, cols: pty.cols, rows: pty.rows, width: pty.width, height: pty.height }
     : undefined;
-  const up =
-    request.mode === 'exec'
-      ? await upstream.exec(request.command, ptyOptions)
-      : await upstream.shell(ptyOptions ?? false);
+  let up: ClientChannel;
+  try {
+    up =
+      request.mode === 'exec'
+        ? await upstream.exec(request.command, ptyOptions)
+        : await upstream.shell(ptyOptions ?? false);
+  } catch (err) {
+    // The recording holds only its header; close it so its file is not left open.
+    void target.close().catch(() => {});
+    throw err;
+  }
   wiring.setUpstream(up);
   const began = Date.now();
 

@@ -21,8 +21,6 @@ export type SshGateVerdict =
   | { readonly allowed: true; readonly facts: ShellFacts; readonly decision: Decision }
   | { readonly allowed: false; readonly message: string };
 
-const RANK: Record<Decision['outcome'], number> = { allow: 0, 'require-approval': 1, deny: 2 };
-
 export async function gateRequest(ctx: SshGateContext, request: SshChannelRequest): Promise<SshGateVerdict> {
   const { hooks } = ctx;
   let facts: ShellFacts;
@@ -43,7 +41,8 @@ export async function gateRequest(ctx: SshGateContext, request: SshChannelReques
 
   let decision: Decision;
   try {
-    decision = decideEach(ctx, facts);
+    // A line with several programs: decide() weighs each alone (see SshSessionHooks.decide).
+    decision = hooks.decide(ctx.principal, ctx.connection, facts);
   } catch (err) {
     hooks.log?.({ level: 'error', message: 'policy evaluation failed', session: ctx.session, err });
     if (!(await audit(ctx, { facts: audited, outcome: 'policy-error' }))) return auditDown();
@@ -65,21 +64,6 @@ export async function gateRequest(ctx: SshGateContext, request: SshChannelReques
     allowed: false,
     message: `policy rule "${decision.rule}" requires approval (${decision.reason}), and approvals are not available on this gateway`,
   };
-}
-
-/**
- * The whole command line, and each program in it alone (with the line's features), so an allow
- * rule naming `ls` cannot carry `ls; rm -rf /`: the most restrictive decision wins, as with SQL
- * statements.
- */
-function decideEach(ctx: SshGateContext, facts: ShellFacts): Decision {
-  let result = ctx.hooks.decide(ctx.principal, ctx.connection, facts);
-  if (facts.programs.length <= 1) return result;
-  for (const program of facts.programs) {
-    const d = ctx.hooks.decide(ctx.principal, ctx.connection, { ...facts, programs: [program] });
-    if (RANK[d.outcome] > RANK[result.outcome]) result = d;
-  }
-  return result;
 }
 
 /** The `awaitApproval` hold point; without it, or if it fails, the request stays refused. */

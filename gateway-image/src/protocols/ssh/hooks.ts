@@ -94,6 +94,10 @@ export interface SshSessionHooks {
   resolveSecret(ref: string): Promise<string>;
   /** Channel request → facts (see `inspectSsh`). Any throw denies the request as not inspectable. */
   inspect(request: SshChannelRequest): ShellFacts;
+  /**
+   * The policy decision. For a line running several programs it is the most restrictive of each
+   * program's alone, so an allow rule naming `ls` cannot carry `ls; rm -rf /` (the policy engine).
+   */
   decide(principal: Principal, connection: string, facts: ShellFacts): Decision;
   /**
    * Hold point for require-approval decisions: resolves to allow or deny (deny on timeout).

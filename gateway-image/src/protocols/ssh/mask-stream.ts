@@ -65,15 +65,20 @@ export class MaskStream {
 
   private armIdle(): void {
     if (this.options.idleFlushMs === undefined) return;
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = undefined;
-    if (this.pending === '') return;
-    this.timer = setTimeout(() => {
+    if (this.pending === '') {
+      clearTimeout(this.timer);
       this.timer = undefined;
-      const text = this.pending;
-      this.pending = '';
-      this.release(text);
-    }, this.options.idleFlushMs);
+    } else if (this.timer) {
+      // One timer per stream, pushed back on every chunk rather than replaced.
+      this.timer.refresh();
+    } else {
+      this.timer = setTimeout(() => {
+        this.timer = undefined;
+        const text = this.pending;
+        this.pending = '';
+        this.release(text);
+      }, this.options.idleFlushMs);
+    }
   }
 
   private release(text: string): void {

@@ -24,6 +24,8 @@ export interface SshSessionOptions {
 }
 
 const METHODS: AuthContext['method'][] = ['password', 'keyboard-interactive'];
+/** setTimeout fires at once for longer delays (Node clamps them to 1 ms). */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 export class SshSession {
   state: 'authenticating' | 'ready' | 'closed' = 'authenticating';
@@ -31,6 +33,8 @@ export class SshSession {
   private connection: SshConnectionConfig | undefined;
   private upstream: Promise<SshUpstream> | undefined;
   private expiry: NodeJS.Timeout | undefined;
+  /** Aborted on close: drops this session's listener on the (shared, per-grant) revocation signal. */
+  private readonly ended = new AbortController();
   private attempts = 0;
   private channels = 0;
 
@@ -108,12 +112,23 @@ export class SshSession {
       this.log('audit of session start failed', err);
       return ctx.reject(METHODS);
     }
+    // Revoked while the start was being audited: the abort event has already fired.
+    if (access.revoked?.aborted) {
+      await this.auditRefused(principal, name, 'no-grant', 'grant revoked');
+      return ctx.reject(METHODS);
+    }
     this.principal = principal;
     this.connection = connection;
     const ends = Math.min(principal.expiresAt.getTime(), access.expiresAt?.getTime() ?? Infinity);
-    this.expiry = setTimeout(() => void this.close('credential-expired'), Math.max(0, ends - Date.now()));
+    this.expiry = setTimeout(
+      () => void this.close('credential-expired'),
+      Math.min(Math.max(0, ends - Date.now()), MAX_TIMER_MS),
+    );
     this.expiry.unref();
-    access.revoked?.addEventListener('abort', () => void this.close('grant-revoked'), { once: true });
+    access.revoked?.addEventListener('abort', () => void this.close('grant-revoked'), {
+      once: true,
+      signal: this.ended.signal,
+    });
     ctx.accept();
   }
 
@@ -190,6 +205,7 @@ export class SshSession {
     const wasReady = this.principal !== undefined;
     this.state = 'closed';
     if (this.expiry) clearTimeout(this.expiry);
+    this.ended.abort();
     this.options.client.end();
     const upstream = this.upstream;
     this.upstream = undefined;

@@ -1,11 +1,12 @@
 /**
  * Subsystems (sftp; scp rides on sftp in OpenSSH 9+) are bridged byte for byte once policy has
  * allowed them, while an observer reads the SFTP v3 packets in both directions so that every
- * file opened, removed or renamed is audited with its name before the request is forwarded, and
- * its byte counts when it is closed. Contents are not masked here: policy decides who gets sftp.
+ * file opened, removed or renamed is audited with its name (masked) before the request is
+ * forwarded, and its byte counts when it is closed; a packet that does not parse stops the transfer. Contents are not masked here: policy decides who gets sftp.
  * https://datatracker.ietf.org/doc/html/draft-ietf-secsh-filexfer-02
  */
 import type { ClientChannel, ServerChannel } from 'ssh2';
+import { WardenError } from '../../errors';
 import type { ChannelContext } from './channel';
 
 // Request and reply codes (SSH_FXP_*), draft-ietf-secsh-filexfer-02 §3.
@@ -30,6 +31,15 @@ const NAMED_OPS: Record<number, string> = {
 };
 const PFLAG_READ = 0x1;
 const PFLAG_WRITE = 0x2;
+/** OpenSSH refuses longer SFTP messages (SFTP_MAX_MSG_LENGTH); a longer length is not SFTP. */
+export const MAX_SFTP_PACKET_BYTES = 256 * 1024;
+
+/** A packet that is not SFTP v3: the transfer is stopped rather than forwarded unaudited. */
+export class SftpPacketError extends WardenError {
+  constructor(message: string) {
+    super('ERR_SFTP_PACKET', message);
+  }
+}
 
 /** Cuts a byte stream into SFTP packets (uint32 length, then that many bytes). */
 class PacketFramer {
@@ -38,19 +48,42 @@ class PacketFramer {
     this.buffered = this.buffered.length === 0 ? chunk : Buffer.concat([this.buffered, chunk]);
     const packets: Buffer[] = [];
     while (this.buffered.length >= 4) {
-      const size = this.buffered.readUInt32BE(0) + 4;
-      if (this.buffered.length < size) break;
-      packets.push(this.buffered.subarray(0, size));
-      this.buffered = this.buffered.subarray(size);
+      const length = this.buffered.readUInt32BE(0);
+      // Checked before buffering: a bogus length would otherwise hold the stream in memory.
+      if (length === 0 || length > MAX_SFTP_PACKET_BYTES) {
+        throw new SftpPacketError(`sftp packet length ${length} is out of range`);
+      }
+      if (this.buffered.length < length + 4) break;
+      packets.push(this.buffered.subarray(0, length + 4));
+      this.buffered = this.buffered.subarray(length + 4);
     }
     return packets;
   }
 }
 
-/** Reads the SSH string at `offset` of a packet (uint32 length + bytes). */
-function sshString(packet: Buffer, offset: number): { value: Buffer; next: number } {
-  const len = packet.readUInt32BE(offset);
-  return { value: packet.subarray(offset + 4, offset + 4 + len), next: offset + 4 + len };
+/** Reads a packet's fields in order from just after its type byte; reading past the end throws. */
+class PacketReader {
+  private at = 5;
+  constructor(private readonly packet: Buffer) {}
+  uint32(): number {
+    this.need(4);
+    this.at += 4;
+    return this.packet.readUInt32BE(this.at - 4);
+  }
+  /** An SSH string (uint32 length + bytes). */
+  string(): Buffer {
+    const length = this.uint32();
+    this.need(length);
+    this.at += length;
+    return this.packet.subarray(this.at - length, this.at);
+  }
+  skip(bytes: number): void {
+    this.need(bytes);
+    this.at += bytes;
+  }
+  private need(bytes: number): void {
+    if (this.at + bytes > this.packet.length) throw new SftpPacketError('sftp packet is truncated');
+  }
 }
 
 interface OpenFile {
@@ -75,13 +108,23 @@ export function bridgeSubsystem(
       session: ctx.session,
       body,
     });
-  const fail = (err: unknown) => {
+  // File names are masked as command lines are: an identifier in a name is not kept raw.
+  const pathOf = (bytes: Buffer) => ctx.masker.mask(bytes.toString('utf8')).text;
+  let stopped = false;
+  const stop = (err: unknown) => {
+    if (stopped) return;
+    stopped = true;
+    const malformed = err instanceof SftpPacketError;
     ctx.hooks.log?.({
       level: 'error',
-      message: 'sftp audit failed; channel closed',
+      message: malformed ? 'malformed sftp packet; channel closed' : 'sftp audit failed; channel closed',
       session: ctx.session,
       err,
     });
+    if (!channel.destroyed) {
+      const why = malformed ? 'a malformed sftp packet' : 'the audit log is unavailable';
+      channel.stderr.write(`warden: ${why}, so the transfer is stopped\r\n`);
+    }
     channel.close();
     up.close();
   };
@@ -95,68 +138,87 @@ export function bridgeSubsystem(
   const fromUpstream = new PacketFramer();
   // Client requests are forwarded in order, each after its audit event (if it needs one) is durable.
   let queue = Promise.resolve();
+  let draining = false;
+  const toUpstream = (data: Buffer) => {
+    if (stopped || up.write(data) || draining) return;
+    draining = true;
+    channel.pause();
+    up.once('drain', () => {
+      draining = false;
+      channel.resume();
+    });
+  };
 
   const forward = async (packet: Buffer) => {
     const type = packet[4]!;
-    if (packet.length >= 13 && NAMED_OPS[type]) {
-      const id = packet.readUInt32BE(5);
-      const first = sshString(packet, 9);
-      const path = first.value.toString('utf8');
-      const body: Record<string, unknown> = { op: NAMED_OPS[type], path };
+    const r = new PacketReader(packet);
+    const op = NAMED_OPS[type];
+    if (op) {
+      const id = r.uint32();
+      const path = pathOf(r.string());
+      const body: Record<string, unknown> = { op, path };
       if (type === FXP_OPEN) {
-        const flags = packet.readUInt32BE(first.next);
+        const flags = r.uint32();
         const mode = `${flags & PFLAG_READ ? 'r' : ''}${flags & PFLAG_WRITE ? 'w' : ''}`;
         body.mode = mode;
         opening.set(id, { path, mode });
       } else if (type === FXP_RENAME || type === FXP_SYMLINK) {
-        body.target = sshString(packet, first.next).value.toString('utf8');
+        body.target = pathOf(r.string());
       }
       await audit(body);
-    } else if (type === FXP_WRITE) {
-      const file = files.get(sshString(packet, 9).value.toString('hex'));
-      if (file) file.bytesWritten += packet.length - 4 - 1 - 4 - 4 - 8 - 4 - packet.readUInt32BE(9);
-    } else if (type === FXP_READ) {
-      const file = files.get(sshString(packet, 9).value.toString('hex'));
-      if (file) reads.set(packet.readUInt32BE(5), file);
-    } else if (type === FXP_CLOSE) {
-      const handle = sshString(packet, 9).value.toString('hex');
+    } else if (type === FXP_WRITE || type === FXP_READ || type === FXP_CLOSE) {
+      const id = r.uint32();
+      const handle = r.string().toString('hex');
       const file = files.get(handle);
-      if (file) {
+      if (file && type === FXP_WRITE) {
+        r.skip(8); // offset, uint64
+        file.bytesWritten += r.string().length;
+      } else if (file && type === FXP_READ) {
+        reads.set(id, file);
+      } else if (file) {
         files.delete(handle);
-        await audit({
-          op: 'close',
-          path: file.path,
-          mode: file.mode,
-          bytesRead: file.bytesRead,
-          bytesWritten: file.bytesWritten,
-        });
+        const { path, mode, bytesRead, bytesWritten } = file;
+        await audit({ op: 'close', path, mode, bytesRead, bytesWritten });
       }
     }
-    up.write(packet);
+    toUpstream(packet);
+  };
+
+  /** Replies: a handle for a file being opened, data for a read being counted. */
+  const observeReply = (packet: Buffer) => {
+    const r = new PacketReader(packet);
+    const id = r.uint32();
+    const file = reads.get(id);
+    const open = opening.get(id);
+    if (packet[4] === FXP_HANDLE && open) {
+      files.set(r.string().toString('hex'), { ...open, bytesRead: 0, bytesWritten: 0 });
+    } else if (packet[4] === FXP_DATA && file) {
+      file.bytesRead += r.string().length;
+    }
+    opening.delete(id);
+    reads.delete(id);
   };
 
   channel.on('data', (data: Buffer) => {
+    if (stopped) return;
     clientBytes += data.length;
-    if (!observe) return void up.write(data);
-    for (const packet of fromClient.push(data)) queue = queue.then(() => forward(packet)).catch(fail);
+    if (!observe) return toUpstream(data);
+    try {
+      for (const packet of fromClient.push(data)) {
+        queue = queue.then(() => (stopped ? undefined : forward(packet))).catch(stop);
+      }
+    } catch (err) {
+      stop(err);
+    }
   });
   up.on('data', (data: Buffer) => {
+    if (stopped) return;
     upstreamBytes += data.length;
     if (observe) {
-      for (const packet of fromUpstream.push(data)) {
-        if (packet.length < 9) continue;
-        const id = packet.readUInt32BE(5);
-        if (packet[4] === FXP_HANDLE && opening.has(id)) {
-          files.set(sshString(packet, 9).value.toString('hex'), {
-            ...opening.get(id)!,
-            bytesRead: 0,
-            bytesWritten: 0,
-          });
-          opening.delete(id);
-        } else if (packet[4] === FXP_DATA && reads.has(id)) {
-          reads.get(id)!.bytesRead += packet.readUInt32BE(9);
-          reads.delete(id);
-        } else opening.delete(id);
+      try {
+        for (const packet of fromUpstream.push(data)) observeReply(packet);
+      } catch (err) {
+        return stop(err);
       }
     }
     if (!channel.write(data)) {
@@ -177,7 +239,7 @@ export function bridgeSubsystem(
       channel.end();
     }
     void done({
-      outcome: 'completed',
+      outcome: stopped ? 'stopped' : 'completed',
       subsystem: name,
       clientBytes,
       upstreamBytes,
