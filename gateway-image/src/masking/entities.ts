@@ -3,9 +3,6 @@
  * (SSN … NOTE, custom:x); detectors add the identifiers they recognise in free text.
  */
 
-/** Entities only the detectors produce (HIPAA identifiers with no column entity of their own). */
-export const DETECTED_ENTITIES = ['CARD', 'IP', 'PASSPORT', 'MBI', 'NPI'] as const;
-
 /**
  * An output computed from several inputs is masked as its most sensitive input. Ranked by how
  * directly the value identifies a person (direct identifiers first); unknown and custom entities

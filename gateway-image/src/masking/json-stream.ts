@@ -1,8 +1,9 @@
 /**
  * A streaming JSON rewriter: bytes in, masked bytes out, in constant memory (one token at most,
  * plus the container stack). Structural bytes and unchanged tokens are copied through as they are;
- * only string values that a field rule or the text masker changes are re-encoded. A value at a
- * classified field path is masked whole (every scalar beneath an object or array at that path).
+ * only strings (values and member names) that a field rule or the text masker changes are
+ * re-encoded. A value at a classified field path is masked whole (every scalar beneath an object
+ * or array at that path).
  * A sequence of top-level values (NDJSON) is accepted. Invalid JSON throws: a body the rewriter
  * cannot follow is never passed on half-masked.
  */
@@ -13,7 +14,7 @@ import { Memo } from './memo';
 import type { TextMasker } from './text-masker';
 
 export interface JsonMaskOptions {
-  /** Runs on every string value that no field rule covers. */
+  /** Runs on every member name and every string value that no field rule covers. */
   readonly masker: TextMasker;
   /** Classified field paths (see `compileFieldPaths`). @default none */
   readonly fields?: CompiledFieldPaths;
@@ -263,15 +264,16 @@ export class JsonMaskRewriter {
     const kind = this.token;
     if (kind === Token.Key) {
       this.expect = Expect.Colon;
-      // Member names are only decoded when a field path is being followed through this object,
-      // and only when their length is one a path names: the others all step alike.
+      const name = decodeString(buf, start, end, this.sawEscape, this.offset);
+      // Paths step with a member name only when its length is one a path names: the others all
+      // step alike, which keeps the remembered transitions few.
       const states = this.states[this.states.length - 1] ?? NO_STATES;
-      if (states.length === 0) return undefined;
-      this.key =
-        this.sawEscape || this.opts.fields?.keyLengths.has(end - start - 2) !== false
-          ? decodeString(buf, start, end, this.sawEscape, this.offset)
-          : UNNAMED_KEY;
-      return undefined;
+      if (states.length > 0) {
+        this.key =
+          this.sawEscape || this.opts.fields?.keyLengths.has(end - start - 2) !== false ? name : UNNAMED_KEY;
+      }
+      // Member names are data too (maps keyed by e-mail address or MRN): the detectors see them.
+      return this.detect(name);
     }
     this.afterValue();
     const entity = this.valueEntity;
@@ -283,6 +285,11 @@ export class JsonMaskRewriter {
     }
     const value = decodeString(buf, start, end, this.sawEscape, this.offset);
     if (entity !== undefined) return this.field(entity, value);
+    return this.detect(value);
+  }
+
+  /** The detectors over a string (value or member name); undefined when they change nothing. */
+  private detect(value: string): Buffer | undefined {
     const masked = this.opts.masker.mask(value);
     if (masked.text === value) return undefined;
     for (const k in masked.counts) this.counts[k] = (this.counts[k] ?? 0) + masked.counts[k]!;

@@ -25,11 +25,3 @@ export function resolveMaskingPolicy(config: MaskingConfig, principal: Principal
     strategyFor: (entity) => entities.get(entity.toUpperCase()) ?? profile.default,
   };
 }
-
-/** A fixed policy, for tests and for callers that already know the strategy. */
-export function fixedMaskingPolicy(
-  strategy: MaskingStrategy,
-  entities: Readonly<Record<string, MaskingStrategy>> = {},
-): MaskingPolicy {
-  return { profile: undefined, strategyFor: (e) => entities[e] ?? strategy };
-}

@@ -55,6 +55,16 @@ describe('HTTP gateway with curl', () => {
     expect((h.audit[0]!.body as { facts: { path: string } }).facts.path).toBe('/Patient/[SSN]');
   });
 
+  it('masks identifiers in the path for the recorder and for approvers', async () => {
+    await h.curl('/ehr/Patient/123-45-6789');
+    expect(h.records[0]?.facts.path).toBe('/Patient/[SSN]');
+    h.held.length = 0;
+    h.approve = (d) => ({ outcome: 'allow', rule: 'rule' in d ? d.rule : 'x' });
+    await h.curl('/ehr/Patient/held/123-45-6789');
+    expect(h.held[0]?.facts.path).toBe('/Patient/held/[SSN]');
+    expect(JSON.stringify(h.held[0])).not.toMatch(ssn);
+  });
+
   it('routes by Host header', async () => {
     const r = await h.curl(`https://fhir.local:${h.port}/Patient/7`, [
       '--resolve',

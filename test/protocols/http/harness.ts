@@ -15,6 +15,7 @@ import type { Principal } from '../../../gateway-image/src/identity/principal';
 import type { Decision } from '../../../gateway-image/src/policy/decision';
 import { createPolicyEngine } from '../../../gateway-image/src/policy/engine';
 import type {
+  HttpApprovalRequest,
   HttpAuditInput,
   HttpExchangeRecord,
   HttpGatewayHooks,
@@ -62,6 +63,8 @@ export interface HttpHarness {
   readonly caFile: string;
   readonly audit: HttpAuditInput[];
   readonly records: HttpExchangeRecord[];
+  /** Every request awaitApproval received. */
+  readonly held: HttpApprovalRequest[];
   readonly logs: { message: string; err?: unknown }[];
   readonly secrets: Map<string, string>;
   /** Set to make awaitApproval answer; absent hook when undefined. */
@@ -152,6 +155,7 @@ export async function startHttpHarness(
   );
   const audit: HttpAuditInput[] = [];
   const records: HttpExchangeRecord[] = [];
+  const held: HttpApprovalRequest[] = [];
   const logs: { message: string; err?: unknown }[] = [];
   const h = { approve: undefined, auditDown: false } as Pick<HttpHarness, 'approve' | 'auditDown'>;
   const hooks: HttpGatewayHooks = {
@@ -170,8 +174,10 @@ export async function startHttpHarness(
     decide: (p, c, f) => engine.decide(p, c, f),
     ...(extra.withApprovalHook
       ? {
-          awaitApproval: async (r: { decision: Decision }) =>
-            h.approve ? h.approve(r.decision) : r.decision,
+          awaitApproval: async (r: HttpApprovalRequest) => {
+            held.push(r);
+            return h.approve ? h.approve(r.decision) : r.decision;
+          },
         }
       : {}),
     async audit(input) {
@@ -198,6 +204,7 @@ export async function startHttpHarness(
     caFile,
     audit,
     records,
+    held,
     logs,
     secrets,
     async curl(path: string, args: readonly string[] = [], token: string | null = 'alice-token') {

@@ -53,6 +53,16 @@ describe('streaming JSON rewriter', () => {
     },
   );
 
+  it('masks identifiers in member names too, still following field paths by the real name', () => {
+    const doc = '{"byMrn":{"MRN12345678":{"123-45-6789":true}},"entry":[{"resource":{"name":"x"}}]}';
+    for (const size of [1, 5, doc.length]) {
+      const out = rewrite(doc, size);
+      expect(JSON.parse(out).byMrn).toEqual({ '[MRN]': { '[SSN]': true } });
+      expect(out).not.toMatch(/\d{3}-\d{2}-\d{4}/);
+      expect(JSON.parse(out).entry[0].resource.name).toBe('[NAME]');
+    }
+  });
+
   it('refuses a token longer than the limit', () => {
     const rw = new JsonMaskRewriter({ masker: regexMasker, maxTokenBytes: 10 });
     expect(() => rw.write(Buffer.from('["aaaaaaaaaaaaaaaaaaaaaaaaaaaaa'))).toThrow(/longer than/);

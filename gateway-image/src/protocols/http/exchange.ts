@@ -39,7 +39,8 @@ export interface AllowedExchange {
   readonly principal: Principal;
   readonly route: RouteMatch;
   readonly target: RequestTarget;
-  readonly facts: HttpFacts;
+  /** The facts with the path masked: what the audit log, approvers and the recorder see. */
+  readonly shownFacts: HttpFacts;
   readonly body: Buffer;
   readonly masker: HttpMasker;
 }
@@ -92,11 +93,13 @@ export async function handleExchange(
       throw inspectRefusal(err);
     }
     const masker = hooks.masker(principal, connection);
-    const verdict = await gate(ctx, { session, principal, connection, facts, masker });
+    // Paths can carry identifiers (/Patient/123-45-6789): only policy sees the real one.
+    const shownFacts = { ...facts, path: masker.mask(facts.path).text };
+    const verdict = await gate(ctx, { session, principal, connection, facts, shownFacts });
     if (verdict) throw new Refusal(verdict, true);
     // The client may have gone while the request was held.
     if (res.destroyed || req.socket.destroyed) return;
-    await forward(ctx, { session, startedAt, principal, route, target, facts, body, masker }, req, res);
+    await forward(ctx, { session, startedAt, principal, route, target, shownFacts, body, masker }, req, res);
   } catch (err) {
     if (!(err instanceof Refusal)) {
       hooks.log?.({ level: 'error', message: 'HTTP exchange failed', session, err });
@@ -116,9 +119,11 @@ export async function handleExchange(
         hooks.log?.({ level: 'error', message: 'audit append failed', session, err: auditErr });
       }
     }
-    // A refused request body may still be arriving; let it drain so keep-alive clients see the answer.
-    req.resume();
+    // A refused request may still be sending its body: answer, then close the connection rather than
+    // drain a body of any size (a client could otherwise keep sending indefinitely).
+    if (!req.complete) res.setHeader('connection', 'close');
     sendProblem(res, err.problem);
+    if (!req.complete) res.once('finish', () => req.destroy());
   }
 }
 
@@ -168,14 +173,12 @@ interface GateInput {
   readonly principal: Principal;
   readonly connection: string;
   readonly facts: HttpFacts;
-  readonly masker: HttpMasker;
+  readonly shownFacts: HttpFacts;
 }
 
 /** decide → hold → audit the attempt. Returns the refusal to send, or undefined to forward. */
 async function gate(ctx: ExchangeContext, g: GateInput): Promise<ProblemDocument | undefined> {
   const { hooks } = ctx;
-  // Paths can carry identifiers (/Patient/123-45-6789): the audit log gets the masked form.
-  const auditFacts = { ...g.facts, path: g.masker.mask(g.facts.path).text };
   let decision: Decision;
   try {
     decision = hooks.decide(g.principal, g.connection, g.facts);
@@ -188,7 +191,8 @@ async function gate(ctx: ExchangeContext, g: GateInput): Promise<ProblemDocument
     const held = decision;
     heldBy = held.rule;
     try {
-      const result = await hooks.awaitApproval({ ...g, decision: held });
+      const { principal, connection, session, shownFacts: facts } = g;
+      const result = await hooks.awaitApproval({ principal, connection, session, facts, decision: held });
       decision = result.outcome === 'require-approval' ? { ...result, outcome: 'deny' } : result;
     } catch (err) {
       hooks.log?.({ level: 'error', message: 'approval hold failed', session: g.session, err });
@@ -201,7 +205,12 @@ async function gate(ctx: ExchangeContext, g: GateInput): Promise<ProblemDocument
       principal: g.principal,
       connection: g.connection,
       session: g.session,
-      body: { request: g.session, facts: auditFacts, decision, ...(heldBy ? { approvalRule: heldBy } : {}) },
+      body: {
+        request: g.session,
+        facts: g.shownFacts,
+        decision,
+        ...(heldBy ? { approvalRule: heldBy } : {}),
+      },
     });
   } catch (err) {
     hooks.log?.({ level: 'error', message: 'audit append failed; request refused', session: g.session, err });

@@ -79,7 +79,7 @@ export async function forward(
       connection: x.route.connection.name,
       startedAt: x.startedAt,
       durationMs,
-      facts: x.facts,
+      facts: x.shownFacts,
       status: outcome.status,
       ...requestBody,
       ...(outcome.responseBody === undefined

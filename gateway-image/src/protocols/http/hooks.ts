@@ -38,6 +38,7 @@ export interface HttpApprovalRequest {
   readonly principal: Principal;
   readonly connection: string;
   readonly session: string;
+  /** What policy decided on, with identifiers in the path masked (approvers are shown this). */
   readonly facts: HttpFacts;
   readonly decision: Extract<Decision, { outcome: 'require-approval' }>;
 }
@@ -65,6 +66,7 @@ export interface HttpExchangeRecord {
   readonly connection: string;
   readonly startedAt: Date;
   readonly durationMs: number;
+  /** Identifiers in the path masked. */
   readonly facts: HttpFacts;
   readonly status: number;
   /** Masked request body (text bodies only), at most `recordMaxBytes`. */
