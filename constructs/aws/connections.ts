@@ -6,22 +6,14 @@ import { Token } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import type * as rds from 'aws-cdk-lib/aws-rds';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
-import type { ConnectionEntry, PhiEntity } from '../core';
+import {
+  type CommonConnectionProps,
+  type ConnectionEntry,
+  connectionBasics,
+  connectionEntry,
+  type PhiEntity,
+} from '../core';
 import { secretRef } from './gateway-secrets';
-
-interface CommonConnectionProps {
-  /**
-   * Whether the target may hold PHI. PHI connections get masking and held writes.
-   * @default true - a gateway for PHI assumes PHI unless told otherwise
-   */
-  readonly phi?: boolean;
-  readonly description?: string;
-  /**
-   * Groups given a standing grant on this connection only.
-   * @default - only the identity's agent groups
-   */
-  readonly allowedGroups?: string[];
-}
 
 export interface PostgresConnectionProps extends CommonConnectionProps {
   /** The RDS instance. Give exactly one of `instance` and `cluster`. */
@@ -103,14 +95,6 @@ export interface ResolvedConnection {
   };
 }
 
-function common(name: string, p: CommonConnectionProps) {
-  return {
-    name,
-    phi: p.phi ?? true,
-    ...(p.description ? { description: p.description } : {}),
-  };
-}
-
 export function postgresConnection(name: string, p: PostgresConnectionProps): ResolvedConnection {
   if ((p.instance ? 1 : 0) + (p.cluster ? 1 : 0) !== 1) {
     throw new Error(`addPostgres('${name}'): give exactly one of "instance" and "cluster"`);
@@ -119,9 +103,9 @@ export function postgresConnection(name: string, p: PostgresConnectionProps): Re
   const connectable: ec2.IConnectable = (p.instance ?? p.cluster)!;
   const port = p.port ?? (Token.isUnresolved(endpoint.port) ? 5432 : endpoint.port);
   return {
-    entry: {
-      spec: {
-        ...common(name, p),
+    entry: connectionEntry(
+      {
+        ...connectionBasics(name, p),
         kind: 'postgres',
         upstream: {
           host: endpoint.hostname,
@@ -133,8 +117,8 @@ export function postgresConnection(name: string, p: PostgresConnectionProps): Re
         },
         classification: p.classification ?? {},
       },
-      ...(p.allowedGroups ? { allowedGroups: p.allowedGroups } : {}),
-    },
+      p,
+    ),
     secret: p.secret,
     path: { connectable, port: ec2.Port.tcp(port) },
   };
@@ -143,9 +127,9 @@ export function postgresConnection(name: string, p: PostgresConnectionProps): Re
 export function sshConnection(name: string, p: SshConnectionProps, vpc: ec2.IVpc): ResolvedConnection {
   const port = p.port ?? 22;
   return {
-    entry: {
-      spec: {
-        ...common(name, p),
+    entry: connectionEntry(
+      {
+        ...connectionBasics(name, p),
         kind: 'ssh',
         upstream: {
           host: p.host,
@@ -155,8 +139,8 @@ export function sshConnection(name: string, p: SshConnectionProps, vpc: ec2.IVpc
           hostKey: p.hostKey,
         },
       },
-      ...(p.allowedGroups ? { allowedGroups: p.allowedGroups } : {}),
-    },
+      p,
+    ),
     secret: p.secret,
     path: p.target
       ? { connectable: p.target, port: ec2.Port.tcp(port) }
@@ -180,15 +164,15 @@ export function httpConnection(name: string, p: HttpConnectionProps, vpc: ec2.IV
       : ({ type: 'header', name: header, value: ref } as const);
   const port = ec2.Port.tcp(urlPort(p.url));
   return {
-    entry: {
-      spec: {
-        ...common(name, p),
+    entry: connectionEntry(
+      {
+        ...connectionBasics(name, p),
         kind: 'http',
         upstream: { url: p.url, credential },
         ...(p.pathPrefix ? { route: { pathPrefix: p.pathPrefix } } : {}),
       },
-      ...(p.allowedGroups ? { allowedGroups: p.allowedGroups } : {}),
-    },
+      p,
+    ),
     secret: p.secret,
     path: p.target
       ? { connectable: p.target, port }

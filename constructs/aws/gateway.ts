@@ -14,13 +14,10 @@ import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import type { WardenConfig, WardenConfigInput } from '../../gateway-image/src/config';
 import {
-  type AccessGrantProps,
-  type ApprovalProps,
   DEFAULT_AUDIT_DIR,
-  type IdentityProps,
-  type MaskingProps,
-  type PolicyProps,
+  type GatewayPolicyProps,
   renderGatewayConfig,
+  SIX_YEARS_DAYS,
   validateGatewayConfig,
 } from '../core';
 import {
@@ -43,24 +40,12 @@ import { createLogsKey } from './log-key';
 import { addMark } from './marks';
 import { acknowledgeGatewayFindings, grantSecretRead, grantStorageWrite } from './permissions';
 import { substituteTokens } from './placeholders';
-import { AuditStorage, SIX_YEARS_DAYS } from './storage';
+import { AuditStorage } from './storage';
 
-export interface WardenGatewayProps {
+export interface WardenGatewayProps extends GatewayPolicyProps {
   readonly vpc: ec2.IVpc;
-  /** Who may use the gateway: OIDC issuers, agent, approver and admin groups. */
-  readonly identity: IdentityProps;
   /** @default - the VPC's private subnets; public subnets are refused */
   readonly vpcSubnets?: ec2.SubnetSelection;
-  /** @default - default deny plus the PHI safeguards */
-  readonly policy?: PolicyProps;
-  /** @default - every classified or detected PHI value is redacted */
-  readonly masking?: MaskingProps;
-  /** @default - 10 min hold timeout; approvers from `identity.approverGroups` */
-  readonly approvals?: ApprovalProps;
-  /** @default - grants from the identity's groups only */
-  readonly grants?: AccessGrantProps[];
-  /** Hold writes on PHI connections for approval (deny them without approvers). @default true */
-  readonly phiSafeguards?: boolean;
   /** @default - built from gateway-image/ with ContainerImage.fromAsset */
   readonly image?: ecs.ContainerImage;
   /** @default 1024 */
@@ -239,16 +224,17 @@ export class WardenGateway extends Construct implements ec2.IConnectable {
 
   /** The gateway config as rendered now, with deploy-time tokens still inside. */
   renderConfig(): WardenConfigInput {
+    const { identity, policy, masking, approvals, grants, phiSafeguards } = this.props;
     return renderGatewayConfig({
-      identity: this.props.identity,
+      identity,
+      policy,
+      masking,
+      approvals,
+      grants,
+      phiSafeguards,
       connections: this.resolved.map((c) => c.entry),
       secrets: this.secrets.refs(),
       storage: [{ kind: 's3', bucket: this.auditBucket.bucketName, region: Aws.REGION }],
-      policy: this.props.policy,
-      masking: this.props.masking,
-      approvals: this.props.approvals,
-      grants: this.props.grants,
-      phiSafeguards: this.props.phiSafeguards,
       auditDir: DEFAULT_AUDIT_DIR,
     });
   }

@@ -5,10 +5,10 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
+import { SIX_YEARS_DAYS } from '../core';
 import { addMark } from './marks';
 
-/** Six years: HIPAA keeps required documentation six years (45 CFR § 164.316(b)(2)(i)). */
-export const SIX_YEARS_DAYS = 2192;
+export { SIX_YEARS_DAYS };
 
 export interface AuditStorageProps {
   /** Customer-managed key for the audit bucket. */

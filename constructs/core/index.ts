@@ -3,12 +3,15 @@
  * config contract, the renderer, and synth-time validation.
  */
 export {
+  connectionBasics,
+  connectionEntry,
   DEFAULT_AUDIT_DIR,
   DEFAULT_PORTS,
   DEFAULT_RECORDING_DIR,
   PHI_RULE_NAMES,
   phiSafeguardRules,
   renderGatewayConfig,
+  SIX_YEARS_DAYS,
 } from './render';
 export type * from './types';
 export {

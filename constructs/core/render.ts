@@ -7,6 +7,7 @@ import type { WardenConfigInput } from '../../gateway-image/src/config';
 import type {
   AccessGrantProps,
   ApprovalRuleProps,
+  CommonConnectionProps,
   ConnectionEntry,
   ConnectionSpec,
   GatewaySpec,
@@ -22,6 +23,11 @@ export const PHI_RULE_NAMES = {
 } as const;
 
 export const DEFAULT_PORTS = { postgres: 5432, ssh: 2222, http: 8443, admin: 8444 } as const;
+/**
+ * Six years: HIPAA keeps required documentation six years (45 CFR § 164.316(b)(2)(i)); counted as
+ * 2192 days so leap days never shorten it. Default retention and the compliance rules' minimum.
+ */
+export const SIX_YEARS_DAYS = 2192;
 export const DEFAULT_AUDIT_DIR = '/var/lib/warden/audit';
 export const DEFAULT_RECORDING_DIR = '/var/lib/warden/recordings';
 
@@ -85,6 +91,16 @@ export function phiSafeguardRules(
     });
   }
   return rules;
+}
+
+/** The fields every connection spec starts with; PHI unless `phi: false` is given. */
+export function connectionBasics(name: string, p: CommonConnectionProps) {
+  return { name, phi: p.phi ?? true, ...(p.description ? { description: p.description } : {}) };
+}
+
+/** A connection spec with the connection's own standing grant, if any. */
+export function connectionEntry(spec: ConnectionSpec, p: CommonConnectionProps): ConnectionEntry {
+  return { spec, ...(p.allowedGroups ? { allowedGroups: [...p.allowedGroups] } : {}) };
 }
 
 function grants(spec: GatewaySpec): AccessGrantProps[] {

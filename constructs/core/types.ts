@@ -78,6 +78,22 @@ export interface IdentityProps {
   readonly sessionLifetimeSec?: number;
 }
 
+/** Props every connection takes, on every cloud. */
+export interface CommonConnectionProps {
+  /**
+   * Whether the target may hold PHI. PHI connections get masking checks and held writes.
+   * @default true - a gateway for PHI assumes PHI unless told otherwise
+   */
+  readonly phi?: boolean;
+  /** @default - none */
+  readonly description?: string;
+  /**
+   * Groups given a standing grant on this connection only.
+   * @default - only the identity's agentGroups
+   */
+  readonly allowedGroups?: readonly string[];
+}
+
 /** A connection plus the neutral facts the renderer needs beyond the config itself. */
 export interface ConnectionEntry {
   readonly spec: ConnectionSpec;
@@ -116,13 +132,10 @@ export interface GatewayPorts {
   readonly admin?: number;
 }
 
-/** Everything `renderGatewayConfig` needs: cloud-neutral, already resolved to references. */
-export interface GatewaySpec {
+/** What the gateway enforces, the same on every cloud: the props AWS and GCP gateways share. */
+export interface GatewayPolicyProps {
+  /** Who may use the gateway: OIDC issuers, agent, approver and admin groups. */
   readonly identity: IdentityProps;
-  readonly connections: readonly ConnectionEntry[];
-  readonly secrets: GatewaySecretRefs;
-  /** Write-once storage for sealed audit segments and recordings. */
-  readonly storage: readonly StorageSinkSpec[];
   /** @default - default deny, no rules beyond the PHI safeguards */
   readonly policy?: PolicyProps;
   /** @default - every classified or detected PHI value is redacted */
@@ -138,6 +151,14 @@ export interface GatewaySpec {
    * @default true
    */
   readonly phiSafeguards?: boolean;
+}
+
+/** Everything `renderGatewayConfig` needs: cloud-neutral, already resolved to references. */
+export interface GatewaySpec extends GatewayPolicyProps {
+  readonly connections: readonly ConnectionEntry[];
+  readonly secrets: GatewaySecretRefs;
+  /** Write-once storage for sealed audit segments and recordings. */
+  readonly storage: readonly StorageSinkSpec[];
   /** @default - see GatewayPorts */
   readonly ports?: GatewayPorts;
   /** Directory inside the runtime for audit segments. @default '/var/lib/warden/audit' */

@@ -4,23 +4,17 @@
  */
 
 import type { GatewayTarget } from '../compliance/gcp';
-import type {
-  ConnectionEntry,
-  HttpConnectionSpec,
-  PhiEntity,
-  PostgresConnectionSpec,
-  SshConnectionSpec,
+import {
+  type CommonConnectionProps,
+  type ConnectionEntry,
+  connectionBasics,
+  connectionEntry,
+  type HttpConnectionSpec,
+  type PhiEntity,
+  type PostgresConnectionSpec,
+  type SshConnectionSpec,
 } from '../core';
-import { type ICloudSqlInstance, type SecretInput, secretRef, selectorOf } from './refs';
-
-interface CommonConnectionProps {
-  /** Whether the target may hold PHI; PHI targets get the write-approval safeguards. @default false */
-  readonly phi?: boolean;
-  /** @default - none */
-  readonly description?: string;
-  /** Groups given a standing grant on this connection only. @default - the identity's agentGroups */
-  readonly allowedGroups?: readonly string[];
-}
+import { type ICloudSqlInstance, type SecretInput, secretRef } from './refs';
 
 export interface CloudSqlPostgresProps extends CommonConnectionProps {
   /** The instance; it must have a private IP on the gateway's network and no public IP. */
@@ -95,14 +89,6 @@ export interface GcpConnection {
   readonly target: GatewayTarget;
 }
 
-function common(name: string, p: CommonConnectionProps) {
-  return { name, phi: p.phi ?? false, ...(p.description ? { description: p.description } : {}) };
-}
-
-function entry(spec: ConnectionEntry['spec'], p: CommonConnectionProps): ConnectionEntry {
-  return { spec, ...(p.allowedGroups ? { allowedGroups: [...p.allowedGroups] } : {}) };
-}
-
 export function cloudSqlPostgres(name: string, p: CloudSqlPostgresProps, address?: string): GcpConnection {
   const port = p.port ?? 5432;
   const tls: NonNullable<PostgresConnectionSpec['upstream']['tls']> = {
@@ -111,7 +97,7 @@ export function cloudSqlPostgres(name: string, p: CloudSqlPostgresProps, address
     ...(p.serverName ? { serverName: p.serverName } : {}),
   };
   const spec: PostgresConnectionSpec = {
-    ...common(name, p),
+    ...connectionBasics(name, p),
     kind: 'postgres',
     upstream: {
       host: p.instance.privateIpAddress,
@@ -124,7 +110,7 @@ export function cloudSqlPostgres(name: string, p: CloudSqlPostgresProps, address
     ...(p.classification ? { classification: { ...p.classification } } : {}),
   };
   return {
-    entry: entry(spec, p),
+    entry: connectionEntry(spec, p),
     secrets: [p.secret, ...(p.caCertificate ? [p.caCertificate] : [])],
     target: {
       connection: name,
@@ -144,7 +130,7 @@ export function ssh(name: string, p: SshProps): GcpConnection {
   const credential = p.privateKey ?? p.password!;
   const port = p.port ?? 22;
   const spec: SshConnectionSpec = {
-    ...common(name, p),
+    ...connectionBasics(name, p),
     kind: 'ssh',
     upstream: {
       host: p.host,
@@ -155,7 +141,7 @@ export function ssh(name: string, p: SshProps): GcpConnection {
     },
   };
   return {
-    entry: entry(spec, p),
+    entry: connectionEntry(spec, p),
     secrets: [credential],
     target: { connection: name, kind: 'ssh', port, targetTags: [...(p.targetTags ?? [])] },
   };
@@ -179,7 +165,7 @@ export function http(name: string, p: HttpProps): GcpConnection {
             ? { type: 'client-certificate', certificate: ref(c.certificate), key: ref(c.key) }
             : { type: 'none' };
   const spec: HttpConnectionSpec = {
-    ...common(name, p),
+    ...connectionBasics(name, p),
     kind: 'http',
     upstream: {
       url: p.url,
@@ -189,13 +175,8 @@ export function http(name: string, p: HttpProps): GcpConnection {
     ...(p.route ? { route: p.route } : {}),
   };
   return {
-    entry: entry(spec, p),
+    entry: connectionEntry(spec, p),
     secrets,
     target: { connection: name, kind: 'http', port: p.port ?? 443, targetTags: [...(p.targetTags ?? [])] },
   };
-}
-
-/** Secret resources behind a list of inputs, without duplicates. */
-export function uniqueSecrets(inputs: readonly SecretInput[]) {
-  return [...new Set(inputs.map((i) => selectorOf(i).secret))];
 }

@@ -1,14 +1,7 @@
-import type {
-  AccessGrantProps,
-  ApprovalProps,
-  GatewayPorts,
-  IdentityProps,
-  MaskingProps,
-  PolicyProps,
-} from '../core';
+import type { GatewayPolicyProps, GatewayPorts } from '../core';
 import type { INetwork, ISubnetwork } from './refs';
 
-export interface WardenGcpGatewayProps {
+export interface WardenGcpGatewayProps extends GatewayPolicyProps {
   /** Project every resource is created in. */
   readonly project: string;
   /** Region of the instance group, load balancer, keys, buckets and registry. */
@@ -17,8 +10,6 @@ export interface WardenGcpGatewayProps {
   readonly network: INetwork;
   /** Subnetwork (in `region`, with Private Google Access) for the VMs and the load balancer. */
   readonly subnetwork: ISubnetwork;
-  /** OIDC issuers and the agent, approver and admin groups. */
-  readonly identity: IdentityProps;
   /**
    * Address ranges clients (agents, people's machines, CI) connect from. Give this or
    * `clientTags`, or both.
@@ -54,16 +45,6 @@ export interface WardenGcpGatewayProps {
   readonly lockRetention?: boolean;
   /** @default 90 (the maximum the compliance rule accepts) */
   readonly keyRotationDays?: number;
-  /** @default - default deny, plus the PHI safeguards */
-  readonly policy?: PolicyProps;
-  /** @default - every classified or detected PHI value is redacted */
-  readonly masking?: MaskingProps;
-  /** @default - 10 min hold timeout, rules from `identity.approverGroups` */
-  readonly approvals?: ApprovalProps;
-  /** @default - none beyond the group grants */
-  readonly grants?: readonly AccessGrantProps[];
-  /** @default true */
-  readonly phiSafeguards?: boolean;
   /** @default - postgres 5432, ssh 2222, http 8443, admin 8444 */
   readonly ports?: GatewayPorts;
 }

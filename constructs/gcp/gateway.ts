@@ -7,7 +7,7 @@ import { Lazy, TerraformResource } from 'cdktf';
 import { Construct } from 'constructs';
 import type { WardenConfigInput } from '../../gateway-image/src/config';
 import { GATEWAY_KEY, type GatewayManifest } from '../compliance/gcp';
-import { DEFAULT_PORTS, validateGatewayConfig } from '../core';
+import { DEFAULT_PORTS, SIX_YEARS_DAYS, validateGatewayConfig } from '../core';
 import { AuditStorage } from './audit-storage';
 import { GatewayCompute } from './compute';
 import {
@@ -71,7 +71,7 @@ export class WardenGcpGateway extends Construct {
     this.prefix = props.namePrefix ?? 'warden';
     if (!/^[a-z][a-z0-9-]{0,19}$/.test(this.prefix))
       throw new Error(`namePrefix "${this.prefix}" must be 1–20 of a-z0-9-`);
-    const retentionDays = props.retentionDays ?? 2192;
+    const retentionDays = props.retentionDays ?? SIX_YEARS_DAYS;
     const lockRetention = props.lockRetention ?? false;
     const ports = { ...DEFAULT_PORTS, ...props.ports };
     this.tag = `${this.prefix}-gateway`;

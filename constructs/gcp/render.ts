@@ -37,8 +37,15 @@ export interface RenderInputs {
 /** GCP props → the neutral gateway spec → the config (constructs/core does the rendering). */
 export function renderGcpConfig(props: WardenGcpGatewayProps, inputs: RenderInputs): WardenConfigInput {
   const ref = (name: string) => secretRef(inputs.secrets.get(name)!);
+  const { identity, policy, masking, approvals, grants, phiSafeguards, ports } = props;
   return renderGatewayConfig({
-    identity: props.identity,
+    identity,
+    policy,
+    masking,
+    approvals,
+    grants,
+    phiSafeguards,
+    ports,
     connections: inputs.connections,
     secrets: {
       tlsCertificate: ref('tls-certificate'),
@@ -49,11 +56,5 @@ export function renderGcpConfig(props: WardenGcpGatewayProps, inputs: RenderInpu
       ...(inputs.secrets.has('ssh-host-key') ? { sshHostKey: ref('ssh-host-key') } : {}),
     },
     storage: [{ kind: 'gcs', bucket: inputs.bucket }],
-    ...(props.policy ? { policy: props.policy } : {}),
-    ...(props.masking ? { masking: props.masking } : {}),
-    ...(props.approvals ? { approvals: props.approvals } : {}),
-    ...(props.grants ? { grants: props.grants } : {}),
-    ...(props.phiSafeguards === undefined ? {} : { phiSafeguards: props.phiSafeguards }),
-    ...(props.ports ? { ports: props.ports } : {}),
   });
 }

@@ -8,7 +8,7 @@ import { dirname, join } from 'node:path';
 import { CfnResource } from 'aws-cdk-lib';
 import type { NagPack } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
-import type { Finding } from '../report';
+import { type Finding, toFinding } from '../report';
 import { acknowledgementFor } from './acknowledgements';
 import { WARDEN_PACK_NAME } from './pack';
 import { WARDEN_AWS_RULES } from './rules';
@@ -22,16 +22,8 @@ export function evaluateWardenRules(scope: IConstruct): Finding[] {
       const outcome = rule.evaluate(node);
       if (outcome.status === 'not-applicable') continue;
       const ruleId = `${WARDEN_PACK_NAME}-${rule.id}`;
-      const ack = outcome.status === 'compliant' ? undefined : acknowledgementFor(node, ruleId);
-      out.push({
-        ruleId,
-        level: rule.level,
-        status: ack ? 'acknowledged' : outcome.status,
-        resource: node.node.path,
-        message: outcome.message,
-        hipaaControl: rule.hipaaControl,
-        ...(ack ? { acknowledgement: ack } : {}),
-      });
+      const meta = { ruleId, level: rule.level, hipaaControl: rule.hipaaControl };
+      out.push(toFinding(meta, node.node.path, outcome, acknowledgementFor(node, ruleId)));
     }
   }
   return out;
@@ -75,16 +67,14 @@ export function evaluateNagPacks(scope: IConstruct, packs: readonly NagPack[]): 
     for (const v of pack.validateScope(scope).violations) {
       for (const r of v.violatingResources) {
         const node = r.constructPath ? byPath.get(r.constructPath) : undefined;
-        const ack = node ? acknowledgementFor(node, v.ruleName) : undefined;
-        out.push({
+        const meta = {
           ruleId: v.ruleName,
-          level: v.severity === 'error' ? 'error' : 'warning',
-          status: ack ? 'acknowledged' : 'non-compliant',
-          resource: r.constructPath ?? '-',
-          message: v.description,
+          level: v.severity === 'error' ? ('error' as const) : ('warning' as const),
           hipaaControl: hipaaControlForNagRule(v.ruleName),
-          ...(ack ? { acknowledgement: ack } : {}),
-        });
+        };
+        const verdict = { status: 'non-compliant' as const, message: v.description };
+        const ack = node ? acknowledgementFor(node, v.ruleName) : undefined;
+        out.push(toFinding(meta, r.constructPath ?? '-', verdict, ack));
       }
     }
   }

@@ -2,15 +2,14 @@
  * A GCP compliance rule: a pure function from the synthesized stack to results, one per resource
  * it judges. Level, HIPAA control and explanation live in the pack (pack.ts), not here.
  */
+import type { RuleOutcome } from '../config/outcome';
 import type { TerraformView, TfResource } from './terraform-view';
 
-export type RuleStatus = 'compliant' | 'non-compliant' | 'not-applicable' | 'could-not-validate';
+export type { RuleStatus } from '../config/outcome';
 
-export interface RuleResult {
-  /** The resource judged (its acknowledgements apply to this result). */
+/** A rule's outcome for one resource (its acknowledgements apply to this result). */
+export interface RuleResult extends RuleOutcome {
   readonly resource: TfResource;
-  readonly status: RuleStatus;
-  readonly message: string;
 }
 
 /** `<Service><Resource><Condition>`, e.g. StorageBucketCmek. */
@@ -31,7 +30,9 @@ export function perResource(
   };
 }
 
-export const ok = (message: string) => ({ status: 'compliant' as const, message });
-export const fail = (message: string) => ({ status: 'non-compliant' as const, message });
-export const unknown = (message: string) => ({ status: 'could-not-validate' as const, message });
-export const na = (message: string) => ({ status: 'not-applicable' as const, message });
+export {
+  compliant as ok,
+  couldNotValidate as unknown,
+  nonCompliant as fail,
+  notApplicable as na,
+} from '../config/outcome';

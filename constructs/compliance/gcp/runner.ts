@@ -1,4 +1,4 @@
-import type { Finding } from '../report';
+import { type Finding, toFinding } from '../report';
 import { GCP_PACK, type PackEntry, ruleId } from './pack';
 import { TerraformView } from './terraform-view';
 
@@ -12,19 +12,10 @@ export function checkTerraform(config: unknown, pack: readonly PackEntry[] = GCP
   const findings: Finding[] = [];
   for (const entry of pack) {
     const id = ruleId(entry);
+    const rule = { ruleId: id, level: entry.level, hipaaControl: entry.hipaaControl };
     for (const result of entry.rule.check(view)) {
       const reason = result.resource.acknowledgements[id]?.trim();
-      const acknowledged =
-        reason && (result.status === 'non-compliant' || result.status === 'could-not-validate');
-      findings.push({
-        ruleId: id,
-        level: entry.level,
-        status: acknowledged ? 'acknowledged' : result.status,
-        resource: result.resource.path,
-        message: result.message,
-        hipaaControl: entry.hipaaControl,
-        ...(acknowledged ? { acknowledgement: reason } : {}),
-      });
+      findings.push(toFinding(rule, result.resource.path, result, reason));
     }
   }
   return findings;

@@ -50,6 +50,37 @@ export const STATUS_SEVERITY: readonly FindingStatus[] = [
   'not-applicable',
 ];
 
+/** What a rule concluded about one resource, before acknowledgements are applied. */
+export interface RuleVerdict {
+  readonly status: Exclude<FindingStatus, 'acknowledged'>;
+  readonly message: string;
+}
+
+/**
+ * The finding for one rule on one resource. A non-compliant or could-not-validate verdict with a
+ * recorded reason becomes "acknowledged" and carries the reason; a pass is never acknowledged.
+ */
+export function toFinding(
+  rule: Pick<Finding, 'ruleId' | 'level' | 'hipaaControl'>,
+  resource: string,
+  verdict: RuleVerdict,
+  acknowledgement?: string,
+): Finding {
+  const ack =
+    acknowledgement && (verdict.status === 'non-compliant' || verdict.status === 'could-not-validate')
+      ? acknowledgement
+      : undefined;
+  return {
+    ruleId: rule.ruleId,
+    level: rule.level,
+    status: ack ? 'acknowledged' : verdict.status,
+    resource,
+    message: verdict.message,
+    hipaaControl: rule.hipaaControl,
+    ...(ack ? { acknowledgement: ack } : {}),
+  };
+}
+
 /** A finding that should fail a build: an unacknowledged error, or an error rule that could not be validated. */
 export function isBlocking(f: Finding): boolean {
   return f.level === 'error' && (f.status === 'non-compliant' || f.status === 'could-not-validate');

@@ -5,7 +5,9 @@ export {
   type FindingStatus,
   isBlocking,
   type ReportMeta,
+  type RuleVerdict,
   STATUS_SEVERITY,
+  toFinding,
 } from './finding';
 export {
   buildMatrix,

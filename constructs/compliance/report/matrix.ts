@@ -1,6 +1,6 @@
 /** Groups findings into the HIPAA control matrix: standard → mechanism → enforcing rules → status. */
 import { controlFor, HIPAA_CONTROLS, type HipaaControl, OTHER_CONTROL } from './controls';
-import type { Finding, FindingStatus } from './finding';
+import { type Finding, type FindingStatus, isBlocking } from './finding';
 
 /** Row status: fail beats could-not-validate beats acknowledged beats pass. */
 export type ControlStatus = 'fail' | 'could-not-validate' | 'acknowledged' | 'pass' | 'no-checks';
@@ -73,8 +73,5 @@ export interface ReportSummary {
 export function summariseFindings(findings: readonly Finding[]): ReportSummary {
   const counts = emptyCounts();
   for (const f of findings) counts[f.status]++;
-  const blocking = findings.filter(
-    (f) => f.level === 'error' && (f.status === 'non-compliant' || f.status === 'could-not-validate'),
-  ).length;
-  return { findings: findings.length, counts, blocking };
+  return { findings: findings.length, counts, blocking: findings.filter(isBlocking).length };
 }

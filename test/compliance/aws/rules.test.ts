@@ -4,6 +4,7 @@ import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import * as rds from 'aws-cdk-lib/aws-rds';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type { IConstruct } from 'constructs';
@@ -167,6 +168,20 @@ describe('VPCNoPublicExposure', () => {
     const lb = new elbv2.NetworkLoadBalancer(stack, 'Lb', { vpc, internetFacing: true });
     expect(status(VPCNoPublicExposure, lb)).toBe('non-compliant');
     expect(status(VPCNoPublicExposure, vpc.publicSubnets[0]!)).toBe('non-compliant');
+  });
+  it('judges a Multi-AZ DB cluster by its own publiclyAccessible, an Aurora cluster by its instances', () => {
+    const stack = new Stack();
+    const multiAz = (id: string, publiclyAccessible?: boolean) =>
+      new rds.CfnDBCluster(stack, id, {
+        engine: 'postgres',
+        dbClusterInstanceClass: 'db.m6gd.large',
+        publiclyAccessible,
+      });
+    expect(status(VPCNoPublicExposure, multiAz('Private', false))).toBe('compliant');
+    expect(status(VPCNoPublicExposure, multiAz('Public', true))).toBe('non-compliant');
+    expect(status(VPCNoPublicExposure, multiAz('Unset'))).toBe('non-compliant');
+    const aurora = new rds.CfnDBCluster(stack, 'Aurora', { engine: 'aurora-postgresql' });
+    expect(status(VPCNoPublicExposure, aurora)).toBe('not-applicable');
   });
 });
 

@@ -79,6 +79,30 @@ describe('FirewallTargetOnlyFromGateway (bypass detection)', () => {
     expect(statuses(f)).toEqual(['non-compliant']);
   });
 
+  it('reports an ingress rule whose target tags are only known at apply as could-not-validate', () => {
+    const f = findingsOf('FirewallTargetOnlyFromGateway', (s) => {
+      gatewayAccount(s, {
+        targets: [{ connection: 'bastion', kind: 'ssh', port: 22, targetTags: ['phi-host'] }],
+      });
+      const tagged = new ComputeFirewall(s, 'tagged', {
+        name: 'tagged',
+        network: 'vpc',
+        allow: [{ protocol: 'tcp', ports: ['22'] }],
+        sourceRanges: ['10.0.0.0/8'],
+        targetTags: ['other'],
+      });
+      new ComputeFirewall(s, 'ssh-by-token', {
+        name: 'ssh-by-token',
+        network: 'vpc',
+        allow: [{ protocol: 'tcp', ports: ['22'] }],
+        sourceRanges: ['10.0.0.0/8'],
+        targetTags: [tagged.name],
+      });
+    });
+    expect(f.find((x) => x.resource === 'test/tagged')?.status).toBe('compliant');
+    expect(f.find((x) => x.resource === 'test/ssh-by-token')?.status).toBe('could-not-validate');
+  });
+
   it('fails a database without the egress deny, since any VM could connect', () => {
     const f = findingsOf('FirewallTargetOnlyFromGateway', (s) => {
       gatewayAccount(s, { targets: [DB] });
@@ -143,5 +167,17 @@ describe('SecretAccessScopedToGateway', () => {
       });
     });
     expect(statuses(f)).toEqual(['non-compliant', 'non-compliant']);
+  });
+  it('recognises a gateway secret named by another attribute (secret_id)', () => {
+    const f = findingsOf('SecretAccessScopedToGateway', (s) => {
+      const sec = secret(s);
+      gatewayAccount(s, { secrets: [sec.id] });
+      new SecretManagerSecretIamMember(s, 'read', {
+        secretId: sec.secretId,
+        role: 'roles/secretmanager.secretAccessor',
+        member: 'user:dba@example.com',
+      });
+    });
+    expect(statuses(f)).toEqual(['non-compliant']);
   });
 });

@@ -76,6 +76,27 @@ describe('WardenGcpGateway connections', () => {
     expect(() => f.gateway.validateConfig()).not.toThrow();
   });
 
+  it('treats a connection as PHI unless told otherwise, as the AWS gateway does', () => {
+    const f = fixture({}, false);
+    f.gateway.addHttp('labs', {
+      url: 'https://labs.internal.example.org',
+      credential: { type: 'bearer', token: f.gateway.addSecret('labs-token') },
+    });
+    f.gateway.addHttp('docs', {
+      url: 'https://docs.internal.example.org',
+      credential: { type: 'none' },
+      phi: false,
+    });
+    const cfg = f.gateway.renderConfig();
+    expect(cfg.connections?.map((c) => [c.name, c.phi])).toEqual([
+      ['labs', true],
+      ['docs', false],
+    ]);
+    expect(cfg.policy?.rules?.find((r) => r.name === 'warden.phi-http-writes')?.connections).toEqual([
+      'labs',
+    ]);
+  });
+
   it('refuses a gateway nobody could reach, and duplicate connection names', () => {
     expect(() => fixture({ clientRanges: [] })).toThrow(/give clientRanges or clientTags/);
     const f = fixture();

@@ -5,11 +5,12 @@
  */
 import { CfnBucket } from 'aws-cdk-lib/aws-s3';
 import { markOf } from '../../../aws/marks';
+import { SIX_YEARS_DAYS } from '../../../core';
 import { couldNotValidate, fromProblems, notApplicable } from '../../config/outcome';
 import { resolve, type WardenRule } from '../rule';
 
 /** HIPAA documentation is kept six years (§ 164.316(b)(2)(i)); 2192 days covers two leap days. */
-export const MIN_RETENTION_DAYS = 2192;
+export const MIN_RETENTION_DAYS = SIX_YEARS_DAYS;
 
 export const S3AuditStorageObjectLockCompliance: WardenRule = {
   id: 'S3AuditStorageObjectLockCompliance',

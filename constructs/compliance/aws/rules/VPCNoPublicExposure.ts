@@ -47,11 +47,20 @@ export const VPCNoPublicExposure: WardenRule = {
       return expect(node, node.mapPublicIpOnLaunch, 'mapPublicIpOnLaunch', [undefined, false]);
     if (node instanceof CfnDBInstance)
       return expect(node, node.publiclyAccessible, 'publiclyAccessible', [false]);
-    if (node instanceof CfnDBCluster) return compliant('cluster endpoints follow their instances');
+    if (node instanceof CfnDBCluster) {
+      // Aurora: exposure is set per instance, and each CfnDBInstance is judged on its own.
+      if (resolve(node, node.dbClusterInstanceClass) === undefined)
+        return notApplicable('Aurora cluster: its instances are checked');
+      return expect(node, node.publiclyAccessible, 'publiclyAccessible', [false]);
+    }
     if (node instanceof CfnInstance) {
-      const nics = (resolve(node, node.networkInterfaces) ?? []) as { associatePublicIpAddress?: unknown }[];
-      const pub = nics.find((n) => n.associatePublicIpAddress === true);
-      return pub ? nonCompliant('a network interface associates a public IP') : compliant('no public IP');
+      const nics = resolve(node, node.networkInterfaces) ?? [];
+      if (!Array.isArray(nics)) return couldNotValidate('the network interfaces are not known at synth');
+      const flags = nics.map((n: { associatePublicIpAddress?: unknown }) => n.associatePublicIpAddress);
+      if (flags.includes(true)) return nonCompliant('a network interface associates a public IP');
+      if (flags.some((v) => v !== undefined && v !== false))
+        return couldNotValidate('associatePublicIpAddress is not known at synth');
+      return compliant('no public IP');
     }
     return notApplicable();
   },

@@ -67,7 +67,10 @@ function appliesOnlyToGateway(fw: TfResource, gw: GatewayManifest): boolean {
 function ingressReaches(fw: TfResource, t: GatewayTarget, gw: GatewayManifest): boolean | undefined {
   const fwTags = strings(fw.body.target_tags);
   const targetTags = t.targetTags ?? [];
-  if (fwTags.length > 0 && targetTags.length > 0 && !fwTags.some((x) => targetTags.includes(x))) return false;
+  if (fwTags.length > 0 && targetTags.length > 0 && !fwTags.some((x) => targetTags.includes(x))) {
+    // A tag only known at apply may turn out to be one of the target's.
+    return fwTags.some(isUnresolved) ? undefined : false;
+  }
   const ranges = strings(fw.body.source_ranges);
   const sas = strings(fw.body.source_service_accounts);
   const tags = strings(fw.body.source_tags);
@@ -92,6 +95,7 @@ function egressReaches(fw: TfResource, t: GatewayTarget): boolean | undefined {
 export function allowsPort(fw: TfResource, port: number): boolean | undefined {
   let sure = true;
   for (const rule of blocks(fw.body, 'allow').concat(blocks(fw.body, 'deny'))) {
+    if (isUnresolved(rule.protocol)) sure = false;
     if (!['tcp', 'all', '6'].includes(String(rule.protocol).toLowerCase())) continue;
     const ports = strings(rule.ports);
     if (ports.length === 0) return true;

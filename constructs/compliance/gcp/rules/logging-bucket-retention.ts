@@ -1,7 +1,6 @@
+import { SIX_YEARS_DAYS } from '../../../core';
 import { fail, ok, perResource, unknown } from '../rule';
 import { flag, isUnresolved } from '../terraform-view';
-
-const SIX_YEARS_DAYS = 2192;
 
 /** Compliant: the log bucket keeps entries at least six years; it says whether the bucket is locked. */
 export const LoggingBucketRetention = perResource(

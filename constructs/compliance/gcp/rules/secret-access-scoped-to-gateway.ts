@@ -8,6 +8,12 @@ const SECRET_IAM = /^google_secret_manager_secret_iam_(member|binding|policy)$/;
 const WIDE_IAM = /^google_(project|folder|organization)_iam_(member|binding|policy)$/;
 
 /**
+ * The secret resource a reference points at, whichever attribute it reads (`.id`, `.secret_id`,
+ * `.name`), so a grant on a gateway secret is recognised however it names the secret.
+ */
+const secretKey = (v: string) => /\$\{(google_secret_manager_secret\.[^.}]+)/.exec(v)?.[1] ?? v;
+
+/**
  * Compliant: only the gateway's service account can read the gateway's secrets, and nobody holds a
  * project-, folder- or organisation-wide role that reads every secret (the gateway's included).
  */
@@ -16,7 +22,7 @@ export const SecretAccessScopedToGateway: GcpRule = {
   check: (view) => {
     if (view.gateways.length === 0) return [];
     const members = new Set(view.gateways.map((g) => `serviceAccount:${g.serviceAccountEmail}`));
-    const secrets = new Set(view.gateways.flatMap((g) => g.secrets));
+    const secrets = new Set(view.gateways.flatMap((g) => g.secrets).map(secretKey));
     return view
       .resources()
       .filter((r) => IAM_TYPE.test(r.type))
@@ -37,7 +43,7 @@ function judge(r: TfResource, gatewayMembers: Set<string>, gatewaySecrets: Set<s
     return fail(`${reads.join(', ')} at ${r.type.split('_')[1]} level reads every secret`);
   if (!SECRET_IAM.test(r.type)) return na('not a secret grant');
   const secret = r.body.secret_id;
-  if (typeof secret !== 'string' || !gatewaySecrets.has(secret))
+  if (typeof secret !== 'string' || !gatewaySecrets.has(secretKey(secret)))
     return na('a secret the gateway does not use');
   if (r.type.endsWith('_policy'))
     return unknown('an IAM policy on a gateway secret is not checked member by member');

@@ -1,8 +1,9 @@
+import { SIX_YEARS_DAYS } from '../../../core';
 import { fail, ok, perResource, unknown } from '../rule';
 import { block, isUnresolved } from '../terraform-view';
 
 /** Six years (45 CFR § 164.316(b)(2)(i)), counted as 2192 days so leap days never shorten it. */
-export const SIX_YEARS_SECONDS = 2192 * 24 * 3600;
+export const SIX_YEARS_SECONDS = SIX_YEARS_DAYS * 24 * 3600;
 
 /** Compliant: objects cannot be deleted or replaced for at least six years. */
 export const StorageBucketRetention = perResource(
@@ -16,6 +17,8 @@ export const StorageBucketRetention = perResource(
     if (!Number.isFinite(seconds)) return unknown(`retention_period "${String(period)}" is not a number`);
     return seconds >= SIX_YEARS_SECONDS
       ? ok(`objects are retained ${Math.floor(seconds / 86400)} days`)
-      : fail(`objects are retained ${Math.floor(seconds / 86400)} days; at least 2192 (six years) required`);
+      : fail(
+          `objects are retained ${Math.floor(seconds / 86400)} days; at least ${SIX_YEARS_DAYS} (six years) required`,
+        );
   },
 );
