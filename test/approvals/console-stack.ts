@@ -4,8 +4,7 @@
  * DELETEs for approval by `dba`, audit on disk. Plus real psql and headless Chromium helpers.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { generateKeyPairSync } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
@@ -14,7 +13,7 @@ import { chromium } from 'playwright-core';
 import { validateConfig } from '../../gateway-image/src/config/load';
 import { type RunningGateway, startGateway } from '../../gateway-image/src/gateway/start';
 import { type LocalIssuer, startLocalIssuer } from '../../gateway-image/src/sandbox/local-issuer';
-import { generateSelfSigned } from '../../gateway-image/src/tls/self-signed';
+import { writeGatewayFiles } from '../support/gateway-stack';
 import { createTestDatabase, type TestDatabase } from '../support/postgres';
 
 export const AUDIENCE = 'urn:warden:console-test';
@@ -48,21 +47,14 @@ export async function startConsoleStack(o: { timeoutMs: number }): Promise<Conso
     // Any loopback port: the admin listener binds port 0.
     consoleRedirectUris: ['http://127.0.0.1/console/callback'],
   });
-  const pem = () =>
-    generateKeyPairSync('ed25519', {
-      privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
-      publicKeyEncoding: { type: 'spki', format: 'pem' },
-    }).privateKey;
-  const tls = await generateSelfSigned({ commonName: 'warden-console-test' });
-  const files = { 'audit.key': pem(), 'session.key': pem(), 'tls.crt': tls.certificate, 'tls.key': tls.key };
-  for (const [name, content] of Object.entries(files)) await writeFile(join(dir, name), content);
-  const f = (name: string) => `file:${join(dir, name)}`;
+  const keys = await writeGatewayFiles(dir, { commonName: 'warden-console-test' });
+  const f = keys.ref;
   process.env.CONSOLE_TEST_PG_PASSWORD = db.connection.password;
   const auditDir = join(dir, 'audit');
   const config = validateConfig({
     version: 1,
     listeners: {
-      postgres: { host: '127.0.0.1', port: 0, tls: { certificate: f('tls.crt'), key: f('tls.key') } },
+      postgres: { host: '127.0.0.1', port: 0, tls: keys.tls },
       admin: { host: '127.0.0.1', port: 0 },
     },
     identity: {

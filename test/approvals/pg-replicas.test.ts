@@ -3,20 +3,16 @@
  * sharing the PostgreSQL approvals store: an agent's DELETE held on one is approved through the
  * other's admin API and released within a second, by LISTEN/NOTIFY.
  */
-import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
-import { generateKeyPairSync } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import type { ChildProcessWithoutNullStreams } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { Client } from 'pg';
 import { type LocalIssuer, startLocalIssuer } from '../../gateway-image/src/sandbox/local-issuer';
-import { generateSelfSigned } from '../../gateway-image/src/tls/self-signed';
+import { spawnGateway, writeGatewayConfig, writeGatewayFiles } from '../support/gateway-stack';
 import { createTestDatabase, type TestDatabase } from '../support/postgres';
 import { until } from './support';
 
-const root = join(__dirname, '..', '..');
-const bin = join(root, 'gateway-image', 'bin', 'warden.js');
 const AUDIENCE = 'urn:warden:replicas-test';
 
 interface Ready {
@@ -51,25 +47,13 @@ describe('two gateway replicas on the PostgreSQL approvals store', () => {
       agents: [{ clientId: 'bot', clientSecret: 'bot-secret', groups: ['agents'] }],
       users: [{ id: 'rita', groups: ['dba'] }],
     });
-    const pem = () =>
-      generateKeyPairSync('ed25519', {
-        privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
-        publicKeyEncoding: { type: 'spki', format: 'pem' },
-      }).privateKey;
-    const tls = await generateSelfSigned({ commonName: 'warden-test' });
-    const files = {
-      'audit.key': pem(),
-      'session.key': pem(),
-      'tls.crt': tls.certificate,
-      'tls.key': tls.key,
-    };
-    for (const [name, content] of Object.entries(files)) await writeFile(join(dir, name), content);
-    const f = (name: string) => `file:${join(dir, name)}`;
+    const keys = await writeGatewayFiles(dir, { commonName: 'warden-test' });
+    const f = keys.ref;
     const config = (replica: string) => ({
       version: 1,
       workers: 1,
       listeners: {
-        postgres: { host: '127.0.0.1', port: 0, tls: { certificate: f('tls.crt'), key: f('tls.key') } },
+        postgres: { host: '127.0.0.1', port: 0, tls: keys.tls },
         admin: { host: '127.0.0.1', port: 0 },
       },
       identity: {
@@ -111,24 +95,14 @@ describe('two gateway replicas on the PostgreSQL approvals store', () => {
       audit: { dir: join(dir, `audit-${replica}`), signingKey: f('audit.key') },
     });
     const start = async (replica: string): Promise<Ready> => {
-      const file = join(dir, `warden-${replica}.json`);
-      await writeFile(file, JSON.stringify(config(replica)));
-      const child = spawn(process.execPath, [bin, 'gateway', '--config', file], {
-        env: {
-          ...process.env,
-          REPLICAS_TEST_PG_PASSWORD: upstream.connection.password,
-          REPLICAS_TEST_STORE_URL: shared.url,
-        },
-      });
-      children.push(child);
-      return new Promise((resolve, reject) => {
-        let output = '';
-        child.once('exit', (code) => reject(new Error(`gateway ${replica} exited ${code}: ${output}`)));
-        createInterface({ input: child.stderr }).on('line', (line) => {
-          output += `${line}\n`;
-          if (line.includes('"gateway ready"')) resolve(JSON.parse(line));
-        });
-      });
+      const file = await writeGatewayConfig(dir, `warden-${replica}.json`, config(replica));
+      const gateway = spawnGateway<Ready>(
+        file,
+        { REPLICAS_TEST_PG_PASSWORD: upstream.connection.password, REPLICAS_TEST_STORE_URL: shared.url },
+        `gateway ${replica}`,
+      );
+      children.push(gateway.child);
+      return gateway.ready;
     };
     [one, two] = await Promise.all([start('one'), start('two')]);
   }, 60_000);

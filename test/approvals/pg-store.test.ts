@@ -9,27 +9,12 @@ import type { ApprovalRecord, GrantRecord } from '../../gateway-image/src/approv
 import { PgApprovalStore } from '../../gateway-image/src/approvals/pg-store';
 import type { ApprovalStore, StoreChange } from '../../gateway-image/src/approvals/store';
 import { createTestDatabase, type TestDatabase, testPostgres } from '../support/postgres';
+import { heldDelete } from '../support/principals';
 import { tempStore, until } from './support';
 
 function approval(id: string, minutesAgo = 0, status: ApprovalRecord['status'] = 'pending'): ApprovalRecord {
   const created = Date.now() - minutesAgo * 60_000;
-  return {
-    id,
-    kind: 'command',
-    requester: { subject: 'alice', kind: 'agent', issuer: 'https://issuer.test', groups: ['agents'] },
-    connection: 'clinic',
-    session: 's1',
-    command: 'delete from visits where id = $1',
-    rule: 'approve-deletes',
-    ruleReason: 'deletes need a second pair of eyes',
-    approverGroups: ['dba'],
-    minApprovers: 1,
-    maxWindowMs: 60_000,
-    createdAt: new Date(created).toISOString(),
-    expiresAt: new Date(created + 600_000).toISOString(),
-    status,
-    votes: [],
-  };
+  return heldDelete(id, { status, createdAt: created, expiresAt: created + 600_000 });
 }
 
 function grant(id: string): GrantRecord {

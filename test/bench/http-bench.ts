@@ -10,8 +10,8 @@
  * gateway only listens with TLS), so the ratios include TLS termination.
  * Run: `npx tsx test/bench/http-bench.ts` (npm run bench:http). BENCH_HTTP_SECONDS sets the duration.
  */
-import { generateKeyPairSync, randomBytes } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
@@ -21,7 +21,7 @@ import { createGatewayServices } from '../../gateway-image/src/gateway/services'
 import { createLogger } from '../../gateway-image/src/logging/logger';
 import { startSandboxFhirApi } from '../../gateway-image/src/sandbox/fhir-api';
 import { startLocalIssuer } from '../../gateway-image/src/sandbox/local-issuer';
-import { generateSelfSigned } from '../../gateway-image/src/tls/self-signed';
+import { writeGatewayFiles } from '../support/gateway-stack';
 
 const SECONDS = Number(process.env.BENCH_HTTP_SECONDS ?? 10);
 const CONNECTIONS = Number(process.env.BENCH_HTTP_CONNECTIONS ?? 10);
@@ -53,37 +53,29 @@ async function main(): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'warden-http-bench-'));
   const closers: (() => Promise<void>)[] = [];
   try {
-    const [fhir, issuer, tls] = await Promise.all([
+    const [fhir, issuer] = await Promise.all([
       startSandboxFhirApi({ patients: 1000 }),
       startLocalIssuer({
         audience: AUDIENCE,
         agents: [{ clientId: 'bench', clientSecret: 'bench-secret', groups: ['agents'] }],
         accessTokenTtlSec: 3600,
       }),
-      generateSelfSigned({ commonName: 'warden-bench', altNames: ['IP:127.0.0.1'] }),
     ]);
     closers.push(
       () => fhir.close(),
       () => issuer.close(),
     );
-    const auditKey = generateKeyPairSync('ed25519', {
-      privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
-      publicKeyEncoding: { type: 'spki', format: 'pem' },
+    const keys = await writeGatewayFiles(dir, {
+      commonName: 'warden-bench',
+      altNames: ['IP:127.0.0.1'],
+      extra: { 'fhir.token': fhir.token, 'token.key': randomBytes(32).toString('base64') },
     });
-    const files: Record<string, string> = {
-      'audit.key': auditKey.privateKey,
-      'tls.crt': tls.certificate,
-      'tls.key': tls.key,
-      'fhir.token': fhir.token,
-      'token.key': randomBytes(32).toString('base64'),
-    };
-    for (const [name, content] of Object.entries(files)) await writeFile(join(dir, name), content);
-    const f = (name: string) => `file:${join(dir, name)}`;
+    const f = keys.ref;
     const upstream = { url: fhir.url, credential: { type: 'bearer', token: f('fhir.token') } };
     const config = validateConfig({
       version: 1,
       listeners: {
-        http: { host: '127.0.0.1', port: 0, tls: { certificate: f('tls.crt'), key: f('tls.key') } },
+        http: { host: '127.0.0.1', port: 0, tls: keys.tls },
       },
       identity: { issuers: [{ issuer: issuer.issuer, audiences: [AUDIENCE] }] },
       connections: [

@@ -1,16 +1,12 @@
-import { type ChildProcessWithoutNullStreams, execFileSync, spawn } from 'node:child_process';
-import { generateKeyPairSync } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { type ChildProcessWithoutNullStreams, execFileSync } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { Client } from 'pg';
 import { type LocalIssuer, startLocalIssuer } from '../../gateway-image/src/sandbox/local-issuer';
-import { generateSelfSigned } from '../../gateway-image/src/tls/self-signed';
+import { spawnGateway, WARDEN_BIN, writeGatewayConfig, writeGatewayFiles } from '../support/gateway-stack';
 import { createTestDatabase, type TestDatabase } from '../support/postgres';
 
-const root = join(__dirname, '..', '..');
-const bin = join(root, 'gateway-image', 'bin', 'warden.js');
 const AUDIENCE = 'urn:warden:cluster-test';
 
 /**
@@ -41,28 +37,14 @@ describe('warden gateway with one process per core', () => {
       agents: [{ clientId: 'bot', clientSecret: 'bot-secret', groups: ['agents'] }],
       users: [{ id: 'ops', groups: ['warden-admins'] }],
     });
-    const pem = () =>
-      generateKeyPairSync('ed25519', {
-        privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
-        publicKeyEncoding: { type: 'spki', format: 'pem' },
-      });
-    const auditKey = pem();
-    auditPublicKey = join(dir, 'audit.pub');
-    const tls = await generateSelfSigned({ commonName: 'warden-test' });
-    const files: Record<string, string> = {
-      'audit.key': auditKey.privateKey,
-      'audit.pub': auditKey.publicKey,
-      'session.key': pem().privateKey,
-      'tls.crt': tls.certificate,
-      'tls.key': tls.key,
-    };
-    for (const [name, content] of Object.entries(files)) await writeFile(join(dir, name), content);
-    const f = (name: string) => `file:${join(dir, name)}`;
+    const keys = await writeGatewayFiles(dir, { commonName: 'warden-test' });
+    auditPublicKey = keys.auditPublicKey;
+    const f = keys.ref;
     const config = {
       version: 1,
       workers: 2,
       listeners: {
-        postgres: { host: '127.0.0.1', port: 0, tls: { certificate: f('tls.crt'), key: f('tls.key') } },
+        postgres: { host: '127.0.0.1', port: 0, tls: keys.tls },
         admin: { host: '127.0.0.1', port: 0 },
       },
       identity: {
@@ -97,18 +79,11 @@ describe('warden gateway with one process per core', () => {
       },
       audit: { dir: join(dir, 'audit'), signingKey: f('audit.key') },
     };
-    await writeFile(join(dir, 'warden.json'), JSON.stringify(config));
-    child = spawn(process.execPath, [bin, 'gateway', '--config', join(dir, 'warden.json')], {
-      env: { ...process.env, CLUSTER_TEST_PG_PASSWORD: db.connection.password },
+    const gateway = spawnGateway<typeof ready>(await writeGatewayConfig(dir, 'warden.json', config), {
+      CLUSTER_TEST_PG_PASSWORD: db.connection.password,
     });
-    ready = await new Promise((resolve, reject) => {
-      let output = '';
-      child.once('exit', (code) => reject(new Error(`gateway exited ${code}: ${output}`)));
-      createInterface({ input: child.stderr }).on('line', (line) => {
-        output += `${line}\n`;
-        if (line.includes('"gateway ready"')) resolve(JSON.parse(line));
-      });
-    });
+    child = gateway.child;
+    ready = await gateway.ready;
   }, 60_000);
 
   afterAll(async () => {
@@ -184,7 +159,7 @@ describe('warden gateway with one process per core', () => {
     const report = JSON.parse(
       execFileSync(
         process.execPath,
-        [bin, 'audit', 'verify', join(dir, 'audit'), '--public-key', auditPublicKey, '--json'],
+        [WARDEN_BIN, 'audit', 'verify', join(dir, 'audit'), '--public-key', auditPublicKey, '--json'],
         {
           encoding: 'utf8',
         },

@@ -4,8 +4,8 @@
  * as clients. Checks policy (exec allowed and denied), masking (no raw SSN reaches the client),
  * the audit log and the recordings on disk.
  */
-import { execFile, spawn } from 'node:child_process';
-import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -27,7 +27,8 @@ import {
   sshdInstalled,
   startSandboxSshHost,
 } from '../../gateway-image/src/sandbox/ssh-host';
-import { generateSelfSigned } from '../../gateway-image/src/tls/self-signed';
+import { writeGatewayFiles } from '../support/gateway-stack';
+import { type OpenSshRun, runOpenSsh } from '../support/ssh-client';
 
 const run = promisify(execFile);
 const AUDIENCE = 'urn:warden:ssh-http-test';
@@ -68,26 +69,21 @@ describe('gateway SSH and HTTP data paths', () => {
       startSandboxFhirApi({ patients: 200, seed: 1 }),
     ]);
     const gatewayKey = keygen(dir, 'gateway_ed25519');
-    const tls = await generateSelfSigned({ commonName: 'warden-test', altNames: ['IP:127.0.0.1'] });
-    const auditKey = generateKeyPairSync('ed25519', {
-      privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
-      publicKeyEncoding: { type: 'spki', format: 'pem' },
+    const keys = await writeGatewayFiles(dir, {
+      commonName: 'warden-test',
+      altNames: ['IP:127.0.0.1'],
+      extra: {
+        'lab.key': sshHost.clientPrivateKey,
+        'fhir.token': fhir.token,
+        'token.key': randomBytes(32).toString('base64'),
+      },
     });
-    const files: Record<string, string> = {
-      'audit.key': auditKey.privateKey,
-      'tls.crt': tls.certificate,
-      'tls.key': tls.key,
-      'lab.key': sshHost.clientPrivateKey,
-      'fhir.token': fhir.token,
-      'token.key': randomBytes(32).toString('base64'),
-    };
-    for (const [name, content] of Object.entries(files)) await writeFile(join(dir, name), content);
-    const f = (name: string) => `file:${join(dir, name)}`;
+    const f = keys.ref;
     const config = validateConfig({
       version: 1,
       listeners: {
         ssh: { host: '127.0.0.1', port: 0, hostKey: f('gateway_ed25519') },
-        http: { host: '127.0.0.1', port: 0, tls: { certificate: f('tls.crt'), key: f('tls.key') } },
+        http: { host: '127.0.0.1', port: 0, tls: keys.tls },
       },
       identity: { issuers: [{ issuer: issuer.issuer, audiences: [AUDIENCE] }] },
       connections: [
@@ -160,36 +156,9 @@ describe('gateway SSH and HTTP data paths', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  function sshExec(command: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
-    const args = [
-      '-e',
-      'ssh',
-      '-p',
-      String(ssh.port),
-      '-o',
-      `UserKnownHostsFile=${join(dir, 'known_hosts')}`,
-      '-o',
-      'StrictHostKeyChecking=yes',
-      '-o',
-      'PreferredAuthentications=password',
-      '-o',
-      'PubkeyAuthentication=no',
-      '-o',
-      'LogLevel=ERROR',
-      'lab-host@127.0.0.1',
-      command,
-    ];
-    const child = spawn('sshpass', args, { env: { ...process.env, SSHPASS: agentToken }, stdio: 'pipe' });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => {
-      stdout += d.toString();
-    });
-    child.stderr.on('data', (d: Buffer) => {
-      stderr += d.toString();
-    });
-    child.stdin.end();
-    return new Promise((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr })));
+  function sshExec(command: string): Promise<OpenSshRun> {
+    const knownHosts = join(dir, 'known_hosts');
+    return runOpenSsh({ port: ssh.port, knownHosts, token: agentToken, user: 'lab-host', command });
   }
 
   async function auditEvents(): Promise<AuditLine[]> {
