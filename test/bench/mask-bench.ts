@@ -231,8 +231,11 @@ function startChild(
   env: Record<string, string>,
 ): Promise<{ child: ChildProcess; port: number }> {
   const child = fork(__filename, ['--gateway'], {
+    // As bin/warden.js runs the gateway: tsx's CommonJS hook, not the ESM loader thread the bench
+    // runs under (that thread alone holds ~40 MB the shipped gateway never has).
     execArgv: [
-      ...process.execArgv,
+      '--require',
+      'tsx/cjs',
       ...(process.env.MASK_BENCH_PROF ? ['--cpu-prof', '--cpu-prof-dir', process.env.MASK_BENCH_PROF] : []),
     ],
     env: { ...process.env, ...env, WARDEN_BENCH_CONFIG: JSON.stringify(config), WARDEN_LOG_LEVEL: 'warn' },

@@ -88,6 +88,23 @@ describe('BackendFramer', () => {
     }
   });
 
+  it('frames a stream that arrives one byte at a time', () => {
+    const framer = new BackendFramer();
+    const frames = [...stream].flatMap((b) => framer.push(Buffer.from([b])));
+    expect(Buffer.concat(frames.map((f) => f.raw)).equals(stream)).toBe(true);
+    expect(framer.takeRemainder().length).toBe(0);
+  });
+
+  it('visits messages inside a chunk as ranges of that chunk', () => {
+    const seen: [number, boolean, number, number][] = [];
+    new BackendFramer().each(stream, (code, src, start, end) =>
+      seen.push([code, src === stream, start, end]),
+    );
+    expect(seen.map(([code]) => code)).toEqual(all.map((m) => m[0]));
+    expect(seen.every(([, same]) => same)).toBe(true);
+    expect(seen.at(-1)![3]).toBe(stream.length);
+  });
+
   it('decodes the fields the gateway tracks', () => {
     const frames = new BackendFramer().push(stream);
     expect(decodeErrorFields(frames[5]!.raw)).toEqual({

@@ -46,19 +46,45 @@ export class BackendFramer {
   constructor(private readonly maxMessageBytes = 0x3fffffff) {}
 
   push(chunk: Buffer): BackendFrame[] {
-    this.queue.push(chunk);
     const out: BackendFrame[] = [];
-    while (this.queue.length >= 5) {
-      const head = this.queue.peek(5);
-      const length = head.readInt32BE(1);
-      if (length < 4 || length > this.maxMessageBytes) {
-        throw new UpstreamError(`upstream sent an invalid message length ${length}`);
-      }
-      if (this.queue.length < length + 1) break;
-      const raw = this.queue.take(length + 1);
-      out.push({ code: raw[0]!, raw });
-    }
+    this.each(chunk, (code, src, start, end) => out.push({ code, raw: src.subarray(start, end) }));
     return out;
+  }
+
+  /**
+   * Calls `visit` for each whole message, as a range of the buffer that holds it: the chunk itself
+   * for every message inside it (no view, no copy), a joined buffer for one that spanned chunks.
+   */
+  each(chunk: Buffer, visit: (code: number, src: Buffer, start: number, end: number) => void): void {
+    let at = 0;
+    // First, the message an earlier chunk began: take just enough of this one to finish it.
+    while (this.queue.length > 0) {
+      const have = this.queue.length;
+      const size = have < 5 ? 5 : this.messageLength(this.queue.peek(5), 0) + 1;
+      const n = Math.min(size - have, chunk.length - at);
+      this.queue.push(chunk.subarray(at, at + n));
+      at += n;
+      if (this.queue.length < size) return;
+      if (size === 5 && this.messageLength(this.queue.peek(5), 0) + 1 > 5) continue;
+      const raw = this.queue.take(size);
+      visit(raw[0]!, raw, 0, size);
+    }
+    while (at + 5 <= chunk.length) {
+      const end = at + 1 + this.messageLength(chunk, at);
+      if (end > chunk.length) break;
+      visit(chunk[at]!, chunk, at, end);
+      at = end;
+    }
+    if (at < chunk.length) this.queue.push(at === 0 ? chunk : chunk.subarray(at));
+  }
+
+  /** The int32 length of the message at `at` (which excludes the type byte), checked. */
+  private messageLength(src: Buffer, at: number): number {
+    const length = src.readInt32BE(at + 1);
+    if (length < 4 || length > this.maxMessageBytes) {
+      throw new UpstreamError(`upstream sent an invalid message length ${length}`);
+    }
+    return length;
   }
 
   /** Bytes not yet part of a whole message (handed over when a new framer takes the stream). */

@@ -18,6 +18,7 @@ import { errorResponse } from './backend-writer';
 import { CopyRowMasker } from './copy-masker';
 import type { SessionMasking } from './hooks';
 import { NoticeMasker } from './notice-masker';
+import type { OutboundBytes } from './outbound-bytes';
 import { BINARY_COPY_REFUSED, copyData, Reader, syntheticField } from './result-wire';
 import { decodeRowDescription, type FieldDescription } from './row-codec';
 import { type MaskSummary, RowMasker } from './row-masker';
@@ -218,13 +219,27 @@ export class ResultMasker {
   }
 
   private rowFrame(frame: BackendFrame, head: Expect | undefined): BackendFrame {
+    const raw = this.rowsFor(head).row(frame.raw);
+    return raw === frame.raw ? frame : { code: frame.code, raw };
+  }
+
+  /**
+   * The DataRow at src[start, end) as the client gets it, written into `out`: the hot path of a
+   * large result (see OutboundBytes). Returns false when the row is dropped.
+   */
+  rowInto(src: Buffer, start: number, end: number, out: OutboundBytes): boolean {
+    if (this.dropUntilReady) return false;
+    this.rowsFor(this.queue[0]).rowInto(src, start, end, out);
+    return true;
+  }
+
+  private rowsFor(head: Expect | undefined): RowMasker {
     if (!this.current && head?.kind === 'execute' && head.portal.rows) {
       this.current = { rows: head.portal.rows, statement: head.name };
     }
     // Rows with no plan would be relayed blind: never.
     if (!this.current) throw new Error('DataRow without a RowDescription to plan it');
-    const raw = this.current.rows.row(frame.raw);
-    return raw === frame.raw ? frame : { code: frame.code, raw };
+    return this.current.rows;
   }
 
   private copyOut(frame: BackendFrame, head: Expect | undefined): BackendFrame {

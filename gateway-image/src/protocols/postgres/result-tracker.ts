@@ -94,15 +94,20 @@ export class ResultTracker {
     this.sendGroup++;
   }
 
+  /** A DataRow of `bytes` (as relayed) went to the client. */
+  row(bytes: number): void {
+    const head = this.pending[0];
+    if (head?.group !== this.recvGroup) return;
+    head.rows++;
+    head.bytes += bytes;
+  }
+
   /** The bytes to relay for `frame`, or undefined to drop it. */
   handle(frame: BackendFrame): Buffer | undefined {
     const head = this.pending[0]?.group === this.recvGroup ? this.pending[0] : undefined;
     switch (frame.code) {
       case BackendCode.DataRow:
-        if (head) {
-          head.rows++;
-          head.bytes += frame.raw.length;
-        }
+        this.row(frame.raw.length);
         return frame.raw;
       case BackendCode.CommandComplete:
       case BackendCode.EmptyQueryResponse:

@@ -5,6 +5,7 @@
  */
 import type { ColumnMasker, ColumnPlan } from '../../masking/column-masker';
 import { ProtocolError } from './errors';
+import type { OutboundBytes } from './outbound-bytes';
 import {
   asText,
   binaryIsText,
@@ -81,25 +82,49 @@ export class RowMasker {
    * as they are, length prefixes included.
    */
   row(raw: Buffer): Buffer {
-    if (this.work.length === 0) return raw;
-    const n = raw.readInt16BE(5);
+    const size = this.prepare(raw, 0, raw.length);
+    if (size < 0) return raw;
+    const row = Buffer.allocUnsafe(size);
+    this.splice(raw, 0, raw.length, row, 0, size);
+    return row;
+  }
+
+  /** The same for the DataRow at src[start, end), written into `out` (no allocation of its own). */
+  rowInto(src: Buffer, start: number, end: number, out: OutboundBytes): void {
+    const size = this.prepare(src, start, end);
+    if (size < 0) {
+      out.append(src, start, end);
+      return;
+    }
+    const dst = out.reserve(size);
+    this.splice(src, start, end, dst, out.reservedAt, size);
+  }
+
+  /**
+   * Locates the row's values and masks the `work` ones into `outs`; returns the masked row's size,
+   * or -1 when it goes out unchanged.
+   */
+  private prepare(raw: Buffer, rowStart: number, rowEnd: number): number {
+    if (this.work.length === 0) return -1;
+    if (rowStart + 7 > rowEnd) throw new ProtocolError('upstream sent a short DataRow');
+    const n = (raw[rowStart + 5]! << 8) | raw[rowStart + 6]!;
     if (n > this.starts.length) this.grow(n);
     const { starts, lengths, outs } = this;
-    let at = 7;
+    let at = rowStart + 7;
     for (let i = 0; i < n; i++) {
-      if (at + 4 > raw.length) throw new ProtocolError('upstream sent a short DataRow');
+      if (at + 4 > rowEnd) throw new ProtocolError('upstream sent a short DataRow');
       // readInt32BE by hand: this runs per column of every row.
       const len = (raw[at]! << 24) | (raw[at + 1]! << 16) | (raw[at + 2]! << 8) | raw[at + 3]!;
       at += 4;
       starts[i] = at;
       lengths[i] = len;
       if (len > 0) {
-        if (at + len > raw.length) throw new ProtocolError('upstream sent a short DataRow');
+        if (at + len > rowEnd) throw new ProtocolError('upstream sent a short DataRow');
         at += len;
       }
     }
     let changed = 0;
-    let size = raw.length;
+    let size = rowEnd - rowStart;
     const work = this.work;
     for (let k = 0; k < work.length; k++) {
       const i = work[k]!;
@@ -116,10 +141,14 @@ export class RowMasker {
       changed++;
       size += (out === null ? 0 : out.length) - lengths[i]!;
     }
-    if (changed === 0) return raw;
-    const row = Buffer.allocUnsafe(size);
-    let from = 0;
-    let to = 0;
+    return changed === 0 ? -1 : size;
+  }
+
+  /** Writes the row prepared from raw[rowStart, rowEnd) into row[at, at + size). */
+  private splice(raw: Buffer, rowStart: number, rowEnd: number, row: Buffer, at: number, size: number): void {
+    const { starts, lengths, outs, work } = this;
+    let from = rowStart;
+    let to = at;
     for (let k = 0; k < work.length; k++) {
       const out = outs[k];
       if (out === undefined) continue;
@@ -134,9 +163,8 @@ export class RowMasker {
       }
       from = starts[i]! + lengths[i]!;
     }
-    copyBytes(raw, from, raw.length, row, to);
-    row.writeInt32BE(size - 1, 1);
-    return row;
+    copyBytes(raw, from, rowEnd, row, to);
+    row.writeInt32BE(size - 1, at + 1);
   }
 
   /** A masked text value (used by COPY, whose fields are text already). */

@@ -9,7 +9,7 @@ import type { Socket } from 'node:net';
 import { serialize } from 'pg-protocol';
 import type { PostgresConnectionConfig } from '../../config/connections';
 import type { Principal } from '../../identity/principal';
-import { BackendFramer } from './backend-framer';
+import { BackendCode, BackendFramer } from './backend-framer';
 import * as write from './backend-writer';
 import { clientErrors } from './client-errors';
 import { ProtocolError } from './errors';
@@ -19,6 +19,7 @@ import { FrontendRelay } from './frontend-relay';
 import type { PostgresSessionHooks } from './hooks';
 import { decodeToken, login } from './login';
 import type { FrontendMessage, StartupMessage } from './messages';
+import { OutboundBytes } from './outbound-bytes';
 import { ResultMasker } from './result-masker';
 import { type CompletedResult, type RelayState, ResultTracker } from './result-tracker';
 import { gateStatement } from './statement-gate';
@@ -71,6 +72,7 @@ export class PostgresSession {
   private readonly tracker: ResultTracker;
   private readonly relay: FrontendRelay;
   private readonly framer = new BackendFramer();
+  private readonly outbound = new OutboundBytes();
   /** Rewrites results before the tracker sees them; absent when nothing is masked for this session. */
   private masker: ResultMasker | undefined;
   /** Observers (recorder, metrics) learn about the session from these publishes only. */
@@ -321,25 +323,37 @@ export class PostgresSession {
 
   private readonly onUpstreamData = (chunk: Buffer): void => {
     if (this.phase === 'closed') return;
-    const out: Buffer[] = [];
+    const out = this.outbound;
+    // Rows as the client gets them (after masking) go to observers; nothing is built when nobody listens.
+    const observed = postgresChannel.hasSubscribers;
     try {
-      for (const upstreamFrame of this.framer.push(chunk)) {
+      this.framer.each(chunk, (code, src, start, end) => {
+        if (code === BackendCode.DataRow && !observed) {
+          // The hot path of a large result: no frame, no view, masked in place into `out`.
+          const before = out.length;
+          if (!this.masker) out.append(src, start, end);
+          else if (!this.masker.rowInto(src, start, end, out)) return;
+          this.tracker.row(out.length - before);
+          return;
+        }
+        const upstreamFrame = { code, raw: src.subarray(start, end) };
         const frame = this.masker ? this.masker.inbound(upstreamFrame) : upstreamFrame;
-        if (!frame) continue;
+        if (!frame) return;
         const bytes = this.tracker.handle(frame);
-        if (!bytes) continue;
-        out.push(bytes);
-        // Rows as the client gets them (after masking); nothing is built when nobody listens.
-        if (postgresChannel.hasSubscribers) this.events.sent(bytes);
-      }
+        if (!bytes) return;
+        if (bytes === upstreamFrame.raw) out.append(src, start, end);
+        else out.append(bytes, 0, bytes.length);
+        if (observed) this.events.sent(bytes);
+      });
     } catch (err) {
+      out.take();
       this.log('upstream protocol violation', err);
       void this.close('upstream-protocol-violation', clientErrors.upstreamClosed());
       return;
     }
     if (out.length === 0) return;
-    // One write per chunk: DataRows are relayed as received, never re-serialised.
-    if (!this.o.client.write(out.length === 1 ? out[0]! : Buffer.concat(out))) this.upstream!.pause();
+    // One write per chunk: rows relayed unchanged stay views of the chunk they came in.
+    if (!this.o.client.write(out.take())) this.upstream!.pause();
   };
 
   private auditResult(r: CompletedResult): void {
