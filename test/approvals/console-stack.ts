@@ -43,6 +43,7 @@ export async function startConsoleStack(o: { timeoutMs: number }): Promise<Conso
     users: [
       { id: 'vera.reviewer', groups: ['dba'] },
       { id: 'rita.dba', groups: ['dba'] },
+      { id: 'ada.admin', groups: ['warden-admins'] },
     ],
     // Any loopback port: the admin listener binds port 0.
     consoleRedirectUris: ['http://127.0.0.1/console/callback'],

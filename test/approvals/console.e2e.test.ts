@@ -2,7 +2,8 @@
  * The reviewer console end to end in real headless Chromium: an agent's psql DELETE is held by the
  * gateway; a reviewer signs in through the OIDC issuer (authorization code + PKCE), sees the held
  * statement with its context and approves or denies it with a justification; psql completes or is
- * refused; the audit log shows request, decision, approver and use. Also timeout and self-approval.
+ * refused; the audit log shows request, decision, approver and use. Also timeout and self-approval,
+ * and an administrator terminating a live psql session from the sessions view.
  *
  * WARDEN_SCREENSHOTS=1 also writes docs/console-pending.png and docs/console-decision.png.
  */
@@ -111,6 +112,42 @@ describe('reviewer console in Chromium', () => {
     await vera.locator(`main h2[id="t-${id}"]`).waitFor({ timeout: 5_000 });
     await expect(vera.locator('main h2 .badge').textContent()).resolves.toBe('expired');
   }, 20_000);
+
+  it('lets an administrator terminate a live psql session; approvers see it without the button', async () => {
+    const run = psql(stack, 'claude-agent', agentToken, 'SELECT pg_sleep(60)');
+    await vera.goto(`${stack.adminUrl}/console/#/sessions`);
+    await vera.getByRole('heading', { name: 'Live sessions' }).waitFor();
+    const row = () => vera.getByRole('row').filter({ hasText: 'claude-agent' });
+    // psql may still be logging in: reload the view until its session is listed.
+    for (let i = 0; i < 50 && (await row().count()) === 0; i++) {
+      await vera.reload();
+      await vera.getByRole('heading', { name: 'Live sessions' }).waitFor();
+    }
+    await row().waitFor();
+    expect(await vera.getByRole('button', { name: /Terminate/ }).count()).toBe(0);
+
+    const { context, page: ada } = await signIn(stack, 'ada.admin');
+    await ada.goto(`${stack.adminUrl}/console/#/sessions`);
+    const adaRow = ada.getByRole('row').filter({ hasText: 'claude-agent' });
+    await adaRow.getByRole('button', { name: /Terminate session of claude-agent on app/ }).click();
+    const dialog = ada.getByRole('dialog', { name: 'Terminate this session' });
+    await dialog.getByLabel(/Reason/).fill('runaway query');
+    await dialog.getByRole('button', { name: 'Terminate', exact: true }).click();
+    await ada.getByRole('status').filter({ hasText: 'terminated' }).waitFor();
+    await ada.getByText('No live sessions.').waitFor();
+
+    const result = await run.done;
+    expect(result.code).not.toBe(0);
+    expect(result.stderr).toContain(
+      'FATAL:  Warden session terminated by an administrator (ada.admin): runaway query',
+    );
+    const ends = (await searchAudit(stack.auditDir, { type: 'session.', limit: 100 })).events;
+    expect(ends.find((e) => e.type === 'session.terminated')).toMatchObject({
+      principal: { subject: 'ada.admin' },
+      body: { subject: 'claude-agent', reason: 'runaway query' },
+    });
+    await context.close();
+  });
 
   it('never lets the requester decide: no buttons in the page, 403 from the API', async () => {
     const { context, page } = await signIn(stack, 'rita.dba');

@@ -137,8 +137,46 @@ const paths: Json = {
   },
   '/v1/sessions': {
     get: {
-      summary: 'Open sessions seen in the audit log, with the approvals they hold (reviewers)',
-      responses: { 200: json(listOf('sessions', { type: 'object' })), ...errors(401, 403) },
+      summary: 'Live Postgres and SSH sessions on this gateway, with the approvals they hold (reviewers)',
+      description:
+        'Every process of this gateway (all workers); each replica lists its own. HTTP requests are ' +
+        'not sessions and are not listed. canTerminate says whether the caller may terminate.',
+      responses: {
+        200: json({
+          type: 'object',
+          properties: {
+            sessions: { type: 'array', items: ref('LiveSession') },
+            canTerminate: { type: 'boolean' },
+          },
+        }),
+        ...errors(401, 403),
+      },
+    },
+  },
+  '/v1/sessions/{id}/terminate': {
+    post: {
+      summary: 'End a live session (admin groups only)',
+      description:
+        'The client is told who ended it and the reason (Postgres: FATAL 57P01; SSH: a line on ' +
+        "stderr). The session's session.end event has reason 'terminated', terminatedBy and " +
+        'terminationReason; the act is audited as session.terminated. 404 for an unknown or ended session.',
+      parameters: [pathParam('id')],
+      requestBody: {
+        ...body({ reason: { type: 'string', maxLength: 500, description: 'Shown to the client' } }, []),
+        required: false,
+      },
+      responses: {
+        200: json({
+          type: 'object',
+          properties: {
+            status: { const: 'terminated' },
+            session: ref('LiveSession'),
+            terminatedBy: { type: 'string' },
+            reason: { type: 'string' },
+          },
+        }),
+        ...errors(400, 401, 403, 404),
+      },
     },
   },
   '/v1/recordings': {
@@ -191,7 +229,7 @@ export function openApiDocument(): Json {
       title: 'Warden admin API',
       version: '1',
       description:
-        'Approvals, just-in-time grants, session tokens, audit search and recordings. Every route ' +
+        'Approvals, just-in-time grants, session tokens, live sessions, audit search and recordings. Every route ' +
         'except health, this document and console sign-in needs a bearer token (OIDC or Warden ' +
         'session token) or a console session cookie; with the cookie, state changes also need the ' +
         'X-Warden-CSRF header. Errors are RFC 9457 problem documents.',
@@ -238,6 +276,19 @@ export function openApiDocument(): Json {
           },
         },
         Grant: { type: 'object', description: 'GrantRecord (gateway-image/src/approvals/model.ts)' },
+        LiveSession: {
+          type: 'object',
+          properties: {
+            session: { type: 'string' },
+            protocol: { enum: ['postgres', 'ssh'] },
+            connection: { type: 'string' },
+            principal: { type: 'object', description: 'subject, kind, issuer, groups' },
+            startedAt: { type: 'string', format: 'date-time' },
+            pid: { type: 'integer', description: 'The gateway process serving it' },
+            holding: { type: 'array', items: { type: 'string' }, description: 'Pending approval ids' },
+            terminable: { type: 'boolean' },
+          },
+        },
       },
     },
   };

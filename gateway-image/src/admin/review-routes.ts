@@ -1,19 +1,14 @@
 /**
- * What reviewers read besides approvals: the audit timeline, sessions, and session recordings.
- * All read-only, and only for reviewers (admin groups and approver groups): the audit log names
- * every principal's commands, and recordings hold (masked) result rows.
+ * What reviewers read besides approvals: the audit timeline and session recordings (live sessions
+ * are in sessions-routes.ts). All read-only, and only for reviewers (admin groups and approver
+ * groups): the audit log names every principal's commands, and recordings hold (masked) result rows.
  *
  * GET /v1/audit/events?principal=&connection=&session=&type=&since=&until=&limit=
- * GET /v1/sessions                      open sessions seen in the audit log, and held statements
  * GET /v1/recordings                    → {recordings: [{session, bytes, modifiedAt}]}
  * GET /v1/recordings/:session           → {session, lines: [...]}
- *
- * Terminating a session needs a registry of live sessions across gateway processes, which the
- * gateway does not have yet: the sessions route reports `terminable: false` rather than pretend.
  */
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { ApprovalService } from '../approvals/service';
 import type { Principal } from '../identity/principal';
 import { RecordingError, readRecording } from '../recording/replay';
 import { parseAuditQuery, searchAudit } from './audit-search';
@@ -22,16 +17,12 @@ import type { RouteContext, Router } from './router';
 
 export interface ReviewRoutesOptions {
   readonly caller: (ctx: RouteContext) => Promise<Principal>;
-  /** Groups allowed to read the audit log, sessions and recordings. */
+  /** Groups allowed to read the audit log and recordings. */
   readonly reviewerGroups: readonly string[];
   readonly auditDir: string;
   /** `recording.dir`; absent when recording is off. */
   readonly recordingDir?: string;
-  readonly approvals?: ApprovalService;
 }
-
-/** How many recent session events are scanned to find open sessions. */
-const SESSION_SCAN = 1000;
 
 export function addReviewRoutes(router: Router, o: ReviewRoutesOptions): Router {
   const reviewers = new Set(o.reviewerGroups);
@@ -48,23 +39,6 @@ export function addReviewRoutes(router: Router, o: ReviewRoutesOptions): Router 
     const q = parseAuditQuery(ctx.url.searchParams);
     if (typeof q === 'string') throw new HttpProblem(400, 'ERR_QUERY_INVALID', q);
     return searchAudit(o.auditDir, q);
-  });
-
-  route('/v1/sessions', async () => {
-    const { events } = await searchAudit(o.auditDir, { type: 'session.', limit: SESSION_SCAN });
-    const ended = new Set(events.filter((e) => e.type === 'session.end').map((e) => e.session));
-    const held = o.approvals ? await o.approvals.list('pending') : [];
-    const sessions = events
-      .filter((e) => e.type === 'session.start' && !ended.has(e.session))
-      .map((e) => ({
-        session: e.session,
-        connection: e.connection,
-        principal: e.principal,
-        startedAt: e.time,
-        holding: held.filter((h) => h.session === e.session).map((h) => h.id),
-        terminable: false,
-      }));
-    return { sessions, terminate: 'unavailable: the gateway has no live-session registry yet' };
   });
 
   route('/v1/recordings', async () => {

@@ -8,6 +8,7 @@ import { addConsoleRoutes } from '../admin/console-routes';
 import { ConsoleSessions, resolveCaller } from '../admin/console-sessions';
 import { addReviewRoutes } from '../admin/review-routes';
 import type { Router } from '../admin/router';
+import { addSessionRoutes } from '../admin/sessions-routes';
 import { principalSummary } from '../identity/principal';
 import type { CreateApprovalsOptions } from './index';
 import type { ApprovalService } from './service';
@@ -26,19 +27,25 @@ export function addAdminRoutes(router: Router, o: CreateApprovalsOptions, servic
     grantManagerGroups: jitApprovers,
     caller,
   });
+  const reviewerGroups = [
+    ...new Set([...adminGroups, ...jitApprovers, ...config.approvals.rules.flatMap((r) => r.approverGroups)]),
+  ];
   addReviewRoutes(router, {
     caller,
-    reviewerGroups: [
-      ...new Set([
-        ...adminGroups,
-        ...jitApprovers,
-        ...config.approvals.rules.flatMap((r) => r.approverGroups),
-      ]),
-    ],
+    reviewerGroups,
     auditDir: config.audit.dir,
     ...(config.recording?.enabled ? { recordingDir: config.recording.dir } : {}),
-    approvals: service,
   });
+  if (o.liveSessions) {
+    addSessionRoutes(router, {
+      caller,
+      sessions: o.liveSessions,
+      reviewerGroups,
+      adminGroups,
+      audit: o.audit,
+      approvals: service,
+    });
+  }
   if (sessions && o.console !== false) {
     const first = config.identity.issuers[0];
     const c = o.console ?? {};

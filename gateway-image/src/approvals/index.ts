@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import type { GrantSource } from '../access/grants';
 import type { ConsoleOptions } from '../admin/console-routes';
 import type { Router } from '../admin/router';
+import type { SessionDirectory } from '../admin/sessions-routes';
 import type { AuditSink } from '../audit/event';
 import type { WardenConfig } from '../config/schema';
 import type { Authenticator } from '../identity/authenticator';
@@ -38,6 +39,8 @@ export interface CreateApprovalsOptions {
    * URL); without it, a file store under `<audit.dir>/approvals`
    */
   readonly store?: ApprovalStore;
+  /** Live sessions to list and terminate in the admin API. @default none: the sessions routes are absent */
+  readonly liveSessions?: SessionDirectory;
   /** Base URL of the admin listener as reviewers reach it. @default config.listeners.admin.publicUrl */
   readonly consoleUrl?: string;
   /** Called when a notification fails every attempt (it is audited as well). */

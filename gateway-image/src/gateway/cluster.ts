@@ -5,13 +5,15 @@ import type { WardenConfig } from '../config/schema';
 import { WardenError } from '../errors';
 import { FileRevocationStore } from '../identity/revocation';
 import { primaryClient, serveWorker } from './ipc';
+import { LiveSessionRegistry } from './live-sessions';
 import { needsApprovals } from './services';
 import { type ListenerAddress, type StartOptions, startGateway } from './start';
 
 /**
  * One gateway process per core (config `workers`). The primary owns what must be single — the
- * audit chain, session-token revocations, the admin API — and forks workers that serve the data
- * listeners on shared sockets, reaching the primary's state over the cluster IPC channel.
+ * audit chain, session-token revocations, the admin API and its list of live sessions — and forks
+ * workers that serve the data listeners on shared sockets, reaching the primary's state over the
+ * cluster IPC channel (workers report their sessions; the primary forwards terminates to them).
  * With one worker there is no primary: the process serves everything itself.
  */
 export interface GatewayProcess {
@@ -68,11 +70,13 @@ async function startWorker(config: WardenConfig, opts: StartOptions): Promise<Ga
   // The primary decides when workers stop (it disconnects them); a terminal's Ctrl-C reaches the
   // whole process group, and a worker that died first would drop its sessions mid-statement.
   for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => {});
-  const link = primaryClient();
+  const liveSessions = new LiveSessionRegistry();
+  const link = primaryClient(liveSessions);
   const g = await startGateway(config, {
     ...opts,
     audit: link.audit,
     revocations: link.revocations,
+    liveSessions,
     serve: { admin: false },
   });
   const listening: Listening = { postgres: g.postgres, ssh: g.ssh, http: g.http };
@@ -94,7 +98,11 @@ async function startPrimary(config: WardenConfig, opts: StartOptions): Promise<G
   const fork = (): Promise<Worker> =>
     new Promise((resolve, reject) => {
       const worker = cluster.fork();
-      serveWorker(worker.process, { audit: g.services.audit, revocations });
+      serveWorker(worker.process, {
+        audit: g.services.audit,
+        revocations,
+        sessions: g.services.liveSessions,
+      });
       worker.on('message', (m: { warden?: string } & Listening) => {
         if (m?.warden !== 'listening') return;
         listening ??= { postgres: m.postgres, ssh: m.ssh, http: m.http };

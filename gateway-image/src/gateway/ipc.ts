@@ -3,18 +3,27 @@ import { randomUUID } from 'node:crypto';
 import type { AuditEvent, AuditEventInput } from '../audit/event';
 import { AuditError } from '../errors';
 import type { RevocationStore } from '../identity/revocation';
+import type { Termination } from '../protocols/live-session';
+import type { LiveSessionRecord, LiveSessionRegistry } from './live-sessions';
 import type { ClosableAuditSink } from './services';
 
 /**
  * Requests a worker process makes of the primary, which owns the state that must be single:
- * the audit chain (one writer, one sequence) and session-token revocations.
+ * the audit chain (one writer, one sequence), session-token revocations and the list of live
+ * sessions the admin API shows; and the one request the primary makes of a worker: end a session.
  */
 type Request =
   | { readonly method: 'audit.append'; readonly input: AuditEventInput }
   /** A worker's deferred events of one event-loop turn, in order: one message, not one each. */
   | { readonly method: 'audit.appendDeferred'; readonly inputs: readonly AuditEventInput[] }
   | { readonly method: 'revocations.isRevoked'; readonly jti: string }
-  | { readonly method: 'revocations.revoke'; readonly jti: string; readonly until: string };
+  | { readonly method: 'revocations.revoke'; readonly jti: string; readonly until: string }
+  | { readonly method: 'sessions.opened'; readonly record: LiveSessionRecord }
+  | { readonly method: 'sessions.closed'; readonly session: string }
+  /** Primary → worker; the answer is whether the session was still live there. */
+  | { readonly method: 'sessions.terminate'; readonly session: string; readonly termination: Termination };
+
+type Peer = ChildProcess | NodeJS.Process;
 
 interface RequestMessage {
   readonly warden: 'request';
@@ -36,22 +45,64 @@ export interface PrimaryState {
     appendDeferred?(input: AuditEventInput): Promise<AuditEvent>;
   };
   readonly revocations?: RevocationStore;
+  /** Lists the worker's sessions; a terminate for one of them is sent back to the worker. */
+  readonly sessions?: LiveSessionRegistry;
 }
 
-/** Primary side: answers one worker's requests. */
-export function serveWorker(worker: ChildProcess | NodeJS.Process, state: PrimaryState): void {
-  worker.on('message', (message: unknown) => {
+/** Primary side: answers one worker's requests, and forwards terminates for its sessions to it. */
+export function serveWorker(worker: ChildProcess, state: PrimaryState): void {
+  const call = caller(worker);
+  const terminate = async (session: string, termination: Termination) =>
+    (await call({ method: 'sessions.terminate', session, termination })) === true;
+  answer(worker, (request) => handle(request, state, terminate));
+  // Its sessions ended with it (its sockets are gone).
+  worker.once('exit', () => {
+    if (worker.pid !== undefined) state.sessions?.removeProcess(worker.pid);
+  });
+}
+
+/** Answers the requests a peer sends over the IPC channel. */
+function answer(peer: Peer, handle: (request: Request) => Promise<unknown>): void {
+  peer.on('message', (message: unknown) => {
     const m = message as RequestMessage;
     if (m?.warden !== 'request') return;
-    handle(m.request, state).then(
-      (value) => reply(worker, { warden: 'result', id: m.id, ok: true, value }),
-      (err: unknown) =>
-        reply(worker, { warden: 'result', id: m.id, ok: false, error: (err as Error).message }),
+    handle(m.request).then(
+      (value) => reply(peer, { warden: 'result', id: m.id, ok: true, value }),
+      (err: unknown) => reply(peer, { warden: 'result', id: m.id, ok: false, error: (err as Error).message }),
     );
   });
 }
 
-async function handle(request: Request, state: PrimaryState): Promise<unknown> {
+/** Sends requests to a peer over the IPC channel; each resolves with the peer's answer. */
+function caller(peer: Peer): (request: Request) => Promise<unknown> {
+  const pending = new Map<string, { resolve(v: unknown): void; reject(e: Error): void }>();
+  peer.on('message', (message: unknown) => {
+    const m = message as ResultMessage;
+    if (m?.warden !== 'result') return;
+    const waiter = pending.get(m.id);
+    if (!waiter) return;
+    pending.delete(m.id);
+    if (m.ok) waiter.resolve(m.value);
+    else waiter.reject(new Error(m.error ?? 'request failed'));
+  });
+  peer.on('disconnect', () => {
+    for (const waiter of pending.values()) waiter.reject(new Error('the gateway peer process is gone'));
+    pending.clear();
+  });
+  return (request) =>
+    new Promise<unknown>((resolve, reject) => {
+      if (!peer.connected || !peer.send) return reject(new Error('the gateway peer process is gone'));
+      const id = randomUUID();
+      pending.set(id, { resolve, reject });
+      peer.send({ warden: 'request', id, request } satisfies RequestMessage);
+    });
+}
+
+async function handle(
+  request: Request,
+  state: PrimaryState,
+  terminate: (session: string, termination: Termination) => Promise<boolean>,
+): Promise<unknown> {
   switch (request.method) {
     case 'audit.append':
       return (await state.audit.append(request.input)).seq;
@@ -68,6 +119,12 @@ async function handle(request: Request, state: PrimaryState): Promise<unknown> {
     case 'revocations.revoke':
       if (!state.revocations) throw new Error('session tokens are not configured');
       return state.revocations.revoke(request.jti, new Date(request.until));
+    case 'sessions.opened':
+      return state.sessions?.addRemote(request.record, terminate);
+    case 'sessions.closed':
+      return state.sessions?.removeRemote(request.session);
+    case 'sessions.terminate':
+      throw new Error('the primary serves no sessions of its own');
   }
 }
 
@@ -75,30 +132,29 @@ function reply(target: ChildProcess | NodeJS.Process, message: ResultMessage): v
   if (target.connected) target.send?.(message);
 }
 
-/** Worker side: a client for the primary's state, over the cluster IPC channel. */
-export function primaryClient(): { audit: ClosableAuditSink; revocations: RevocationStore } {
-  const pending = new Map<string, { resolve(v: unknown): void; reject(e: Error): void }>();
-  process.on('message', (message: unknown) => {
-    const m = message as ResultMessage;
-    if (m?.warden !== 'result') return;
-    const waiter = pending.get(m.id);
-    if (!waiter) return;
-    pending.delete(m.id);
-    if (m.ok) waiter.resolve(m.value);
-    else waiter.reject(new Error(m.error ?? 'request failed'));
+/**
+ * Worker side: a client for the primary's state, over the cluster IPC channel. The worker's
+ * sessions are reported to the primary as they open and close, and the primary's terminates for
+ * them are answered here.
+ */
+export function primaryClient(sessions: LiveSessionRegistry): {
+  audit: ClosableAuditSink;
+  revocations: RevocationStore;
+} {
+  const call = caller(process);
+  sessions.subscribe((change) => {
+    const request: Request =
+      change.kind === 'opened'
+        ? { method: 'sessions.opened', record: change.record }
+        : { method: 'sessions.closed', session: change.session };
+    // Only the listing is lost if the primary is gone; the session itself is unaffected.
+    call(request).catch(() => undefined);
   });
-  process.on('disconnect', () => {
-    for (const waiter of pending.values()) waiter.reject(new Error('the gateway primary process is gone'));
-    pending.clear();
+  answer(process, async (request) => {
+    if (request.method !== 'sessions.terminate')
+      throw new Error(`${request.method} is served by the primary`);
+    return (await sessions.terminate(request.session, request.termination)) !== undefined;
   });
-  const call = (request: Request) =>
-    new Promise<unknown>((resolve, reject) => {
-      if (!process.connected || !process.send)
-        return reject(new Error('the gateway primary process is gone'));
-      const id = randomUUID();
-      pending.set(id, { resolve, reject });
-      process.send({ warden: 'request', id, request } satisfies RequestMessage);
-    });
   const failed = (err: unknown) =>
     new AuditError(`audit append through the primary failed: ${(err as Error).message}`, { cause: err });
   // Deferred events wait for the end of the event-loop turn and travel together; a durable append

@@ -29,6 +29,7 @@ export function postgresHooks(services: GatewayServices): PostgresSessionHooks {
     decide: (principal, connection, facts) => services.policy.decide(principal, connection, facts),
     awaitApproval: services.approvals && ((request) => services.approvals!.awaitApproval(request)),
     masking: postgresMasking(services),
+    opened: (info) => services.liveSessions.open('postgres', info),
     async audit(input) {
       const event = {
         type: input.type,

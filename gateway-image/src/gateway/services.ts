@@ -19,6 +19,7 @@ import { createSessionRecorder } from '../recording/session-recorder';
 import { createDefaultSecretResolver } from '../secrets/default-resolver';
 import type { SecretResolver } from '../secrets/resolver';
 import { hookLog } from './hook-log';
+import { LiveSessionRegistry } from './live-sessions';
 import { shipSealedSegments } from './sinks';
 
 /**
@@ -36,6 +37,8 @@ export interface GatewayServices {
   /** Holds, decisions and just-in-time grants; absent when the config has no approval rules. */
   readonly approvals: Approvals | undefined;
   readonly policy: PolicyEngine;
+  /** Live Postgres and SSH sessions (in the primary: every worker's), for the admin API. */
+  readonly liveSessions: LiveSessionRegistry;
   readonly logger: Logger;
   close(): Promise<void>;
 }
@@ -56,6 +59,8 @@ export interface ServiceOptions {
   readonly secrets?: SecretResolver;
   /** @default JSON lines on stderr */
   readonly logger?: Logger;
+  /** A worker passes the registry it reports to the primary. @default a registry of this process */
+  readonly liveSessions?: LiveSessionRegistry;
 }
 
 export async function createGatewayServices(
@@ -98,6 +103,7 @@ export async function createGatewayServices(
     audit = log;
   }
   await loadSqlParser();
+  const liveSessions = opts.liveSessions ?? new LiveSessionRegistry();
   const unsubscribe = auditIdentityEvents(audit);
   const authenticator = createAuthenticator({ oidc, sessions });
   // Every process serving the data path records its own sessions (it subscribes to their events).
@@ -114,6 +120,7 @@ export async function createGatewayServices(
         audit,
         authenticator,
         resolveSecret: (ref) => secrets.resolve(ref),
+        liveSessions,
         log: (message, detail) => logger.warn(detail, message),
       })
     : undefined;
@@ -127,6 +134,7 @@ export async function createGatewayServices(
     access: createAccessChecker(config.access, { sources: approvals ? [approvals.grantSource] : [] }),
     approvals,
     policy: createPolicyEngine(config.policy, { connections: config.connections }),
+    liveSessions,
     logger,
     close: async () => {
       await approvals?.close();

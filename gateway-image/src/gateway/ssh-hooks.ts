@@ -128,6 +128,7 @@ export async function sshHooks(services: GatewayServices): Promise<SshSessionHoo
       });
     },
     masker,
+    opened: (info) => services.liveSessions.open('ssh', info),
     record: (meta) => openCast(services, meta),
     log: hookLog(services.logger),
   };

@@ -19,6 +19,7 @@ const FILES: Record<string, string> = {
   'index.html': 'text/html; charset=utf-8',
   'ui.js': 'text/javascript; charset=utf-8',
   'approvals.js': 'text/javascript; charset=utf-8',
+  'sessions.js': 'text/javascript; charset=utf-8',
   'views.js': 'text/javascript; charset=utf-8',
   'app.js': 'text/javascript; charset=utf-8',
   'app.css': 'text/css; charset=utf-8',

@@ -2,9 +2,9 @@
 // on a slow link. Every value from the API is inserted as text (never as HTML), so a command or
 // reason cannot inject markup. The session cookie is HttpOnly; state changes send the CSRF token in
 // a header. The console's scripts are classic scripts sharing one global scope, loaded in order:
-// ui.js, approvals.js, views.js, app.js.
+// ui.js, approvals.js, sessions.js, views.js, app.js.
 
-const state = { me: null, csrf: '', timer: 0, returnFocus: null, decision: null };
+const state = { me: null, csrf: '', timer: 0, returnFocus: null, decision: null, ending: null };
 const main = document.getElementById('main');
 const status = document.getElementById('status');
 

@@ -1,47 +1,4 @@
-// Reviewer views besides approvals: open sessions, the audit timeline, recordings and replay.
-
-async function showSessions() {
-  const { sessions, terminate } = await api('/v1/sessions');
-  const rows = sessions.map((s) =>
-    h(
-      'tr',
-      {},
-      h('td', {}, h('code', {}, s.session)),
-      h('td', {}, who(s.principal)),
-      h('td', {}, s.connection),
-      h('td', {}, fmtTime(s.startedAt)),
-      h(
-        'td',
-        {},
-        s.holding.length
-          ? s.holding.map((id) => h('a', { href: `#/approvals/${id}` }, 'held statement'))
-          : '—',
-      ),
-    ),
-  );
-  page(
-    'Open sessions',
-    h('p', { class: 'note' }, `Terminate is ${terminate}. Revoke a grant to end a just-in-time session.`),
-    sessions.length
-      ? h(
-          'table',
-          {},
-          h(
-            'thead',
-            {},
-            h(
-              'tr',
-              {},
-              ...['Session', 'Principal', 'Connection', 'Started', 'Holding'].map((t) =>
-                h('th', { scope: 'col' }, t),
-              ),
-            ),
-          ),
-          h('tbody', {}, rows),
-        )
-      : h('p', {}, 'No open sessions in the recent audit log.'),
-  );
-}
+// Reviewer views besides approvals and sessions: the audit timeline, recordings and replay.
 
 function auditTable(events) {
   return h(
@@ -200,4 +157,4 @@ async function showRecording(id) {
   page(`Recording ${id}`, h('div', { class: 'actions' }, play), out);
 }
 
-Object.assign(globalThis, { showSessions, showAudit, showRecordings, showRecording });
+Object.assign(globalThis, { showAudit, showRecordings, showRecording });

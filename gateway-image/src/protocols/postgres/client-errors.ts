@@ -4,6 +4,7 @@
  * https://www.postgresql.org/docs/current/errcodes-appendix.html so clients react as they would to
  * a real server (psql keeps the session after ERROR, ends it after FATAL).
  */
+import { type Termination, terminationText } from '../live-session';
 import type { ErrorFields } from './backend-writer';
 
 export const SqlState = {
@@ -83,6 +84,9 @@ export const clientErrors = {
       'your Warden access grant was revoked; session ended',
       'Request access again if you still need it.',
     ),
+  /** 57P01, as PostgreSQL's own pg_terminate_backend: clients treat it as an administrator's act. */
+  terminated: (t: Termination) =>
+    fatal(SqlState.AdminShutdown, `Warden ${terminationText(t)}`, 'Reconnect if you still need access.'),
   upstreamClosed: () => fatal(SqlState.ConnectionFailure, 'the database behind Warden closed the connection'),
   shuttingDown: () => fatal(SqlState.AdminShutdown, 'Warden gateway is shutting down'),
   internal: () => fatal(SqlState.InternalError, 'internal gateway error; see the Warden gateway log'),

@@ -8,6 +8,7 @@ import type { Principal } from '../../identity/principal';
 import type { SqlFacts } from '../../inspect/facts';
 import type { ColumnMasker } from '../../masking/column-masker';
 import type { Decision } from '../../policy/decision';
+import type { LiveSession, LiveSessionInfo } from '../live-session';
 
 export type AccessResult =
   | {
@@ -106,6 +107,12 @@ export interface PostgresSessionHooks {
    * @default absent, or resolving undefined: results are relayed unmasked
    */
   masking?(principal: Principal, connection: PostgresConnectionConfig): Promise<SessionMasking | undefined>;
+  /**
+   * The session is logged in and relaying: the gateway lists it as live. Its `terminated` signal
+   * ends the session (FATAL 57P01 naming the administrator); `closed` is called once it ends.
+   * @default absent: sessions are not listed and cannot be terminated
+   */
+  opened?(info: LiveSessionInfo): LiveSession;
   /** Appends an audit event durably; rejects (AuditError) when it cannot, and the statement is refused. */
   audit(input: PostgresAuditInput): Promise<void>;
   /** Where internal errors go (they never reach the client). @default silent */

@@ -9,6 +9,7 @@ import type { Socket } from 'node:net';
 import { serialize } from 'pg-protocol';
 import type { PostgresConnectionConfig } from '../../config/connections';
 import type { Principal } from '../../identity/principal';
+import { type LiveSession, TERMINATED, terminationAudit, terminationOf } from '../live-session';
 import { BackendCode, BackendFramer } from './backend-framer';
 import * as write from './backend-writer';
 import { clientErrors } from './client-errors';
@@ -58,6 +59,8 @@ export class PostgresSession {
   private started = false;
   private startedAt = Date.now();
   private expiryTimer: NodeJS.Timeout | undefined;
+  /** The gateway's live-session listing of this session, once it relays. */
+  private live: LiveSession | undefined;
   /** Ends approval holds when the connection goes; reason set by SET warden.reason or startup. */
   private readonly ended = new AbortController();
   /** A CancelRequest withdraws a held statement (it has not reached the upstream to be cancelled). */
@@ -134,14 +137,18 @@ export class PostgresSession {
     if (this.endpoint && this.upstreamKey) await cancelUpstream(this.endpoint, this.upstreamKey);
   }
 
-  /** Ends the session; `fatal` is the last thing the client hears. Idempotent. */
-  async close(reason: string, fatal?: write.ErrorFields): Promise<void> {
+  /**
+   * Ends the session; `fatal` is the last thing the client hears, `detail` goes into the
+   * session.end audit body (who terminated it). Idempotent.
+   */
+  async close(reason: string, fatal?: write.ErrorFields, detail?: Record<string, string>): Promise<void> {
     if (this.phase === 'closed') return;
     const wasBusy = this.phase === 'relaying' && this.tracker.state !== 'ready';
     this.phase = 'closed';
     clearTimeout(this.expiryTimer);
     this.ended.abort();
     this.o.onClosed(this);
+    this.live?.closed();
     if (this.started) this.events.end(reason, Date.now() - this.startedAt, this.relay.attempts, fatal?.code);
     const { client } = this.o;
     if (fatal && client.writable) client.write(write.errorResponse(fatal));
@@ -161,6 +168,7 @@ export class PostgresSession {
     if (this.started) {
       await this.audit('session.end', {
         reason,
+        ...detail,
         durationMs: Date.now() - this.startedAt,
         statements: this.relay.attempts,
       });
@@ -284,6 +292,7 @@ export class PostgresSession {
       { once: true, signal: this.ended.signal },
     );
     if (result.revoked?.aborted) void this.close('grant-revoked', clientErrors.grantRevoked());
+    this.listLive(result.principal, result.connection);
     const ms = Math.max(0, result.expiresAt.getTime() - Date.now());
     this.expiryTimer = setTimeout(
       () => void this.close('credential-expired', clientErrors.credentialExpired()),
@@ -291,6 +300,19 @@ export class PostgresSession {
     );
     if (result.upstream.remainder.length > 0) this.onUpstreamData(result.upstream.remainder);
     upstream.resume();
+  }
+
+  /** Registers the session as live; an administrator's terminate ends it with who and why. */
+  private listLive(principal: Principal, connection: string): void {
+    if (this.phase === 'closed') return;
+    const live = this.o.hooks.opened?.({ session: this.id, connection, principal });
+    if (!live) return;
+    this.live = live;
+    const terminate = () => {
+      const t = terminationOf(live.terminated);
+      void this.close(TERMINATED, clientErrors.terminated(t), terminationAudit(t));
+    };
+    live.terminated.addEventListener('abort', terminate, { once: true, signal: this.ended.signal });
   }
 
   /** Sets up result masking; false when it cannot be (the session is refused: fail closed). */

@@ -19,6 +19,8 @@ export interface ChannelContext extends SshGateContext {
   /** The session's upstream connection, opened on first use. */
   upstream(): Promise<SshUpstream>;
   refused(kind: string): void;
+  /** An accepted channel, so the session can say why before it ends them all. */
+  accepted(channel: ServerChannel): void;
   /** Release a partial output line in a shell after this much quiet. */
   readonly idleFlushMs: number;
 }
@@ -58,6 +60,7 @@ export function handleSession(ctx: ChannelContext, session: Session): void {
     if (started) return reject?.();
     started = true;
     const channel = accept();
+    ctx.accepted(channel);
     void run(ctx, request, channel, pty, {
       setUpstream: (c) => {
         upstream = c;

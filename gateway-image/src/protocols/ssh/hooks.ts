@@ -10,6 +10,7 @@ import type { Principal } from '../../identity/principal';
 import type { ShellFacts } from '../../inspect/facts';
 import type { TextMasker } from '../../masking/text-masker';
 import type { Decision } from '../../policy/decision';
+import type { LiveSession, LiveSessionInfo } from '../live-session';
 
 export type SshAccessResult =
   | {
@@ -104,6 +105,12 @@ export interface SshSessionHooks {
    * @default absent: every require-approval decision is refused with a stderr line saying so
    */
   awaitApproval?(request: SshApprovalRequest): Promise<Decision>;
+  /**
+   * The client is logged in: the gateway lists the session as live. Its `terminated` signal ends
+   * the session (a `warden:` line on each open channel's stderr, then disconnect); `closed` is
+   * called once it ends. @default absent: sessions are not listed and cannot be terminated
+   */
+  opened?(info: LiveSessionInfo): LiveSession;
   /** Appends an audit event durably; rejects when it cannot, and the request is refused. */
   audit(input: SshAuditInput): Promise<void>;
   /** The free-text masker for this principal's output (the masking profile that applies). */

@@ -6,10 +6,17 @@
  * States: authenticating → ready (channels) → closed. The upstream SSH connection is opened on
  * the first allowed channel request and shared by the session's channels.
  */
-import type { AuthContext, Connection } from 'ssh2';
+import type { AuthContext, Connection, ServerChannel } from 'ssh2';
 import type { SshConnectionConfig } from '../../config/connections';
 import type { Principal } from '../../identity/principal';
-import { handleSession } from './channel';
+import {
+  type LiveSession,
+  TERMINATED,
+  terminationAudit,
+  terminationOf,
+  terminationText,
+} from '../live-session';
+import { handleSession, refuse } from './channel';
 import type { SshSessionHooks } from './hooks';
 import { SshUpstream } from './upstream';
 
@@ -26,6 +33,13 @@ export interface SshSessionOptions {
 const METHODS: AuthContext['method'][] = ['password', 'keyboard-interactive'];
 /** setTimeout fires at once for longer delays (Node clamps them to 1 ms). */
 const MAX_TIMER_MS = 2 ** 31 - 1;
+/** How long a session ended from outside waits for clients to close channels after its message. */
+const FAREWELL_MS = 1_000;
+/** What the client reads on stderr when the gateway ends its session from outside. */
+const ENDED_TEXT: Readonly<Record<string, string>> = {
+  'grant-revoked': 'your Warden access grant was revoked; session ended',
+  'credential-expired': 'your Warden credential or grant has expired; session ended',
+};
 
 export class SshSession {
   state: 'authenticating' | 'ready' | 'closed' = 'authenticating';
@@ -37,6 +51,10 @@ export class SshSession {
   private readonly ended = new AbortController();
   private attempts = 0;
   private channels = 0;
+  /** Accepted channels not yet closed: each hears why when the gateway ends the session. */
+  private readonly open = new Set<ServerChannel>();
+  /** The gateway's live-session listing of this session, once logged in. */
+  private live: LiveSession | undefined;
 
   constructor(private readonly options: SshSessionOptions) {
     const { client } = options;
@@ -129,7 +147,20 @@ export class SshSession {
       once: true,
       signal: this.ended.signal,
     });
+    this.listLive(principal, name);
     ctx.accept();
+  }
+
+  /** Registers the session as live; an administrator's terminate ends it with who and why. */
+  private listLive(principal: Principal, connection: string): void {
+    const live = this.options.hooks.opened?.({ session: this.options.id, connection, principal });
+    if (!live) return;
+    this.live = live;
+    const terminate = () => {
+      const t = terminationOf(live.terminated);
+      void this.close(TERMINATED, terminationAudit(t), terminationText(t));
+    };
+    live.terminated.addEventListener('abort', terminate, { once: true, signal: this.ended.signal });
   }
 
   private ready(): void {
@@ -162,9 +193,21 @@ export class SshSession {
           return this.upstream;
         },
         refused: (kind) => this.refuse(kind),
+        accepted: (channel) => {
+          this.open.add(channel);
+          channel.once('close', () => this.open.delete(channel));
+        },
       },
       session,
     );
+  }
+
+  /** Tells every open channel why it ends, and gives clients a moment to close them (and print it). */
+  private async farewell(message: string): Promise<void> {
+    const channels = [...this.open];
+    const closed = Promise.all(channels.map((c) => new Promise((resolve) => c.once('close', resolve))));
+    for (const c of channels) refuse(c, message);
+    await Promise.race([closed, new Promise((resolve) => setTimeout(resolve, FAREWELL_MS).unref())]);
   }
 
   private refuse(kind: string, reject?: () => void): void {
@@ -200,12 +243,18 @@ export class SshSession {
     }
   }
 
-  async close(reason: string): Promise<void> {
+  /**
+   * Ends the session. Open channels first get `message` (by default the one for `reason`, if the
+   * gateway ended the session from outside) on stderr; `detail` goes into the session.end body.
+   */
+  async close(reason: string, detail?: Record<string, string>, message = ENDED_TEXT[reason]): Promise<void> {
     if (this.state === 'closed') return;
     const wasReady = this.principal !== undefined;
     this.state = 'closed';
     if (this.expiry) clearTimeout(this.expiry);
     this.ended.abort();
+    this.live?.closed();
+    if (message && this.open.size > 0) await this.farewell(message);
     this.options.client.end();
     const upstream = this.upstream;
     this.upstream = undefined;
@@ -218,7 +267,7 @@ export class SshSession {
         principal: this.principal,
         connection: this.connection?.name ?? '',
         session: this.options.id,
-        body: { reason, channels: this.channels },
+        body: { reason, ...detail, channels: this.channels },
       });
     } catch (err) {
       this.log('audit of session end failed', err);
