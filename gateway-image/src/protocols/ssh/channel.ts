@@ -203,11 +203,12 @@ async function run(
   up.on('data', (d: Buffer) => stdout.push(d));
   up.stderr.on('data', (d: Buffer) => stderr.push(d));
 
-  let exit: { code?: number; signal?: string } = {};
-  up.on('exit', (code: number | null, signal?: string) => {
-    exit = code === null || code === undefined ? { signal: signal ?? 'KILL' } : { code };
-  });
-  up.once('close', () => {
+  // The exit status comes with 'close' (ssh2 keeps it from the exit-status request): an 'exit'
+  // listener added here could miss it, since the reply to exec, the output, the exit status and the
+  // channel close can all arrive in one read, before this code runs.
+  up.once('close', (code?: number | null, signal?: string) => {
+    const exit: { code?: number; signal?: string } =
+      typeof code === 'number' ? { code } : code === null ? { signal: signal ?? 'KILL' } : {};
     stdout.end();
     stderr.end();
     recorder.marker(exit.code === undefined ? `signal ${exit.signal ?? 'none'}` : `exit ${exit.code}`);

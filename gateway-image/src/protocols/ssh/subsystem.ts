@@ -229,11 +229,9 @@ export function bridgeSubsystem(
   up.stderr.on('data', (d: Buffer) => channel.stderr.write(d));
   channel.on('end', () => void queue.then(() => up.end()));
   channel.on('close', () => up.close());
-  let exitCode: number | undefined;
-  up.on('exit', (code: number | null) => {
-    exitCode = code ?? undefined;
-  });
-  up.once('close', () => {
+  // As for exec (channel.ts): the exit status is read from 'close', which cannot be missed.
+  up.once('close', (code?: number | null) => {
+    const exitCode = typeof code === 'number' ? code : undefined;
     if (!channel.destroyed) {
       if (exitCode !== undefined) channel.exit(exitCode);
       channel.end();
