@@ -110,6 +110,13 @@ export async function startFhirUpstream(
       res.writeHead(200, { 'content-type': 'text/plain' });
       return void res.end('Seen patient MRN10001234, SSN 123-45-6789.\nCall back 555-867-5309.\n');
     }
+    if (p === '/fhir/long.txt') {
+      // One line of 240 000 characters, SSNs back to back, written in uneven pieces.
+      const line = Buffer.from(`${'123-45-6789,'.repeat(20_000)}\n`);
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      for (let at = 0; at < line.length; at += 10_007) res.write(line.subarray(at, at + 10_007));
+      return void res.end();
+    }
     if (p === '/fhir/scan.png' || p === '/fhir/report.pdf') {
       res.writeHead(200, { 'content-type': p.endsWith('png') ? 'image/png' : 'application/pdf' });
       return void res.end(Buffer.from('%PDF-1.7 binary 123-45-6789'));

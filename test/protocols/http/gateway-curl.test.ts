@@ -95,6 +95,16 @@ describe('HTTP gateway with curl', () => {
     expect(r.body).toBe('Seen patient [MRN], SSN [SSN].\nCall back [PHONE].\n');
   });
 
+  it('masks every identifier in a text line longer than 64K characters', async () => {
+    // No blank anywhere: the line used to be cut wherever a chunk ended, often inside an SSN.
+    const r = await h.curl('/ehr/long.txt');
+    expect(r.body).toBe(`${'[SSN],'.repeat(20_000)}\n`);
+    const result = h.audit.find((a) => a.type === 'request.result')!.body as {
+      masked: Record<string, number>;
+    };
+    expect(result.masked).toMatchObject({ SSN: 20_000 });
+  });
+
   it('passes binary types only where the connection allows them', async () => {
     expect((await h.curl('/ehr/report.pdf')).status).toBe(200);
     const png = await h.curl('/ehr/scan.png');

@@ -56,6 +56,15 @@ describe('SSH gateway with OpenSSH on both sides', () => {
     expect(h.recordings.join('')).not.toMatch(/123-45-6789/);
   });
 
+  it('masks every identifier in an output line longer than 64K characters', async () => {
+    // No blank anywhere: the line used to be cut wherever a chunk ended, often inside an SSN.
+    writeFileSync(join(data, 'long.txt'), `${'123-45-6789,'.repeat(20_000)}\n`);
+    const r = await agent(`cat ${data}/long.txt`);
+    expect(r).toMatchObject({ code: 0, stdout: `${'[SSN],'.repeat(20_000)}\n` });
+    const result = h.audit.find((a) => a.type === 'command.result')!;
+    expect(result.body).toMatchObject({ masked: { 'SSN:redact': 20_000 } });
+  });
+
   it('masks the command line in the audit log', async () => {
     await agent('grep 123-45-6789 /dev/null');
     expect(JSON.stringify(h.audit)).not.toMatch(/123-45-6789/);
