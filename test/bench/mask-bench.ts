@@ -233,7 +233,9 @@ function startChild(
   const child = fork(__filename, ['--gateway'], {
     // As bin/warden.js runs the gateway: tsx's CommonJS hook, not the ESM loader thread the bench
     // runs under (that thread alone holds ~40 MB the shipped gateway never has).
+    // The young-generation size the image's ENTRYPOINT sets (gateway-image/Dockerfile).
     execArgv: [
+      '--max-semi-space-size=2',
       '--require',
       'tsx/cjs',
       ...(process.env.MASK_BENCH_PROF ? ['--cpu-prof', '--cpu-prof-dir', process.env.MASK_BENCH_PROF] : []),

@@ -11,6 +11,7 @@
  * masked columns as `text`, so drivers never parse a label as an integer or a date.
  */
 
+import { BYTE_MEMO_MAX, ByteMemo } from './byte-memo';
 import type { CatalogSnapshot, SharedCatalog } from './catalog';
 import { mostSensitive, redactionLabel } from './entities';
 import type { Lineage, Output } from './lineage';
@@ -39,6 +40,12 @@ export type ColumnPlan =
       readonly strategy: MaskingStrategy;
     };
 
+/** A scanned value that changed: its masked bytes and what was masked (counts only). */
+export interface ScannedBytes {
+  readonly bytes: Buffer;
+  readonly counts: Readonly<Record<string, number>>;
+}
+
 export interface ColumnOrigin {
   /** 0 when the column is not a plain reference to a table column. */
   readonly tableOid: number;
@@ -60,6 +67,7 @@ export class ColumnMasker {
   private readonly classified = new Map<string, string>();
   private readonly relations: string[];
   private readonly scans = new Map<string, MaskedText>();
+  private readonly byteScans = new ByteMemo<ScannedBytes | undefined>();
   private readonly labels = new Map<string, Buffer>();
   private readonly ctx: { tokens: TokenKeyring | undefined; maskText: (t: string) => string };
 
@@ -126,6 +134,20 @@ export class ColumnMasker {
     const out = this.o.textMasker.mask(text);
     if (this.scans.size >= 4096) this.scans.clear();
     this.scans.set(text, out);
+    return out;
+  }
+
+  /**
+   * `scan` of the UTF-8 value buf[start, end), encoded; undefined when it goes out unchanged.
+   * Short values are remembered by their bytes, so a repeat is neither decoded nor re-encoded.
+   */
+  scanUtf8(buf: Buffer, start: number, end: number): ScannedBytes | undefined {
+    const known = end - start <= BYTE_MEMO_MAX ? this.byteScans.get(buf, start, end) : undefined;
+    if (known) return known.value;
+    const text = buf.toString('utf8', start, end);
+    const m = this.scan(text);
+    const out = m.text === text ? undefined : { bytes: Buffer.from(m.text, 'utf8'), counts: m.counts };
+    this.byteScans.set(buf, start, end, out);
     return out;
   }
 

@@ -156,15 +156,15 @@ export class RowMasker {
       const i = work[k]!;
       // Everything up to this value's length prefix, unchanged.
       to = copyBytes(raw, from, starts[i]! - 4, row, to);
-      if (out === null) to = row.writeInt32BE(-1, to);
+      if (out === null) to = int32(row, to, -1);
       else {
-        to = row.writeInt32BE(out.length, to);
+        to = int32(row, to, out.length);
         to = copyBytes(out, 0, out.length, row, to);
       }
       from = starts[i]! + lengths[i]!;
     }
     copyBytes(raw, from, rowEnd, row, to);
-    row.writeInt32BE(size - 1, at + 1);
+    int32(row, at + 1, size - 1);
   }
 
   /** A masked text value (used by COPY, whose fields are text already). */
@@ -228,13 +228,18 @@ export class RowMasker {
   }
 
   private scanValue(f: FieldDescription, raw: Buffer, start: number, length: number): Buffer | undefined {
-    const jsonb = f.format === 1 && f.typeOid === TypeOid.jsonb;
-    const text = raw.toString('utf8', jsonb ? start + 1 : start, start + length);
-    const m = this.columns.scan(text);
-    if (m.text === text) return undefined;
-    this.addDetections(m.counts);
-    const body = Buffer.from(m.text, 'utf8');
-    return jsonb ? Buffer.concat([raw.subarray(start, start + 1), body]) : body;
+    if (f.format === 1 && f.typeOid === TypeOid.jsonb) {
+      // Binary jsonb: a version byte, then the JSON text.
+      const text = raw.toString('utf8', start + 1, start + length);
+      const m = this.columns.scan(text);
+      if (m.text === text) return undefined;
+      this.addDetections(m.counts);
+      return Buffer.concat([raw.subarray(start, start + 1), Buffer.from(m.text, 'utf8')]);
+    }
+    const scanned = this.columns.scanUtf8(raw, start, start + length);
+    if (!scanned) return undefined;
+    this.addDetections(scanned.counts);
+    return scanned.bytes;
   }
 
   private grow(n: number): void {
@@ -245,6 +250,15 @@ export class RowMasker {
   private addDetections(counts: Readonly<Record<string, number>>): void {
     for (const [k, n] of Object.entries(counts)) this.detections[k] = (this.detections[k] ?? 0) + n;
   }
+}
+
+/** writeInt32BE without its argument checks (the offsets are computed here); returns the end. */
+function int32(dst: Buffer, at: number, value: number): number {
+  dst[at] = value >>> 24;
+  dst[at + 1] = value >>> 16;
+  dst[at + 2] = value >>> 8;
+  dst[at + 3] = value;
+  return at + 4;
 }
 
 /**
