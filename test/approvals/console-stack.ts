@@ -13,7 +13,12 @@ import { chromium } from 'playwright-core';
 import { validateConfig } from '../../gateway-image/src/config/load';
 import { type RunningGateway, startGateway } from '../../gateway-image/src/gateway/start';
 import { type LocalIssuer, startLocalIssuer } from '../../gateway-image/src/sandbox/local-issuer';
-import { writeGatewayFiles } from '../support/gateway-stack';
+import {
+  APPROVE_DELETES_POLICY,
+  DBA_APPROVE_DELETES,
+  postgresConnection,
+  writeGatewayFiles,
+} from '../support/gateway-stack';
 import { createTestDatabase, type TestDatabase } from '../support/postgres';
 
 export const AUDIENCE = 'urn:warden:console-test';
@@ -62,35 +67,12 @@ export async function startConsoleStack(o: { timeoutMs: number }): Promise<Conso
       issuers: [{ issuer: issuer.issuer, audiences: [AUDIENCE] }],
       sessionTokens: { signingKey: f('session.key'), adminGroups: ['warden-admins'] },
     },
-    connections: [
-      {
-        name: 'app',
-        kind: 'postgres',
-        upstream: {
-          host: db.connection.host,
-          port: db.connection.port,
-          database: db.name,
-          user: db.connection.user,
-          password: 'env:CONSOLE_TEST_PG_PASSWORD',
-          tls: { mode: 'disable' },
-        },
-      },
-    ],
+    connections: [postgresConnection('app', db, 'CONSOLE_TEST_PG_PASSWORD')],
     access: { grants: [{ name: 'app', connections: ['app'], principals: { groups: ['agents', 'dba'] } }] },
-    policy: {
-      rules: [
-        {
-          name: 'approve-deletes',
-          decision: 'require-approval',
-          sql: { kinds: ['delete'] },
-          reason: 'deletes need a second pair of eyes',
-        },
-        { name: 'allow-rest', decision: 'allow' },
-      ],
-    },
+    policy: APPROVE_DELETES_POLICY,
     approvals: {
       timeoutMs: o.timeoutMs,
-      rules: [{ policyRules: ['approve-deletes'], approverGroups: ['dba'] }],
+      rules: [DBA_APPROVE_DELETES],
     },
     audit: { dir: auditDir, signingKey: f('audit.key') },
   });

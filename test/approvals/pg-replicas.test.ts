@@ -9,7 +9,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
 import { type LocalIssuer, startLocalIssuer } from '../../gateway-image/src/sandbox/local-issuer';
-import { spawnGateway, writeGatewayConfig, writeGatewayFiles } from '../support/gateway-stack';
+import {
+  APPROVE_DELETES_POLICY,
+  DBA_APPROVE_DELETES,
+  postgresConnection,
+  spawnGateway,
+  writeGatewayConfig,
+  writeGatewayFiles,
+} from '../support/gateway-stack';
 import { createTestDatabase, type TestDatabase } from '../support/postgres';
 import { until } from './support';
 
@@ -60,35 +67,12 @@ describe('two gateway replicas on the PostgreSQL approvals store', () => {
         issuers: [{ issuer: issuer.issuer, audiences: [AUDIENCE] }],
         sessionTokens: { signingKey: f('session.key') },
       },
-      connections: [
-        {
-          name: 'app',
-          kind: 'postgres',
-          upstream: {
-            host: upstream.connection.host,
-            port: upstream.connection.port,
-            database: upstream.name,
-            user: upstream.connection.user,
-            password: 'env:REPLICAS_TEST_PG_PASSWORD',
-            tls: { mode: 'disable' },
-          },
-        },
-      ],
+      connections: [postgresConnection('app', upstream, 'REPLICAS_TEST_PG_PASSWORD')],
       access: { grants: [{ name: 'agents-app', connections: ['app'], principals: { groups: ['agents'] } }] },
-      policy: {
-        rules: [
-          {
-            name: 'approve-deletes',
-            decision: 'require-approval',
-            sql: { kinds: ['delete'] },
-            reason: 'deletes need a second pair of eyes',
-          },
-          { name: 'allow-rest', decision: 'allow' },
-        ],
-      },
+      policy: APPROVE_DELETES_POLICY,
       approvals: {
         timeoutMs: 30_000,
-        rules: [{ policyRules: ['approve-deletes'], approverGroups: ['dba'] }],
+        rules: [DBA_APPROVE_DELETES],
         store: { kind: 'postgres', url: 'env:REPLICAS_TEST_STORE_URL' },
       },
       // Each replica keeps its own audit chain (one writer per chain).

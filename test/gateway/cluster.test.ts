@@ -4,7 +4,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
 import { type LocalIssuer, startLocalIssuer } from '../../gateway-image/src/sandbox/local-issuer';
-import { spawnGateway, WARDEN_BIN, writeGatewayConfig, writeGatewayFiles } from '../support/gateway-stack';
+import {
+  postgresConnection,
+  spawnGateway,
+  WARDEN_BIN,
+  writeGatewayConfig,
+  writeGatewayFiles,
+} from '../support/gateway-stack';
 import { createTestDatabase, type TestDatabase } from '../support/postgres';
 
 const AUDIENCE = 'urn:warden:cluster-test';
@@ -51,20 +57,7 @@ describe('warden gateway with one process per core', () => {
         issuers: [{ issuer: issuer.issuer, audiences: [AUDIENCE] }],
         sessionTokens: { signingKey: f('session.key'), adminGroups: ['warden-admins'] },
       },
-      connections: [
-        {
-          name: 'app',
-          kind: 'postgres',
-          upstream: {
-            host: db.connection.host,
-            port: db.connection.port,
-            database: db.name,
-            user: db.connection.user,
-            password: 'env:CLUSTER_TEST_PG_PASSWORD',
-            tls: { mode: 'disable' },
-          },
-        },
-      ],
+      connections: [postgresConnection('app', db, 'CLUSTER_TEST_PG_PASSWORD')],
       access: { grants: [{ name: 'agents-app', connections: ['app'], principals: { groups: ['agents'] } }] },
       policy: {
         rules: [

@@ -20,7 +20,15 @@ import {
   startSandboxSshHost,
 } from '../../gateway-image/src/sandbox/ssh-host';
 import { until } from '../approvals/support';
-import { spawnGateway, writeGatewayConfig, writeGatewayFiles } from '../support/gateway-stack';
+import {
+  APPROVE_DELETES_POLICY,
+  DBA_APPROVE_DELETES,
+  postgresConnection,
+  spawnGateway,
+  sshConnection,
+  writeGatewayConfig,
+  writeGatewayFiles,
+} from '../support/gateway-stack';
 import { createTestDatabase, type TestDatabase } from '../support/postgres';
 import { runOpenSsh } from '../support/ssh-client';
 
@@ -86,47 +94,15 @@ describe('terminating live sessions of a multi-process gateway', () => {
         sessionTokens: { signingKey: f('session.key'), adminGroups: ['warden-admins'] },
       },
       connections: [
-        {
-          name: 'app',
-          kind: 'postgres',
-          upstream: {
-            host: upstream.connection.host,
-            port: upstream.connection.port,
-            database: upstream.name,
-            user: upstream.connection.user,
-            password: 'env:LIVE_TEST_PG_PASSWORD',
-            tls: { mode: 'disable' },
-          },
-        },
-        {
-          name: 'lab-host',
-          kind: 'ssh',
-          phi: true,
-          upstream: {
-            host: sshHost.host,
-            port: sshHost.port,
-            user: sshHost.user,
-            privateKey: f('lab.key'),
-            hostKey: sshHost.hostKey,
-          },
-        },
+        postgresConnection('app', upstream, 'LIVE_TEST_PG_PASSWORD'),
+        sshConnection('lab-host', sshHost, f('lab.key')),
       ],
       access: {
         grants: [{ name: 'agents', connections: ['app', 'lab-host'], principals: { groups: ['agents'] } }],
       },
-      policy: {
-        rules: [
-          {
-            name: 'approve-deletes',
-            decision: 'require-approval',
-            sql: { kinds: ['delete'] },
-            reason: 'deletes need a second pair of eyes',
-          },
-          { name: 'allow-rest', decision: 'allow' },
-        ],
-      },
+      policy: APPROVE_DELETES_POLICY,
       approvals: {
-        rules: [{ policyRules: ['approve-deletes'], approverGroups: ['dba'] }],
+        rules: [DBA_APPROVE_DELETES],
         store: { kind: 'postgres', url: 'env:LIVE_TEST_STORE_URL' },
       },
       audit: { dir: auditDir, signingKey: f('audit.key') },

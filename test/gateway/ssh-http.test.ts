@@ -27,7 +27,7 @@ import {
   sshdInstalled,
   startSandboxSshHost,
 } from '../../gateway-image/src/sandbox/ssh-host';
-import { writeGatewayFiles } from '../support/gateway-stack';
+import { sshConnection, writeGatewayFiles } from '../support/gateway-stack';
 import { type OpenSshRun, runOpenSsh } from '../support/ssh-client';
 
 const run = promisify(execFile);
@@ -87,18 +87,7 @@ describe('gateway SSH and HTTP data paths', () => {
       },
       identity: { issuers: [{ issuer: issuer.issuer, audiences: [AUDIENCE] }] },
       connections: [
-        {
-          name: 'lab-host',
-          kind: 'ssh',
-          phi: true,
-          upstream: {
-            host: sshHost.host,
-            port: sshHost.port,
-            user: sshHost.user,
-            privateKey: f('lab.key'),
-            hostKey: sshHost.hostKey,
-          },
-        },
+        sshConnection('lab-host', sshHost, f('lab.key')),
         {
           name: 'fhir',
           kind: 'http',

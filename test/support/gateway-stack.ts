@@ -102,3 +102,53 @@ export function spawnGateway<Ready>(
   });
   return { child, ready };
 }
+
+/** A `kind: postgres` connection to a test database, its password read from `passwordEnv`. */
+export function postgresConnection(
+  name: string,
+  db: { readonly name: string; readonly connection: { host: string; port: number; user: string } },
+  passwordEnv: string,
+) {
+  return {
+    name,
+    kind: 'postgres',
+    upstream: {
+      host: db.connection.host,
+      port: db.connection.port,
+      database: db.name,
+      user: db.connection.user,
+      password: `env:${passwordEnv}`,
+      tls: { mode: 'disable' },
+    },
+  } as const;
+}
+
+/** A `kind: ssh`, `phi: true` connection to a sandbox sshd; `privateKey` is a secret reference. */
+export function sshConnection(
+  name: string,
+  host: { readonly host: string; readonly port: number; readonly user: string; readonly hostKey: string },
+  privateKey: string,
+) {
+  return {
+    name,
+    kind: 'ssh',
+    phi: true,
+    upstream: { host: host.host, port: host.port, user: host.user, privateKey, hostKey: host.hostKey },
+  } as const;
+}
+
+/** Policy rules that hold every DELETE for approval and allow the rest. */
+export const APPROVE_DELETES_POLICY = {
+  rules: [
+    {
+      name: 'approve-deletes',
+      decision: 'require-approval',
+      sql: { kinds: ['delete'] },
+      reason: 'deletes need a second pair of eyes',
+    },
+    { name: 'allow-rest', decision: 'allow' },
+  ],
+} as const;
+
+/** The approvals rule for APPROVE_DELETES_POLICY: the `dba` group approves. */
+export const DBA_APPROVE_DELETES = { policyRules: ['approve-deletes'], approverGroups: ['dba'] } as const;
