@@ -29,6 +29,12 @@ export interface LiveSession {
   closed(): void;
 }
 
+/** What a client is told when the gateway ends its session because its access ended. */
+export const ACCESS_ENDED_TEXT = {
+  'grant-revoked': 'your Warden access grant was revoked; session ended',
+  'credential-expired': 'your Warden credential or grant has expired; session ended',
+} as const;
+
 /** The session.end reason for an administrator's terminate (grant revocation says 'grant-revoked'). */
 export const TERMINATED = 'terminated';
 

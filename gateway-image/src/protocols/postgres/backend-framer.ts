@@ -59,13 +59,16 @@ export class BackendFramer {
     let at = 0;
     // First, the message an earlier chunk began: take just enough of this one to finish it.
     while (this.queue.length > 0) {
-      const have = this.queue.length;
-      const size = have < 5 ? 5 : this.messageLength(this.queue.peek(5), 0) + 1;
-      const n = Math.min(size - have, chunk.length - at);
-      this.queue.push(chunk.subarray(at, at + n));
-      at += n;
-      if (this.queue.length < size) return;
-      if (size === 5 && this.messageLength(this.queue.peek(5), 0) + 1 > 5) continue;
+      // Its header first (5 bytes), then the length it gives.
+      const size = this.queue.length < 5 ? 5 : this.messageLength(this.queue.peek(5), 0) + 1;
+      const missing = size - this.queue.length;
+      if (missing > 0) {
+        const n = Math.min(missing, chunk.length - at);
+        if (n === 0) return;
+        this.queue.push(chunk.subarray(at, at + n));
+        at += n;
+        continue;
+      }
       const raw = this.queue.take(size);
       visit(raw[0]!, raw, 0, size);
     }

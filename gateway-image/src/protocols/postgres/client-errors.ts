@@ -4,7 +4,7 @@
  * https://www.postgresql.org/docs/current/errcodes-appendix.html so clients react as they would to
  * a real server (psql keeps the session after ERROR, ends it after FATAL).
  */
-import { type Termination, terminationText } from '../live-session';
+import { ACCESS_ENDED_TEXT, type Termination, terminationText } from '../live-session';
 import type { ErrorFields } from './backend-writer';
 
 export const SqlState = {
@@ -75,13 +75,13 @@ export const clientErrors = {
   credentialExpired: () =>
     fatal(
       SqlState.InvalidAuthorizationSpecification,
-      'your Warden credential or grant has expired; session ended',
+      ACCESS_ENDED_TEXT['credential-expired'],
       'Reconnect with a fresh token.',
     ),
   grantRevoked: () =>
     fatal(
       SqlState.InsufficientPrivilege,
-      'your Warden access grant was revoked; session ended',
+      ACCESS_ENDED_TEXT['grant-revoked'],
       'Request access again if you still need it.',
     ),
   /** 57P01, as PostgreSQL's own pg_terminate_backend: clients treat it as an administrator's act. */

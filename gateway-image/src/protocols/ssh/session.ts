@@ -10,6 +10,7 @@ import type { AuthContext, Connection, ServerChannel } from 'ssh2';
 import type { SshConnectionConfig } from '../../config/connections';
 import type { Principal } from '../../identity/principal';
 import {
+  ACCESS_ENDED_TEXT,
   type LiveSession,
   TERMINATED,
   terminationAudit,
@@ -36,10 +37,7 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
 /** How long a session ended from outside waits for clients to close channels after its message. */
 const FAREWELL_MS = 1_000;
 /** What the client reads on stderr when the gateway ends its session from outside. */
-const ENDED_TEXT: Readonly<Record<string, string>> = {
-  'grant-revoked': 'your Warden access grant was revoked; session ended',
-  'credential-expired': 'your Warden credential or grant has expired; session ended',
-};
+const ENDED_TEXT: Readonly<Record<string, string>> = ACCESS_ENDED_TEXT;
 
 export class SshSession {
   state: 'authenticating' | 'ready' | 'closed' = 'authenticating';
