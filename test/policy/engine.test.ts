@@ -313,3 +313,33 @@ describe('the local example policy', () => {
     expect(example.policy.rules).toEqual(JSON.parse(JSON.stringify(DEFAULT_AGENT_POLICY_RULES)));
   });
 });
+
+describe('rules selecting on the connection being PHI', () => {
+  it('phi: true applies only on connections marked phi, phi: false only elsewhere', () => {
+    const engine = createPolicyEngine(
+      {
+        rules: [
+          { name: 'allow-all', decision: 'allow', principals: {} },
+          {
+            name: 'hold-on-phi',
+            decision: 'require-approval',
+            principals: {},
+            phi: true,
+            sql: { kinds: ['select'] },
+          },
+          { name: 'deny-off-phi', decision: 'deny', principals: {}, phi: false, sql: { kinds: ['delete'] } },
+        ],
+      },
+      { connections: [{ name: 'ehr', phi: true }, { name: 'scratch' }] },
+    );
+    const select = inspectSql('SELECT 1');
+    const del = inspectSql('DELETE FROM t WHERE id = 1');
+    expect(engine.decide(human, 'ehr', select)).toMatchObject({
+      outcome: 'require-approval',
+      rule: 'hold-on-phi',
+    });
+    expect(engine.decide(human, 'scratch', select)).toMatchObject({ outcome: 'allow' });
+    expect(engine.decide(human, 'ehr', del)).toMatchObject({ outcome: 'allow' });
+    expect(engine.decide(human, 'scratch', del)).toMatchObject({ outcome: 'deny', rule: 'deny-off-phi' });
+  });
+});

@@ -105,6 +105,12 @@ export const policyRule = z.strictObject({
     .describe('Shown to the client when the rule denies or holds. Default: the description or name.'),
   principals: principalSelector.default({}),
   connections: names.optional().describe('Connection names (default: all).'),
+  phi: z
+    .boolean()
+    .optional()
+    .describe(
+      'true: the rule applies only on connections marked phi; false: only on connections that are not. Default: both.',
+    ),
   sql: sqlMatch.optional(),
   ssh: sshMatch.optional(),
   http: httpMatch.optional(),

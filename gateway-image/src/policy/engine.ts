@@ -10,6 +10,8 @@ import { matchesPrincipal } from './principals';
 /** What the engine needs of a connection: its name and, for Postgres, its PHI classification. */
 export interface PolicyConnection {
   readonly name: string;
+  /** Whether the target may hold PHI (rules with `phi` select on it). @default false */
+  readonly phi?: boolean;
   readonly classification?: Classification;
 }
 
@@ -59,7 +61,8 @@ interface CompiledRule {
  * allows `ls`). Within one statement an `sql` block's fields must all match it.
  */
 export function createPolicyEngine(policy: PolicyInput, options: PolicyEngineOptions): PolicyEngine {
-  const rules = (policy.rules ?? []).map((r) => compileRule(r));
+  const phiConnections = new Set(options.connections.filter((c) => c.phi === true).map((c) => c.name));
+  const rules = (policy.rules ?? []).map((r) => compileRule(r, (c) => phiConnections.has(c)));
   const fallback = policy.default ?? 'deny';
   const configured = new Map(options.connections.map((c) => [c.name, c.classification ?? {}]));
   // One index per connection, rebuilt only when the extra classification object changes.
@@ -112,7 +115,7 @@ function parts(facts: Facts): readonly Facts[] {
   return [facts];
 }
 
-function compileRule(config: PolicyRuleConfig): CompiledRule {
+function compileRule(config: PolicyRuleConfig, isPhi: (connection: string) => boolean): CompiledRule {
   const sql: SqlMatcher | undefined = config.sql ? compileSqlMatch(config.sql) : undefined;
   const ssh = config.ssh ? compileSshMatch(config.ssh) : undefined;
   const http = config.http ? compileHttpMatch(config.http) : undefined;
@@ -124,6 +127,7 @@ function compileRule(config: PolicyRuleConfig): CompiledRule {
     matches(principal, connection, facts, phi) {
       if (!matchesPrincipal(config.principals, principal)) return false;
       if (connections && !connections.includes(connection)) return false;
+      if (config.phi !== undefined && isPhi(connection) !== config.phi) return false;
       if (anyProtocol) return true;
       switch (facts.protocol) {
         case 'postgres':
