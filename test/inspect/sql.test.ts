@@ -264,6 +264,7 @@ describe('inspectSql: writes and statement kinds', () => {
   it('EXPLAIN ANALYZE of a write is that write; plain EXPLAIN only reads', () => {
     expect(one('EXPLAIN ANALYZE DELETE FROM patients')).toMatchObject({
       kind: 'delete',
+      node: 'ExplainStmt',
       writes: ['public.patients'],
       hasWhere: false,
     });

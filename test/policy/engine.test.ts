@@ -41,8 +41,89 @@ describe('DEFAULT_AGENT_POLICY_RULES', () => {
     ['deny-agent-copies-phi', agent, 'INSERT INTO scratch SELECT * FROM patients'],
     ['deny-agent-copies-phi', agent, 'COPY (SELECT ssn FROM patients) TO STDOUT'],
     ['deny-agent-copies-phi', agent, 'COPY patients TO STDOUT'],
+    // PHI written into server state other sessions can read is a copy too.
+    [
+      'deny-agent-copies-phi',
+      agent,
+      "SELECT set_config('application_name', (SELECT string_agg(ssn, ',') FROM patients), false)",
+    ],
+    [
+      'deny-agent-copies-phi',
+      agent,
+      "SELECT lo_from_bytea(0, convert_to((SELECT string_agg(ssn, ',') FROM patients), 'UTF8'))",
+    ],
+    ['deny-agent-copies-phi', agent, "SELECT pg_notify('c', p.ssn) FROM patients p"],
+    [
+      'deny-agent-copies-phi',
+      agent,
+      "SELECT setval('s', (SELECT max(dob::date - '1900-01-01') FROM patients))",
+    ],
+    ['deny-agent-copies-phi', agent, 'SELECT pg_advisory_lock(hashtext(ssn)) FROM patients'],
+    ['deny-agent-copies-phi', agent, "SELECT 1 FROM patients p, LATERAL (SELECT pg_notify('c', p.ssn)) x"],
+    ['deny-role-change', human, 'SET ROLE postgres'],
+    ['deny-role-change', agent, 'SET SESSION AUTHORIZATION postgres'],
+    ['deny-role-change', human, "SELECT set_config('role', 'postgres', false)"],
+    ['deny-role-change', human, 'RESET ROLE'],
+    ['deny-agent-unvetted-functions', agent, 'SELECT pg_reload_conf()'],
+    ['deny-agent-unvetted-functions', agent, 'SELECT pg_terminate_backend(1234)'],
+    ['deny-agent-unvetted-functions', agent, "SELECT setval('patients_id_seq', 1)"],
+    ['deny-agent-unvetted-functions', agent, "SELECT nextval('patients_id_seq')"],
+    ['deny-agent-unvetted-functions', agent, "SELECT lo_from_bytea(0, 'x')"],
+    [
+      'deny-agent-unvetted-functions',
+      agent,
+      "SELECT query_to_xml('select ssn from patients', true, false, '')",
+    ],
+    ['deny-agent-unvetted-functions', agent, "SELECT table_to_xml('patients', true, false, '')"],
+    ['deny-agent-unvetted-functions', agent, 'SELECT public.lower(ssn) FROM patients'],
+    ['deny-agent-unvetted-functions', agent, "SELECT set_config('application_name', 'x', false)"],
+    ['deny-agent-server-utilities', agent, "LOAD '/tmp/evil.so'"],
+    ['deny-agent-server-utilities', agent, 'CHECKPOINT'],
+    ['deny-agent-server-utilities', agent, 'VACUUM FULL patients'],
+    ['deny-agent-server-settings', agent, 'SET session_replication_role = replica'],
+    ['deny-agent-server-settings', agent, "SET local_preload_libraries = 'x'"],
   ])('%s denies %s for: %s', (rule, who, text) => {
     expect(sql(who, text)).toMatchObject({ outcome: 'deny', rule });
+  });
+
+  it('lets agents call built-ins without side effects, vetted volatile ones and what the policy vets', () => {
+    for (const text of [
+      'SELECT lower(name), now(), clock_timestamp(), random(), gen_random_uuid(), count(*) FROM notes GROUP BY 1',
+      "SELECT pg_catalog.to_char(now(), 'YYYY'), extract(year from now()), substring('abc' from 2)",
+      "SELECT jsonb_build_object('a', 1), pg_sleep(0), currval('s'), pg_relation_size('notes')",
+    ]) {
+      expect(sql(agent, text)).toMatchObject({ outcome: 'allow' });
+    }
+    const vetting = createPolicyEngine(
+      policySchema.parse({
+        rules: DEFAULT_AGENT_POLICY_RULES,
+        vettedFunctions: ['app.tenant_of', 'nextval'],
+      }),
+      { connections },
+    );
+    expect(vetting.decide(agent, 'ehr', inspectSql("SELECT app.tenant_of(1), nextval('s')"))).toMatchObject({
+      outcome: 'allow',
+    });
+    expect(vetting.decide(agent, 'ehr', inspectSql('SELECT other.tenant_of(1)'))).toMatchObject({
+      rule: 'deny-agent-unvetted-functions',
+    });
+  });
+
+  it('lets people set what drivers set, and keeps harmless settings open to agents', () => {
+    for (const text of [
+      "SET statement_timeout = '5s'",
+      'SET search_path = app, public',
+      "SET application_name = 'report'",
+      "SET TIME ZONE 'UTC'",
+      'SET TRANSACTION ISOLATION LEVEL SERIALIZABLE',
+    ]) {
+      expect(sql(agent, text)).toMatchObject({ outcome: 'allow' });
+      expect(sql(human, text)).toMatchObject({ outcome: 'allow' });
+    }
+    expect(sql(human, 'CHECKPOINT')).toMatchObject({ outcome: 'allow' });
+    expect(sql(human, "SELECT set_config('application_name', 'x', false)")).toMatchObject({
+      outcome: 'allow',
+    });
   });
 
   it('denies CREATE TABLE AS of PHI to agents (DDL wins the tie by rule order)', () => {
@@ -305,12 +386,14 @@ describe('createPolicyEngine', () => {
 });
 
 describe('the local example policy', () => {
-  it('is the default agent policy, rule for rule', () => {
+  it('is the default agent policy, rule for rule, with every restriction scoped to PHI connections', () => {
     const example = require('../../examples/local/warden.json') as {
       policy: { default: string; rules: unknown[] };
     };
     expect(example.policy.default).toBe('deny');
-    expect(example.policy.rules).toEqual(JSON.parse(JSON.stringify(DEFAULT_AGENT_POLICY_RULES)));
+    // The sandbox's scratch database holds no PHI and is unrestricted (protocol checks).
+    const scoped = DEFAULT_AGENT_POLICY_RULES.map((r) => (r.decision === 'allow' ? r : { ...r, phi: true }));
+    expect(example.policy.rules).toEqual(JSON.parse(JSON.stringify(scoped)));
   });
 });
 

@@ -69,7 +69,23 @@ export const sqlMatch = z
     copiesPhi: z
       .boolean()
       .optional()
-      .describe('True: matches statements that copy PHI elsewhere (CREATE TABLE AS, INSERT … SELECT, …).'),
+      .describe(
+        'True: matches statements that copy PHI anywhere but the result: into tables, views or COPY output (CREATE TABLE AS, INSERT … SELECT, …), or into server state others can read (set_config, pg_notify, large objects, sequences, advisory lock keys, …).',
+      ),
+    settings: names
+      .optional()
+      .describe(
+        'Run-time settings changed, by SET/RESET, set_config(…), ALTER ROLE/DATABASE/SYSTEM … SET or a startup parameter (* wildcards). A setting name the statement computes matches every pattern.',
+      ),
+    nodes: names
+      .optional()
+      .describe('PostgreSQL parser node tags of the statement, e.g. LoadStmt, CheckPointStmt, VacuumStmt.'),
+    unvettedFunctions: z
+      .boolean()
+      .optional()
+      .describe(
+        "True: matches statements calling a function outside the vetted list: PostgreSQL's built-in functions without side effects, a few vetted volatile ones (clock, random, sleep, currval), and policy.vettedFunctions.",
+      ),
   })
   .describe('SQL facts to match; every field given must match at least one statement.');
 
@@ -124,6 +140,11 @@ export const policy = z
       .default('deny')
       .describe('Decision when no rule matches. Default deny.'),
     rules: z.array(policyRule).default([]),
+    vettedFunctions: names
+      .default([])
+      .describe(
+        'Functions added to the vetted list that sql.unvettedFunctions tests against (schema-qualified or bare names; * wildcards). Default none.',
+      ),
   })
   .describe(
     'Every matching rule is considered and the most restrictive decision wins: deny, then require-approval, then allow. ' +

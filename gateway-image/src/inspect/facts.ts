@@ -39,6 +39,8 @@ export type SqlClause =
   | 'returning'
   | 'set'
   | 'values'
+  /** An argument of a function that stores it in server state others can read (set_config, pg_notify, …). */
+  | 'sink'
   | 'other';
 
 export interface ColumnRef {
@@ -75,6 +77,13 @@ export interface SqlStatementFacts {
    * are literals and are never kept.
    */
   readonly setting?: { readonly name: string; readonly local: boolean; readonly value?: readonly string[] };
+  /**
+   * Every run-time setting the statement changes, wherever: SET/RESET (also inside ALTER ROLE,
+   * ALTER DATABASE, ALTER SYSTEM or a function's SET clause), set_config(…) anywhere in an
+   * expression, writes to pg_settings. Lower-case names; `*` when the statement computes the name.
+   * Absent when there are none. Values are never kept.
+   */
+  readonly settings?: readonly string[];
 }
 
 export interface SqlFacts {

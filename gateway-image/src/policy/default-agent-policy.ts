@@ -58,11 +58,48 @@ export const DEFAULT_AGENT_POLICY_RULES: readonly PolicyRuleConfig[] = [
   },
   {
     name: 'deny-agent-copies-phi',
-    description: 'Agents may not copy PHI into other tables, views or files.',
+    description:
+      'Agents may not copy PHI into other tables, views or files, nor into server state other sessions can read.',
     decision: 'deny',
-    reason: 'agents may not copy PHI columns into another table, view or COPY output',
+    reason:
+      'agents may not copy PHI columns into another table, view, COPY output or server state (settings, large objects, notifications, sequences, lock keys)',
     principals: { kinds: ['agent'] },
     sql: { copiesPhi: true },
+  },
+  {
+    name: 'deny-role-change',
+    description: 'Nobody changes the role the gateway logged in as: the brokered role is what was reviewed.',
+    decision: 'deny',
+    reason:
+      'SET ROLE and SET SESSION AUTHORIZATION (or the role startup parameter) are not allowed through Warden; connect as the role you need',
+    principals: {},
+    sql: { settings: ['role', 'session_authorization'] },
+  },
+  {
+    name: 'deny-agent-unvetted-functions',
+    description:
+      'Agents call only vetted functions: built-ins without side effects, a few vetted volatile ones, and policy.vettedFunctions.',
+    decision: 'deny',
+    reason:
+      'agents may call only vetted functions (built-ins without side effects, and those the policy vets); this statement calls another',
+    principals: { kinds: ['agent'] },
+    sql: { unvettedFunctions: true },
+  },
+  {
+    name: 'deny-agent-server-utilities',
+    description: 'Agents do not load libraries, force checkpoints or run server maintenance.',
+    decision: 'deny',
+    reason: 'agents may not run LOAD, CHECKPOINT, VACUUM, CLUSTER or REINDEX',
+    principals: { kinds: ['agent'] },
+    sql: { nodes: ['LoadStmt', 'CheckPointStmt', 'VacuumStmt', 'ClusterStmt', 'ReindexStmt'] },
+  },
+  {
+    name: 'deny-agent-server-settings',
+    description: 'Agents do not change settings that disable triggers or load code.',
+    decision: 'deny',
+    reason: 'agents may not change session_replication_role or load libraries at session start',
+    principals: { kinds: ['agent'] },
+    sql: { settings: ['session_replication_role', '*_preload_libraries', 'dynamic_library_path'] },
   },
   {
     name: 'hold-agent-phi-writes',

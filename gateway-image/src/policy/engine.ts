@@ -4,8 +4,9 @@ import type { Facts, HttpFacts, ShellFacts, SqlFacts } from '../inspect/facts';
 import { type Classification, ClassificationIndex } from './classification';
 import type { Decision } from './decision';
 import { compileHttpMatch, compileSshMatch } from './match-command';
-import { compileSqlMatch, type SqlMatcher } from './match-sql';
+import { compileSqlMatch, type SqlMatchContext, type SqlMatcher } from './match-sql';
 import { matchesPrincipal } from './principals';
+import { functionVetter } from './vetted-functions';
 
 /** What the engine needs of a connection: its name and, for Postgres, its PHI classification. */
 export interface PolicyConnection {
@@ -30,6 +31,8 @@ export interface PolicyEngineOptions {
 export interface PolicyInput {
   readonly default?: 'allow' | 'deny';
   readonly rules?: readonly PolicyRuleConfig[];
+  /** Functions added to the vetted list (sql.unvettedFunctions). @default none */
+  readonly vettedFunctions?: readonly string[];
 }
 
 export interface PolicyEngine {
@@ -62,7 +65,8 @@ interface CompiledRule {
  */
 export function createPolicyEngine(policy: PolicyInput, options: PolicyEngineOptions): PolicyEngine {
   const phiConnections = new Set(options.connections.filter((c) => c.phi === true).map((c) => c.name));
-  const rules = (policy.rules ?? []).map((r) => compileRule(r, (c) => phiConnections.has(c)));
+  const sqlContext: SqlMatchContext = { isVetted: functionVetter(policy.vettedFunctions ?? []) };
+  const rules = (policy.rules ?? []).map((r) => compileRule(r, sqlContext, (c) => phiConnections.has(c)));
   const fallback = policy.default ?? 'deny';
   const configured = new Map(options.connections.map((c) => [c.name, c.classification ?? {}]));
   // One index per connection, rebuilt only when the extra classification object changes.
@@ -115,8 +119,12 @@ function parts(facts: Facts): readonly Facts[] {
   return [facts];
 }
 
-function compileRule(config: PolicyRuleConfig, isPhi: (connection: string) => boolean): CompiledRule {
-  const sql: SqlMatcher | undefined = config.sql ? compileSqlMatch(config.sql) : undefined;
+function compileRule(
+  config: PolicyRuleConfig,
+  sqlContext: SqlMatchContext,
+  isPhi: (connection: string) => boolean,
+): CompiledRule {
+  const sql: SqlMatcher | undefined = config.sql ? compileSqlMatch(config.sql, sqlContext) : undefined;
   const ssh = config.ssh ? compileSshMatch(config.ssh) : undefined;
   const http = config.http ? compileHttpMatch(config.http) : undefined;
   const anyProtocol = !sql && !ssh && !http;

@@ -21,7 +21,12 @@ type StatementTest = (s: SqlStatementFacts, phi: ClassificationIndex) => boolean
 /** A compiled `sql` match block: true when every field given is satisfied by at least one statement. */
 export type SqlMatcher = (statements: readonly SqlStatementFacts[], phi: ClassificationIndex) => boolean;
 
-export function compileSqlMatch(m: SqlMatchConfig): SqlMatcher {
+export interface SqlMatchContext {
+  /** Whether a function is on the vetted list (policy/vetted-functions.ts plus policy.vettedFunctions). */
+  readonly isVetted: Matcher;
+}
+
+export function compileSqlMatch(m: SqlMatchConfig, context: SqlMatchContext): SqlMatcher {
   const tests: StatementTest[] = [];
   if (m.kinds) {
     const kinds = new Set<string>(m.kinds);
@@ -59,6 +64,19 @@ export function compileSqlMatch(m: SqlMatchConfig): SqlMatcher {
     const want = m.copiesPhi;
     tests.push((s, phi) => copiesPhi(s, phi) === want);
   }
+  if (m.settings) {
+    const match = nameMatcher(m.settings);
+    // A name the statement computes could be any setting.
+    tests.push((s) => (s.settings ?? []).some((name) => name === '*' || match(name)));
+  }
+  if (m.nodes) {
+    const nodes = new Set(m.nodes.map((n) => n.toLowerCase()));
+    tests.push((s) => nodes.has(s.node.toLowerCase()));
+  }
+  if (m.unvettedFunctions !== undefined) {
+    const want = m.unvettedFunctions;
+    tests.push((s) => s.functions.some((f) => !context.isVetted(f)) === want);
+  }
   return (statements, phi) => tests.every((t) => statements.some((s) => t(s, phi)));
 }
 
@@ -72,13 +90,16 @@ export function usesPhiInPredicates(s: SqlStatementFacts, phi: ClassificationInd
 }
 
 /**
- * PHI flows out of its table: the statement writes a relation (CREATE TABLE AS, SELECT INTO,
- * CREATE VIEW, INSERT … SELECT, UPDATE … FROM, MERGE) or copies out (COPY … TO), and a classified
- * column — or `*` / a whole row of a classified table — feeds the rows it writes or copies.
- * Columns of the written relations themselves do not count: rewriting a PHI table in place is
- * what `writesClassified` is for.
+ * PHI flows out of its table: a classified column — or `*` / a whole row of a classified table —
+ * feeds an argument of a function that keeps it in server state others can read (clause `sink`:
+ * set_config, pg_notify, large objects, sequences, advisory locks, …), or the statement writes a
+ * relation (CREATE TABLE AS, SELECT INTO, CREATE VIEW, INSERT … SELECT, UPDATE … FROM, MERGE) or
+ * copies out (COPY … TO) and such a column feeds the rows it writes or copies. Columns of the
+ * written relations themselves do not count: rewriting a PHI table in place is what
+ * `writesClassified` is for.
  */
 export function copiesPhi(s: SqlStatementFacts, phi: ClassificationIndex): boolean {
+  if (s.columns.some((c) => c.clause === 'sink' && phi.refersToPhi(c, s))) return true;
   if (s.writes.length === 0 && s.copy?.direction !== 'to') return false;
   const written = new Set(s.writes);
   return s.columns.some((c) => COPY_CLAUSES.has(c.clause) && phi.refersToPhi(c, s, written));

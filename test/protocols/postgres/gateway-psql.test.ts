@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, type ClientConfig } from 'pg';
 import { serialize } from 'pg-protocol';
-import { type Harness, startHarness } from './harness';
+import { type Harness, startHarness, toyInspect } from './harness';
 import { backendsOf, waitFor } from './support';
 
 let h: Harness;
@@ -148,12 +148,20 @@ describe('gateway lifecycle', () => {
   it('never shows internal error text (or PHI in it) to the client', async () => {
     const leaky = await startHarness({
       hooks: {
-        inspect: () => {
+        inspect: (sql) => {
+          // Startup settings (node-postgres sends client_encoding) pass; statements crash.
+          if (sql.startsWith('SET "client_encoding"')) return toyInspect(sql);
           throw new Error('parser crashed on SSN 123-45-6789');
         },
       },
     });
     try {
+      // A startup setting the inspector crashes on refuses the login, with a fixed text.
+      const refused = new Client(leaky.clientConfig(undefined, { statement_timeout: 1000 }) as ClientConfig);
+      const login = (await refused.connect().catch((e: unknown) => e)) as { message: string; code: string };
+      expect(login).toMatchObject({ code: '55P02' });
+      expect(login.message).toContain('"statement_timeout" could not be inspected');
+      expect(JSON.stringify(login)).not.toContain('123-45-6789');
       const c = new Client(leaky.clientConfig() as ClientConfig);
       await c.connect();
       const err = (await c.query('select 1').catch((e: unknown) => e)) as { message: string; code: string };

@@ -62,6 +62,15 @@ function principal(subject: string, expiresInMs = 3_600_000): Principal {
   };
 }
 
+/** Parser node tags for the toy's kinds: the gateway checks command tags against them. */
+const TOY_NODES: Record<string, string> = {
+  select: 'SelectStmt',
+  insert: 'InsertStmt',
+  update: 'UpdateStmt',
+  delete: 'DeleteStmt',
+  copy: 'CopyStmt',
+};
+
 /** A toy inspector: enough structure for policy decisions and audit in these tests. */
 export function toyInspect(sql: string): SqlFacts {
   const bad = sql.search(/\bSELEC\b/);
@@ -85,7 +94,7 @@ export function toyInspect(sql: string): SqlFacts {
         kind: (['select', 'insert', 'update', 'delete', 'copy'].includes(word)
           ? word
           : 'other') as SqlStatementFacts['kind'],
-        node: 'Toy',
+        node: TOY_NODES[word] ?? 'Toy',
         reads,
         writes: [],
         columns: [],

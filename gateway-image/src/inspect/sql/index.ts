@@ -1,10 +1,12 @@
 import type { SqlFacts } from '../facts';
 import { fingerprintSql, normalizeSql } from './normalize';
 import { parseStatements } from './parser';
+import { assertLexingUnchanged, settingChanges } from './settings';
 import { inspectStatement } from './statement';
 
 export { fingerprintSql, normalizeSql } from './normalize';
 export { loadSqlParser, SqlSyntaxError, splitSqlStatements } from './parser';
+export { LexingSettingError } from './settings';
 
 export interface InspectSqlOptions {
   /**
@@ -17,13 +19,17 @@ export interface InspectSqlOptions {
 /**
  * Facts about a SQL command (one or more statements) from the real PostgreSQL parse tree.
  * Synchronous; `await loadSqlParser()` must have completed once. Throws SqlSyntaxError
- * (code ERR_SQL_SYNTAX, 1-based `position`) when the text does not parse.
+ * (code ERR_SQL_SYNTAX, 1-based `position`) when the text does not parse, and LexingSettingError
+ * when a statement would change how the server lexes SQL (see settings.ts): such a command can
+ * never be judged, so it is refused before policy.
  */
 export function inspectSql(text: string, options: InspectSqlOptions = {}): SqlFacts {
   const initial = options.searchPath ?? ['public'];
   let searchPath = initial;
-  const statements = parseStatements(text).map((s) => {
-    const facts = inspectStatement(s.stmt, searchPath);
+  const parsed = parseStatements(text).map((s) => ({ stmt: s.stmt, changes: settingChanges(s.stmt) }));
+  for (const s of parsed) assertLexingUnchanged(s.changes);
+  const statements = parsed.map((s) => {
+    const facts = inspectStatement(s.stmt, searchPath, s.changes);
     // Later statements of the same command see a search_path the command itself sets.
     if (facts.setting?.name === 'search_path') searchPath = facts.setting.value ?? initial;
     return facts;

@@ -66,9 +66,11 @@ export class Collector {
     this.columns.push(relation === undefined ? { column, clause } : { relation, column, clause });
   }
 
-  fn(funcname: unknown): void {
+  /** Records a function call; returns its name as facts report it. */
+  fn(funcname: unknown): string {
     const name = functionName(funcname);
     if (name) this.functions.add(name);
+    return name;
   }
 
   /** Columns, deduplicated, in first-seen order. */

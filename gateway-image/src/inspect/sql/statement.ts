@@ -14,13 +14,23 @@ import {
   unwrap,
 } from './names';
 import { Collector, Scope } from './scope';
+import { type SettingChange, settingChanges } from './settings';
 import { walkExpr, walkQuery } from './walker';
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
-type Extra = Partial<Mutable<Omit<SqlStatementFacts, 'reads' | 'writes' | 'columns' | 'functions'>>>;
+type Extra = Partial<
+  Mutable<Omit<SqlStatementFacts, 'reads' | 'writes' | 'columns' | 'functions' | 'settings'>>
+>;
 
-/** Facts of one top-level statement (a wrapped node such as `{ SelectStmt: … }`). */
-export function inspectStatement(stmt: PgNode, searchPath: readonly string[]): SqlStatementFacts {
+/**
+ * Facts of one top-level statement (a wrapped node such as `{ SelectStmt: … }`). `changes`: its
+ * setting changes when the caller has them already.
+ */
+export function inspectStatement(
+  stmt: PgNode,
+  searchPath: readonly string[],
+  changes: readonly SettingChange[] = settingChanges(stmt),
+): SqlStatementFacts {
   const node = tagOf(stmt) ?? 'Unknown';
   const body = (stmt[node] ?? {}) as PgNode;
   const c = new Collector(searchPath);
@@ -42,6 +52,8 @@ export function inspectStatement(stmt: PgNode, searchPath: readonly string[]): S
   if (hasWhere !== undefined) facts.hasWhere = hasWhere;
   if (extra.copy) facts.copy = extra.copy;
   if (extra.setting) facts.setting = extra.setting;
+  const settings = [...new Set(changes.map((c) => c.name))];
+  if (settings.length > 0) facts.settings = settings;
   return facts;
 }
 
@@ -171,7 +183,8 @@ function walkExplain(body: PgNode, c: Collector): Extra {
   c.columns.push(...inner.columns);
   if (!analyze) return { kind: 'explain', returnsRows: true };
   for (const w of inner.writes) c.writes.add(w);
-  const extra: Extra = { kind: inner.kind, node: inner.node, opaque: inner.opaque, returnsRows: true };
+  // The kind is the statement's (policy judges what runs); the node stays ExplainStmt (what the server reports).
+  const extra: Extra = { kind: inner.kind, opaque: inner.opaque, returnsRows: true };
   if (inner.hasWhere !== undefined) extra.hasWhere = inner.hasWhere;
   if (inner.copy) extra.copy = inner.copy;
   return extra;

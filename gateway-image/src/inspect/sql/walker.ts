@@ -12,6 +12,7 @@ import {
   unwrap,
 } from './names';
 import { type Collector, type Derived, emptyDerived, type RangeEntry, Scope, type Source } from './scope';
+import { isSinkFunction } from './sinks';
 
 /**
  * Walks an expression (or any subtree) and records what it references. Nodes with meaning for
@@ -30,11 +31,14 @@ export function walkExpr(node: unknown, scope: Scope, clause: SqlClause, c: Coll
     case 'ColumnRef':
       resolveColumn(body.fields, scope, clause, c);
       return;
-    case 'FuncCall':
-      c.fn(body.funcname);
-      walkExpr([body.args, body.agg_order, body.agg_filter], scope, clause, c);
+    case 'FuncCall': {
+      const name = c.fn(body.funcname);
+      // What flows into a function that keeps it where other sessions can read it is a copy.
+      walkExpr(body.args, scope, isSinkFunction(name) ? 'sink' : clause, c);
+      walkExpr([body.agg_order, body.agg_filter], scope, clause, c);
       if (isObject(body.over)) walkWindow(body.over, scope, c);
       return;
+    }
     case 'SubLink':
       walkExpr(body.testexpr, scope, clause, c);
       // A subquery's output used in a predicate is itself a predicate (`ssn IN (SELECT …)`).

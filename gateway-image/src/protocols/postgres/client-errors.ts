@@ -4,6 +4,7 @@
  * https://www.postgresql.org/docs/current/errcodes-appendix.html so clients react as they would to
  * a real server (psql keeps the session after ERROR, ends it after FATAL).
  */
+import { LEXING_SETTINGS } from '../../inspect/sql/settings';
 import { ACCESS_ENDED_TEXT, type Termination, terminationText } from '../live-session';
 import type { ErrorFields } from './backend-writer';
 
@@ -16,6 +17,8 @@ export const SqlState = {
   InvalidPassword: '28P01',
   SyntaxError: '42601',
   InsufficientPrivilege: '42501',
+  CantChangeRuntimeParam: '55P02',
+  CharacterNotInRepertoire: '22021',
   AdminShutdown: '57P01',
   IoError: '58030',
   SystemError: '58000',
@@ -65,6 +68,18 @@ export const clientErrors = {
       `no grant for connection "${name}": ${reason}`,
       'Ask for access to this connection (standing or just-in-time grant).',
     ),
+  startupParameter: (message: string) =>
+    fatal(
+      SqlState.CantChangeRuntimeParam,
+      `Warden refused a startup parameter: ${message}`,
+      'Remove it from the connection string (options, PGOPTIONS) and connect again.',
+    ),
+  startupParameterDenied: (name: string, rule: string, reason: string) =>
+    fatal(
+      SqlState.InsufficientPrivilege,
+      `startup parameter "${name.slice(0, 63)}" refused by Warden policy rule "${rule}": ${reason}`,
+      'Remove it from the connection string (options, PGOPTIONS) and connect again.',
+    ),
   upstreamUnavailable: (name: string) =>
     fatal(
       SqlState.SqlclientUnableToEstablishSqlconnection,
@@ -87,6 +102,19 @@ export const clientErrors = {
   /** 57P01, as PostgreSQL's own pg_terminate_backend: clients treat it as an administrator's act. */
   terminated: (t: Termination) =>
     fatal(SqlState.AdminShutdown, `Warden ${terminationText(t)}`, 'Reconnect if you still need access.'),
+  /** The upstream session lexes SQL differently from the gateway's parser: nothing is relayed. */
+  upstreamLexing: (setting: string, value: string) =>
+    fatal(
+      SqlState.CantChangeRuntimeParam,
+      `Warden ended the session: the database reports ${setting} = ${value}, and Warden reads SQL as the server does only with ${LEXING_SETTINGS[setting]?.standard ?? 'its standard settings'}`,
+      'Remove the setting from the role, database or server configuration (ALTER ROLE … RESET, ALTER DATABASE … RESET).',
+    ),
+  inspectionMismatch: () =>
+    fatal(
+      SqlState.InternalError,
+      'Warden ended the session: the database reported a statement Warden did not inspect',
+      'The event is in the audit log as inspection.mismatch; reconnect to continue.',
+    ),
   upstreamClosed: () => fatal(SqlState.ConnectionFailure, 'the database behind Warden closed the connection'),
   shuttingDown: () => fatal(SqlState.AdminShutdown, 'Warden gateway is shutting down'),
   internal: () => fatal(SqlState.InternalError, 'internal gateway error; see the Warden gateway log'),
@@ -105,6 +133,19 @@ export const clientErrors = {
     ),
   syntax: (message: string, position: number | undefined) =>
     error(SqlState.SyntaxError, message, undefined, position),
+  /** 55P02, as PostgreSQL answers a setting that cannot be changed now. `message` is the inspector's fixed text. */
+  lexingSetting: (message: string) =>
+    error(
+      SqlState.CantChangeRuntimeParam,
+      `statement refused: ${message}`,
+      'The session is still usable; the setting keeps its value.',
+    ),
+  invalidUtf8: () =>
+    error(
+      SqlState.CharacterNotInRepertoire,
+      'statement refused: its text is not valid UTF-8',
+      'Warden sessions use client_encoding UTF8; send the statement in UTF-8.',
+    ),
   notInspectable: () =>
     error(SqlState.InsufficientPrivilege, 'statement refused: Warden could not inspect it', undefined),
   internalStatement: () =>

@@ -111,6 +111,19 @@ class Reader {
     return value;
   }
 
+  /**
+   * A NUL-terminated SQL text. Node decodes invalid UTF-8 to U+FFFD; the server (client_encoding
+   * UTF8) rejects such bytes, so the gateway must not inspect a text it decoded differently.
+   */
+  sqlText(): { sql: string; invalidUtf8?: true } {
+    const start = this.offset;
+    const sql = this.cstring();
+    if (!sql.includes('\uFFFD')) return { sql };
+    // A U+FFFD the client sent re-encodes to its own bytes; one standing for invalid bytes does not.
+    const valid = Buffer.from(sql, 'utf8').equals(this.buffer.subarray(start, this.offset - 1));
+    return valid ? { sql } : { sql, invalidUtf8: true };
+  }
+
   int16(): number {
     this.need(2);
     const value = this.buffer.readInt16BE(this.offset);
@@ -190,14 +203,14 @@ function parseRegular(raw: Buffer): RegularMessage {
   let message: RegularMessage;
   switch (code) {
     case FrontendCode.Query:
-      message = { type: 'query', raw, sql: r.cstring() };
+      message = { type: 'query', raw, ...r.sqlText() };
       break;
     case FrontendCode.Parse: {
       const name = r.cstring();
-      const sql = r.cstring();
+      const text = r.sqlText();
       const parameterTypes: number[] = [];
       for (let n = r.count(); n > 0; n--) parameterTypes.push(r.int32() >>> 0);
-      message = { type: 'parse', raw, name, sql, parameterTypes };
+      message = { type: 'parse', raw, name, ...text, parameterTypes };
       break;
     }
     case FrontendCode.Bind:

@@ -102,7 +102,7 @@ export class FrontendRelay {
       m.type === 'query'
         ? { message: 'query', sql: m.sql }
         : { message: 'parse', sql: m.sql, statement: m.name };
-    const verdict = await this.o.gate(request, this.path);
+    const verdict = await this.o.gate(m.invalidUtf8 ? { ...request, invalidUtf8: true } : request, this.path);
     if (this.o.isClosed()) return;
     const { tracker, forward } = this.o;
     if (verdict.allowed) {

@@ -33,6 +33,8 @@ export type PostgresAuditType =
   | 'query.result'
   /** What one result (or notice) had masked: counts per column, entity and strategy, never values. */
   | 'mask'
+  /** The upstream ran something other than what was inspected (a tag or a lexing setting); the session ends. */
+  | 'inspection.mismatch'
   | 'session.end';
 
 export interface PostgresAuditInput {

@@ -11,16 +11,14 @@ import type { ErrorFields } from './backend-writer';
 import { clientErrors } from './client-errors';
 import type { PostgresSessionHooks } from './hooks';
 import type { StartupMessage } from './messages';
+import {
+  GATEWAY_NAMESPACE,
+  StartupParameterError,
+  settingAsSql,
+  startupSettings,
+  upstreamApplicationName,
+} from './startup-settings';
 import { connectUpstream, endpointOf, type UpstreamConnection, type UpstreamEndpoint } from './upstream';
-
-/** Client startup parameters passed on: formatting only. `options` and the rest could set any GUC. */
-const FORWARDED_PARAMETERS = [
-  'client_encoding',
-  'DateStyle',
-  'TimeZone',
-  'IntervalStyle',
-  'extra_float_digits',
-];
 
 export interface LoginContext {
   readonly hooks: PostgresSessionHooks;
@@ -44,6 +42,8 @@ export type LoginResult =
       readonly upstream: UpstreamConnection;
       /** For CancelRequests to the upstream. */
       readonly endpoint: UpstreamEndpoint;
+      /** `warden.reason` from the startup settings: the reason shown to approvers. */
+      readonly reason?: string;
     }
   | {
       readonly ok: false;
@@ -62,10 +62,17 @@ export async function login(ctx: LoginContext): Promise<LoginResult> {
     reason: string,
     principal?: Principal,
     started = false,
+    detail: Record<string, string> = {},
   ): Promise<LoginResult> => {
     if (!started) {
       await hooks
-        .audit({ type: 'session.refused', principal, connection, session: ctx.session, body: { reason } })
+        .audit({
+          type: 'session.refused',
+          principal,
+          connection,
+          session: ctx.session,
+          body: { reason, ...detail },
+        })
         .catch((err: unknown) =>
           hooks.log?.({ level: 'error', message: 'audit append failed', session: ctx.session, err }),
         );
@@ -85,6 +92,14 @@ export async function login(ctx: LoginContext): Promise<LoginResult> {
   const config = hooks.resolveConnection(connection);
   if (!config) return refuse(clientErrors.noConnection(connection), 'no-such-connection', principal);
 
+  let settings: Map<string, string>;
+  try {
+    settings = startupSettings(startup.parameters);
+  } catch (err) {
+    if (!(err instanceof StartupParameterError)) throw err;
+    return refuse(clientErrors.startupParameter(err.message), 'startup-parameter', principal);
+  }
+
   let expiresAt = principal.expiresAt;
   let revoked: AbortSignal | undefined;
   try {
@@ -103,6 +118,15 @@ export async function login(ctx: LoginContext): Promise<LoginResult> {
     return refuse(clientErrors.internal(), 'access-error', principal);
   }
 
+  const refused = judgeSettings(ctx, principal, connection, settings);
+  if (refused) {
+    return refuse(refused.error, 'startup-parameter', principal, false, {
+      parameter: refused.parameter,
+      ...(refused.rule ? { rule: refused.rule } : {}),
+    });
+  }
+  const forwarded = [...settings].filter(([name]) => !name.startsWith(GATEWAY_NAMESPACE));
+
   try {
     await hooks.audit({
       type: 'session.start',
@@ -113,6 +137,8 @@ export async function login(ctx: LoginContext): Promise<LoginResult> {
         protocol: 'postgres',
         clientUser: startup.parameters.get('user') ?? '',
         clientApplication: startup.parameters.get('application_name') ?? '',
+        // Names only: values are the client's literals (search_path reaches facts through the upstream).
+        ...(forwarded.length > 0 ? { settings: forwarded.map(([name]) => name).sort() } : {}),
       },
     });
   } catch (err) {
@@ -136,11 +162,11 @@ export async function login(ctx: LoginContext): Promise<LoginResult> {
       (ref) => hooks.resolveSecret(ref),
       ctx.upstreamConnectTimeoutMs,
     );
-    const parameters: Record<string, string> = { application_name: `warden:${principal.subject}` };
-    for (const name of FORWARDED_PARAMETERS) {
-      const value = startup.parameters.get(name);
-      if (value !== undefined) parameters[name] = value;
-    }
+    const parameters: Record<string, string> = Object.fromEntries(forwarded);
+    parameters.application_name = upstreamApplicationName(
+      startup.parameters.get('application_name'),
+      principal.subject,
+    );
     const upstream = await connectUpstream({
       ...endpoint,
       database: config.upstream.database,
@@ -158,11 +184,50 @@ export async function login(ctx: LoginContext): Promise<LoginResult> {
       ...(revoked ? { revoked } : {}),
       upstream,
       endpoint,
+      ...(settings.has('warden.reason') ? { reason: settings.get('warden.reason')!.slice(0, 2000) } : {}),
     };
   } catch (err) {
     hooks.log?.({ level: 'error', message: 'upstream connection failed', session: ctx.session, err });
     return refuse(clientErrors.upstreamUnavailable(connection), 'upstream-unavailable', principal, true);
   }
+}
+
+/**
+ * Each startup setting judged as the SET it amounts to, by the same inspector and policy as any
+ * statement: the first one refused, with the client's error. A hold cannot wait at login, so a
+ * setting that needs approval is refused.
+ */
+function judgeSettings(
+  ctx: LoginContext,
+  principal: Principal,
+  connection: string,
+  settings: ReadonlyMap<string, string>,
+): { parameter: string; rule?: string; error: ErrorFields } | undefined {
+  for (const [name, value] of settings) {
+    if (name.startsWith(GATEWAY_NAMESPACE)) continue;
+    try {
+      const facts = ctx.hooks.inspect(settingAsSql(name, value), ['public']);
+      const decision = ctx.hooks.decide(principal, connection, facts);
+      if (decision.outcome !== 'allow') {
+        const error = clientErrors.startupParameterDenied(name, decision.rule, decision.reason);
+        return { parameter: name, rule: decision.rule, error };
+      }
+    } catch (err) {
+      const lexing = (err as { code?: unknown }).code === 'ERR_SQL_LEXING_SETTING';
+      if (!lexing)
+        ctx.hooks.log?.({
+          level: 'error',
+          message: 'startup setting not inspectable',
+          session: ctx.session,
+          err,
+        });
+      const message = lexing
+        ? (err as Error).message
+        : `startup parameter "${name.slice(0, 63)}" could not be inspected`;
+      return { parameter: name, error: clientErrors.startupParameter(message) };
+    }
+  }
+  return undefined;
 }
 
 /** The token a client sent as PasswordMessage: one NUL-terminated string, nothing else. */

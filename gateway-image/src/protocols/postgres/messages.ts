@@ -67,6 +67,8 @@ export interface CancelRequest extends Raw {
 export interface QueryMessage extends Raw {
   readonly type: 'query';
   readonly sql: string;
+  /** The text is not valid UTF-8 (`sql` holds replacement characters): it is refused, never guessed at. */
+  readonly invalidUtf8?: true;
 }
 
 export interface ParseMessage extends Raw {
@@ -74,6 +76,7 @@ export interface ParseMessage extends Raw {
   /** '' is the unnamed statement. */
   readonly name: string;
   readonly sql: string;
+  readonly invalidUtf8?: true;
   readonly parameterTypes: readonly number[];
 }
 

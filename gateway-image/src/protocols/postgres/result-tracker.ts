@@ -9,6 +9,7 @@
  * https://www.postgresql.org/docs/current/protocol-flow.html
  */
 import type { SqlFacts } from '../../inspect/facts';
+import { lexingValueAccepted } from '../../inspect/sql/settings';
 import {
   BackendCode,
   type BackendFrame,
@@ -16,6 +17,7 @@ import {
   decodeErrorFields,
   decodeParameterStatus,
 } from './backend-framer';
+import { checkTag, type TagMismatch } from './command-tags';
 
 export type ResultOutcome = 'ok' | 'error' | 'suspended' | 'skipped' | 'refused';
 
@@ -52,7 +54,17 @@ export type RelayState = 'ready' | 'in-query' | 'copy-in' | 'copy-out';
 export interface TrackerEvents {
   result(r: CompletedResult): void;
   parameter(name: string, value: string): void;
+  /**
+   * The upstream no longer runs what the gateway inspected: it completed a statement the gateway
+   * did not judge (command-tags.ts), or reports a lexing setting the gateway does not parse with.
+   * Nothing more is relayed after it: the session must end.
+   */
+  mismatch(m: InspectionMismatch): void;
 }
+
+export type InspectionMismatch =
+  | ({ readonly kind: 'tag'; readonly fingerprint: string } & TagMismatch)
+  | { readonly kind: 'setting'; readonly setting: string; readonly value: string };
 
 export class ResultTracker {
   private readonly pending: Pending[] = [];
@@ -61,6 +73,8 @@ export class ResultTracker {
   private copy: 'copy-in' | 'copy-out' | undefined;
   /** Whether the upstream sent a FATAL error: the client has been told why the session ends. */
   fatalSeen = false;
+  /** A tag mismatch was seen: every later frame is dropped. */
+  broken = false;
 
   constructor(private readonly events: TrackerEvents) {}
 
@@ -104,6 +118,7 @@ export class ResultTracker {
 
   /** The bytes to relay for `frame`, or undefined to drop it. */
   handle(frame: BackendFrame): Buffer | undefined {
+    if (this.broken) return undefined;
     const head = this.pending[0]?.group === this.recvGroup ? this.pending[0] : undefined;
     switch (frame.code) {
       case BackendCode.DataRow:
@@ -114,7 +129,13 @@ export class ResultTracker {
       case BackendCode.PortalSuspended:
         this.copy = undefined;
         if (head) {
-          if (frame.code === BackendCode.CommandComplete) head.tags.push(decodeCommandTag(frame.raw));
+          if (frame.code === BackendCode.CommandComplete) {
+            const tag = decodeCommandTag(frame.raw);
+            const mismatch = head.facts && checkTag(head.facts.statements, head.tags.length, tag);
+            if (mismatch)
+              return this.break({ kind: 'tag', fingerprint: head.facts!.fingerprint, ...mismatch });
+            head.tags.push(tag);
+          }
           if (head.via === 'execute') {
             this.complete(frame.code === BackendCode.PortalSuspended ? 'suspended' : 'ok');
           }
@@ -141,6 +162,8 @@ export class ResultTracker {
         return frame.raw;
       case BackendCode.ParameterStatus: {
         const [name, value] = decodeParameterStatus(frame.raw);
+        // A function or a configuration reload changed how the server lexes what comes next.
+        if (!lexingValueAccepted(name, value)) return this.break({ kind: 'setting', setting: name, value });
         this.events.parameter(name, value);
         return frame.raw;
       }
@@ -150,6 +173,12 @@ export class ResultTracker {
       default:
         return frame.raw;
     }
+  }
+
+  private break(m: InspectionMismatch): undefined {
+    this.broken = true;
+    this.events.mismatch(m);
+    return undefined;
   }
 
   private error(frame: BackendFrame, head: Pending | undefined): Buffer {

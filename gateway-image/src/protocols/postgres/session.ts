@@ -9,6 +9,7 @@ import type { Socket } from 'node:net';
 import { serialize } from 'pg-protocol';
 import type { PostgresConnectionConfig } from '../../config/connections';
 import type { Principal } from '../../identity/principal';
+import { lexingValueAccepted } from '../../inspect/sql/settings';
 import { type LiveSession, TERMINATED, terminationAudit, terminationOf } from '../live-session';
 import { BackendCode, BackendFramer } from './backend-framer';
 import * as write from './backend-writer';
@@ -22,7 +23,12 @@ import { decodeToken, login } from './login';
 import type { FrontendMessage, StartupMessage } from './messages';
 import { OutboundBytes } from './outbound-bytes';
 import { ResultMasker } from './result-masker';
-import { type CompletedResult, type RelayState, ResultTracker } from './result-tracker';
+import {
+  type CompletedResult,
+  type InspectionMismatch,
+  type RelayState,
+  ResultTracker,
+} from './result-tracker';
 import { gateStatement } from './statement-gate';
 import { type BackendKey, cancelUpstream, type UpstreamEndpoint } from './upstream';
 
@@ -89,6 +95,7 @@ export class PostgresSession {
       parameter: (name, value) => {
         if (name === 'search_path') this.relay.reportedSearchPath(value);
       },
+      mismatch: (m) => void this.inspectionMismatch(m),
     });
     this.relay = new FrontendRelay({
       tracker: this.tracker,
@@ -263,6 +270,15 @@ export class PostgresSession {
       upstream.end(TERMINATE);
       return;
     }
+    const lexing = [...result.upstream.parameters].find(([name, value]) => !lexingValueAccepted(name, value));
+    if (lexing) {
+      upstream.end(TERMINATE);
+      this.log('upstream session lexes SQL differently; session refused', undefined);
+      return this.close('upstream-lexing-setting', clientErrors.upstreamLexing(lexing[0], lexing[1]), {
+        setting: lexing[0],
+        value: lexing[1],
+      });
+    }
     this.events.start(result.principal, result.connection, o.startup);
     this.upstream = upstream;
     this.endpoint = result.endpoint;
@@ -285,7 +301,7 @@ export class PostgresSession {
       void this.close('upstream-closed', fatal);
     });
     this.phase = 'relaying';
-    this.hold.reason = startupReason(o.startup.parameters.get('options'));
+    this.hold.reason = result.reason;
     result.revoked?.addEventListener(
       'abort',
       () => void this.close('grant-revoked', clientErrors.grantRevoked()),
@@ -350,6 +366,7 @@ export class PostgresSession {
     const observed = postgresChannel.hasSubscribers;
     try {
       this.framer.each(chunk, (code, src, start, end) => {
+        if (this.tracker.broken) return;
         if (code === BackendCode.DataRow && !observed) {
           // The hot path of a large result: no frame, no view, masked in place into `out`.
           const before = out.length;
@@ -373,10 +390,31 @@ export class PostgresSession {
       void this.close('upstream-protocol-violation', clientErrors.upstreamClosed());
       return;
     }
+    if (this.tracker.broken) {
+      out.take();
+      return;
+    }
     if (out.length === 0) return;
     // One write per chunk: rows relayed unchanged stay views of the chunk they came in.
     if (!this.o.client.write(out.take())) this.upstream!.pause();
   };
+
+  /**
+   * The upstream ran something the gateway did not inspect: audited durably, raised as an alert
+   * in the gateway log, and the session ends before anything more is relayed.
+   */
+  private async inspectionMismatch(m: InspectionMismatch): Promise<void> {
+    this.o.hooks.log?.({
+      level: 'error',
+      message: `ALERT inspection.mismatch: ${m.kind === 'tag' ? `statement ${m.index + 1} inspected as ${m.inspected}, upstream reported ${m.reported}` : `upstream reports ${m.setting} = ${m.value}`}`,
+      session: this.id,
+    });
+    const fatal =
+      m.kind === 'tag' ? clientErrors.inspectionMismatch() : clientErrors.upstreamLexing(m.setting, m.value);
+    // Appended before the session's end, so the log reads in the order things happened.
+    const recorded = this.audit('inspection.mismatch', { ...m });
+    await Promise.all([recorded, this.close('inspection-mismatch', fatal)]);
+  }
 
   private auditResult(r: CompletedResult): void {
     this.events.result(r);
@@ -394,14 +432,14 @@ export class PostgresSession {
   }
 
   private async audit(
-    type: 'query.result' | 'mask' | 'session.end',
+    type: 'query.result' | 'mask' | 'inspection.mismatch' | 'session.end',
     body: Record<string, unknown>,
   ): Promise<void> {
     try {
       const { principal, connection, id: session } = this;
       // A result or masking count is relayed without waiting for its append (the attempt before it
       // was durable before the statement ran); it rides with the next attempt's fsync.
-      const deferred = type !== 'session.end';
+      const deferred = type === 'query.result' || type === 'mask';
       await this.o.hooks.audit({ type, principal, connection, session, body, deferred });
     } catch (err) {
       this.log(`audit append failed (${type})`, err);
@@ -411,10 +449,4 @@ export class PostgresSession {
   private log(message: string, err: unknown): void {
     this.o.hooks.log?.({ level: 'error', message, session: this.id, err });
   }
-}
-
-/** `options=-c warden.reason=…` in the startup packet (spaces escaped with a backslash, as libpq does). */
-function startupReason(options: string | undefined): string | undefined {
-  const m = /(?:^|\s)(?:-c\s*|--)warden\.reason=((?:\\.|\S)+)/.exec(options ?? '');
-  return m ? m[1]!.replace(/\\(.)/g, '$1').slice(0, 2000) : undefined;
 }

@@ -33,6 +33,8 @@ export interface GateRequest {
   readonly sql: string;
   /** Prepared statement name for Parse ('' = unnamed). */
   readonly statement?: string;
+  /** The message's text was not valid UTF-8: refused without inspection. */
+  readonly invalidUtf8?: true;
 }
 
 interface SyntaxErrorLike {
@@ -41,23 +43,48 @@ interface SyntaxErrorLike {
   readonly position?: number;
 }
 
-function isSyntaxError(err: unknown): err is SyntaxErrorLike {
-  return typeof err === 'object' && err !== null && (err as { code?: unknown }).code === 'ERR_SQL_SYNTAX';
+interface LexingErrorLike {
+  readonly code: 'ERR_SQL_LEXING_SETTING';
+  readonly message: string;
+  readonly setting: string;
+}
+
+function hasCode<T extends { code: string }>(err: unknown, code: T['code']): err is T {
+  return typeof err === 'object' && err !== null && (err as { code?: unknown }).code === code;
+}
+
+/** Why inspection refused a statement: what the audit says and what the client sees. */
+function inspectionRefusal(err: unknown): { audit: Record<string, unknown>; error: ErrorFields } | undefined {
+  if (hasCode<SyntaxErrorLike>(err, 'ERR_SQL_SYNTAX')) {
+    return { audit: { outcome: 'syntax-error' }, error: clientErrors.syntax(err.message, err.position) };
+  }
+  if (hasCode<LexingErrorLike>(err, 'ERR_SQL_LEXING_SETTING')) {
+    return {
+      audit: { outcome: 'not-inspectable', reason: 'lexing-setting', setting: err.setting },
+      error: clientErrors.lexingSetting(err.message),
+    };
+  }
+  return undefined;
 }
 
 export async function gateStatement(ctx: GateContext, req: GateRequest): Promise<GateVerdict> {
   const { hooks } = ctx;
   const base = { message: req.message, ...(req.statement === undefined ? {} : { statement: req.statement }) };
+  if (req.invalidUtf8) {
+    const recorded = await audit(ctx, { ...base, outcome: 'not-inspectable', reason: 'invalid-utf8' });
+    return recorded ? { allowed: false, error: clientErrors.invalidUtf8() } : auditDown();
+  }
   let facts: SqlFacts;
   try {
     facts = hooks.inspect(req.sql, ctx.searchPath);
   } catch (err) {
-    // A statement that cannot be inspected is denied (DESIGN.md, data flow step 4).
-    const syntax = isSyntaxError(err);
-    if (!syntax) hooks.log?.({ level: 'error', message: 'inspect failed', session: ctx.session, err });
-    const outcome = syntax ? 'syntax-error' : 'not-inspectable';
-    const error = syntax ? clientErrors.syntax(err.message, err.position) : clientErrors.notInspectable();
-    return (await audit(ctx, { ...base, outcome })) ? { allowed: false, error } : auditDown();
+    // A statement that cannot be inspected is denied (the gateway's data flow, step 4).
+    const known = inspectionRefusal(err);
+    if (!known) hooks.log?.({ level: 'error', message: 'inspect failed', session: ctx.session, err });
+    const refusal = known ?? { audit: { outcome: 'not-inspectable' }, error: clientErrors.notInspectable() };
+    return (await audit(ctx, { ...base, ...refusal.audit }))
+      ? { allowed: false, error: refusal.error }
+      : auditDown();
   }
 
   let decision: Decision;
