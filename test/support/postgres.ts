@@ -4,6 +4,7 @@
  * each other's tables. Databases are not dropped between runs: every run gets a new cluster.
  */
 import { Client } from 'pg';
+import { grantGatewayRole } from '../../gateway-image/src/sandbox/gateway-roles';
 import { seedHospital } from '../../gateway-image/src/sandbox/seed';
 
 /** A seeded hospital (10,000 patients, seed 1), built on first use and copied by `createTestDatabase(name, { hospital: true })`. */
@@ -27,9 +28,19 @@ export interface TestDatabase {
   readonly url: string;
   /** pg client options for this database (no URL parsing needed). */
   readonly connection: { host: string; port: number; user: string; password: string; database: string };
+  /**
+   * Makes the shared least-privilege role `warden_gateway` the owner of this database's public
+   * schema and of the relations in it now, and returns its credentials: what a gateway config's
+   * upstream login should use (the gateway refuses a superuser on a PHI connection). Call it after
+   * creating the tables the test needs.
+   */
+  gatewayRole(): Promise<{ user: string; password: string }>;
   /** Drops the database, ending any connection still open to it. */
   drop(): Promise<void>;
 }
+
+/** The least-privilege login role of test gateways, shared by the whole (per-run) test server. */
+export const TEST_GATEWAY_ROLE = { user: 'warden_gateway', password: 'warden-gateway-test' } as const;
 
 /** Connection parameters of the shared server; throws if jest ran without the global setup. */
 export function testPostgres(): TestPostgres {
@@ -78,6 +89,16 @@ export async function createTestDatabase(
       user: server.user,
       password: server.password,
       database: db,
+    },
+    async gatewayRole() {
+      const c = new Client({ connectionString: server.url(db) });
+      await c.connect();
+      try {
+        await grantGatewayRole(c, TEST_GATEWAY_ROLE.user, TEST_GATEWAY_ROLE.password, 'owner');
+      } finally {
+        await c.end();
+      }
+      return { ...TEST_GATEWAY_ROLE };
     },
     drop: () =>
       admin(server, (c) => c.query(`DROP DATABASE IF EXISTS ${db} WITH (FORCE)`)).then(() => undefined),

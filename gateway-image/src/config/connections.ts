@@ -55,6 +55,20 @@ export const postgresConnection = z.strictObject({
     .record(z.string().regex(/^[^.\s]+\.[^.\s]+\.([^.\s]+|\*)$/, 'expected schema.table.column'), phiEntity)
     .default({})
     .describe('PHI columns: "schema.table.column" (or "schema.table.*") → entity. Default none.'),
+  acceptPrivilegedRole: z
+    .strictObject({
+      reason: z
+        .string()
+        .trim()
+        .min(10)
+        .describe(
+          'Why this PHI connection may run through a privileged role; recorded in every session.start.',
+        ),
+    })
+    .optional()
+    .describe(
+      'The gateway refuses to serve a phi connection whose upstream role is a superuser, has BYPASSRLS, REPLICATION or CREATEROLE, or is a member of pg_read_server_files, pg_write_server_files, pg_execute_server_program, pg_signal_backend, pg_read_all_stats, pg_monitor, pg_checkpoint, … — unless accepted here with a reason. Default: refused.',
+    ),
 });
 
 export const sshConnection = z.strictObject({

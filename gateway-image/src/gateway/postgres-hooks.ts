@@ -1,6 +1,7 @@
 import type { PostgresConnectionConfig } from '../config/connections';
 import { cachedSqlInspector } from '../inspect/sql/cache';
 import type { PostgresSessionHooks } from '../protocols/postgres/hooks';
+import { upstreamRolePrivileges } from '../protocols/postgres/role-check';
 import { hookLog } from './hook-log';
 import { postgresMasking } from './postgres-masking';
 import type { GatewayServices } from './services';
@@ -14,6 +15,9 @@ export function postgresHooks(services: GatewayServices): PostgresSessionHooks {
     services.config.connections
       .filter((c): c is PostgresConnectionConfig => c.kind === 'postgres')
       .map((c) => [c.name, c]),
+  );
+  const roles = roleChecks((config) =>
+    upstreamRolePrivileges(config, (ref) => services.secrets.resolve(ref)),
   );
   return {
     authenticate: (token) => services.authenticator.authenticate(token),
@@ -30,6 +34,7 @@ export function postgresHooks(services: GatewayServices): PostgresSessionHooks {
     awaitApproval: services.approvals && ((request) => services.approvals!.awaitApproval(request)),
     masking: postgresMasking(services),
     opened: (info) => services.liveSessions.open('postgres', info),
+    upstreamRole: roles,
     async audit(input) {
       const event = {
         type: input.type,
@@ -42,5 +47,27 @@ export function postgresHooks(services: GatewayServices): PostgresSessionHooks {
       await (input.deferred && audit.appendDeferred ? audit.appendDeferred(event) : audit.append(event));
     },
     log: hookLog(services.logger),
+  };
+}
+
+/** How long a role check stands before the next login checks again (grants change). */
+const ROLE_CHECK_TTL_MS = 3600_000;
+
+/**
+ * The role check, once per connection and role for an hour: concurrent logins share one query;
+ * a failed check is not kept, so the next login tries again.
+ */
+function roleChecks(
+  check: (config: PostgresConnectionConfig) => Promise<string[]>,
+): (config: PostgresConnectionConfig) => Promise<readonly string[]> {
+  const cache = new Map<string, { at: number; result: Promise<string[]> }>();
+  return (config) => {
+    const key = `${config.name}\0${config.upstream.user}`;
+    const hit = cache.get(key);
+    if (hit && Date.now() - hit.at < ROLE_CHECK_TTL_MS) return hit.result;
+    const result = check(config);
+    cache.set(key, { at: Date.now(), result });
+    result.catch(() => cache.delete(key));
+    return result;
   };
 }

@@ -92,7 +92,8 @@ export async function startDevStack(opts: DevStackOptions): Promise<DevStack> {
     await writeFile(join(stateDir, 'audit-public-key.pem'), keys.auditPublicPem);
     const env: Record<string, string> = {
       ...keys.env,
-      WARDEN_DEV_UPSTREAM_PASSWORD: database.postgres.password,
+      WARDEN_DEV_PATIENTS_PASSWORD: database.seed.roles.patients.password,
+      WARDEN_DEV_SCRATCH_PASSWORD: database.seed.roles.scratch.password,
       WARDEN_DEV_FHIR_TOKEN: upstreams.fhir.token,
       ...(upstreams.ssh ? { WARDEN_DEV_LAB_HOST_KEY: upstreams.ssh.clientPrivateKey } : {}),
     };
@@ -199,7 +200,6 @@ async function sandboxConfig(
     if (conn.kind === 'postgres') {
       conn.upstream.host = database.postgres.host;
       conn.upstream.port = database.postgres.port;
-      conn.upstream.user = database.postgres.user;
     } else if (conn.kind === 'ssh' && ssh) {
       Object.assign(conn.upstream, { host: ssh.host, port: ssh.port, user: ssh.user, hostKey: ssh.hostKey });
     } else if (conn.kind === 'http') {

@@ -8,7 +8,12 @@ import {
   type EmbeddedPostgresOptions,
   startEmbeddedPostgres,
 } from './embedded-postgres';
-import { createSandboxDatabases, SANDBOX_DATABASES, type SandboxDatabaseName, type SeedResult } from './seed';
+import {
+  createSandboxDatabases,
+  SANDBOX_DATABASES,
+  type SandboxDatabaseName,
+  type SandboxSeedResult,
+} from './seed';
 
 export interface SandboxDatabaseOptions extends EmbeddedPostgresOptions {
   /** Synthetic patients to generate. @default 10000 */
@@ -20,8 +25,8 @@ export interface SandboxDatabaseOptions extends EmbeddedPostgresOptions {
 export interface SandboxDatabaseHandle {
   readonly postgres: EmbeddedPostgresHandle;
   readonly databases: readonly SandboxDatabaseName[];
-  /** Counts and timings of the hospital load. */
-  readonly seed: SeedResult;
+  /** Counts and timings of the hospital load, and the gateway's least-privilege role per database. */
+  readonly seed: SandboxSeedResult;
   /** Superuser URL of one sandbox database: what the gateway uses as its upstream. */
   upstreamUrl(database: SandboxDatabaseName): string;
 }

@@ -5,11 +5,27 @@
  * no COPY support (pg has none without pg-copy-streams). Indexes and foreign keys are added after
  * the load, which is cheaper than maintaining them row by row.
  */
+import { randomBytes } from 'node:crypto';
 import { Client, type ClientBase } from 'pg';
+import { type GatewayRoleGrant, grantGatewayRole } from './gateway-roles';
 import { generateHospital, type HospitalOptions } from './hospital';
 
 export const SANDBOX_DATABASES = ['patients', 'scratch'] as const;
 export type SandboxDatabaseName = (typeof SANDBOX_DATABASES)[number];
+
+/**
+ * The role the gateway logs in as for each sandbox database: least privilege, as the gateway asks
+ * of PHI connections. `patients` reads and changes rows; `scratch` (protocol checks) owns its schema.
+ */
+export const SANDBOX_GATEWAY_ROLES: Readonly<Record<SandboxDatabaseName, { user: string; grant: GatewayRoleGrant }>> = {
+  patients: { user: 'warden_patients', grant: 'read-write' },
+  scratch: { user: 'warden_scratch', grant: 'owner' },
+};
+
+export interface SandboxRoleCredentials {
+  readonly user: string;
+  readonly password: string;
+}
 
 export interface SeedResult {
   readonly patients: number;
@@ -20,6 +36,11 @@ export interface SeedResult {
   readonly generateMs: number;
   /** Time spent in the database (schema, load, indexes, ANALYZE). */
   readonly loadMs: number;
+}
+
+export interface SandboxSeedResult extends SeedResult {
+  /** The least-privilege login role of each database (SANDBOX_GATEWAY_ROLES), with a password made for this run. */
+  readonly roles: Readonly<Record<SandboxDatabaseName, SandboxRoleCredentials>>;
 }
 
 const SCHEMA = `
@@ -230,7 +251,7 @@ export interface SeedDatabasesOptions {
 export async function createSandboxDatabases(
   server: { url(database?: string): string },
   options: SeedDatabasesOptions = {},
-): Promise<SeedResult> {
+): Promise<SandboxSeedResult> {
   await withClient(server.url('postgres'), async (admin) => {
     for (const db of SANDBOX_DATABASES) await admin.query(`CREATE DATABASE ${db}`);
   });
@@ -246,7 +267,14 @@ export async function createSandboxDatabases(
     );
     INSERT INTO items (name, quantity) VALUES ('gauze', 40), ('syringe', 120), ('gloves', 500)`);
   });
-  return result;
+  const roles = {} as Record<SandboxDatabaseName, SandboxRoleCredentials>;
+  for (const db of SANDBOX_DATABASES) {
+    const { user, grant } = SANDBOX_GATEWAY_ROLES[db];
+    const password = randomBytes(24).toString('base64url');
+    await withClient(server.url(db), (c) => grantGatewayRole(c, user, password, grant));
+    roles[db] = { user, password };
+  }
+  return { ...result, roles };
 }
 
 async function withClient<T>(url: string, fn: (client: Client) => Promise<T>): Promise<T> {

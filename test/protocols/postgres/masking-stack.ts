@@ -23,6 +23,8 @@ const AUDIENCE = 'urn:warden:masking-test';
 
 export interface MaskingStack {
   readonly db: TestDatabase;
+  /** Where the gateway writes its audit log (JSON Lines segments). */
+  readonly auditDir: string;
   readonly gateway: RunningGateway;
   readonly issuer: LocalIssuer;
   readonly tokenKey: string;
@@ -33,7 +35,21 @@ export interface MaskingStack {
   close(): Promise<void>;
 }
 
-export async function startMaskingStack(name: string, setupSql = ''): Promise<MaskingStack> {
+export interface MaskingStackOptions {
+  /**
+   * The upstream login of the patients connection: the least-privilege test role (default), or
+   * explicit credentials (a superuser, a role with predefined server roles) for the role check.
+   */
+  readonly upstreamRole?: { readonly user: string; readonly password: string };
+  /** connections[].acceptPrivilegedRole.reason of the patients connection. @default none */
+  readonly acceptPrivilegedRole?: string;
+}
+
+export async function startMaskingStack(
+  name: string,
+  setupSql = '',
+  options: MaskingStackOptions = {},
+): Promise<MaskingStack> {
   const db = await createTestDatabase(name, { hospital: true });
   const direct = async () => {
     const c = new Client(db.connection);
@@ -45,6 +61,7 @@ export async function startMaskingStack(name: string, setupSql = ''): Promise<Ma
     await c.query(setupSql);
     await c.end();
   }
+  const role = options.upstreamRole ?? (await db.gatewayRole());
   const issuer = await startLocalIssuer({
     audience: AUDIENCE,
     agents: [{ clientId: 'agent', clientSecret: 'agent-secret', groups: ['agents'] }],
@@ -65,7 +82,8 @@ export async function startMaskingStack(name: string, setupSql = ''): Promise<Ma
     WARDEN_DEV_TLS_CERT: tls.certificate,
     WARDEN_DEV_TLS_KEY: tls.key,
     WARDEN_DEV_TOKEN_KEY: tokenKey,
-    WARDEN_DEV_UPSTREAM_PASSWORD: db.connection.password,
+    WARDEN_DEV_PATIENTS_PASSWORD: role.password,
+    WARDEN_DEV_SCRATCH_PASSWORD: role.password,
   };
   const raw = await examplePostgresConfig();
   raw.identity.issuers[0].issuer = issuer.issuer;
@@ -73,8 +91,9 @@ export async function startMaskingStack(name: string, setupSql = ''): Promise<Ma
   for (const conn of raw.connections) {
     conn.upstream.host = db.connection.host;
     conn.upstream.port = db.connection.port;
-    conn.upstream.user = db.connection.user;
+    conn.upstream.user = role.user;
     conn.upstream.database = db.name;
+    if (options.acceptPrivilegedRole) conn.acceptPrivilegedRole = { reason: options.acceptPrivilegedRole };
   }
   raw.workers = 1;
   // Held statements (PHI predicates by agents) are refused quickly: nobody approves in these tests.
@@ -93,6 +112,7 @@ export async function startMaskingStack(name: string, setupSql = ''): Promise<Ma
   };
   return {
     db,
+    auditDir: raw.audit.dir,
     gateway,
     issuer,
     tokenKey,

@@ -80,6 +80,13 @@ export const clientErrors = {
       `startup parameter "${name.slice(0, 63)}" refused by Warden policy rule "${rule}": ${reason}`,
       'Remove it from the connection string (options, PGOPTIONS) and connect again.',
     ),
+  /** Details (role name, privileges) go to the gateway log and audit, not to the client. */
+  privilegedUpstreamRole: (name: string) =>
+    fatal(
+      SqlState.InsufficientPrivilege,
+      `Warden refuses to serve connection "${name}": the database role behind it has server-level privileges a PHI connection must not have`,
+      'Ask the platform team to give the connection a least-privilege role (the gateway log names the privileges).',
+    ),
   upstreamUnavailable: (name: string) =>
     fatal(
       SqlState.SqlclientUnableToEstablishSqlconnection,

@@ -115,6 +115,13 @@ export interface PostgresSessionHooks {
    * @default absent: sessions are not listed and cannot be terminated
    */
   opened?(info: LiveSessionInfo): LiveSession;
+  /**
+   * The server-level privileges of the role a connection's upstream login uses (role-check.ts);
+   * empty for a least-privilege role. Asked at login for connections marked phi; may be cached.
+   * Rejects when they cannot be read (the session is refused).
+   * @default absent: not checked
+   */
+  upstreamRole?(config: PostgresConnectionConfig): Promise<readonly string[]>;
   /** Appends an audit event durably; rejects (AuditError) when it cannot, and the statement is refused. */
   audit(input: PostgresAuditInput): Promise<void>;
   /** Where internal errors go (they never reach the client). @default silent */

@@ -62,7 +62,7 @@ export async function login(ctx: LoginContext): Promise<LoginResult> {
     reason: string,
     principal?: Principal,
     started = false,
-    detail: Record<string, string> = {},
+    detail: Record<string, unknown> = {},
   ): Promise<LoginResult> => {
     if (!started) {
       await hooks
@@ -71,7 +71,12 @@ export async function login(ctx: LoginContext): Promise<LoginResult> {
           principal,
           connection,
           session: ctx.session,
-          body: { reason, ...detail },
+          body: {
+            reason,
+            clientUser: startup.parameters.get('user') ?? '',
+            clientApplication: startup.parameters.get('application_name') ?? '',
+            ...detail,
+          },
         })
         .catch((err: unknown) =>
           hooks.log?.({ level: 'error', message: 'audit append failed', session: ctx.session, err }),
@@ -127,6 +132,36 @@ export async function login(ctx: LoginContext): Promise<LoginResult> {
   }
   const forwarded = [...settings].filter(([name]) => !name.startsWith(GATEWAY_NAMESPACE));
 
+  let upstreamRole: { privileges: readonly string[]; acceptedBecause: string } | undefined;
+  if (config.phi && hooks.upstreamRole) {
+    let privileges: readonly string[];
+    try {
+      privileges = await hooks.upstreamRole(config);
+    } catch (err) {
+      hooks.log?.({ level: 'error', message: 'upstream role check failed', session: ctx.session, err });
+      return refuse(clientErrors.upstreamUnavailable(connection), 'upstream-unavailable', principal);
+    }
+    if (privileges.length > 0) {
+      if (!config.acceptPrivilegedRole) {
+        hooks.log?.({
+          level: 'error',
+          message: `connection "${connection}" refused: its upstream role "${config.upstream.user}" has ${privileges.join(', ')}; give it a least-privilege role or set acceptPrivilegedRole.reason`,
+          session: ctx.session,
+        });
+        return refuse(
+          clientErrors.privilegedUpstreamRole(connection),
+          'privileged-upstream-role',
+          principal,
+          false,
+          {
+            privileges: [...privileges],
+          },
+        );
+      }
+      upstreamRole = { privileges, acceptedBecause: config.acceptPrivilegedRole.reason };
+    }
+  }
+
   try {
     await hooks.audit({
       type: 'session.start',
@@ -139,6 +174,9 @@ export async function login(ctx: LoginContext): Promise<LoginResult> {
         clientApplication: startup.parameters.get('application_name') ?? '',
         // Names only: values are the client's literals (search_path reaches facts through the upstream).
         ...(forwarded.length > 0 ? { settings: forwarded.map(([name]) => name).sort() } : {}),
+        ...(upstreamRole
+          ? { upstreamRole: { ...upstreamRole, privileges: [...upstreamRole.privileges] } }
+          : {}),
       },
     });
   } catch (err) {
