@@ -46,7 +46,8 @@ export async function grantGatewayRole(
      WHERE c.relnamespace = 'public'::regnamespace AND c.relkind IN ('r', 'p', 'v', 'm', 'f')`,
   );
   for (const { name, kind } of owned.rows) {
-    const what = kind === 'v' ? 'VIEW' : kind === 'm' ? 'MATERIALIZED VIEW' : kind === 'f' ? 'FOREIGN TABLE' : 'TABLE';
+    const what =
+      kind === 'v' ? 'VIEW' : kind === 'm' ? 'MATERIALIZED VIEW' : kind === 'f' ? 'FOREIGN TABLE' : 'TABLE';
     await admin.query(`ALTER ${what} public.${quoteIdent(name)} OWNER TO ${r}`);
   }
 }

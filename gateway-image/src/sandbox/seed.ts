@@ -17,7 +17,9 @@ export type SandboxDatabaseName = (typeof SANDBOX_DATABASES)[number];
  * The role the gateway logs in as for each sandbox database: least privilege, as the gateway asks
  * of PHI connections. `patients` reads and changes rows; `scratch` (protocol checks) owns its schema.
  */
-export const SANDBOX_GATEWAY_ROLES: Readonly<Record<SandboxDatabaseName, { user: string; grant: GatewayRoleGrant }>> = {
+export const SANDBOX_GATEWAY_ROLES: Readonly<
+  Record<SandboxDatabaseName, { user: string; grant: GatewayRoleGrant }>
+> = {
   patients: { user: 'warden_patients', grant: 'read-write' },
   scratch: { user: 'warden_scratch', grant: 'owner' },
 };
