@@ -1,5 +1,6 @@
 import { type ChildProcessWithoutNullStreams, execFileSync, spawn, spawnSync } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
+import { connect as tcpConnect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -143,11 +144,42 @@ describe('warden dev', () => {
     for (const e of bundle.entry) expect(e.resource.birthDate).toMatch(/^\d{4}$/);
   });
 
-  it('stops cleanly on SIGINT: exit 0, no process left, an audit log that verifies', async () => {
+  it('stops on SIGINT within 10 s whatever is open: exit 0, no process left, an audit log that verifies', async () => {
     const upstreamPort = new URL(line.upstream.url).port;
+    const pgEnv = (token: string) => ({ ...process.env, PGPASSWORD: token });
+    const conninfo = (db: string) =>
+      `host=${line.postgres.host} port=${line.postgres.port} dbname=${db} user=x sslmode=require`;
+    const sshArgs = ['-e', 'ssh', '-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null'];
+    const sshTarget = ['-p', String(line.ssh!.port), `lab-host@${line.ssh!.host}`];
+    // A mix of sessions a user leaves behind: a statement held for approval, a long query, a COPY
+    // waiting for data, a command streaming output nobody reads, an interactive shell, and sockets
+    // that connected and never spoke.
+    const clients = [
+      spawn('psql', [conninfo('patients'), '-c', "select id from patients where ssn = '000-00-0000'"], {
+        env: pgEnv(line.tokens.agent),
+      }),
+      spawn('psql', [conninfo('scratch'), '-c', 'select pg_sleep(600)'], { env: pgEnv(line.tokens.human) }),
+      spawn('psql', [conninfo('scratch'), '-c', 'copy items (name) from stdin'], {
+        env: pgEnv(line.tokens.human),
+      }),
+      spawn('sshpass', [...sshArgs, ...sshTarget, 'sleep 600'], {
+        env: { ...process.env, SSHPASS: line.tokens.agent },
+      }),
+      spawn('sshpass', [...sshArgs, '-tt', ...sshTarget], {
+        env: { ...process.env, SSHPASS: line.tokens.human },
+      }),
+    ];
+    const idle = [line.postgres.port, line.ssh!.port, Number(new URL(line.http!.url).port)].map((port) =>
+      tcpConnect(port, '127.0.0.1').on('error', () => {}),
+    );
+    await new Promise((r) => setTimeout(r, 3_000));
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    const started = performance.now();
     child.kill('SIGINT');
     expect(await exited).toBe(0);
+    expect(performance.now() - started).toBeLessThan(10_000);
+    for (const c of clients) c.kill('SIGKILL');
+    for (const s of idle) s.destroy();
     expect(stdoutLines).toHaveLength(1);
     expect(postmasterPids(`-p ${upstreamPort}`)).toEqual([]);
     const verify = execFileSync(

@@ -72,7 +72,8 @@ export async function startDevSandbox(options: { patients?: number } = {}): Prom
   const child = spawn(
     process.execPath,
     [bin, 'dev', '--patients', String(options.patients ?? 500), '--state-dir', stateDir],
-    { cwd: root },
+    // Its own process group, so nothing it started can outlive a test that fails.
+    { cwd: root, detached: true },
   );
   let stderr = '';
   child.stderr.on('data', (d) => {
@@ -154,8 +155,16 @@ export async function startDevSandbox(options: { patients?: number } = {}): Prom
     },
     async close() {
       if (child.exitCode === null && child.signalCode === null) {
-        child.kill('SIGKILL');
-        await exited;
+        // SIGINT lets warden dev stop its Postgres and sshd; SIGKILL to the whole group is the fallback.
+        child.kill('SIGINT');
+        const stopped = await Promise.race([
+          exited.then(() => true),
+          new Promise<boolean>((r) => setTimeout(() => r(false), 15_000).unref()),
+        ]);
+        if (!stopped) {
+          process.kill(-child.pid!, 'SIGKILL');
+          await exited;
+        }
       }
       await rm(stateDir, { recursive: true, force: true });
     },

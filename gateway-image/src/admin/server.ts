@@ -14,6 +14,7 @@ import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { WardenError } from '../errors';
 import { isLoopbackUrl } from '../identity/loopback';
+import { trackSockets } from '../protocols/tracked-sockets';
 import { openApiDocument } from './openapi';
 import { HttpProblem, sendProblem, toProblem } from './problem';
 import { bearerToken, Router, readJsonBody } from './router';
@@ -85,13 +86,15 @@ export async function startAdminServer(opts: AdminServerOptions): Promise<AdminS
   });
   const { port } = server.address() as AddressInfo;
   const url = `${opts.tls ? 'https' : 'http'}://${hostUrl.host}:${port}`;
+  const sockets = trackSockets(server);
 
   return {
     url,
     close: () =>
       new Promise<void>((resolve, reject) => {
-        server.closeAllConnections();
         server.close((err) => (err ? reject(err) : resolve()));
+        server.closeAllConnections();
+        sockets.destroyAll();
       }),
   };
 }

@@ -64,11 +64,17 @@ function processIO(): CommandIO {
   return { stdout: process.stdout, stderr: process.stderr, env: process.env };
 }
 
+/** How long a finished command's process may wait for open handles to close by themselves. */
+const LINGER_MS = 1_000;
+
 /** The process entry: runs the command line and sets the exit status. Used by bin/warden.js and the image bundle. */
 export function runCli(argv: readonly string[] = process.argv.slice(2)): void {
   main(argv).then(
     (code) => {
       process.exitCode = code;
+      // The command is done: a handle something left open (a keep-alive socket, a timer) must not
+      // keep the process running. Unref'd, so a process with nothing left exits at once.
+      setTimeout(() => process.exit(code), LINGER_MS).unref();
     },
     (err) => {
       process.stderr.write(`warden: ${describeError(err)}\n`);

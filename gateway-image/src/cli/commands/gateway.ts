@@ -2,13 +2,18 @@ import { loadConfigFile, validateConfig } from '../../config/load';
 import { ConfigError } from '../../errors';
 import { runGateway } from '../../gateway/cluster';
 import { type Command, optionalString, UsageError } from '../command';
+import { stopSignal, stopWithin } from '../stop-signals';
+
+/** Sessions get FATAL 57P01 and the audit log is flushed within this; then the process ends regardless. */
+const STOP_DEADLINE_MS = 20_000;
 
 export const gatewayCommand: Command = {
   path: ['gateway'],
   summary: 'Run the gateway',
   help: `Usage: warden gateway (--config FILE | --config-env VAR)
 
-Runs the gateway with the given configuration until SIGINT or SIGTERM. The config is validated
+Runs the gateway with the given configuration until SIGINT, SIGTERM or SIGHUP (a second signal, or
+20 s, forces the stop). The config is validated
 first (as \`warden config check\` does); an invalid config exits with status 1 before anything
 listens. Logs are JSON lines on stderr.
 
@@ -28,9 +33,7 @@ listens. Logs are JSON lines on stderr.
       await gateway.close();
       return 0;
     }
-    const stopped = new Promise<string>((done) => {
-      for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => done(signal));
-    });
+    const stopped = stopSignal();
     const log = (msg: string, extra: Record<string, unknown> = {}) =>
       io.stderr.write(
         `${JSON.stringify({ time: new Date().toISOString(), level: 'info', msg, ...extra })}\n`,
@@ -43,8 +46,9 @@ listens. Logs are JSON lines on stderr.
       role: gateway.role,
     });
     log('gateway stopping', { signal: await stopped });
-    await gateway.close();
-    return 0;
+    if ((await stopWithin(() => gateway.close(), STOP_DEADLINE_MS)) === 'stopped') return 0;
+    log('gateway stop forced', { afterMs: STOP_DEADLINE_MS });
+    return 1;
   },
 };
 

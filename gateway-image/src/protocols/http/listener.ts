@@ -8,6 +8,7 @@ import { createServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { sendProblem } from '../../admin/problem';
 import type { HttpConnectionConfig } from '../../config/connections';
+import { trackSockets } from '../tracked-sockets';
 import { handleExchange } from './exchange';
 import { problem } from './headers';
 import type { HttpGatewayHooks } from './hooks';
@@ -80,6 +81,7 @@ export async function startHttpListener(options: HttpListenerOptions): Promise<H
     },
   );
   server.on('tlsClientError', (err) => hooks.log?.({ level: 'warn', message: 'client TLS error', err }));
+  const sockets = trackSockets(server);
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -94,6 +96,7 @@ export async function startHttpListener(options: HttpListenerOptions): Promise<H
     async close() {
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections();
+      sockets.destroyAll();
       upstream.close();
       await closed;
     },

@@ -7,6 +7,7 @@
 import { randomBytes, randomInt, randomUUID } from 'node:crypto';
 import { type AddressInfo, createServer, type Socket } from 'node:net';
 import { createSecureContext, TLSSocket } from 'node:tls';
+import { trackSockets } from '../tracked-sockets';
 import * as write from './backend-writer';
 import { clientErrors } from './client-errors';
 import { FrontendParser } from './frontend-parser';
@@ -194,6 +195,7 @@ export async function startPostgresListener(options: PostgresListenerOptions): P
       resolve();
     });
   });
+  const sockets = trackSockets(server);
   // An accept failure (EMFILE, ENFILE) is emitted here; without a listener it would end the process.
   server.on('error', (err) => hooks.log?.({ level: 'error', message: 'postgres listener error', err }));
 
@@ -204,6 +206,8 @@ export async function startPostgresListener(options: PostgresListenerOptions): P
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       for (const s of negotiating) s.destroy();
       await Promise.all([...sessions].map((s) => s.close('shutdown', clientErrors.shuttingDown())));
+      // Sessions end their clients gracefully (FATAL, then end); whatever is left is cut.
+      sockets.destroyAll();
       await closed;
     },
   };

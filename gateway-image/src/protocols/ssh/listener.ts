@@ -4,8 +4,9 @@
  * the password (or keyboard-interactive answer) is an OIDC JWT or a Warden session token.
  */
 import { randomUUID } from 'node:crypto';
-import type { AddressInfo } from 'node:net';
+import { type AddressInfo, createServer } from 'node:net';
 import { Server } from 'ssh2';
+import { trackSockets } from '../tracked-sockets';
 import type { SshSessionHooks } from './hooks';
 import { SshSession } from './session';
 
@@ -68,23 +69,28 @@ export async function startSshListener(options: SshListenerOptions): Promise<Ssh
     timer.unref();
   });
 
+  // The gateway accepts the sockets itself and hands them to ssh2, so it can end every one of them
+  // at shutdown, including those that connected and never finished (or began) the SSH handshake.
+  const tcp = createServer((socket) => server.injectSocket(socket));
+  const sockets = trackSockets(tcp);
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port, options.host, () => {
-      server.off('error', reject);
+    tcp.once('error', reject);
+    tcp.listen(options.port, options.host, () => {
+      tcp.off('error', reject);
       resolve();
     });
   });
-  server.on('error', (err: Error) =>
+  tcp.on('error', (err: Error) =>
     options.hooks.log?.({ level: 'error', message: 'ssh listener error', err }),
   );
 
   return {
-    address: server.address() as AddressInfo,
+    address: tcp.address() as AddressInfo,
     sessions,
     async close() {
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      const closed = new Promise<void>((resolve) => tcp.close(() => resolve()));
       await Promise.all([...sessions].map((s) => s.close('shutdown')));
+      sockets.destroyAll();
       await closed;
     },
   };
