@@ -132,7 +132,8 @@ export function resolveCommand(cmd: PendingCommand, ctx: ResolveContext): Resolv
   } else {
     unknownProgram(out, args);
   }
-  const onAllowlist = VETTED[name] || wrapper?.vetted || name === 'find' || isVettedShell(name, args);
+  const onAllowlist =
+    VETTED[name] || wrapper?.vetted || name === 'find' || isVettedShell(name, args, cmd.redirects);
   if (!onAllowlist && !out.features.has('unvetted')) {
     unvetted(out, `${name} is not on the read-only allowlist`);
   }
@@ -189,8 +190,13 @@ function runWrapper(
   if (parsed.options.some((o) => spec.noProgram?.includes(o.name))) return false;
   let rest = args.slice(parsed.rest);
   if (name === 'env') {
-    while (rest[0] && !rest[0].dynamic && /^[A-Za-z_][A-Za-z0-9_]*=/.test(rest[0].value)) {
-      checkAssignment(rest[0].value);
+    // A lone `-` is -i; NAME=value operands set the environment of the program that follows.
+    while (
+      rest[0] &&
+      !rest[0].dynamic &&
+      (rest[0].value === '-' || /^[A-Za-z_][A-Za-z0-9_]*=/.test(rest[0].value))
+    ) {
+      if (rest[0].value !== '-') checkAssignment(rest[0].value);
       rest = rest.slice(1);
     }
   }
@@ -232,10 +238,12 @@ function markReplaced(parsed: ReturnType<typeof parseOptions>, rest: readonly Sh
   return [{ ...first, dynamic: true, expansion: 'variable' }, ...rest.slice(1)];
 }
 
-function isVettedShell(name: string, args: readonly ShellWord[]): boolean {
+function isVettedShell(name: string, args: readonly ShellWord[], redirects: readonly Redirect[]): boolean {
   if (!POSIX_SHELLS.has(name)) return false;
   const parsed = parseOptions(plusAsMinus(args), SHELL_OPTIONS);
-  return has(parsed, '-c') && !has(parsed, '-i', '-s', '--rcfile', '--init-file');
+  if (has(parsed, '-i', '--rcfile', '--init-file')) return false;
+  const stdin = has(parsed, '-s') || (!has(parsed, '-c') && parsed.operands.length === 0);
+  return stdin ? writtenStdin(redirects) !== undefined : has(parsed, '-c');
 }
 
 /** `set +x`-style options parse like their `-` forms (only which options are given matters). */
@@ -266,6 +274,15 @@ function shell(
   }
   const script = parsed.operands[0];
   const stdin = has(parsed, '-s') || (!has(parsed, '-c') && !script);
+  const written = stdin ? writtenStdin(cmd.redirects) : undefined;
+  if (written !== undefined && !has(parsed, '-i', '--rcfile', '--init-file')) {
+    // Its script is a here-document or here-string on the line itself: inspected like sh -c.
+    if (OTHER_SHELLS.has(name))
+      throw new ShellSyntaxError(`${name} scripts use a grammar the gateway does not read`);
+    out.keepsLines = true;
+    ctx.scan(written, cmd);
+    return;
+  }
   if (has(parsed, '-i', '--rcfile', '--init-file') || stdin) {
     note(
       out,
@@ -287,6 +304,15 @@ function shell(
     throw new ShellSyntaxError(`${name} -c scripts use a grammar the gateway does not read`);
   out.keepsLines = true;
   ctx.scan(script.value, cmd);
+}
+
+/** What a command reads on stdin when the line spells it out: the last here-document or here-string. */
+function writtenStdin(redirects: readonly Redirect[]): string | undefined {
+  const input = redirects.filter((r) => /^(<|<<|<<-|<<<|<&|<>)$/.test(r.op)).pop();
+  if (input?.op === '<<<' && !input.target.dynamic) return input.target.value;
+  if ((input?.op === '<<' || input?.op === '<<-') && input.body && !input.body.dynamic)
+    return input.body.text;
+  return undefined;
 }
 
 /** eval and trap run a string as a command line: scanned when it is written out, refused otherwise. */

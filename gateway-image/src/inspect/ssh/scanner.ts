@@ -47,6 +47,8 @@ export interface Redirect {
   /** The operator as written, without its fd (`<`, `>`, `>>`, `&>`, `<<<`, `>&`, …). */
   readonly op: string;
   readonly target: ShellWord;
+  /** A here-document's body (filled in once the scanner reaches it; `<<` and `<<-` only). */
+  body?: { readonly text: string; readonly dynamic: boolean };
 }
 
 /** One simple command: its words after assignments and redirections are taken out. */
@@ -94,7 +96,8 @@ export function scanCommandLine(src: string, depth = 0, out?: ScanResult, captur
 
 class Scanner {
   private pos = 0;
-  private readonly heredocs: { delimiter: string; strip: boolean; quoted: boolean }[] = [];
+  private readonly heredocs: { delimiter: string; strip: boolean; quoted: boolean; redirect: Redirect }[] =
+    [];
 
   constructor(
     private readonly src: string,
@@ -159,12 +162,14 @@ class Scanner {
         this.blanks();
         const target = this.word();
         if (!target) throw new ShellSyntaxError(`missing target after "${redirection}"`);
-        redirects.push({ op: redirection, target });
+        const redirect: Redirect = { op: redirection, target };
+        redirects.push(redirect);
         if (redirection.startsWith('<<') && redirection !== '<<<') {
           this.heredocs.push({
             delimiter: target.value,
             strip: redirection === '<<-',
             quoted: target.quoted,
+            redirect,
           });
         }
         continue;
@@ -232,20 +237,28 @@ class Scanner {
     return undefined;
   }
 
-  /** Here-document bodies start on the line after their operator; skip them up to the delimiter. */
+  /**
+   * Here-document bodies start on the line after their operator: read up to the delimiter and
+   * kept with their redirection (a shell reading one runs it as a script).
+   */
   private skipHeredocs(): void {
     for (const doc of this.heredocs.splice(0)) {
+      const lines: string[] = [];
       for (;;) {
-        if (this.pos >= this.src.length) return;
+        if (this.pos >= this.src.length) break;
         const end = this.src.indexOf('\n', this.pos);
         const line = this.src.slice(this.pos, end < 0 ? undefined : end);
         this.pos = end < 0 ? this.src.length : end + 1;
-        if ((doc.strip ? line.replace(/^\t+/, '') : line) === doc.delimiter) break;
+        const text = doc.strip ? line.replace(/^\t+/, '') : line;
+        if (text === doc.delimiter) break;
         // An unquoted delimiter means the body is expanded: a substitution there runs a program.
         if (!doc.quoted && /\$\(|`/.test(line)) {
           throw new ShellSyntaxError('command substitution inside a here-document is not inspectable');
         }
+        lines.push(text);
       }
+      const text = lines.map((l) => `${l}\n`).join('');
+      doc.redirect.body = { text, dynamic: !doc.quoted && /[$\\]/.test(text) };
     }
   }
 
