@@ -374,6 +374,35 @@ describe('SSH red team: every spelling ends refused and audited truthfully', () 
     expect(results.map((e) => e.body['failure']).slice(-2)).toEqual(['header-mismatch', 'header-unavailable']);
   });
 
+  it("refuses a classified file over a person's sftp: not opened, renamed or linked", async () => {
+    const local = join(dir, 'sftp-get.csv');
+    // sftp starts in the account's own home, not the sandbox's: paths are absolute.
+    const home = host.home;
+    const batch = [
+      `get ${home}/exports/patients.csv ${local}`,
+      `rename ${home}/exports/patients.csv ${home}/exports/renamed.txt`,
+      `ln ${home}/exports/patients.csv ${home}/exports/linked.txt`,
+      `get ${home}/README.txt ${join(dir, 'readme.txt')}`,
+    ].join('\n');
+    const r = await runOpenSsh({
+      port,
+      knownHosts: join(dir, 'known_hosts'),
+      token: tokens.human,
+      user: 'lab-host',
+      program: 'sftp',
+      input: `${batch}\n`,
+    });
+    expect(existsSync(local)).toBe(false);
+    expect(existsSync(join(host.home, 'exports/patients.csv'))).toBe(true);
+    expect(existsSync(join(host.home, 'exports/renamed.txt'))).toBe(false);
+    expect(existsSync(join(host.home, 'exports/linked.txt'))).toBe(false);
+    // Other files still transfer.
+    expect(readFileSync(join(dir, 'readme.txt'), 'utf8')).toContain('Warden sandbox host');
+    expect(r.stderr).toMatch(/Permission denied/);
+    const refused = (await auditEvents('sftp.file')).filter((e) => e.body['refused'] === 'classified-file');
+    expect(refused.map((e) => e.body['op'])).toEqual(['open', 'rename', 'link']);
+  });
+
   it('still runs the read-only allowlist', async () => {
     const ls = await ssh('agent', 'ls -la exports');
     expect(ls.code).toBe(0);

@@ -113,6 +113,7 @@ export async function sshHooks(services: GatewayServices): Promise<SshSessionHoo
       return inspectSsh(request, classified ? { classified } : {});
     },
     outputMasker: (request) => files.outputMasker(request),
+    classifiedFile: (connection, path) => files.classified(connection)?.(path) ?? false,
     decide: (principal, connection, facts) => services.policy.decide(principal, connection, facts),
     awaitApproval:
       approvals &&

@@ -119,6 +119,11 @@ export interface SshSessionHooks {
    */
   outputMasker?(request: SshOutputMaskRequest): Promise<SshOutputMasking>;
   /**
+   * Whether a path may name a file the connection classifies; sftp refuses to open, rename or link
+   * one, since its contents would leave unmasked. @default absent: no file is classified
+   */
+  classifiedFile?(connection: string, path: string): boolean;
+  /**
    * The policy decision. For a line running several programs it is the most restrictive of each
    * program's alone, so an allow rule naming `ls` cannot carry `ls; rm -rf /` (the policy engine).
    */
