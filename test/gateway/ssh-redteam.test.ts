@@ -369,12 +369,17 @@ describe('SSH red team: every spelling ends refused and audited truthfully', () 
     expect(tabbed.stderr).toContain('names none of its classified columns');
     const missing = await ssh('agent', 'head -2 exports/missing.csv');
     expect(missing).toMatchObject({ code: 126, stdout: '' });
-    expect(missing.stderr).toContain('could not read the header row of the classified file exports/missing.csv');
+    expect(missing.stderr).toContain(
+      'could not read the header row of the classified file exports/missing.csv',
+    );
     const results = await auditEvents('command.result');
-    expect(results.map((e) => e.body['failure']).slice(-2)).toEqual(['header-mismatch', 'header-unavailable']);
+    expect(results.map((e) => e.body['failure']).slice(-2)).toEqual([
+      'header-mismatch',
+      'header-unavailable',
+    ]);
   });
 
-  it("refuses a classified file over a person's sftp: not opened, renamed or linked", async () => {
+  it("refuses a classified file over a person's sftp (not opened, renamed or linked), and deletion", async () => {
     const local = join(dir, 'sftp-get.csv');
     // sftp starts in the account's own home, not the sandbox's: paths are absolute.
     const home = host.home;
@@ -383,6 +388,7 @@ describe('SSH red team: every spelling ends refused and audited truthfully', () 
       `rename ${home}/exports/patients.csv ${home}/exports/renamed.txt`,
       `ln ${home}/exports/patients.csv ${home}/exports/linked.txt`,
       `get ${home}/README.txt ${join(dir, 'readme.txt')}`,
+      `rm ${home}/${VICTIM}`,
     ].join('\n');
     const r = await runOpenSsh({
       port,
@@ -401,6 +407,13 @@ describe('SSH red team: every spelling ends refused and audited truthfully', () 
     expect(r.stderr).toMatch(/Permission denied/);
     const refused = (await auditEvents('sftp.file')).filter((e) => e.body['refused'] === 'classified-file');
     expect(refused.map((e) => e.body['op'])).toEqual(['open', 'rename', 'link']);
+    // Deleting over sftp is refused by the rule that refuses rm.
+    expectVictimIntact();
+    const removal = (await auditEvents('sftp.file')).find((e) => e.body['op'] === 'remove');
+    expect(removal?.body).toMatchObject({
+      refused: 'policy',
+      decision: { outcome: 'deny', rule: 'deny-destructive-commands', program: 'rm' },
+    });
   });
 
   it('still runs the read-only allowlist', async () => {

@@ -5,10 +5,13 @@
  * forwarded, and its byte counts when it is closed; a packet that does not parse stops the
  * transfer. Contents are not masked here: policy decides who gets sftp, and a file the connection
  * classifies is never opened, renamed or linked over it (its contents could only leave raw).
+ * Removing is decided by policy as `rm` would be.
  * https://datatracker.ietf.org/doc/html/draft-ietf-secsh-filexfer-02
  */
 import type { ClientChannel, ServerChannel } from 'ssh2';
 import { WardenError } from '../../errors';
+import type { ShellFacts } from '../../inspect/facts';
+import type { Decision } from '../../policy/decision';
 import type { ChannelContext } from './channel';
 
 // Request and reply codes (SSH_FXP_*), draft-ietf-secsh-filexfer-02 §3.
@@ -105,6 +108,30 @@ interface OpenFile {
   readonly mode: string;
   bytesRead: number;
   bytesWritten: number;
+}
+
+/**
+ * Policy on an sftp remove or rmdir, decided as the facts of the program that would do it by exec;
+ * the refusal, if policy refuses (a hold cannot wait inside sftp).
+ */
+function decideDestruction(ctx: ChannelContext, op: string): Extract<Decision, { rule: string }> | undefined {
+  const program = op === 'rmdir' ? 'rmdir' : 'rm';
+  const why = `sftp ${op} deletes a ${op === 'rmdir' ? 'directory' : 'file'}`;
+  const facts: ShellFacts = {
+    protocol: 'ssh',
+    mode: 'subsystem',
+    subsystem: 'sftp',
+    programs: [program],
+    features: ['destructive'],
+    commands: [{ program, features: ['destructive'], notes: { destructive: [why] } }],
+  };
+  try {
+    const d = ctx.hooks.decide(ctx.principal, ctx.connection, facts);
+    return d.outcome === 'allow' ? undefined : d;
+  } catch (err) {
+    ctx.hooks.log?.({ level: 'error', message: 'policy evaluation failed', session: ctx.session, err });
+    return { outcome: 'deny', rule: 'default', reason: 'policy could not be evaluated' };
+  }
 }
 
 /** An SSH_FXP_STATUS reply: uint32 length, type, id, code, message, language tag. */
@@ -209,10 +236,17 @@ export function bridgeSubsystem(
       const classified =
         type !== FXP_REMOVE && type !== FXP_MKDIR && type !== FXP_RMDIR && isClassified(raw, target);
       if (classified) body.refused = 'classified-file';
+      // Deleting over sftp is judged by policy as the same act by exec would be.
+      const destroys = type === FXP_REMOVE || type === FXP_RMDIR;
+      const decision = destroys && !classified ? decideDestruction(ctx, op) : undefined;
+      if (decision) Object.assign(body, { refused: 'policy', decision });
       await audit(body);
-      if (classified) {
+      if (classified || decision) {
         opening.delete(id);
-        if (!channel.destroyed) channel.write(statusPacket(id, FX_PERMISSION_DENIED, CLASSIFIED_REFUSAL));
+        const text = decision
+          ? `warden: denied by policy rule "${decision.rule}": ${decision.reason}`
+          : CLASSIFIED_REFUSAL;
+        if (!channel.destroyed) channel.write(statusPacket(id, FX_PERMISSION_DENIED, text));
         return;
       }
     } else if (type === FXP_WRITE || type === FXP_READ || type === FXP_CLOSE) {
