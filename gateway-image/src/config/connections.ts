@@ -71,6 +71,40 @@ export const postgresConnection = z.strictObject({
     ),
 });
 
+const filePath = z
+  .string()
+  .min(1)
+  .regex(/^[^\0\n]+$/, 'expected a path pattern on one line')
+  .describe(
+    'Path pattern: * matches within a name, ? one character, ** any number of directories. A pattern not starting with / matches at any depth; a relative path on the command line matches when some directory in front of it could make it match.',
+  );
+
+/** A delimited text file with a header row: columns are named by the header. */
+const delimitedFile = z.strictObject({
+  path: filePath,
+  format: z.enum(['csv', 'tsv']),
+  columns: z
+    .record(z.string().min(1), phiEntity)
+    .refine((c) => Object.keys(c).length > 0, 'expected at least one column')
+    .describe('Header name (case-insensitive) → entity. Other columns go through the detectors.'),
+  description: z.string().optional(),
+});
+
+/** A JSON file (one document or one value per line): members are named wherever they occur. */
+const jsonFile = z.strictObject({
+  path: filePath,
+  format: z.literal('json'),
+  fields: z
+    .record(z.string().regex(/^(\$\.\.)?[A-Za-z_][\w-]*$/, 'expected a member name, or $..name'), phiEntity)
+    .refine((f) => Object.keys(f).length > 0, 'expected at least one field')
+    .describe(
+      'Member name (or $..name) → entity, at any depth. Output is masked line by line, so name the members that hold values (given, family), not only the object around them.',
+    ),
+  description: z.string().optional(),
+});
+
+export const classifiedFile = z.discriminatedUnion('format', [delimitedFile, jsonFile]);
+
 export const sshConnection = z.strictObject({
   ...common,
   kind: z.literal('ssh'),
@@ -88,6 +122,12 @@ export const sshConnection = z.strictObject({
       )
       .describe('The pinned upstream host key ("ssh-ed25519 AAAA…"); any other key is refused.'),
   }),
+  files: z
+    .array(classifiedFile)
+    .default([])
+    .describe(
+      'Files holding PHI in columns or members. A command reading one is masked by column (csv, tsv: the gateway reads the header row first) or by member (json); only line-preserving readers (cat, head, tail, grep, sort, uniq, tac, wc) may read one, one file per command. Default none.',
+    ),
 });
 
 export const httpConnection = z.strictObject({
@@ -143,3 +183,4 @@ export type ConnectionConfig = z.infer<typeof connection>;
 export type PostgresConnectionConfig = z.infer<typeof postgresConnection>;
 export type SshConnectionConfig = z.infer<typeof sshConnection>;
 export type HttpConnectionConfig = z.infer<typeof httpConnection>;
+export type ClassifiedFileConfig = z.infer<typeof classifiedFile>;

@@ -96,7 +96,30 @@ export const sshMatch = z.strictObject({
     .describe(
       'Program names (* wildcards). A command line is decided program by program and the most restrictive decision wins, so allowing ls never allows ls; rm.',
     ),
-  features: z.array(z.enum(['pipe', 'sequence', 'substitution', 'redirection', 'background'])).optional(),
+  features: z
+    .array(
+      z.enum([
+        'pipe',
+        'sequence',
+        'substitution',
+        'redirection',
+        'background',
+        'expansion',
+        'shell',
+        'transfer',
+        'encoder',
+        'destructive',
+        'unvetted',
+        'unmaskable',
+      ]),
+    )
+    .optional()
+    .describe(
+      "Matches a program with any of these features (its own, or the line's shape: pipe, sequence, substitution, redirection, background). " +
+        'expansion: program name computed at run time; shell: runs code the line does not show (stdin shells, interpreters, eval, xargs, find -exec); ' +
+        'transfer: scp/rsync server modes, sftp-server, network clients; encoder: output masking cannot follow (base64, tr, sed, awk, hashes, head -c, grep -o, …); ' +
+        'destructive: deletes or truncates files; unvetted: outside the read-only inspection allowlist; unmaskable: reads a classified file in a way that cannot be masked.',
+    ),
   subsystems: names.optional().describe('sftp, …'),
 });
 

@@ -16,6 +16,7 @@ import type { RecordingTarget, SshRecordingMeta, SshSessionHooks } from '../prot
 import { startSshListener } from '../protocols/ssh/listener';
 import { errorSummary, hookLog } from './hook-log';
 import type { GatewayServices } from './services';
+import { sshFileMasking } from './ssh-file-masking';
 import type { ListenerAddress } from './start';
 import { loadTokenKeyring } from './token-keys';
 
@@ -92,6 +93,7 @@ export async function sshHooks(services: GatewayServices): Promise<SshSessionHoo
   const masker = (principal: Principal, connection: string): TextMasker =>
     connections.get(connection)?.phi === false ? PASS_THROUGH : maskers(principal).text;
   const approvals = services.approvals;
+  const files = sshFileMasking([...connections.values()], maskers);
 
   return {
     authenticate: (token) => services.authenticator.authenticate(token),
@@ -106,7 +108,12 @@ export async function sshHooks(services: GatewayServices): Promise<SshSessionHoo
     },
     resolveConnection: (name) => connections.get(name),
     resolveSecret: (ref) => services.secrets.resolve(ref),
-    inspect: inspectSsh,
+    inspect: (request, connection) => {
+      const classified = files.classified(connection);
+      return inspectSsh(request, classified ? { classified } : {});
+    },
+    outputMasker: (request) => files.outputMasker(request),
+    classifiedFile: (connection, path) => files.classified(connection)?.(path) ?? false,
     decide: (principal, connection, facts) => services.policy.decide(principal, connection, facts),
     awaitApproval:
       approvals &&

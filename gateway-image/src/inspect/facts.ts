@@ -95,13 +95,55 @@ export interface SqlFacts {
   readonly fingerprint: string;
 }
 
+/**
+ * What a command line does, as policy sees it. The first five describe the line's shape; the
+ * others are given per program by the inspector's program catalog (inspect/ssh/programs.ts).
+ */
+export type ShellFeature =
+  | 'pipe'
+  | 'sequence'
+  | 'substitution'
+  | 'redirection'
+  | 'background'
+  /** The program name is computed when the line runs (variable, $'…', glob, brace, substitution). */
+  | 'expansion'
+  /** Runs code the line does not show: a shell reading stdin or a file, an interpreter, eval, xargs, find -exec. */
+  | 'shell'
+  /** Moves files or bytes off the host: scp/rsync server modes, sftp-server, network clients. */
+  | 'transfer'
+  /** Rewrites output so that line masking cannot follow it: encoders, transformers, hashes, character splitters. */
+  | 'encoder'
+  /** Deletes, shreds or truncates files (rm, dd, truncate, find -delete, `> file`). */
+  | 'destructive'
+  /** Not on the read-only inspection allowlist, or with an option the allowlist refuses. */
+  | 'unvetted'
+  /** Reads a classified file in a way whose output the gateway cannot mask; always refused. */
+  | 'unmaskable';
+
+/** One program of a command line, wrappers resolved (`sudo nice rm` gives sudo, nice and rm). */
+export interface ShellCommandFacts {
+  /** Base name (`/bin/rm`, `\rm` → `rm`); as written when computed at run time (`$x$y`). */
+  readonly program: string;
+  readonly features: readonly ShellFeature[];
+  /** Why the catalog gave each feature (option names and paths, never file contents). */
+  readonly notes?: Readonly<Partial<Record<ShellFeature, readonly string[]>>>;
+}
+
 export interface ShellFacts {
   readonly protocol: 'ssh';
   readonly mode: 'exec' | 'shell' | 'subsystem';
+  /** Every program the line runs, wrappers included, as base names. */
   readonly programs: readonly string[];
   readonly commandLine?: string;
-  readonly features: readonly ('pipe' | 'sequence' | 'substitution' | 'redirection' | 'background')[];
+  /** The line's shape and every program's features, together. */
+  readonly features: readonly ShellFeature[];
   readonly subsystem?: string;
+  /** Per program, in the order found; policy decides each program with its own features. */
+  readonly commands?: readonly ShellCommandFacts[];
+  /** Paths the line reads as files, as written (operands, file options, `<` redirections). */
+  readonly files?: readonly string[];
+  /** The files among `files` that the connection classifies (their output is masked by column or member). */
+  readonly classifiedFiles?: readonly string[];
 }
 
 export interface HttpFacts {

@@ -126,6 +126,26 @@ export const DEFAULT_AGENT_POLICY_RULES: readonly PolicyRuleConfig[] = [
     sql: { phiPredicates: true },
   },
   {
+    name: 'deny-uninspectable-commands',
+    description:
+      "A program name computed when the line runs (variables, $'…', globs, brace expansion, substitutions) cannot be inspected.",
+    decision: 'deny',
+    reason:
+      'the program name is computed when the command runs, so it cannot be inspected; write the program name out literally',
+    principals: {},
+    ssh: { features: ['expansion'] },
+  },
+  {
+    name: 'deny-destructive-commands',
+    description:
+      'Nobody deletes, shreds or truncates files on a host through the gateway, however it is spelled.',
+    decision: 'deny',
+    reason:
+      'deleting, shredding or truncating files (rm, unlink, shred, dd, truncate, find -delete, > file) is not allowed through the gateway',
+    principals: {},
+    ssh: { features: ['destructive'] },
+  },
+  {
     name: 'deny-agent-interactive-ssh',
     description:
       "Agents run commands (ssh host 'command'); interactive shells and file transfers are for people.",
@@ -135,12 +155,46 @@ export const DEFAULT_AGENT_POLICY_RULES: readonly PolicyRuleConfig[] = [
     ssh: { modes: ['shell', 'subsystem'] },
   },
   {
-    name: 'deny-destructive-commands',
-    description: 'Nobody deletes or overwrites files on a host through the gateway.',
+    name: 'deny-agent-shells',
+    description:
+      'Agents may not run code the command line does not show: shells reading stdin or files, interpreters, eval, xargs, find -exec.',
     decision: 'deny',
-    reason: 'rm, shred, dd and truncate are not allowed through the gateway',
+    reason:
+      'agents may not run shells reading stdin or files, interpreters, eval/source, xargs or find -exec: they run code the command line does not show',
+    principals: { kinds: ['agent'] },
+    ssh: { features: ['shell'] },
+  },
+  {
+    name: 'deny-agent-file-transfers',
+    description:
+      'Agents get no file transfers in exec form either (scp -t/-f, rsync --server, sftp-server) nor network clients.',
+    decision: 'deny',
+    reason:
+      'agents may not transfer files (scp, rsync, sftp-server) or open network connections from the host',
+    principals: { kinds: ['agent'] },
+    ssh: { features: ['transfer'] },
+  },
+  {
+    name: 'deny-encoders-on-phi-hosts',
+    description:
+      'Encoders and transformers (base64, xxd, od, rev, tr, sed, awk, compressors, hashes, head -c, cut -c, grep -o, …) defeat output masking.',
+    decision: 'deny',
+    reason:
+      'encoders, transformers and character splitters are not allowed on PHI hosts: their output cannot be masked',
     principals: {},
-    ssh: { programs: ['rm', 'shred', 'dd', 'truncate'] },
+    phi: true,
+    ssh: { features: ['encoder'] },
+  },
+  {
+    name: 'deny-agent-unvetted-on-phi-hosts',
+    description:
+      'On PHI hosts agents run only the read-only inspection allowlist (ls, cat, head, tail, grep, wc, sort, uniq, find, stat, …) with its options.',
+    decision: 'deny',
+    reason:
+      'on PHI hosts agents may run only read-only inspection programs (ls, cat, head, tail, grep, wc, sort, uniq, cut, find, stat, df, ps, …) without options that write, run or recurse',
+    principals: { kinds: ['agent'] },
+    phi: true,
+    ssh: { features: ['unvetted'] },
   },
   {
     name: 'hold-agent-http-writes',

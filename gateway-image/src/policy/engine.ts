@@ -1,6 +1,7 @@
 import type { PolicyRuleConfig } from '../config/policy';
 import type { Principal } from '../identity/principal';
-import type { Facts, HttpFacts, ShellFacts, SqlFacts } from '../inspect/facts';
+import type { Facts, HttpFacts, ShellFacts, ShellFeature, SqlFacts } from '../inspect/facts';
+import { isLineFeature } from '../inspect/ssh';
 import { type Classification, ClassificationIndex } from './classification';
 import type { Decision } from './decision';
 import { compileHttpMatch, compileSshMatch } from './match-command';
@@ -88,7 +89,9 @@ export function createPolicyEngine(policy: PolicyInput, options: PolicyEngineOpt
       if (winner && RANK[r.config.decision] <= RANK[winner.config.decision]) continue;
       if (r.matches(principal, connection, facts, phi)) winner = r;
     }
-    return winner ? toDecision(winner.config) : defaultDecision(fallback, connection);
+    if (!winner) return defaultDecision(fallback, connection);
+    const d = toDecision(winner.config);
+    return facts.protocol === 'ssh' && facts.commands ? aboutProgram(d, winner.config, facts) : d;
   };
 
   return {
@@ -106,17 +109,37 @@ export function createPolicyEngine(policy: PolicyInput, options: PolicyEngineOpt
 
 /**
  * The units a command is decided by: each SQL statement alone, and each program of a command line
- * alone (with the line's mode and features). A rule's match block is tested against one unit, so
- * an allow rule naming `ls` cannot carry `ls; rm -rf /` — every program needs a rule of its own.
+ * alone (with the line's mode and shape, and the features the inspector gave that program). A
+ * rule's match block is tested against one unit, so an allow rule naming `ls` cannot carry
+ * `ls; rm -rf /` — every program needs a rule of its own.
  */
 function parts(facts: Facts): readonly Facts[] {
   if (facts.protocol === 'postgres' && facts.statements.length > 1) {
     return facts.statements.map((statement) => ({ ...facts, statements: [statement] }));
   }
+  if (facts.protocol === 'ssh' && facts.commands && facts.commands.length > 0) {
+    return shellParts(facts, facts.commands);
+  }
   if (facts.protocol === 'ssh' && facts.programs.length > 1) {
     return facts.programs.map((program) => ({ ...facts, programs: [program] }));
   }
   return [facts];
+}
+
+/** One unit per program: its own features (of every time it runs on the line) and the line's shape. */
+function shellParts(facts: ShellFacts, commands: NonNullable<ShellFacts['commands']>): ShellFacts[] {
+  const shape = facts.features.filter(isLineFeature);
+  const byProgram = new Map<string, Set<ShellFeature>>();
+  for (const c of commands) {
+    const features = byProgram.get(c.program) ?? new Set(shape);
+    for (const f of c.features) features.add(f);
+    byProgram.set(c.program, features);
+  }
+  return [...byProgram].map(([program, features]) => ({
+    ...facts,
+    programs: [program],
+    features: [...features],
+  }));
 }
 
 function compileRule(
@@ -147,6 +170,13 @@ function compileRule(
       }
     },
   };
+}
+
+/** A refusal of one program of a command line names it, and the features of it the rule matched. */
+function aboutProgram(d: Decision, rule: PolicyRuleConfig, part: ShellFacts): Decision {
+  if (d.outcome === 'allow' || part.programs.length !== 1) return d;
+  const features = part.features.filter((f) => rule.ssh?.features?.includes(f));
+  return { ...d, program: part.programs[0]!, ...(features.length > 0 ? { features } : {}) };
 }
 
 function toDecision(rule: PolicyRuleConfig): Decision {

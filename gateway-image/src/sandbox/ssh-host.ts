@@ -161,8 +161,8 @@ export interface SandboxSshHostOptions {
 
 /**
  * The `warden dev` SSH host: OpenSSH with a home holding synthetic PHI an agent might grep, an
- * EHR CSV export, an admissions log excerpt and a discharge note, so masking of command output
- * has something real to do. Commands start in that home.
+ * EHR CSV export, a JSON admissions extract, an admissions log excerpt and a discharge note, so
+ * masking of command output has something real to do. Commands start in that home.
  */
 export function startSandboxSshHost(opts: SandboxSshHostOptions = {}): Promise<OpenSshServer> {
   const hospital = generateHospital({ patients: opts.patients ?? 200, seed: opts.seed ?? 1 });
@@ -191,6 +191,22 @@ export function startSandboxSshHost(opts: SandboxSshHostOptions = {}): Promise<O
     const p = byId.get(e.patientId) as PatientRow;
     return `${e.admittedAt} INFO adt.admit encounter=${e.id} mrn=${p.mrn} patient="${p.lastName}, ${p.firstName}" dob=${p.dateOfBirth} dept=${e.department} dx=${e.diagnosisCodes.join('|')}`;
   });
+  // The same admissions as a JSON extract, patients nested in encounters (for masking by member).
+  const admissions = hospital.encounters.slice(0, 20).map((e) => {
+    const p = byId.get(e.patientId) as PatientRow;
+    return {
+      encounter: e.id,
+      admittedAt: e.admittedAt,
+      department: e.department,
+      patient: {
+        mrn: p.mrn,
+        name: { given: p.firstName, family: p.lastName },
+        birthDate: p.dateOfBirth,
+        ssn: p.ssn,
+        phone: p.phone,
+      },
+    };
+  });
   const first = hospital.encounters[0]!;
   return startOpenSshServer({
     files: {
@@ -198,6 +214,7 @@ export function startSandboxSshHost(opts: SandboxSshHostOptions = {}): Promise<O
       '.bashrc': 'cd "$HOME" 2>/dev/null\n',
       '.profile': 'cd "$HOME" 2>/dev/null\n',
       'exports/patients.csv': `${csv.join('\n')}\n`,
+      'exports/recent-admissions.json': `${JSON.stringify(admissions, null, 2)}\n`,
       'logs/adt-excerpt.log': `${log.join('\n')}\n`,
       'notes/discharge-summary.txt': `DISCHARGE SUMMARY\n\n${first.note}\n`,
       'README.txt':

@@ -159,6 +159,18 @@ describe('SSH gateway with OpenSSH on both sides', () => {
     expect(replayOutput(cast)).toMatch(/Jane Roe \[SSN\] \[MRN\]/);
   });
 
+  it("records a person's shell reading stdin as a shell is recorded: its input included", async () => {
+    const before = h.recordings.length;
+    const r = await sshThroughGateway(h, { token: 'human-token', command: 'sh', input: 'echo from-stdin\n' });
+    expect(r).toMatchObject({ code: 0, stdout: 'from-stdin\n' });
+    const cast = parseAsciicast(h.recordings[before]!);
+    expect(cast.events.some((e) => e.code === 'i' && e.data.includes('echo from-stdin'))).toBe(true);
+    expect(h.audit.find((a) => a.type === 'command.attempt')!.body).toMatchObject({
+      facts: { programs: ['sh'], features: ['shell', 'unvetted'] },
+      decision: { outcome: 'allow', rule: 'humans-all' },
+    });
+  });
+
   it('lets humans use sftp with file names and sizes audited; agents are refused', async () => {
     const target = join(data, 'upload.txt');
     const src = join(data, 'local.txt');

@@ -115,6 +115,7 @@ export async function startSshHarness(): Promise<SshHarness> {
     kind: 'ssh',
     phi: true,
     upstream: { host: sshd.host, port: sshd.port, user: sshd.user, privateKey: 'env:SSH_TEST_KEY', hostKey },
+    files: [],
   });
   const connections = new Map([
     ['sandbox', connection('sandbox', sshd.hostKey)],
@@ -141,7 +142,7 @@ export async function startSshHarness(): Promise<SshHarness> {
       if (ref !== 'env:SSH_TEST_KEY') throw new Error(`unknown secret ${ref}`);
       return sshd.clientPrivateKey;
     },
-    inspect: inspectSsh,
+    inspect: (request) => inspectSsh(request),
     decide: (p, c, f) => policy.decide(p, c, f),
     async audit(input) {
       if (harness.auditDown && input.type === 'command.attempt') throw new Error('audit down');

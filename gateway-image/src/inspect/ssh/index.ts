@@ -1,17 +1,16 @@
 /**
  * SSH inspection: a command line (exec), an interactive shell or a subsystem request → ShellFacts.
- * The command line is scanned, never run; programs hidden behind wrappers (`sudo rm`, `xargs rm`,
- * `sh -c 'rm …'`, `find -exec rm`) are reported too, so a rule naming `rm` sees them.
+ * The command line is scanned, never run; wrappers are followed to the programs they run
+ * (`sudo nice rm`, `xargs rm`, `sh -c 'rm …'`, `find -exec rm`), and every program gets the
+ * features the program catalog gives it, so a rule naming `rm` or `destructive` sees them all.
  */
-import type { ShellFacts } from '../facts';
-import {
-  type ScanResult,
-  ShellSyntaxError,
-  type ShellWord,
-  type SimpleCommand,
-  scanCommandLine,
-} from './scanner';
+import type { ShellCommandFacts, ShellFacts } from '../facts';
+import { checkClassifiedReads } from './classified-reads';
+import type { PathMatcher } from './file-paths';
+import { type PendingCommand, type ResolvedCommand, resolveCommand } from './resolve';
+import { type ScanResult, ShellSyntaxError, scanCommandLine } from './scanner';
 
+export { compilePathPattern, type PathMatcher } from './file-paths';
 export {
   type ScanResult,
   type ShellFeature,
@@ -22,60 +21,77 @@ export {
 
 /** Longest command line inspected; longer ones are refused rather than scanned. @default 64 KiB */
 export const MAX_COMMAND_LINE_CHARS = 64 * 1024;
-/** How deep `sh -c` / `eval` nesting is followed before the command is refused. */
+/** How deep `sh -c` / `eval` / wrapper nesting is followed before the command is refused. */
 const MAX_DEPTH = 8;
+/** Most commands one line may resolve to. */
+const MAX_COMMANDS = 512;
+/** Features that describe the line's shape rather than one program. */
+const LINE_FEATURES = new Set(['pipe', 'sequence', 'substitution', 'redirection', 'background']);
+/** A guessed operand reported as a file: no blanks or shell syntax, and a dot or slash in it. */
+const PATH_LIKE = /^[^\s{}()$;|&<>'"`]*[./][^\s{}()$;|&<>'"`]*$/;
 
-/**
- * Programs that run another program given as an argument. For each: options that take a value
- * (so the value is not mistaken for the program), and how many leading operands are not the program.
- */
-const WRAPPERS: Record<string, { readonly withValue?: string; readonly skip?: number }> = {
-  sudo: { withValue: 'ugCDhprtUT' },
-  doas: { withValue: 'uC' },
-  env: { withValue: 'uCS' },
-  nice: { withValue: 'n' },
-  ionice: { withValue: 'cnp' },
-  nohup: {},
-  setsid: {},
-  stdbuf: { withValue: 'ioe' },
-  time: { withValue: 'fo' },
-  timeout: { withValue: 'sk', skip: 1 },
-  xargs: { withValue: 'IiLlnPdEsa' },
-  command: {},
-  builtin: {},
-  exec: { withValue: 'a' },
-  chroot: { skip: 1 },
-  watch: { withValue: 'nd' },
-  flock: { withValue: 'wEc', skip: 1 },
-};
-const SHELLS = new Set(['sh', 'bash', 'dash', 'zsh', 'ksh', 'ash', 'busybox']);
-const FIND_EXEC = new Set(['-exec', '-execdir', '-ok', '-okdir']);
+export interface SshInspectOptions {
+  /** Whether a path may name a file the connection classifies. @default none is classified */
+  readonly classified?: PathMatcher;
+}
 
-/** Scans a command line; throws ShellSyntaxError when it cannot be inspected. */
+/** Scans a command line without following wrappers; throws ShellSyntaxError when it cannot be inspected. */
 export function scanShell(commandLine: string): ScanResult {
   if (commandLine.length > MAX_COMMAND_LINE_CHARS) throw new ShellSyntaxError('command line too long');
   if (commandLine.includes('\0')) throw new ShellSyntaxError('NUL in command line');
-  const result = scanCommandLine(commandLine);
-  // Wrappers and `sh -c` may reveal more commands; follow them until nothing new appears.
-  for (let i = 0; i < result.commands.length; i++) {
-    const command = result.commands[i]!;
+  return scanCommandLine(commandLine);
+}
+
+/** Every program the line runs, wrappers and nested command lines followed. */
+export function resolveShell(commandLine: string): { scan: ScanResult; commands: ResolvedCommand[] } {
+  const scan = scanShell(commandLine);
+  const queue = scan.commands as PendingCommand[];
+  const commands: ResolvedCommand[] = [];
+  const ctx = {
+    queue: (c: PendingCommand) => queue.push(c),
+    scan: (script: string, parent: PendingCommand) =>
+      scanCommandLine(script, parent.depth + 1, scan, parent.captured),
+  };
+  for (let i = 0; i < queue.length; i++) {
+    const command = queue[i]!;
     if (command.depth > MAX_DEPTH) throw new ShellSyntaxError('command nesting too deep');
-    unwrap(command, result);
+    if (i >= MAX_COMMANDS) throw new ShellSyntaxError('too many commands in one line');
+    commands.push(resolveCommand(command, ctx));
   }
-  return result;
+  return { scan, commands };
 }
 
 /** Facts for an exec request. */
-export function inspectExec(commandLine: string): ShellFacts {
-  const scan = scanShell(commandLine);
-  const programs = [...new Set(scan.commands.map((c) => c.words[0]!.value))];
+export function inspectExec(commandLine: string, options: SshInspectOptions = {}): ShellFacts {
+  const { scan, commands } = resolveShell(commandLine);
+  const classifiedFiles = options.classified ? checkClassifiedReads(commands, options.classified) : [];
+  const features = new Set(scan.features);
+  for (const c of commands) for (const f of c.features) features.add(f);
+  const files = [
+    ...new Set(
+      commands.flatMap((c) => [
+        ...c.reads.filter((w) => !w.dynamic).map((w) => w.value),
+        ...c.guesses.map((w) => w.value).filter((v) => PATH_LIKE.test(v)),
+      ]),
+    ),
+  ];
   return {
     protocol: 'ssh',
     mode: 'exec',
-    programs,
+    programs: [...new Set(commands.map((c) => c.program))],
     commandLine,
-    features: [...scan.features].sort(),
+    features: [...features].sort(),
+    commands: commands.map(commandFacts),
+    ...(files.length > 0 ? { files } : {}),
+    ...(classifiedFiles.length > 0 ? { classifiedFiles } : {}),
   };
+}
+
+function commandFacts(c: ResolvedCommand): ShellCommandFacts {
+  const features = [...c.features].sort();
+  return c.notes.size > 0
+    ? { program: c.program, features, notes: Object.fromEntries(c.notes) }
+    : { program: c.program, features };
 }
 
 /** Facts for an interactive shell or a subsystem (sftp, …): nothing to scan. */
@@ -89,68 +105,9 @@ export function inspectSession(mode: 'shell' | 'subsystem', subsystem?: string):
   };
 }
 
-function unwrap(command: SimpleCommand, result: ScanResult): void {
-  const words = command.words;
-  const name = basename(words[0]!.value);
-  const add = (rest: readonly ShellWord[]) => {
-    if (rest.length > 0) result.commands.push({ words: rest, depth: command.depth + 1 });
-  };
-  if (SHELLS.has(name)) {
-    const c = words.findIndex((w, i) => i > 0 && /^-[a-z]*c[a-z]*$/.test(w.value));
-    if (c < 0) return;
-    const script = words[c + 1];
-    if (!script || script.dynamic) throw new ShellSyntaxError(`${name} -c with a computed script`);
-    scanCommandLine(script.value, command.depth + 1, result);
-    return;
-  }
-  if (name === 'eval') {
-    if (words.slice(1).some((w) => w.dynamic)) throw new ShellSyntaxError('eval of a computed string');
-    scanCommandLine(
-      words
-        .slice(1)
-        .map((w) => w.value)
-        .join(' '),
-      command.depth + 1,
-      result,
-    );
-    return;
-  }
-  if (name === 'find') {
-    for (let i = 1; i < words.length; i++) {
-      if (FIND_EXEC.has(words[i]!.value)) {
-        const end = words.findIndex((w, j) => j > i && (w.value === ';' || w.value === '+'));
-        add(words.slice(i + 1, end < 0 ? undefined : end));
-      }
-    }
-    return;
-  }
-  const wrapper = WRAPPERS[name];
-  if (!wrapper) return;
-  let i = 1;
-  let operands = wrapper.skip ?? 0;
-  for (; i < words.length; i++) {
-    const v = words[i]!.value;
-    if (v === '--') {
-      i++;
-      break;
-    }
-    if (v.startsWith('-') && v.length > 1) {
-      // `-u root` takes the next word; `-uroot` or `--user=root` carry their value.
-      if (v.length === 2 && wrapper.withValue?.includes(v[1]!)) i++;
-      continue;
-    }
-    if (name === 'env' && v.includes('=')) continue;
-    if (operands > 0) {
-      operands--;
-      continue;
-    }
-    break;
-  }
-  add(words.slice(i));
-}
-
-function basename(program: string): string {
-  return program.slice(program.lastIndexOf('/') + 1);
+/** The line-shape features, which every program of a line shares when policy decides it. */
+export function isLineFeature(feature: string): boolean {
+  return LINE_FEATURES.has(feature);
 }
 
 /** The `inspect` hook of the SSH adapter: any channel request → facts. */
@@ -159,7 +116,8 @@ export function inspectSsh(
     | { readonly mode: 'exec'; readonly command: string }
     | { readonly mode: 'shell' }
     | { readonly mode: 'subsystem'; readonly name: string },
+  options: SshInspectOptions = {},
 ): ShellFacts {
-  if (request.mode === 'exec') return inspectExec(request.command);
+  if (request.mode === 'exec') return inspectExec(request.command, options);
   return request.mode === 'shell' ? inspectSession('shell') : inspectSession('subsystem', request.name);
 }

@@ -8,9 +8,20 @@
  * is denied, so guessing would be the unsafe choice.
  */
 import { WardenError } from '../../errors';
-import type { ShellFacts } from '../facts';
+import type { ShellFeature } from '../facts';
+import { decodeAnsiC } from './ansi-c';
 
-export type ShellFeature = ShellFacts['features'][number];
+export type { ShellFeature } from '../facts';
+
+/** What makes a word's run-time value unknown here, for the notes policy reports. */
+export type ExpansionKind =
+  | 'variable'
+  | 'ansi-c'
+  | 'glob'
+  | 'brace'
+  | 'substitution'
+  | 'arithmetic'
+  | 'tilde';
 
 /** The command line is malformed or uses a construct the scanner does not follow. */
 export class ShellSyntaxError extends WardenError {
@@ -20,18 +31,35 @@ export class ShellSyntaxError extends WardenError {
 }
 
 export interface ShellWord {
-  /** The word after quote removal; expansions are kept as written (`$HOME` stays `$HOME`). */
+  /**
+   * The word after quote removal; expansions are kept as written (`$HOME` stays `$HOME`), except
+   * ANSI-C quoting, which is decoded (`$'\x72m'` is `rm`) so the real name can be reported.
+   */
   readonly value: string;
   /** Contains an expansion, substitution or unquoted glob: its run-time value is not known here. */
   readonly dynamic: boolean;
   readonly quoted: boolean;
+  /** The first expansion that made the word dynamic. */
+  readonly expansion?: ExpansionKind;
+}
+
+export interface Redirect {
+  /** The operator as written, without its fd (`<`, `>`, `>>`, `&>`, `<<<`, `>&`, …). */
+  readonly op: string;
+  readonly target: ShellWord;
+  /** A here-document's body (filled in once the scanner reaches it; `<<` and `<<-` only). */
+  body?: { readonly text: string; readonly dynamic: boolean };
 }
 
 /** One simple command: its words after assignments and redirections are taken out. */
 export interface SimpleCommand {
+  /** Empty for a line of redirections alone (`> file`, which the shell runs like `: > file`). */
   readonly words: readonly ShellWord[];
   /** Nesting depth: 0 top level, +1 inside each $(…), `…`, <(…) or sh -c. */
   readonly depth: number;
+  readonly redirects: readonly Redirect[];
+  /** Inside a command or process substitution: its output feeds the line, not the client. */
+  readonly captured: boolean;
 }
 
 export interface ScanResult {
@@ -44,34 +72,54 @@ const RESERVED = new Set(['if', 'then', 'else', 'elif', 'fi', 'do', 'done', 'whi
 const ASSIGNMENT = /^[A-Za-z_][A-Za-z0-9_]*(\[[^\]]*\])?\+?=/;
 const WORD_END = new Set([' ', '\t', '\n', ';', '&', '|', '<', '>', '(', ')']);
 const REDIRECTIONS = ['<<<', '<<-', '&>>', '<<', '>>', '>|', '<>', '<&', '>&', '&>', '<', '>'];
+/**
+ * Variables that change which program a name runs or what runs before it: a line setting one
+ * cannot be inspected (its program names would no longer mean what they say).
+ */
+const STEERING_VARIABLES =
+  /^(PATH|ENV|BASH_ENV|SHELLOPTS|BASHOPTS|PROMPT_COMMAND|PS4|GLOBIGNORE|EXECIGNORE|LD_[A-Z_]+|GCONV_PATH|BASH_FUNC_.*|BASH_LOADABLES_PATH|CDPATH)$/;
 
-export function scanCommandLine(src: string, depth = 0, out?: ScanResult): ScanResult {
+/** Throws when an assignment (`NAME=…`, `export NAME=…`, `env NAME=…`) names a steering variable. */
+export function checkAssignment(text: string): void {
+  const name = /^([A-Za-z_][A-Za-z0-9_]*)/.exec(text)?.[1];
+  if (name && STEERING_VARIABLES.test(name)) {
+    throw new ShellSyntaxError(`setting ${name} changes which programs run, so the line cannot be inspected`);
+  }
+}
+
+export function scanCommandLine(src: string, depth = 0, out?: ScanResult, captured = false): ScanResult {
   const result = out ?? { commands: [], features: new Set<ShellFeature>() };
-  const scanner = new Scanner(src, depth, result);
+  const scanner = new Scanner(src, depth, result, captured);
   scanner.list(undefined);
   return result;
 }
 
 class Scanner {
   private pos = 0;
-  private readonly heredocs: { delimiter: string; strip: boolean; quoted: boolean }[] = [];
+  private readonly heredocs: { delimiter: string; strip: boolean; quoted: boolean; redirect: Redirect }[] =
+    [];
 
   constructor(
     private readonly src: string,
     private readonly depth: number,
     private readonly result: ScanResult,
+    private readonly captured: boolean,
   ) {}
 
   /** A list of pipelines up to `close` (or the end); returns after consuming `close`. */
   list(close: ')' | undefined): void {
     let words: ShellWord[] = [];
+    let redirects: Redirect[] = [];
     let separated = false;
     let sawCommand = false;
     let skipRest = false;
     const finish = () => {
-      if (words.length > 0 && !skipRest) this.result.commands.push({ words, depth: this.depth });
+      if ((words.length > 0 || redirects.length > 0) && !skipRest) {
+        this.result.commands.push({ words, depth: this.depth, redirects, captured: this.captured });
+      }
       if (words.length > 0) sawCommand = true;
       words = [];
+      redirects = [];
       skipRest = false;
     };
     for (;;) {
@@ -105,7 +153,7 @@ class Scanner {
         this.pos += 2;
         this.result.features.add('substitution');
         this.nested(')');
-        words.push({ value: '/dev/fd/?', dynamic: true, quoted: false });
+        words.push({ value: '/dev/fd/?', dynamic: true, quoted: false, expansion: 'substitution' });
         continue;
       }
       const redirection = this.redirection();
@@ -114,11 +162,14 @@ class Scanner {
         this.blanks();
         const target = this.word();
         if (!target) throw new ShellSyntaxError(`missing target after "${redirection}"`);
+        const redirect: Redirect = { op: redirection, target };
+        redirects.push(redirect);
         if (redirection.startsWith('<<') && redirection !== '<<<') {
           this.heredocs.push({
             delimiter: target.value,
             strip: redirection === '<<-',
             quoted: target.quoted,
+            redirect,
           });
         }
         continue;
@@ -138,9 +189,14 @@ class Scanner {
       if (!w) throw new ShellSyntaxError(`unexpected "${c}"`);
       if (words.length === 0) {
         // NAME=value before the program; the name itself must be unquoted (`"A=1" x` runs `A=1`).
-        if (ASSIGNMENT.test(this.src.slice(raw, this.pos))) continue;
+        const text = this.src.slice(raw, this.pos);
+        if (ASSIGNMENT.test(text)) {
+          checkAssignment(text);
+          continue;
+        }
         if (!w.quoted && RESERVED.has(w.value)) continue;
         if (!w.quoted && w.value === 'case') throw new ShellSyntaxError('case is not inspectable');
+        if (!w.quoted && w.value === 'coproc') throw new ShellSyntaxError('coproc is not inspectable');
         if (!w.quoted && (w.value === 'for' || w.value === 'select')) skipRest = true;
         if (!w.quoted && w.value === 'function') {
           throw new ShellSyntaxError('function definitions are not inspectable');
@@ -162,7 +218,7 @@ class Scanner {
 
   /** A redirection operator, with an optional fd number (`2>`) or `{name}` in front. */
   private redirection(): string | undefined {
-    const m = /^(\d+|\{[A-Za-z_][A-Za-z0-9_]*\})?/.exec(this.src.slice(this.pos))!;
+    const m = /^(\d+|\{[A-Za-z_][A-Za-z0-9_]*\})?/.exec(this.src.slice(this.pos, this.pos + 64))!;
     const at = this.pos + m[0].length;
     // `echo 2` followed by a blank is a word, `echo 2>x` is a redirection; the lookahead decides.
     const op = REDIRECTIONS.find((r) => this.src.startsWith(r, at));
@@ -181,29 +237,43 @@ class Scanner {
     return undefined;
   }
 
-  /** Here-document bodies start on the line after their operator; skip them up to the delimiter. */
+  /**
+   * Here-document bodies start on the line after their operator: read up to the delimiter and
+   * kept with their redirection (a shell reading one runs it as a script).
+   */
   private skipHeredocs(): void {
     for (const doc of this.heredocs.splice(0)) {
+      const lines: string[] = [];
       for (;;) {
-        if (this.pos >= this.src.length) return;
+        if (this.pos >= this.src.length) break;
         const end = this.src.indexOf('\n', this.pos);
         const line = this.src.slice(this.pos, end < 0 ? undefined : end);
         this.pos = end < 0 ? this.src.length : end + 1;
-        if ((doc.strip ? line.replace(/^\t+/, '') : line) === doc.delimiter) break;
+        const text = doc.strip ? line.replace(/^\t+/, '') : line;
+        if (text === doc.delimiter) break;
         // An unquoted delimiter means the body is expanded: a substitution there runs a program.
         if (!doc.quoted && /\$\(|`/.test(line)) {
           throw new ShellSyntaxError('command substitution inside a here-document is not inspectable');
         }
+        lines.push(text);
       }
+      const text = lines.map((l) => `${l}\n`).join('');
+      doc.redirect.body = { text, dynamic: !doc.quoted && /[$\\]/.test(text) };
     }
   }
 
   /** One word, or undefined when the next character cannot start one. */
   private word(): ShellWord | undefined {
     let value = '';
-    let dynamic = false;
+    let expansion: ExpansionKind | undefined;
     let quoted = false;
+    /** The unquoted characters, where braces and globs take effect. */
+    let bare = '';
     const start = this.pos;
+    // ANSI-C quoting is decoded, so it is kept only while nothing else makes the word unknown.
+    const found = (kind: ExpansionKind) => {
+      if (expansion === undefined || expansion === 'ansi-c') expansion = kind;
+    };
     for (;;) {
       const c = this.src[this.pos];
       if (c === undefined || WORD_END.has(c)) break;
@@ -220,36 +290,50 @@ class Scanner {
         quoted = true;
       } else if (c === '"') {
         this.pos++;
-        value += this.doubleQuoted();
+        const inner = this.doubleQuoted();
+        value += inner.value;
         quoted = true;
-        dynamic ||= /\$|`/.test(value);
+        if (inner.expansion) found(inner.expansion);
       } else if (c === '$' || c === '`') {
-        value += this.expansion();
-        dynamic = true;
+        const e = this.expansion();
+        value += e.text;
+        found(e.kind);
+        if (e.kind === 'ansi-c') quoted = true;
       } else {
-        if (c === '*' || c === '?' || c === '[') dynamic = true;
+        if (c === '*' || c === '?' || c === '[') found('glob');
+        if (c === '~' && this.pos === start) found('tilde');
         value += c;
+        bare += c;
         this.pos++;
       }
     }
-    return this.pos === start ? undefined : { value, dynamic, quoted };
+    // Brace expansion: `{r,}m` is `rm m`, `{a..c}` three words.
+    if (/\{[^{}]*(,|\.\.)[^{}]*\}/.test(bare)) found('brace');
+    if (this.pos === start) return undefined;
+    return expansion ? { value, dynamic: true, quoted, expansion } : { value, dynamic: false, quoted };
   }
 
-  /** The inside of "…": only $, ` and \ are special there. */
-  private doubleQuoted(): string {
+  /** The inside of "…": only $, ` and \ are special there (and $'…' is not ANSI-C quoting). */
+  private doubleQuoted(): { value: string; expansion?: ExpansionKind } {
     let value = '';
+    let expansion: ExpansionKind | undefined;
     for (;;) {
       const c = this.src[this.pos];
       if (c === undefined) throw new ShellSyntaxError('unterminated double quote');
       if (c === '"') {
         this.pos++;
-        return value;
+        return expansion ? { value, expansion } : { value };
       }
       if (c === '\\' && '$`"\\\n'.includes(this.src[this.pos + 1] ?? '')) {
         if (this.src[this.pos + 1] !== '\n') value += this.src[this.pos + 1];
         this.pos += 2;
+      } else if (c === '$' && this.src[this.pos + 1] === "'") {
+        value += c;
+        this.pos++;
       } else if (c === '$' || c === '`') {
-        value += this.expansion();
+        const e = this.expansion();
+        value += e.text;
+        expansion ??= e.kind;
       } else {
         value += c;
         this.pos++;
@@ -257,9 +341,35 @@ class Scanner {
     }
   }
 
-  /** $name, ${…}, $(…), $((…)), $'…', `…`: substitutions are scanned as nested command lines. */
-  private expansion(): string {
+  /**
+   * $name, ${…}, $(…), $((…)), $'…', `…`: substitutions are scanned as nested command lines.
+   * Returns the text as written, except $'…', which is decoded.
+   */
+  private expansion(): { text: string; kind: ExpansionKind } {
     const start = this.pos;
+    const src = this.src;
+    const kind = this.expansionKind();
+    if (kind === 'ansi-c') {
+      const m = /^\$'(?:[^'\\]|\\.)*'/s.exec(src.slice(this.pos));
+      if (!m) throw new ShellSyntaxError("unterminated $'…'");
+      this.pos += m[0].length;
+      return { text: decodeAnsiC(m[0].slice(2, -1)), kind };
+    }
+    this.skipExpansion();
+    return { text: src.slice(start, this.pos), kind };
+  }
+
+  private expansionKind(): ExpansionKind {
+    const src = this.src;
+    if (src[this.pos] === '`') return 'substitution';
+    const next = src[this.pos + 1];
+    if (next === '(' && src[this.pos + 2] === '(') return 'arithmetic';
+    if (next === '(') return 'substitution';
+    if (next === "'") return 'ansi-c';
+    return 'variable';
+  }
+
+  private skipExpansion(): void {
     const src = this.src;
     if (src[this.pos] === '`') {
       let inner = '';
@@ -271,7 +381,7 @@ class Scanner {
       if (i >= src.length) throw new ShellSyntaxError('unterminated backquote');
       this.pos = i + 1;
       this.substitution(inner);
-      return src.slice(start, this.pos);
+      return;
     }
     const next = src[this.pos + 1];
     if (next === '(' && src[this.pos + 2] === '(') {
@@ -289,20 +399,15 @@ class Scanner {
       if (end < 0 || /[$`'"{]/.test(body))
         throw new ShellSyntaxError('parameter expansion with nesting is not inspectable');
       this.pos = end + 1;
-    } else if (next === "'") {
-      const m = /^\$'(?:[^'\\]|\\.)*'/s.exec(src.slice(this.pos));
-      if (!m) throw new ShellSyntaxError("unterminated $'…'");
-      this.pos += m[0].length;
     } else {
-      const m = /^\$(?:[A-Za-z_][A-Za-z0-9_]*|[0-9@*#?$!-])?/.exec(src.slice(this.pos))!;
+      const m = /^\$(?:[A-Za-z_][A-Za-z0-9_]*|[0-9@*#?$!-])?/.exec(src.slice(this.pos, this.pos + 256))!;
       this.pos += m[0].length;
     }
-    return src.slice(start, this.pos);
   }
 
   /** Scans a nested command line in place, up to and including `close`. */
   private nested(close: ')'): void {
-    const inner = new Scanner(this.src, this.depth + 1, this.result);
+    const inner = new Scanner(this.src, this.depth + 1, this.result, true);
     inner.pos = this.pos;
     inner.list(close);
     this.pos = inner.pos;
@@ -310,6 +415,6 @@ class Scanner {
 
   private substitution(inner: string): void {
     this.result.features.add('substitution');
-    scanCommandLine(inner, this.depth + 1, this.result);
+    scanCommandLine(inner, this.depth + 1, this.result, true);
   }
 }

@@ -4,6 +4,7 @@
  * output masked and the session recorded. Agent and X11 forwarding and env are refused.
  */
 import type { ClientChannel, PseudoTtyInfo, ServerChannel, Session } from 'ssh2';
+import type { ShellFacts } from '../../inspect/facts';
 import { AsciicastWriter } from '../../recording/asciicast';
 import { gateRequest, type SshGateContext } from './gate';
 import type { RecordingTarget, SshChannelRequest } from './hooks';
@@ -124,6 +125,15 @@ async function run(
     return bridgeSubsystem(ctx, request.name, channel, up, (body) => result(ctx, request, body));
   }
 
+  const masking = request.mode === 'exec' ? await outputMasking(ctx, verdict.facts, upstream) : undefined;
+  if (masking && 'refused' in masking) {
+    await result(ctx, request, { outcome: 'masking-unavailable', failure: masking.failure });
+    return refuse(channel, masking.refused);
+  }
+  const masker = masking?.masker ?? ctx.masker;
+  // A shell reading stdin runs what it is sent, as an interactive shell does: record it as input.
+  const recordsInput = request.mode === 'shell' || verdict.facts.features.includes('shell');
+
   const command = request.mode === 'exec' ? ctx.masker.mask(request.command).text : undefined;
   // A client without a pty (plain `ssh host cmd`) gets the terminal size asciinema assumes.
   const width = pty?.cols || 80;
@@ -175,7 +185,7 @@ async function run(
 
   // Client → upstream: stdin, with backpressure; a shell's keystrokes are recorded as input.
   channel.on('data', (data: Buffer) => {
-    if (request.mode === 'shell') recorder.input(data.toString('utf8'));
+    if (recordsInput) recorder.input(data.toString('utf8'));
     if (!up.write(data)) {
       channel.pause();
       up.once('drain', () => channel.resume());
@@ -188,7 +198,7 @@ async function run(
   const idleFlushMs = request.mode === 'shell' ? ctx.idleFlushMs : undefined;
   const pipeOut = (source: NodeJS.ReadableStream, sink: NodeJS.WritableStream) =>
     new MaskStream(
-      ctx.masker,
+      masker,
       (masked) => {
         recorder.output(masked);
         if (!sink.write(masked)) {
@@ -234,6 +244,26 @@ async function run(
       durationMs: Date.now() - began,
     });
   });
+}
+
+/** Limits of the gateway's own commands on the upstream (reading a CSV header). */
+const SIDE_COMMAND_LIMITS = { maxBytes: 64 * 1024, timeoutMs: 10_000 };
+
+/** The exec's own output masking, if the gateway has one for it; a failure refuses the command. */
+async function outputMasking(ctx: ChannelContext, facts: ShellFacts, upstream: SshUpstream) {
+  if (!ctx.hooks.outputMasker) return undefined;
+  try {
+    return await ctx.hooks.outputMasker({
+      principal: ctx.principal,
+      connection: ctx.connection,
+      session: ctx.session,
+      facts,
+      run: (command) => upstream.capture(command, SIDE_COMMAND_LIMITS),
+    });
+  } catch (err) {
+    ctx.hooks.log?.({ level: 'error', message: 'ssh output masking failed', session: ctx.session, err });
+    return { refused: 'output masking is unavailable, so the command is refused', failure: 'internal' };
+  }
 }
 
 /** The outcome event; it follows output already sent, so a failure here is logged, not fatal. */

@@ -62,6 +62,19 @@ export interface SshApprovalRequest {
   readonly decision: Extract<Decision, { outcome: 'require-approval' }>;
 }
 
+export interface SshOutputMaskRequest {
+  readonly principal: Principal;
+  readonly connection: string;
+  readonly session: string;
+  readonly facts: ShellFacts;
+  run(command: string): Promise<string>;
+}
+
+/** The exec's masker (undefined: the session masker), or why its output cannot be masked. */
+export type SshOutputMasking =
+  | { readonly masker: TextMasker | undefined }
+  | { readonly refused: string; readonly failure: string };
+
 /** Describes one recording: a shell, or one exec, on one channel. */
 export interface SshRecordingMeta {
   readonly principal: Principal;
@@ -93,8 +106,23 @@ export interface SshSessionHooks {
   resolveConnection(name: string): SshConnectionConfig | undefined;
   /** Resolves a secret reference; called on every upstream connect so rotation needs no restart. */
   resolveSecret(ref: string): Promise<string>;
-  /** Channel request → facts (see `inspectSsh`). Any throw denies the request as not inspectable. */
-  inspect(request: SshChannelRequest): ShellFacts;
+  /**
+   * Channel request on a connection → facts (see `inspectSsh`). Any throw denies the request as
+   * not inspectable; a WardenError's message says why (it is shown to the client, masked).
+   */
+  inspect(request: SshChannelRequest, connection: string): ShellFacts;
+  /**
+   * Output masking of its own for one allowed exec, e.g. by the columns of the classified file the
+   * line reads. Runs after the attempt is audited and before the command is forwarded; `run`
+   * executes a command of the gateway's own on the session's upstream connection (bounded) and
+   * resolves its standard output. @default absent: the session masker masks every exec
+   */
+  outputMasker?(request: SshOutputMaskRequest): Promise<SshOutputMasking>;
+  /**
+   * Whether a path may name a file the connection classifies; sftp refuses to open, rename or link
+   * one, since its contents would leave unmasked. @default absent: no file is classified
+   */
+  classifiedFile?(connection: string, path: string): boolean;
   /**
    * The policy decision. For a line running several programs it is the most restrictive of each
    * program's alone, so an allow rule naming `ls` cannot carry `ls; rm -rf /` (the policy engine).

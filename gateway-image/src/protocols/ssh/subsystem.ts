@@ -2,11 +2,16 @@
  * Subsystems (sftp; scp rides on sftp in OpenSSH 9+) are bridged byte for byte once policy has
  * allowed them, while an observer reads the SFTP v3 packets in both directions so that every
  * file opened, removed or renamed is audited with its name (masked) before the request is
- * forwarded, and its byte counts when it is closed; a packet that does not parse stops the transfer. Contents are not masked here: policy decides who gets sftp.
+ * forwarded, and its byte counts when it is closed; a packet that does not parse stops the
+ * transfer. Contents are not masked here: policy decides who gets sftp, and a file the connection
+ * classifies is never opened, renamed or linked over it (its contents could only leave raw).
+ * Removing is decided by policy as `rm` would be.
  * https://datatracker.ietf.org/doc/html/draft-ietf-secsh-filexfer-02
  */
 import type { ClientChannel, ServerChannel } from 'ssh2';
 import { WardenError } from '../../errors';
+import type { ShellFacts } from '../../inspect/facts';
+import type { Decision } from '../../policy/decision';
 import type { ChannelContext } from './channel';
 
 // Request and reply codes (SSH_FXP_*), draft-ietf-secsh-filexfer-02 §3.
@@ -19,8 +24,17 @@ const FXP_MKDIR = 14;
 const FXP_RMDIR = 15;
 const FXP_RENAME = 18;
 const FXP_SYMLINK = 20;
+const FXP_STATUS = 101;
 const FXP_HANDLE = 102;
+/** SSH_FX_PERMISSION_DENIED (draft-ietf-secsh-filexfer-02 §7). */
+const FX_PERMISSION_DENIED = 3;
 const FXP_DATA = 103;
+const FXP_EXTENDED = 200;
+/** OpenSSH's extensions that rename or link, with the op they are audited as. */
+const EXTENDED_OPS: Record<string, string> = {
+  'posix-rename@openssh.com': 'rename',
+  'hardlink@openssh.com': 'link',
+};
 const NAMED_OPS: Record<number, string> = {
   [FXP_OPEN]: 'open',
   [FXP_REMOVE]: 'remove',
@@ -29,6 +43,9 @@ const NAMED_OPS: Record<number, string> = {
   [FXP_RENAME]: 'rename',
   [FXP_SYMLINK]: 'symlink',
 };
+/** What an sftp client is told when it opens, renames or links a classified file. */
+const CLASSIFIED_REFUSAL =
+  'warden: a classified file cannot be transferred, since its contents cannot be masked; read it through an exec command (cat, head, grep)';
 const PFLAG_READ = 0x1;
 const PFLAG_WRITE = 0x2;
 /** OpenSSH refuses longer SFTP messages (SFTP_MAX_MSG_LENGTH); a longer length is not SFTP. */
@@ -93,6 +110,44 @@ interface OpenFile {
   bytesWritten: number;
 }
 
+/**
+ * Policy on an sftp remove or rmdir, decided as the facts of the program that would do it by exec;
+ * the refusal, if policy refuses (a hold cannot wait inside sftp).
+ */
+function decideDestruction(ctx: ChannelContext, op: string): Extract<Decision, { rule: string }> | undefined {
+  const program = op === 'rmdir' ? 'rmdir' : 'rm';
+  const why = `sftp ${op} deletes a ${op === 'rmdir' ? 'directory' : 'file'}`;
+  const facts: ShellFacts = {
+    protocol: 'ssh',
+    mode: 'subsystem',
+    subsystem: 'sftp',
+    programs: [program],
+    features: ['destructive'],
+    commands: [{ program, features: ['destructive'], notes: { destructive: [why] } }],
+  };
+  try {
+    const d = ctx.hooks.decide(ctx.principal, ctx.connection, facts);
+    return d.outcome === 'allow' ? undefined : d;
+  } catch (err) {
+    ctx.hooks.log?.({ level: 'error', message: 'policy evaluation failed', session: ctx.session, err });
+    return { outcome: 'deny', rule: 'default', reason: 'policy could not be evaluated' };
+  }
+}
+
+/** An SSH_FXP_STATUS reply: uint32 length, type, id, code, message, language tag. */
+function statusPacket(id: number, code: number, message: string): Buffer {
+  const text = Buffer.from(message, 'utf8');
+  const out = Buffer.alloc(4 + 1 + 4 + 4 + 4 + text.length + 4);
+  let at = out.writeUInt32BE(out.length - 4, 0);
+  at = out.writeUInt8(FXP_STATUS, at);
+  at = out.writeUInt32BE(id, at);
+  at = out.writeUInt32BE(code, at);
+  at = out.writeUInt32BE(text.length, at);
+  at += text.copy(out, at);
+  out.writeUInt32BE(0, at);
+  return out;
+}
+
 export function bridgeSubsystem(
   ctx: ChannelContext,
   name: string,
@@ -108,8 +163,8 @@ export function bridgeSubsystem(
       session: ctx.session,
       body,
     });
-  // File names are masked as command lines are: an identifier in a name is not kept raw.
-  const pathOf = (bytes: Buffer) => ctx.masker.mask(bytes.toString('utf8')).text;
+  const isClassified = (...paths: (string | undefined)[]) =>
+    paths.some((p) => p !== undefined && ctx.hooks.classifiedFile?.(ctx.connection, p) === true);
   let stopped = false;
   const stop = (err: unknown) => {
     if (stopped) return;
@@ -150,22 +205,50 @@ export function bridgeSubsystem(
   };
 
   const forward = async (packet: Buffer) => {
-    const type = packet[4]!;
+    let type = packet[4]!;
     const r = new PacketReader(packet);
-    const op = NAMED_OPS[type];
+    let op = NAMED_OPS[type];
+    let id = 0;
+    if (type === FXP_EXTENDED) {
+      id = r.uint32();
+      op = EXTENDED_OPS[r.string().toString('latin1')];
+      if (op) type = op === 'rename' ? FXP_RENAME : FXP_SYMLINK;
+    } else if (op) {
+      id = r.uint32();
+    }
     if (op) {
-      const id = r.uint32();
-      const path = pathOf(r.string());
+      const raw = r.string().toString('utf8');
+      // File names are masked as command lines are: an identifier in a name is not kept raw.
+      const path = ctx.masker.mask(raw).text;
       const body: Record<string, unknown> = { op, path };
+      let target: string | undefined;
       if (type === FXP_OPEN) {
         const flags = r.uint32();
         const mode = `${flags & PFLAG_READ ? 'r' : ''}${flags & PFLAG_WRITE ? 'w' : ''}`;
         body.mode = mode;
         opening.set(id, { path, mode });
       } else if (type === FXP_RENAME || type === FXP_SYMLINK) {
-        body.target = pathOf(r.string());
+        target = r.string().toString('utf8');
+        body.target = ctx.masker.mask(target).text;
       }
+      // A classified file leaves only masked, through exec: sftp would hand it over raw, and a
+      // rename or link would give it a name the classification does not know.
+      const classified =
+        type !== FXP_REMOVE && type !== FXP_MKDIR && type !== FXP_RMDIR && isClassified(raw, target);
+      if (classified) body.refused = 'classified-file';
+      // Deleting over sftp is judged by policy as the same act by exec would be.
+      const destroys = type === FXP_REMOVE || type === FXP_RMDIR;
+      const decision = destroys && !classified ? decideDestruction(ctx, op) : undefined;
+      if (decision) Object.assign(body, { refused: 'policy', decision });
       await audit(body);
+      if (classified || decision) {
+        opening.delete(id);
+        const text = decision
+          ? `warden: denied by policy rule "${decision.rule}": ${decision.reason}`
+          : CLASSIFIED_REFUSAL;
+        if (!channel.destroyed) channel.write(statusPacket(id, FX_PERMISSION_DENIED, text));
+        return;
+      }
     } else if (type === FXP_WRITE || type === FXP_READ || type === FXP_CLOSE) {
       const id = r.uint32();
       const handle = r.string().toString('hex');

@@ -115,6 +115,37 @@ export class SshUpstream {
     });
   }
 
+  /**
+   * Runs a command of the gateway's own and resolves its standard output, at most `maxBytes` of it
+   * (the channel is closed then); rejects on a non-zero exit or after `timeoutMs`.
+   */
+  async capture(command: string, limits: { maxBytes: number; timeoutMs: number }): Promise<string> {
+    const ch = await this.exec(command);
+    return new Promise((resolve, reject) => {
+      const chunks: Buffer[] = [];
+      let bytes = 0;
+      let done = false;
+      const finish = (err: Error | undefined) => {
+        if (done) return;
+        done = true;
+        clearTimeout(timer);
+        ch.close();
+        if (err) reject(err);
+        else resolve(Buffer.concat(chunks).toString('utf8'));
+      };
+      const timer = setTimeout(() => finish(new Error('upstream command timed out')), limits.timeoutMs);
+      ch.on('data', (d: Buffer) => {
+        chunks.push(d.subarray(0, Math.max(0, limits.maxBytes - bytes)));
+        bytes += d.length;
+        if (bytes >= limits.maxBytes) finish(undefined);
+      });
+      ch.stderr.resume();
+      ch.once('close', (code?: number | null) =>
+        finish(code === 0 ? undefined : new Error(`upstream command exited with ${code ?? 'a signal'}`)),
+      );
+    });
+  }
+
   shell(pty: PseudoTtyOptions | false): Promise<ClientChannel> {
     return new Promise((resolve, reject) =>
       this.client.shell(pty, (err, ch) => (err ? reject(err) : resolve(ch))),
