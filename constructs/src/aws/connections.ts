@@ -1,92 +1,66 @@
 /**
- * AWS props for connections, turned into the neutral connection spec plus what the network and
- * IAM need: which peer to open, and which secret to grant.
+ * AWS props for connections, turned into the neutral connection entry (constructs/core) plus what
+ * the network and IAM need: which peer to open, and which secrets to grant.
  */
 import { Token } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
-import type * as rds from 'aws-cdk-lib/aws-rds';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import {
-  type CommonConnectionProps,
   type ConnectionEntry,
-  connectionBasics,
-  connectionEntry,
-  type PhiEntity,
+  type HttpConnectionBaseProps,
+  httpEntry,
+  type PostgresConnectionBaseProps,
+  postgresEntry,
+  type SshConnectionBaseProps,
+  sshEntry,
 } from '../core';
-import { secretRef } from './gateway-secrets';
+import { type SecretInput, secretRef, selectorOf } from './secrets';
+import type { PostgresTarget } from './targets';
 
-export interface PostgresConnectionProps extends CommonConnectionProps {
-  /** The RDS instance. Give exactly one of `instance` and `cluster`. */
-  readonly instance?: rds.IDatabaseInstance;
-  /** The Aurora PostgreSQL cluster. Give exactly one of `instance` and `cluster`. */
-  readonly cluster?: rds.IDatabaseCluster;
-  /** Secret with JSON keys `username` and `password` (the RDS-generated shape). */
+export interface PostgresConnectionProps extends PostgresConnectionBaseProps<SecretInput> {
+  /** The database: `PostgresTarget.fromInstance(db)` or `PostgresTarget.fromCluster(cluster)`. */
+  readonly target: PostgresTarget;
+  /** Secret with JSON keys `username` and `password` (the shape RDS generates). */
   readonly secret: secretsmanager.ISecret;
-  readonly databaseName: string;
   /**
    * Role the gateway logs in as.
    * @default - the secret's `username`, as a CloudFormation dynamic reference resolved at deploy
    */
-  readonly username?: string;
+  readonly user?: string;
   /**
-   * Port, when the endpoint's port is only known at deploy.
+   * Port of the database.
    * @default - the endpoint's port if known at synth, else 5432
    */
   readonly port?: number;
-  /** PHI columns: "schema.table.column" (or "schema.table.*") → entity. @default - none (detectors only) */
-  readonly classification?: Record<string, PhiEntity>;
-  /**
-   * Secret reference to a CA bundle (PEM) to verify the database with.
-   * @default - the image's trust store, which includes the RDS CA bundle
-   */
-  readonly caBundle?: string;
 }
 
-export interface SshConnectionProps extends CommonConnectionProps {
-  /** Host name or IP address of the SSH server. */
-  readonly host: string;
-  /** @default 22 */
-  readonly port?: number;
-  /** The pinned host key line, "ssh-ed25519 AAAA…". */
-  readonly hostKey: string;
-  /** Secret holding the gateway's private key (OpenSSH/PEM) under `secretKey`. */
-  readonly secret: secretsmanager.ISecret;
-  /** JSON key in the secret. @default 'privateKey' */
-  readonly secretKey?: string;
-  /** @default 'warden' */
-  readonly user?: string;
+export interface SshConnectionProps extends SshConnectionBaseProps<SecretInput> {
   /**
-   * The target, to open exactly its security group and check bypass. Without it the gateway may
-   * reach `host:port` anywhere in the VPC, and the bypass rule reports "could not validate".
+   * The host, to open exactly its security group and check that only the gateway reaches it.
+   * @default - the gateway may reach `host:port` anywhere in the VPC, and the bypass rule reports
+   * "could not validate"
+   */
+  readonly target?: ec2.IConnectable;
+}
+
+export interface HttpConnectionProps extends HttpConnectionBaseProps<SecretInput> {
+  /**
+   * The API's compute, to open exactly its security group.
+   * @default - the URL's port to `peer`
+   */
+  readonly target?: ec2.IConnectable;
+  /**
+   * Where the API is when no `target` is given.
    * @default - the VPC's CIDR
    */
-  readonly target?: ec2.IConnectable;
-}
-
-export interface HttpConnectionProps extends CommonConnectionProps {
-  /** Base URL of the upstream API (https). */
-  readonly url: string;
-  /** Secret holding the credential under `secretKey`. */
-  readonly secret: secretsmanager.ISecret;
-  /** JSON key in the secret. @default - the whole secret string */
-  readonly secretKey?: string;
-  /**
-   * Header the credential is sent in; `Authorization` means a bearer token.
-   * @default 'Authorization'
-   */
-  readonly header?: string;
-  /** @default - path prefix /<name>/ */
-  readonly pathPrefix?: string;
-  /** The target, to open exactly its security group. @default - the URL's port to `peer` */
-  readonly target?: ec2.IConnectable;
-  /** Where the API is when no `target` is given. @default - the VPC's CIDR */
   readonly peer?: ec2.IPeer;
 }
 
 /** A connection as the gateway construct consumes it. */
 export interface ResolvedConnection {
   readonly entry: ConnectionEntry;
-  readonly secret: secretsmanager.ISecret;
+  /** Every secret the gateway reads for this connection. */
+  readonly secrets: readonly secretsmanager.ISecret[];
   /** What to open from the gateway's security group. */
   readonly path: {
     readonly connectable?: ec2.IConnectable;
@@ -95,56 +69,45 @@ export interface ResolvedConnection {
   };
 }
 
-export function postgresConnection(name: string, p: PostgresConnectionProps): ResolvedConnection {
-  if ((p.instance ? 1 : 0) + (p.cluster ? 1 : 0) !== 1) {
-    throw new Error(`addPostgres('${name}'): give exactly one of "instance" and "cluster"`);
-  }
-  const endpoint = p.instance ? p.instance.instanceEndpoint : p.cluster!.clusterEndpoint;
-  const connectable: ec2.IConnectable = (p.instance ?? p.cluster)!;
-  const port = p.port ?? (Token.isUnresolved(endpoint.port) ? 5432 : endpoint.port);
+/** A reference function that also collects the secrets it referenced. */
+function collector(): { ref: (s: SecretInput) => string; secrets: secretsmanager.ISecret[] } {
+  const secrets: secretsmanager.ISecret[] = [];
   return {
-    entry: connectionEntry(
-      {
-        ...connectionBasics(name, p),
-        kind: 'postgres',
-        upstream: {
-          host: endpoint.hostname,
-          port,
-          database: p.databaseName,
-          user: p.username ?? p.secret.secretValueFromJson('username').unsafeUnwrap(),
-          password: secretRef(p.secret, 'password'),
-          ...(p.caBundle ? { tls: { ca: p.caBundle } } : {}),
-        },
-        classification: p.classification ?? {},
-      },
-      p,
-    ),
-    secret: p.secret,
-    path: { connectable, port: ec2.Port.tcp(port) },
+    secrets,
+    ref: (s) => {
+      const secret = selectorOf(s).secret;
+      if (!secrets.includes(secret)) secrets.push(secret);
+      return secretRef(s);
+    },
   };
 }
 
+export function postgresConnection(name: string, p: PostgresConnectionProps): ResolvedConnection {
+  const endpoint = p.target.endpoint;
+  const port = p.port ?? (Token.isUnresolved(endpoint.port) ? 5432 : endpoint.port);
+  const { ref, secrets } = collector();
+  const entry = postgresEntry(
+    name,
+    p,
+    {
+      host: endpoint.hostname,
+      port,
+      user: p.user ?? p.secret.secretValueFromJson('username').unsafeUnwrap(),
+      password: ref({ secret: p.secret, jsonKey: 'password' }),
+    },
+    ref,
+  );
+  return { entry, secrets, path: { connectable: p.target.connectable, port: ec2.Port.tcp(port) } };
+}
+
 export function sshConnection(name: string, p: SshConnectionProps, vpc: ec2.IVpc): ResolvedConnection {
-  const port = p.port ?? 22;
+  const { ref, secrets } = collector();
+  const entry = sshEntry(name, p, ref);
+  const port = ec2.Port.tcp(p.port ?? 22);
   return {
-    entry: connectionEntry(
-      {
-        ...connectionBasics(name, p),
-        kind: 'ssh',
-        upstream: {
-          host: p.host,
-          port,
-          user: p.user ?? 'warden',
-          privateKey: secretRef(p.secret, p.secretKey ?? 'privateKey'),
-          hostKey: p.hostKey,
-        },
-      },
-      p,
-    ),
-    secret: p.secret,
-    path: p.target
-      ? { connectable: p.target, port: ec2.Port.tcp(port) }
-      : { peer: ec2.Peer.ipv4(vpc.vpcCidrBlock), port: ec2.Port.tcp(port) },
+    entry,
+    secrets,
+    path: p.target ? { connectable: p.target, port } : { peer: ec2.Peer.ipv4(vpc.vpcCidrBlock), port },
   };
 }
 
@@ -156,24 +119,12 @@ function urlPort(url: string): number {
 }
 
 export function httpConnection(name: string, p: HttpConnectionProps, vpc: ec2.IVpc): ResolvedConnection {
-  const ref = secretRef(p.secret, p.secretKey);
-  const header = p.header ?? 'Authorization';
-  const credential =
-    header.toLowerCase() === 'authorization'
-      ? ({ type: 'bearer', token: ref } as const)
-      : ({ type: 'header', name: header, value: ref } as const);
+  const { ref, secrets } = collector();
+  const entry = httpEntry(name, p, ref);
   const port = ec2.Port.tcp(urlPort(p.url));
   return {
-    entry: connectionEntry(
-      {
-        ...connectionBasics(name, p),
-        kind: 'http',
-        upstream: { url: p.url, credential },
-        ...(p.pathPrefix ? { route: { pathPrefix: p.pathPrefix } } : {}),
-      },
-      p,
-    ),
-    secret: p.secret,
+    entry,
+    secrets,
     path: p.target
       ? { connectable: p.target, port }
       : { peer: p.peer ?? ec2.Peer.ipv4(vpc.vpcCidrBlock), port },

@@ -3,8 +3,6 @@
  * functions over the WardenGateway's own scope rather than a child construct, so construct paths,
  * and with them every logical ID in deployed templates, are the same as when they lived inline.
  */
-import { existsSync } from 'node:fs';
-import { join, resolve } from 'node:path';
 import { Duration, Lazy, Stack } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
@@ -12,7 +10,7 @@ import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type { Construct } from 'constructs';
-import type { WardenConfigInput } from '../../gateway-image/src/config';
+import type { WardenConfigInput } from '../core';
 import { DEFAULT_PORTS } from '../core';
 import { enableNlbAccessLogs } from './storage';
 
@@ -26,24 +24,6 @@ export const LISTENERS = [
 
 const CONTAINER = 'gateway';
 const UID = '10001:10001';
-
-/** gateway-image/ from the source tree or from dist/ (two levels further up). */
-function gatewayImageDir(): string {
-  for (const up of ['../..', '../../..']) {
-    const dir = resolve(__dirname, up);
-    if (existsSync(join(dir, 'gateway-image', 'Dockerfile'))) return dir;
-  }
-  throw new Error('WardenGateway: gateway-image/Dockerfile not found; pass the "image" prop');
-}
-
-export function defaultGatewayImage(): ecs.ContainerImage {
-  // The build context is the repository root (the image needs package.json and the lockfile);
-  // everything but the gateway's sources and manifests is excluded from the staged asset.
-  return ecs.ContainerImage.fromAsset(gatewayImageDir(), {
-    file: 'gateway-image/Dockerfile',
-    exclude: ['*', '!package.json', '!package-lock.json', '!tsconfig.json', '!gateway-image'],
-  });
-}
 
 export interface GatewayContainerOptions {
   readonly image: ecs.ContainerImage;

@@ -4,13 +4,10 @@ import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import type { GatewaySecretRefs } from '../core';
-
-/** `aws-secretsmanager:<arn>[#key]`; the ARN may be a deploy-time token. */
-export function secretRef(secret: secretsmanager.ISecret, jsonKey?: string): string {
-  return `aws-secretsmanager:${secret.secretArn}${jsonKey ? `#${jsonKey}` : ''}`;
-}
+import { secretRef } from './secrets';
 
 export interface GatewaySecretsProps {
+  /** Customer-managed key the secrets are encrypted with. */
   readonly key: kms.IKey;
   /**
    * A secret holding JSON `{ "certificate": "<PEM chain>", "key": "<PEM key>" }` for the gateway's
@@ -82,12 +79,12 @@ export class GatewaySecrets extends Construct {
   /** The references the config uses. */
   refs(): GatewaySecretRefs {
     return {
-      tlsCertificate: secretRef(this.tls, 'certificate'),
-      tlsKey: secretRef(this.tls, 'key'),
-      auditSigningKey: secretRef(this.signingKeys, 'auditSigningKey'),
-      sessionSigningKey: secretRef(this.signingKeys, 'sessionSigningKey'),
-      sshHostKey: secretRef(this.signingKeys, 'sshHostKey'),
-      maskingTokenKey: secretRef(this.maskingKey, 'tokenKey'),
+      tlsCertificate: secretRef({ secret: this.tls, jsonKey: 'certificate' }),
+      tlsKey: secretRef({ secret: this.tls, jsonKey: 'key' }),
+      auditSigningKey: secretRef({ secret: this.signingKeys, jsonKey: 'auditSigningKey' }),
+      sessionSigningKey: secretRef({ secret: this.signingKeys, jsonKey: 'sessionSigningKey' }),
+      sshHostKey: secretRef({ secret: this.signingKeys, jsonKey: 'sshHostKey' }),
+      maskingTokenKey: secretRef({ secret: this.maskingKey, jsonKey: 'tokenKey' }),
     };
   }
 

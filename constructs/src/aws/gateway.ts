@@ -12,13 +12,14 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
-import type { WardenConfig, WardenConfigInput } from '../../gateway-image/src/config';
+import type { WardenConfig, WardenConfigInput } from '../core';
 import {
   DEFAULT_AUDIT_DIR,
   type GatewayPolicyProps,
   renderGatewayConfig,
   SIX_YEARS_DAYS,
   validateGatewayConfig,
+  type WardenConnection,
 } from '../core';
 import {
   type HttpConnectionProps,
@@ -33,9 +34,10 @@ import {
   addGatewayContainer,
   addGatewayLoadBalancer,
   allowListenersFrom,
-  defaultGatewayImage,
+  LISTENERS,
 } from './gateway-container';
 import { GatewaySecrets } from './gateway-secrets';
+import { WardenImage } from './image';
 import { createLogsKey } from './log-key';
 import { addMark } from './marks';
 import { acknowledgeGatewayFindings, grantSecretRead, grantStorageWrite } from './permissions';
@@ -43,30 +45,67 @@ import { substituteTokens } from './placeholders';
 import { AuditStorage } from './storage';
 
 export interface WardenGatewayProps extends GatewayPolicyProps {
+  /** VPC the gateway and its targets share. */
   readonly vpc: ec2.IVpc;
-  /** @default - the VPC's private subnets; public subnets are refused */
+  /**
+   * Subnets for the tasks and the load balancer.
+   * @default - the VPC's private subnets; public subnets are refused
+   */
   readonly vpcSubnets?: ec2.SubnetSelection;
-  /** @default - built from gateway-image/ with ContainerImage.fromAsset */
+  /**
+   * The gateway image.
+   * @default WardenImage.fromAsset() - built at deploy from the build context shipped in this package
+   */
   readonly image?: ecs.ContainerImage;
-  /** @default 1024 */
+  /**
+   * Task CPU units.
+   * @default 1024
+   */
   readonly cpu?: number;
-  /** @default 2048 */
+  /**
+   * Task memory.
+   * @default 2048
+   */
   readonly memoryLimitMiB?: number;
-  /** @default 2 */
+  /**
+   * Tasks running at all times (the autoscaling minimum).
+   * @default 2
+   */
   readonly desiredCount?: number;
-  /** Upper bound for CPU autoscaling. @default 3 × desiredCount */
+  /**
+   * Upper bound for CPU autoscaling.
+   * @default 3 × desiredCount
+   */
   readonly maxCount?: number;
-  /** CPU utilization autoscaling aims for. @default 60 */
+  /**
+   * CPU utilization autoscaling aims for.
+   * @default 60
+   */
   readonly targetCpuUtilizationPercent?: number;
-  /** Security groups or CIDRs clients connect from. @default - none; see `allowClientsFrom` */
-  readonly allowFrom?: ec2.IPeer[];
-  /** Object Lock (COMPLIANCE) retention of audit segments and recordings, days. @default 2192 (6 years) */
+  /**
+   * Security groups or CIDRs clients connect from (more with `allowClientsFrom`).
+   * @default - none: no client reaches the gateway until one is allowed
+   */
+  readonly allowFrom?: readonly ec2.IPeer[];
+  /**
+   * Object Lock (COMPLIANCE) retention of audit segments and recordings, in days.
+   * @default 2192 (six years)
+   */
   readonly auditRetentionDays?: number;
-  /** @default logs.RetentionDays.SIX_YEARS */
+  /**
+   * Retention of the gateway's CloudWatch logs.
+   * @default logs.RetentionDays.SIX_YEARS
+   */
   readonly logRetention?: logs.RetentionDays;
-  /** JSON `{certificate, key}` PEM secret for the gateway's TLS. @default - created, to be filled */
+  /**
+   * JSON `{certificate, key}` PEM secret for the gateway's TLS listeners.
+   * @default - a secret is created; put the certificate in it before the service starts
+   */
   readonly tlsSecret?: secretsmanager.ISecret;
 }
+
+/** The load balancer listener clients of each kind of connection use. */
+const CLIENT_LISTENER = { postgres: 'Postgres', ssh: 'Ssh', http: 'Https' } as const;
 
 export class WardenGateway extends Construct implements ec2.IConnectable {
   readonly key: kms.Key;
@@ -127,7 +166,7 @@ export class WardenGateway extends Construct implements ec2.IConnectable {
       volumes: [{ name: 'data' }, { name: 'tmp' }],
     });
     this.container = addGatewayContainer(this, this.taskDefinition, {
-      image: props.image ?? defaultGatewayImage(),
+      image: props.image ?? WardenImage.fromAsset(),
       logGroup: this.logGroup,
       renderConfig: () => this.renderConfig(),
     });
@@ -203,18 +242,18 @@ export class WardenGateway extends Construct implements ec2.IConnectable {
   }
 
   /** A PostgreSQL database (RDS instance or Aurora cluster) reached only through the gateway. */
-  addPostgres(name: string, props: PostgresConnectionProps): void {
-    this.addConnection(postgresConnection(name, props));
+  addPostgres(name: string, props: PostgresConnectionProps): WardenConnection {
+    return this.addConnection(postgresConnection(name, props));
   }
 
   /** An SSH host reached only through the gateway. */
-  addSsh(name: string, props: SshConnectionProps): void {
-    this.addConnection(sshConnection(name, props, this.props.vpc));
+  addSsh(name: string, props: SshConnectionProps): WardenConnection {
+    return this.addConnection(sshConnection(name, props, this.props.vpc));
   }
 
   /** An HTTP API reached only through the gateway. */
-  addHttp(name: string, props: HttpConnectionProps): void {
-    this.addConnection(httpConnection(name, props, this.props.vpc));
+  addHttp(name: string, props: HttpConnectionProps): WardenConnection {
+    return this.addConnection(httpConnection(name, props, this.props.vpc));
   }
 
   /** Lets `grantee` read the audit bucket (e.g. an auditor role). Object Lock still forbids changes. */
@@ -234,19 +273,29 @@ export class WardenGateway extends Construct implements ec2.IConnectable {
       phiSafeguards,
       connections: this.resolved.map((c) => c.entry),
       secrets: this.secrets.refs(),
-      storage: [{ kind: 's3', bucket: this.auditBucket.bucketName, region: Aws.REGION }],
+      storage: [
+        {
+          kind: 's3',
+          bucket: this.auditBucket.bucketName,
+          region: Aws.REGION,
+          // The gateway sets each object's retention; it must match the bucket's lock.
+          retentionDays: this.props.auditRetentionDays ?? SIX_YEARS_DAYS,
+        },
+      ],
       auditDir: DEFAULT_AUDIT_DIR,
     });
   }
 
-  /** Validates a copy of the config with tokens replaced by placeholders (see placeholders.ts). */
+  /**
+   * Validates the rendered config with the gateway's own schema (deploy-time tokens replaced by
+   * placeholders in a copy first) and returns it with every default filled in.
+   * @throws GatewayConfigError listing each problem by the prop or connection at fault
+   */
   validateConfig(): WardenConfig {
-    const config = this.renderConfig();
-    const retentionDays = this.props.auditRetentionDays ?? SIX_YEARS_DAYS;
-    for (const s of [...(config.audit.sinks ?? []), ...(config.recording?.sinks ?? [])]) {
-      if (s.kind === 's3') s.retentionDays = retentionDays;
-    }
-    return validateGatewayConfig(config, { source: this.node.path, substitute: substituteTokens });
+    return validateGatewayConfig(this.renderConfig(), {
+      source: this.node.path,
+      substitute: substituteTokens,
+    });
   }
 
   private configErrors(): string[] {
@@ -259,13 +308,13 @@ export class WardenGateway extends Construct implements ec2.IConnectable {
     }
   }
 
-  private addConnection(c: ResolvedConnection): void {
-    const name = c.entry.spec.name;
+  private addConnection(c: ResolvedConnection): WardenConnection {
+    const { name, kind, phi } = c.entry.spec;
     if (this.resolved.some((r) => r.entry.spec.name === name)) {
       throw new Error(`${this.node.path}: a connection named "${name}" already exists`);
     }
     this.resolved.push(c);
-    this.grantSecret(c.secret);
+    for (const s of c.secrets) this.grantSecret(s);
     if (c.path.connectable) {
       this.securityGroup.connections.allowTo(c.path.connectable, c.path.port, `Warden → ${name}`);
       let verifiable = false;
@@ -281,6 +330,8 @@ export class WardenGateway extends Construct implements ec2.IConnectable {
       this.securityGroup.addEgressRule(c.path.peer, c.path.port, `Warden → ${name}`);
       this.unverifiable.push(name);
     }
+    const clientPort = LISTENERS.find((l) => l.id === CLIENT_LISTENER[kind])!.lbPort;
+    return { name, kind, phi: phi ?? false, clientPort };
   }
 
   private grantSecret(secret: secretsmanager.ISecret): void {

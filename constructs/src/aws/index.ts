@@ -1,7 +1,12 @@
+/** @warden/constructs/aws — the Warden gateway on AWS (CDK), and its compliance checks. */
+export { NAG_HIPAA_CONTROLS } from '../compliance/aws/nag-hipaa-controls';
+export { WARDEN_PACK_NAME, WardenChecks } from '../compliance/aws/pack';
+export { addComplianceChecks, type ComplianceChecksOptions } from '../compliance/aws/register';
+export type * from '../core/public-types';
 export type { HttpConnectionProps, PostgresConnectionProps, SshConnectionProps } from './connections';
 export { WardenGateway, type WardenGatewayProps } from './gateway';
-export { GatewaySecrets, type GatewaySecretsProps, secretRef } from './gateway-secrets';
-export { markOf, marksOf, type WardenMark } from './marks';
+export type { GatewaySecrets } from './gateway-secrets';
+export { WardenImage } from './image';
 export { WardenNetwork, type WardenNetworkProps } from './network';
-export { PLACEHOLDER_HOST, PLACEHOLDER_SECRET_ARN, substituteTokens } from './placeholders';
-export { AuditStorage, type AuditStorageProps, SIX_YEARS_DAYS } from './storage';
+export type { SecretInput, SecretSelector } from './secrets';
+export { PostgresTarget } from './targets';

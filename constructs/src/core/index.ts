@@ -1,10 +1,12 @@
 /**
  * Cloud-neutral core shared by the AWS and GCP constructs: prop types derived from the gateway
- * config contract, the renderer, and synth-time validation.
+ * config contract, the renderer, and synth-time validation. Internal barrel: the package's public
+ * surface is src/index.ts and each entry point's index.
  */
+export type { WardenConfig, WardenConfigInput } from './config-contract';
+export * from './connections';
+export { CONFIG_SCHEMA_FILE, IMAGE_CONTEXT_DIR, PACKAGE_ROOT } from './package-files';
 export {
-  connectionBasics,
-  connectionEntry,
   DEFAULT_AUDIT_DIR,
   DEFAULT_PORTS,
   DEFAULT_RECORDING_DIR,
@@ -15,10 +17,10 @@ export {
 } from './render';
 export type * from './types';
 export {
-  describeIssue,
   GatewayConfigError,
   type Substitute,
   substituteStrings,
   type ValidateOptions,
   validateGatewayConfig,
+  validateWardenConfig,
 } from './validate';

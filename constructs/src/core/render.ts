@@ -3,11 +3,10 @@
  * The output is the *input* form of the config: defaults the gateway fills in are left out, so the
  * rendered JSON stays small and reviewable.
  */
-import type { WardenConfigInput } from '../../gateway-image/src/config';
+import type { WardenConfigInput } from './config-contract';
 import type {
   AccessGrantProps,
   ApprovalRuleProps,
-  CommonConnectionProps,
   ConnectionEntry,
   ConnectionSpec,
   GatewaySpec,
@@ -91,16 +90,6 @@ export function phiSafeguardRules(
     });
   }
   return rules;
-}
-
-/** The fields every connection spec starts with; PHI unless `phi: false` is given. */
-export function connectionBasics(name: string, p: CommonConnectionProps) {
-  return { name, phi: p.phi ?? true, ...(p.description ? { description: p.description } : {}) };
-}
-
-/** A connection spec with the connection's own standing grant, if any. */
-export function connectionEntry(spec: ConnectionSpec, p: CommonConnectionProps): ConnectionEntry {
-  return { spec, ...(p.allowedGroups ? { allowedGroups: [...p.allowedGroups] } : {}) };
 }
 
 function grants(spec: GatewaySpec): AccessGrantProps[] {

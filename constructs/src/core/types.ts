@@ -5,7 +5,7 @@
  * these values from their resources (a secret ARN becomes a secret reference, an RDS endpoint a
  * host name) and hand them to `renderGatewayConfig`.
  */
-import type { WardenConfigInput } from '../../gateway-image/src/config';
+import type { WardenConfigInput } from './config-contract';
 
 type Input = WardenConfigInput;
 type Item<T> = T extends readonly (infer U)[] ? U : never;
@@ -92,6 +92,20 @@ export interface CommonConnectionProps {
    * @default - only the identity's agentGroups
    */
   readonly allowedGroups?: readonly string[];
+}
+
+/**
+ * What `addPostgres`, `addSsh` and `addHttp` return on every cloud: the name to use in policy
+ * rules and grants, and where clients reach the connection.
+ */
+export interface WardenConnection {
+  /** Connection name: the Postgres database name, the SSH user name, the HTTP path prefix. */
+  readonly name: string;
+  readonly kind: 'postgres' | 'ssh' | 'http';
+  /** Whether policy treats the target as holding PHI. */
+  readonly phi: boolean;
+  /** Port clients connect to on the gateway's load balancer for this kind of connection. */
+  readonly clientPort: number;
 }
 
 /** A connection plus the neutral facts the renderer needs beyond the config itself. */

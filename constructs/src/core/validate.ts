@@ -8,9 +8,11 @@
  * copy with placeholders is only validated; the config the gateway receives keeps the tokens and
  * is resolved at deploy.
  */
-
-import type { WardenConfigInput } from '../../gateway-image/src/config';
-import { validateConfig, type WardenConfig } from '../../gateway-image/src/config';
+import type { WardenConfig, WardenConfigInput } from './config-contract';
+import { withDefaults } from './config-defaults';
+import { formatPath, schemaIssues } from './config-issues';
+import { type ConfigIssue, referenceIssues } from './config-references';
+import { configSchema, schemaErrors } from './schema-validator';
 
 /** Rewrites one string of the config; `path` is where it sits (["connections", 0, "upstream", "host"]). */
 export type Substitute = (value: string, path: readonly (string | number)[]) => string;
@@ -24,6 +26,7 @@ export interface ValidateOptions {
 
 /** The rendered config is invalid. `issues` name the prop (or connection) at fault. */
 export class GatewayConfigError extends Error {
+  /** One line per problem: "prop policy.rules[0].decision: expected …, found …". */
   readonly issues: readonly string[];
 
   constructor(source: string, issues: readonly string[]) {
@@ -55,27 +58,54 @@ export function substituteStrings(
  * Turns a config path into the prop a construct user wrote: connections are named by their
  * connection name because users add them one by one (`addPostgres('ehr', …)`), not as an array.
  */
-export function describeIssue(issue: string, config: WardenConfigInput): string {
-  const m = /^connections\[(\d+)\](.*)$/s.exec(issue);
-  if (!m) return `prop ${issue}`;
-  const name = config.connections?.[Number(m[1])]?.name;
-  return `connection "${name ?? `#${m[1]}`}"${m[2]?.startsWith(':') ? '' : ' '}${m[2]?.replace(/^\./, '') ?? ''}`;
+function describeIssue(issue: ConfigIssue, config: unknown): string {
+  const [head, index, ...rest] = issue.path;
+  if (head !== 'connections' || typeof index !== 'number') {
+    return `prop ${formatPath(issue.path)}: ${issue.message}`;
+  }
+  const name = (config as WardenConfigInput).connections?.[index]?.name;
+  const where = rest.length > 0 ? ` ${formatPath(rest)}` : '';
+  return `connection "${name ?? `#${index}`}"${where}: ${issue.message}`;
+}
+
+/** HTTP methods are matched upper case; the gateway upper-cases what a rule lists. */
+function normalise(config: WardenConfig): WardenConfig {
+  return {
+    ...config,
+    policy: {
+      ...config.policy,
+      rules: config.policy.rules.map((r) =>
+        r.http?.methods
+          ? { ...r, http: { ...r.http, methods: r.http.methods.map((m) => m.toUpperCase()) } }
+          : r,
+      ),
+    },
+  };
 }
 
 /**
- * Validates `config` (after substitution) and returns the gateway's parsed view of it, or throws a
- * GatewayConfigError whose issues each read "prop policy.rules[0].decision: expected …, found …".
+ * Validates `config` (after substitution) and returns it as the gateway will run it, defaults
+ * filled in, or throws a GatewayConfigError listing every problem.
  */
-export function validateGatewayConfig(config: WardenConfigInput, options: ValidateOptions): WardenConfig {
+export function validateGatewayConfig(config: unknown, options: ValidateOptions): WardenConfig {
   const candidate = options.substitute ? substituteStrings(config, options.substitute) : config;
-  try {
-    return validateConfig(candidate, options.source);
-  } catch (err) {
-    const issues = (err as { issues?: readonly string[] }).issues;
-    if (!issues || issues.length === 0) throw err;
+  const errors = schemaErrors(candidate);
+  const filled = errors.length === 0 ? (withDefaults(configSchema(), candidate) as WardenConfig) : undefined;
+  const issues = filled ? referenceIssues(filled) : schemaIssues(errors, candidate);
+  if (issues.length > 0) {
     throw new GatewayConfigError(
       options.source,
       issues.map((i) => describeIssue(i, config)),
     );
   }
+  return normalise(filled!);
+}
+
+/**
+ * Validates a gateway config (as a construct renders it, or as a file holds it) with the schema
+ * the gateway itself runs with, and returns it with every default filled in.
+ * @throws GatewayConfigError naming each problem's path
+ */
+export function validateWardenConfig(config: unknown, source = 'config'): WardenConfig {
+  return validateGatewayConfig(config, { source });
 }

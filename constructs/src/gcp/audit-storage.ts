@@ -10,6 +10,7 @@ export interface AuditStorageProps {
   readonly namePrefix: string;
   readonly bucketName: string;
   readonly retentionDays: number;
+  readonly logRetentionDays: number;
   readonly lockRetention: boolean;
   readonly storageKeyId: string;
   readonly logsKeyId: string;
@@ -47,7 +48,7 @@ export class AuditStorage extends Construct {
       project: props.project,
       location: props.location,
       bucketId: `${props.namePrefix}-gateway-logs`,
-      retentionDays: props.retentionDays,
+      retentionDays: props.logRetentionDays,
       locked: props.lockRetention,
       cmekSettings: { kmsKeyName: props.logsKeyId },
       dependsOn: props.dependsOn,

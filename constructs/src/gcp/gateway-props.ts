@@ -1,4 +1,5 @@
 import type { GatewayPolicyProps, GatewayPorts } from '../core';
+import type { GcpPeer } from './peers';
 import type { INetwork, ISubnetwork } from './refs';
 
 export interface WardenGcpGatewayProps extends GatewayPolicyProps {
@@ -11,40 +12,70 @@ export interface WardenGcpGatewayProps extends GatewayPolicyProps {
   /** Subnetwork (in `region`, with Private Google Access) for the VMs and the load balancer. */
   readonly subnetwork: ISubnetwork;
   /**
-   * Address ranges clients (agents, people's machines, CI) connect from. Give this or
-   * `clientTags`, or both.
-   * @default - none
+   * Where clients (agents, people's machines, CI) connect from (more with `allowClientsFrom`).
+   * @default - none: no client reaches the gateway until one is allowed
    */
-  readonly clientRanges?: readonly string[];
-  /** Network tags of client VMs in the same network. @default - none */
-  readonly clientTags?: readonly string[];
+  readonly allowFrom?: readonly GcpPeer[];
   /**
-   * Gateway image URI. Build and push it with `buildAndPushCommand`.
+   * Gateway image URI. Build it from the context in this package and push it with
+   * `buildAndPushCommand`.
    * @default `<region>-docker.pkg.dev/<project>/<namePrefix>/warden-gateway:latest`
    */
   readonly image?: string;
-  /** Prefix of every resource name; lower case, at most 20 characters. @default 'warden' */
+  /**
+   * Prefix of every resource name; lower case, at most 20 characters.
+   * @default 'warden'
+   */
   readonly namePrefix?: string;
-  /** @default 'e2-standard-2' */
+  /**
+   * Machine type of the gateway VMs.
+   * @default 'e2-standard-2'
+   */
   readonly machineType?: string;
-  /** Gateway VMs, spread over the region's zones. @default 2 */
+  /**
+   * Gateway VMs, spread over the region's zones.
+   * @default 2
+   */
   readonly instances?: number;
-  /** Boot image. @default 'projects/cos-cloud/global/images/family/cos-stable' */
+  /**
+   * Boot image.
+   * @default 'projects/cos-cloud/global/images/family/cos-stable'
+   */
   readonly sourceImage?: string;
-  /** Boot disk size; holds audit segments and recordings until they are uploaded. @default 20 */
+  /**
+   * Boot disk size; holds audit segments and recordings until they are uploaded.
+   * @default 20
+   */
   readonly diskSizeGb?: number;
-  /** @default `<project>-<namePrefix>-audit` */
+  /**
+   * Name of the audit bucket.
+   * @default `<project>-<namePrefix>-audit`
+   */
   readonly auditBucketName?: string;
-  /** Retention of sealed audit segments, recordings and gateway logs. @default 2192 (six years) */
-  readonly retentionDays?: number;
+  /**
+   * Retention of sealed audit segments and recordings in the bucket, in days.
+   * @default 2192 (six years)
+   */
+  readonly auditRetentionDays?: number;
+  /**
+   * Retention of the gateway's logs in its Cloud Logging bucket, in days.
+   * @default - `auditRetentionDays`
+   */
+  readonly logRetentionDays?: number;
   /**
    * Lock the bucket's retention policy and the log bucket. Irreversible: nobody can shorten the
    * retention or delete the bucket until every object has aged out. Turn on for production.
    * @default false
    */
   readonly lockRetention?: boolean;
-  /** @default 90 (the maximum the compliance rule accepts) */
+  /**
+   * Rotation period of the gateway's KMS keys, in days.
+   * @default 90 (the maximum the compliance rule accepts)
+   */
   readonly keyRotationDays?: number;
-  /** @default - postgres 5432, ssh 2222, http 8443, admin 8444 */
+  /**
+   * Ports the gateway listens on; the load balancer passes them through.
+   * @default - postgres 5432, ssh 2222, http 8443, admin 8444
+   */
   readonly ports?: GatewayPorts;
 }

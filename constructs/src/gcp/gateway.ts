@@ -5,24 +5,32 @@ import type { ServiceAccount } from '@cdktf/provider-google/lib/service-account'
 import { StorageBucketIamMember } from '@cdktf/provider-google/lib/storage-bucket-iam-member';
 import { Lazy, TerraformResource } from 'cdktf';
 import { Construct } from 'constructs';
-import type { WardenConfigInput } from '../../gateway-image/src/config';
 import { GATEWAY_KEY, type GatewayManifest } from '../compliance/gcp';
-import { DEFAULT_PORTS, SIX_YEARS_DAYS, validateGatewayConfig } from '../core';
+import {
+  DEFAULT_PORTS,
+  type GatewayPorts,
+  SIX_YEARS_DAYS,
+  validateGatewayConfig,
+  type WardenConfig,
+  type WardenConfigInput,
+  type WardenConnection,
+} from '../core';
 import { AuditStorage } from './audit-storage';
 import { GatewayCompute } from './compute';
 import {
-  type CloudSqlPostgresProps,
-  cloudSqlPostgres,
   type GcpConnection,
-  type HttpProps,
-  http,
-  type SshProps,
-  ssh,
+  type HttpConnectionProps,
+  httpConnection,
+  type PostgresConnectionProps,
+  postgresConnection,
+  type SshConnectionProps,
+  sshConnection,
 } from './connections';
 import { fenceTarget } from './fence';
 import type { WardenGcpGatewayProps } from './gateway-props';
 import { GatewayKeys } from './kms';
 import { GatewayLoadBalancer } from './load-balancer';
+import type { GcpPeer } from './peers';
 import { type ISecret, type SecretInput, selectorOf } from './refs';
 import { GatewayRegistry } from './registry';
 import { gatewayServiceAccount, renderGcpConfig } from './render';
@@ -31,8 +39,8 @@ import { escapeForTerraform, placeholderFor } from './tokens';
 /**
  * The Warden gateway on Google Cloud: a regional managed instance group of Container-Optimized OS
  * VMs behind an internal passthrough load balancer, its own least-privilege service account, CMEK
- * everywhere, write-once audit storage and six-year logs. Add targets with `addCloudSqlPostgres`,
- * `addSsh` and `addHttp`; each becomes reachable only through the gateway.
+ * everywhere, write-once audit storage and six-year logs. Add targets with `addPostgres`, `addSsh`
+ * and `addHttp`; each becomes reachable only through the gateway.
  */
 export class WardenGcpGateway extends Construct {
   readonly serviceAccount: ServiceAccount;
@@ -54,24 +62,18 @@ export class WardenGcpGateway extends Construct {
   readonly address: string;
 
   private readonly props: WardenGcpGatewayProps;
+  private readonly ports: Required<GatewayPorts>;
   private readonly prefix: string;
   private readonly connections: GcpConnection[] = [];
   private readonly readable: ISecret[] = [];
 
   constructor(scope: Construct, id: string, props: WardenGcpGatewayProps) {
     super(scope, id);
-    const clientRanges = props.clientRanges ?? [];
-    const clientTags = props.clientTags ?? [];
-    if (clientRanges.length === 0 && clientTags.length === 0) {
-      throw new Error(
-        `${this.node.path}: give clientRanges or clientTags (or both): nobody could reach the gateway`,
-      );
-    }
     this.props = props;
     this.prefix = props.namePrefix ?? 'warden';
     if (!/^[a-z][a-z0-9-]{0,19}$/.test(this.prefix))
       throw new Error(`namePrefix "${this.prefix}" must be 1–20 of a-z0-9-`);
-    const retentionDays = props.retentionDays ?? SIX_YEARS_DAYS;
+    const retentionDays = props.auditRetentionDays ?? SIX_YEARS_DAYS;
     const lockRetention = props.lockRetention ?? false;
     const ports = { ...DEFAULT_PORTS, ...props.ports };
     this.tag = `${this.prefix}-gateway`;
@@ -93,6 +95,7 @@ export class WardenGcpGateway extends Construct {
       namePrefix: this.prefix,
       bucketName: props.auditBucketName ?? `${props.project}-${this.prefix}-audit`,
       retentionDays,
+      logRetentionDays: props.logRetentionDays ?? retentionDays,
       lockRetention,
       storageKeyId: this.keys.storageKey.id,
       logsKeyId: this.keys.logsKey.id,
@@ -154,33 +157,47 @@ export class WardenGcpGateway extends Construct {
       serviceAccountEmail: this.serviceAccount.email,
       ports: [ports.postgres, ports.ssh, ports.http, ports.admin],
       healthPort: ports.admin,
-      clientRanges,
-      clientTags,
     });
     this.address = this.loadBalancer.forwardingRule.ipAddress;
+    this.ports = ports;
+    for (const peer of props.allowFrom ?? []) this.allowClientsFrom(peer);
     this.node.addValidation({ validate: () => this.configProblems() });
     this.writeManifest();
   }
 
+  /** Lets clients from `peer` reach every listener on the load balancer. */
+  allowClientsFrom(peer: GcpPeer): void {
+    this.loadBalancer.allowClientsFrom(peer);
+  }
+
   /** A Cloud SQL for PostgreSQL database on private IP, reachable only through the gateway. */
-  addCloudSqlPostgres(name: string, props: CloudSqlPostgresProps): this {
-    const instance = props.instance;
+  addPostgres(name: string, props: PostgresConnectionProps): WardenConnection {
+    const instance = props.target.instance;
     const address =
       instance instanceof TerraformResource
         ? `${instance.terraformResourceType}.${instance.friendlyUniqueId}`
         : undefined;
-    return this.addConnection(cloudSqlPostgres(name, props, address));
+    return this.addConnection(postgresConnection(name, props, address));
   }
 
   /** An SSH host; the gateway holds the key and pins the host key. */
-  addSsh(name: string, props: SshProps): this {
+  addSsh(name: string, props: SshConnectionProps): WardenConnection {
     this.gatewaySecret('ssh-host-key');
-    return this.addConnection(ssh(name, props));
+    return this.addConnection(sshConnection(name, props));
   }
 
   /** An HTTP API; the gateway adds the credential, clients never see it. */
-  addHttp(name: string, props: HttpProps): this {
-    return this.addConnection(http(name, props));
+  addHttp(name: string, props: HttpConnectionProps): WardenConnection {
+    return this.addConnection(httpConnection(name, props));
+  }
+
+  /** Lets `member` (e.g. `group:auditors@example.org`) read the audit bucket; retention still forbids changes. */
+  grantAuditRead(member: string): StorageBucketIamMember {
+    return new StorageBucketIamMember(this, `audit-reader-${member.replace(/[^a-zA-Z0-9]+/g, '-')}`, {
+      bucket: this.storage.bucket.name,
+      role: 'roles/storage.objectViewer',
+      member,
+    });
   }
 
   /**
@@ -235,11 +252,12 @@ export class WardenGcpGateway extends Construct {
   }
 
   /**
-   * Validates the rendered config with the gateway's own schema. Deploy-time tokens are replaced
-   * by placeholders in a copy first (see tokens.ts); throws GatewayConfigError listing each problem.
+   * Validates the rendered config with the gateway's own schema (deploy-time tokens replaced by
+   * placeholders in a copy first) and returns it with every default filled in.
+   * @throws GatewayConfigError listing each problem by the prop or connection at fault
    */
-  validateConfig(): void {
-    validateGatewayConfig(this.renderConfig(), { source: this.node.path, substitute: placeholderFor });
+  validateConfig(): WardenConfig {
+    return validateGatewayConfig(this.renderConfig(), { source: this.node.path, substitute: placeholderFor });
   }
 
   private configProblems(): string[] {
@@ -252,8 +270,8 @@ export class WardenGcpGateway extends Construct {
     }
   }
 
-  private addConnection(c: GcpConnection): this {
-    const name = c.entry.spec.name;
+  private addConnection(c: GcpConnection): WardenConnection {
+    const { name, kind, phi } = c.entry.spec;
     if (this.connections.some((x) => x.entry.spec.name === name)) {
       throw new Error(`${this.node.path}: connection "${name}" is already defined`);
     }
@@ -268,7 +286,7 @@ export class WardenGcpGateway extends Construct {
       target: c.target,
     });
     this.writeManifest();
-    return this;
+    return { name, kind, phi: phi ?? false, clientPort: this.ports[kind] };
   }
 
   private gatewaySecret(name: string): SecretManagerSecret {

@@ -3,6 +3,7 @@ import { ComputeForwardingRule } from '@cdktf/provider-google/lib/compute-forwar
 import { ComputeRegionBackendService } from '@cdktf/provider-google/lib/compute-region-backend-service';
 import { ComputeRegionHealthCheck } from '@cdktf/provider-google/lib/compute-region-health-check';
 import { Construct } from 'constructs';
+import type { GcpPeer } from './peers';
 import type { INetwork, ISubnetwork } from './refs';
 
 /** Google's health-check probe ranges: https://cloud.google.com/load-balancing/docs/health-check-concepts#ip-ranges */
@@ -19,25 +20,27 @@ export interface GatewayLoadBalancerProps {
   /** Listener ports clients use (at most five: one forwarding rule). */
   readonly ports: readonly number[];
   readonly healthPort: number;
-  readonly clientRanges: readonly string[];
-  readonly clientTags: readonly string[];
 }
 
 /**
  * Internal passthrough network load balancer: clients connect to one private address; TLS ends on
  * the gateway itself, so the balancer never sees plaintext. Firewall rules admit clients only from
- * the declared ranges or tags, and health probes only from Google's ranges.
+ * the declared peers (`allowClientsFrom`), and health probes only from Google's ranges.
  */
 export class GatewayLoadBalancer extends Construct {
   readonly forwardingRule: ComputeForwardingRule;
   readonly backendService: ComputeRegionBackendService;
   readonly clientFirewalls: ComputeFirewall[] = [];
   readonly healthCheckFirewall: ComputeFirewall;
+  private readonly props: GatewayLoadBalancerProps;
+  private readonly ports: string[];
 
   constructor(scope: Construct, id: string, props: GatewayLoadBalancerProps) {
     super(scope, id);
     if (props.ports.length > 5) throw new Error('an internal forwarding rule takes at most five ports');
+    this.props = props;
     const ports = props.ports.map(String);
+    this.ports = ports;
     const check = new ComputeRegionHealthCheck(this, 'health', {
       project: props.project,
       region: props.region,
@@ -67,37 +70,36 @@ export class GatewayLoadBalancer extends Construct {
       network: props.network.id,
       subnetwork: props.subnetwork.id,
     });
-    const base = {
-      project: props.project,
-      network: props.network.id,
-      direction: 'INGRESS',
-      targetServiceAccounts: [props.serviceAccountEmail],
-      allow: [{ protocol: 'tcp', ports }],
-      logConfig: { metadata: 'INCLUDE_ALL_METADATA' },
-    };
-    if (props.clientRanges.length > 0) {
-      this.clientFirewalls.push(
-        new ComputeFirewall(this, 'clients-by-range', {
-          ...base,
-          name: `${props.namePrefix}-gw-clients-range`,
-          sourceRanges: [...props.clientRanges],
-        }),
-      );
-    }
-    if (props.clientTags.length > 0) {
-      this.clientFirewalls.push(
-        new ComputeFirewall(this, 'clients-by-tag', {
-          ...base,
-          name: `${props.namePrefix}-gw-clients-tag`,
-          sourceTags: [...props.clientTags],
-        }),
-      );
-    }
     this.healthCheckFirewall = new ComputeFirewall(this, 'health-checks', {
-      ...base,
+      ...this.ingressBase(),
       name: `${props.namePrefix}-gw-health`,
       allow: [{ protocol: 'tcp', ports: [String(props.healthPort)] }],
       sourceRanges: HEALTH_CHECK_RANGES,
     });
+  }
+
+  /** Admits `peer` to every listener port, and only to the gateway's VMs. */
+  allowClientsFrom(peer: GcpPeer): ComputeFirewall {
+    const n = this.clientFirewalls.length;
+    const firewall = new ComputeFirewall(this, `clients-${n}`, {
+      ...this.ingressBase(),
+      name: `${this.props.namePrefix}-gw-clients-${n}`,
+      description: `Warden clients: ${peer.label}`,
+      ...(peer.source.sourceRanges ? { sourceRanges: [...peer.source.sourceRanges] } : {}),
+      ...(peer.source.sourceTags ? { sourceTags: [...peer.source.sourceTags] } : {}),
+    });
+    this.clientFirewalls.push(firewall);
+    return firewall;
+  }
+
+  private ingressBase() {
+    return {
+      project: this.props.project,
+      network: this.props.network.id,
+      direction: 'INGRESS',
+      targetServiceAccounts: [this.props.serviceAccountEmail],
+      allow: [{ protocol: 'tcp', ports: this.ports }],
+      logConfig: { metadata: 'INCLUDE_ALL_METADATA' },
+    };
   }
 }

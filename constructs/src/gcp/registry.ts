@@ -2,6 +2,9 @@ import { ArtifactRegistryRepository } from '@cdktf/provider-google/lib/artifact-
 import { ArtifactRegistryRepositoryIamMember } from '@cdktf/provider-google/lib/artifact-registry-repository-iam-member';
 import { Construct } from 'constructs';
 
+/** Where the image's build context is in an app that installed the package (relative, so synth output is the same on every machine). */
+const IMAGE_CONTEXT_IN_APP = 'node_modules/@warden/constructs/gateway-image';
+
 export interface GatewayRegistryProps {
   readonly project: string;
   readonly region: string;
@@ -39,13 +42,13 @@ export class GatewayRegistry extends Construct {
   }
 
   /**
-   * Shell commands, run from the repository root, that build the image from gateway-image/ and
-   * push it (needs Docker and gcloud; nothing here runs them).
+   * Shell commands, run from the app's directory, that build the image from the build context
+   * shipped in this package and push it (needs Docker and gcloud; nothing here runs them).
    */
   buildAndPushCommand(image: string): string {
     return [
       `gcloud auth configure-docker ${this.host}`,
-      `docker build -t ${image} -f gateway-image/Dockerfile .`,
+      `docker build -t ${image} ${IMAGE_CONTEXT_IN_APP}`,
       `docker push ${image}`,
     ].join(' && ');
   }

@@ -2,7 +2,7 @@ import { ProjectIamMember } from '@cdktf/provider-google/lib/project-iam-member'
 import type { SecretManagerSecret } from '@cdktf/provider-google/lib/secret-manager-secret';
 import { ServiceAccount } from '@cdktf/provider-google/lib/service-account';
 import type { Construct } from 'constructs';
-import type { WardenConfigInput } from '../../gateway-image/src/config';
+import type { WardenConfigInput } from '../core';
 import { type ConnectionEntry, renderGatewayConfig } from '../core';
 import type { WardenGcpGatewayProps } from './gateway-props';
 import { secretRef } from './refs';

@@ -3,13 +3,12 @@
  * resources are listed too, not only violations), plus the cdk-nag packs' violations, with the
  * acknowledged ones and their reasons.
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
 import { CfnResource } from 'aws-cdk-lib';
 import type { NagPack } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
-import { type Finding, toFinding } from '../report';
+import { type Finding, OTHER_CONTROL, toFinding, UNMAPPED_CONTROL } from '../report';
 import { acknowledgementFor } from './acknowledgements';
+import { NAG_HIPAA_CONTROLS } from './nag-hipaa-controls';
 import { WARDEN_PACK_NAME } from './pack';
 import { WARDEN_AWS_RULES } from './rules';
 
@@ -29,23 +28,15 @@ export function evaluateWardenRules(scope: IConstruct): Finding[] {
   return out;
 }
 
-let hipaaControls: Map<string, string> | undefined;
-
-/** HIPAA.Security rule → first § 164.312 control, from the table cdk-nag ships in RULES.md. */
+/**
+ * The § 164.312 control a cdk-nag rule's findings are filed under: Warden's own table for the
+ * HIPAA pack; "other" for packs that are not about HIPAA (AWS Solutions); "unmapped", shown as
+ * its own row of the report, for a HIPAA rule newer than the table.
+ */
 export function hipaaControlForNagRule(ruleId: string): string {
-  if (!hipaaControls) {
-    hipaaControls = new Map();
-    const rules = join(dirname(require.resolve('cdk-nag/package.json')), 'RULES.md');
-    const text = existsSync(rules) ? readFileSync(rules, 'utf8') : '';
-    for (const m of text.matchAll(/^\| \[(HIPAA\.Security-[A-Za-z0-9]+)\][^\n]*\|\s*([^|\n]*)\|\s*$/gm)) {
-      const control = m[2]
-        ?.split(',')
-        .map((s) => s.trim())
-        .find((s) => s.startsWith('164.312'));
-      if (control) hipaaControls.set(m[1]!, control);
-    }
-  }
-  return hipaaControls.get(ruleId.replace(/\[.*$/, '')) ?? 'other';
+  const rule = ruleId.replace(/\[.*$/, '');
+  if (!rule.startsWith('HIPAA.Security-')) return OTHER_CONTROL.id;
+  return NAG_HIPAA_CONTROLS[rule] ?? UNMAPPED_CONTROL.id;
 }
 
 type PackClass = new () => NagPack;

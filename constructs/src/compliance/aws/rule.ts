@@ -1,8 +1,8 @@
 /** The shape of a Warden rule on AWS, and the helpers rules share. */
 import { type CfnResource, Stack } from 'aws-cdk-lib';
 import type { IConstruct } from 'constructs';
-import type { WardenConfig } from '../../../gateway-image/src/config';
 import { markOf } from '../../aws/marks';
+import type { WardenConfig } from '../../core';
 import { couldNotValidate, type RuleOutcome } from '../config/outcome';
 
 export interface WardenRule {

@@ -3,7 +3,7 @@
  * connection has masking rules: content detectors on, Postgres PHI columns classified, and no
  * masking profile that lets agents see PHI raw by default.
  */
-import type { WardenConfig } from '../../../gateway-image/src/config';
+import type { WardenConfig } from '../../core';
 import { fromProblems, notApplicable, type RuleOutcome } from './outcome';
 
 export function checkPhiMasking(config: WardenConfig): RuleOutcome {

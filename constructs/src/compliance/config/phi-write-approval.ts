@@ -3,7 +3,10 @@
  * counts only if it applies to every principal, covers every write of its protocol without
  * narrowing matchers, and, when it holds, some approval rule names approvers for it.
  */
-import type { PolicyRuleConfig, WardenConfig } from '../../../gateway-image/src/config';
+import type { WardenConfig } from '../../core';
+
+type PolicyRuleConfig = WardenConfig['policy']['rules'][number];
+
 import { fromProblems, notApplicable, type RuleOutcome } from './outcome';
 
 type Conn = WardenConfig['connections'][number];

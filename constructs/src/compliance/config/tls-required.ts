@@ -2,7 +2,7 @@
  * 164.312(e)(1): every gateway listener presents TLS, plaintext passwords are refused, and every
  * upstream leg verifies the server certificate and host name.
  */
-import type { WardenConfig } from '../../../gateway-image/src/config';
+import type { WardenConfig } from '../../core';
 import { fromProblems, type RuleOutcome } from './outcome';
 
 export function checkGatewayTls(config: WardenConfig): RuleOutcome {

@@ -1,42 +1,62 @@
-import type { TerraformStack } from 'cdktf';
-import { type Finding, isBlocking, type ReportMeta, writeHipaaReport } from '../report';
+import { join } from 'node:path';
+import { App, TerraformStack } from 'cdktf';
+import type { IConstruct } from 'constructs';
+import { type Finding, isBlocking, type ReportMeta, type WrittenReport, writeHipaaReport } from '../report';
 import { GCP_PACK, PACK_NAME, type PackEntry } from './pack';
 import { checkTerraform } from './runner';
 
-export interface GcpComplianceOptions {
+export interface ComplianceChecksOptions {
   /**
-   * Where the HIPAA report (hipaa-matrix.md, .html, hipaa-findings.json) is written at synth.
-   * @default - no report is written; findings still fail the synth
+   * Where the reviewer report (hipaa-matrix.md, hipaa-matrix.html, hipaa-findings.json) is
+   * written at synth.
+   * @default - `warden-report/` beside the stack's cdk.tf.json (cdktf.out/stacks/<stack>/warden-report)
    */
   readonly reportDir?: string;
-  /** @default `Warden on GCP — <stack id>` */
+  /**
+   * Heading of the report.
+   * @default `Warden on GCP — <stack id>`
+   */
   readonly title?: string;
-  /** @default GCP_PACK */
+  /**
+   * The rules to run.
+   * @default GCP_PACK
+   */
   readonly pack?: readonly PackEntry[];
-  /** Called with every finding after each check, e.g. to print a summary. @default - none */
+  /**
+   * Called with the written report after each synth, e.g. to print where it is.
+   * @default - nothing is printed
+   */
+  readonly onReport?: (report: WrittenReport) => void;
+  /**
+   * Called with every finding after each check.
+   * @default - none
+   */
   readonly onFindings?: (findings: readonly Finding[]) => void;
 }
 
 /**
- * Checks the stack's synthesized Terraform during synth: every unacknowledged error (non-compliant
- * or could-not-validate) becomes a validation error, which makes `app.synth()` throw. The check
- * runs as a stack validation, after aspects, over exactly what is written to cdk.tf.json.
+ * Checks the stack's synthesized Terraform during synth and writes the reviewer report: every
+ * unacknowledged error (non-compliant or could-not-validate) becomes a validation error, which
+ * makes `app.synth()` throw. The check runs as a stack validation, after aspects, over exactly
+ * what is written to cdk.tf.json. `scope` is the stack or any construct in it.
  */
-export function addGcpCompliance(stack: TerraformStack, options: GcpComplianceOptions = {}): void {
+export function addComplianceChecks(scope: IConstruct, options: ComplianceChecksOptions = {}): void {
+  const stack = TerraformStack.of(scope);
   const pack = options.pack ?? GCP_PACK;
   stack.node.addValidation({
     validate: () => {
       const findings = checkStack(stack, pack);
       options.onFindings?.(findings);
-      if (options.reportDir) {
-        const meta: ReportMeta = {
-          title: options.title ?? `Warden on GCP — ${stack.node.id}`,
-          cloud: 'gcp',
-          packs: [PACK_NAME],
-          notes: [`Stack: ${stack.node.path}`],
-        };
-        writeHipaaReport(findings, options.reportDir, meta);
-      }
+      const meta: ReportMeta = {
+        title: options.title ?? `Warden on GCP — ${stack.node.id}`,
+        cloud: 'gcp',
+        packs: [PACK_NAME],
+        notes: [`Stack: ${stack.node.path}`],
+      };
+      const reportDir =
+        options.reportDir ?? join(App.of(stack).outdir, 'stacks', stack.node.id, 'warden-report');
+      const report = writeHipaaReport(findings, reportDir, meta);
+      options.onReport?.(report);
       return findings
         .filter(isBlocking)
         .map((f) => `${f.ruleId} [${f.status}] ${f.resource}: ${f.message} (§ ${f.hipaaControl})`);

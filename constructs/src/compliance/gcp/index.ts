@@ -1,5 +1,5 @@
 export { acknowledge } from './acknowledge';
-export { addGcpCompliance, checkStack, type GcpComplianceOptions } from './compliance';
+export { addComplianceChecks, type ComplianceChecksOptions, checkStack } from './compliance';
 export { GCP_PACK, PACK_NAME, type PackEntry, ruleId } from './pack';
 export type { GcpRule, RuleResult, RuleStatus } from './rule';
 export { checkTerraform } from './runner';

@@ -104,7 +104,18 @@ export const OTHER_CONTROL: HipaaControl = {
   mechanism: 'General cloud hygiene checks from the rule packs.',
 };
 
+/** Row for findings of a HIPAA rule Warden's table does not map yet (a newer cdk-nag). */
+export const UNMAPPED_CONTROL: HipaaControl = {
+  id: 'unmapped',
+  title: 'HIPAA rules not yet mapped to a § 164.312 control',
+  kind: 'standard',
+  mechanism:
+    'The installed cdk-nag has HIPAA rules newer than this version of @warden/constructs; upgrade it to file them under their control.',
+};
+
 /** The control for an id, matching a more specific id to its standard, e.g. "164.312(e)(2)(ii)". */
 export function controlFor(id: string): HipaaControl {
-  return HIPAA_CONTROLS.find((c) => c.id === id) ?? OTHER_CONTROL;
+  return (
+    HIPAA_CONTROLS.find((c) => c.id === id) ?? (id === UNMAPPED_CONTROL.id ? UNMAPPED_CONTROL : OTHER_CONTROL)
+  );
 }

@@ -1,4 +1,4 @@
-export { controlFor, HIPAA_CONTROLS, type HipaaControl, OTHER_CONTROL } from './controls';
+export { controlFor, HIPAA_CONTROLS, type HipaaControl, OTHER_CONTROL, UNMAPPED_CONTROL } from './controls';
 export {
   type Finding,
   type FindingLevel,

@@ -1,5 +1,5 @@
 /** Groups findings into the HIPAA control matrix: standard → mechanism → enforcing rules → status. */
-import { controlFor, HIPAA_CONTROLS, type HipaaControl, OTHER_CONTROL } from './controls';
+import { controlFor, HIPAA_CONTROLS, type HipaaControl, OTHER_CONTROL, UNMAPPED_CONTROL } from './controls';
 import { type Finding, type FindingStatus, isBlocking } from './finding';
 
 /** Row status: fail beats could-not-validate beats acknowledged beats pass. */
@@ -44,14 +44,15 @@ function summarise(ruleId: string, findings: readonly Finding[]): RuleSummary {
   return { ruleId, status: statusOf(findings), counts, resources, findings };
 }
 
-/** One row per § 164.312 control (in regulation order), plus "other" when unmapped findings exist. */
+/** One row per § 164.312 control (in regulation order), plus "unmapped" and "other" rows when they have findings. */
 export function buildMatrix(findings: readonly Finding[]): MatrixRow[] {
   const byControl = new Map<string, Finding[]>();
   for (const f of findings) {
     const id = controlFor(f.hipaaControl).id;
     byControl.set(id, [...(byControl.get(id) ?? []), f]);
   }
-  const controls = byControl.has(OTHER_CONTROL.id) ? [...HIPAA_CONTROLS, OTHER_CONTROL] : HIPAA_CONTROLS;
+  const extra = [UNMAPPED_CONTROL, OTHER_CONTROL].filter((c) => byControl.has(c.id));
+  const controls = [...HIPAA_CONTROLS, ...extra];
   return controls.map((control) => {
     const mine = byControl.get(control.id) ?? [];
     const byRule = new Map<string, Finding[]>();
