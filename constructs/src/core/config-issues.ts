@@ -72,8 +72,12 @@ function describe(e: ErrorObject, input: unknown): ConfigIssue {
   const found = describeFound(value);
   const p = e.params as Record<string, unknown>;
   const parent = e.parentSchema as JsonSchema | undefined;
-  if (typeof p.propertyName === 'string') {
-    return { path, message: `key "${p.propertyName}" is not allowed: expected ${describeSchema(parent)}` };
+  // A key of a record (propertyNames) that fails: the error names the key beside its schema.
+  if (e.propertyName !== undefined) {
+    return {
+      path: [...path, e.propertyName],
+      message: `expected a key matching ${parent?.pattern ?? describeSchema(parent)}`,
+    };
   }
   switch (e.keyword) {
     case 'required': {

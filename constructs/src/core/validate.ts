@@ -14,6 +14,8 @@ import { formatPath, schemaIssues } from './config-issues';
 import { type ConfigIssue, referenceIssues } from './config-references';
 import { configSchema, schemaErrors } from './schema-validator';
 
+export type { ConfigIssue };
+
 /** Rewrites one string of the config; `path` is where it sits (["connections", 0, "upstream", "host"]). */
 export type Substitute = (value: string, path: readonly (string | number)[]) => string;
 
@@ -84,14 +86,31 @@ function normalise(config: WardenConfig): WardenConfig {
 }
 
 /**
+ * The problems of a config, each with its path: schema problems, then the cross-reference checks
+ * on the config with defaults filled in. Like the gateway's parser, the cross-references are
+ * checked even when a value elsewhere is wrong (a misspelt connection name also breaks the grants
+ * naming it), unless the config is too malformed to walk.
+ */
+export function configIssues(candidate: unknown): { issues: ConfigIssue[]; filled?: WardenConfig } {
+  const errors = schemaErrors(candidate);
+  const filled = withDefaults(configSchema(), candidate) as WardenConfig;
+  if (errors.length === 0) return { issues: referenceIssues(filled), filled };
+  let references: ConfigIssue[] = [];
+  try {
+    references = referenceIssues(filled);
+  } catch {
+    // A missing section or a value of the wrong type: the schema issues already say so.
+  }
+  return { issues: [...schemaIssues(errors, candidate), ...references] };
+}
+
+/**
  * Validates `config` (after substitution) and returns it as the gateway will run it, defaults
  * filled in, or throws a GatewayConfigError listing every problem.
  */
 export function validateGatewayConfig(config: unknown, options: ValidateOptions): WardenConfig {
   const candidate = options.substitute ? substituteStrings(config, options.substitute) : config;
-  const errors = schemaErrors(candidate);
-  const filled = errors.length === 0 ? (withDefaults(configSchema(), candidate) as WardenConfig) : undefined;
-  const issues = filled ? referenceIssues(filled) : schemaIssues(errors, candidate);
+  const { issues, filled } = configIssues(candidate);
   if (issues.length > 0) {
     throw new GatewayConfigError(
       options.source,
