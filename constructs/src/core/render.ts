@@ -1,5 +1,5 @@
 /**
- * Renders cloud-neutral props into the gateway config (the contract in gateway-image/src/config).
+ * Renders cloud-neutral props into the gateway config (the contract: the config JSON Schema, typed in config-contract.ts).
  * The output is the *input* form of the config: defaults the gateway fills in are left out, so the
  * rendered JSON stays small and reviewable.
  */

@@ -1,6 +1,6 @@
 /**
  * Cloud-neutral props: what a connection, an identity, a masking rule or an approval rule *is*.
- * Every type here derives from the gateway's own config contract (`gateway-image/src/config`), so
+ * Every type here derives from the gateway's own config contract (config-contract.ts, generated from the schema the gateway validates with), so
  * the constructs and the gateway can never disagree on a field. AWS and GCP variants only produce
  * these values from their resources (a secret ARN becomes a secret reference, an RDS endpoint a
  * host name) and hand them to `renderGatewayConfig`.
