@@ -36,10 +36,12 @@ function key(name: string): string {
   return /^[A-Za-z_$][\w$]*$/.test(name) ? name : JSON.stringify(name);
 }
 
-function docComment(s: Schema, pad: string): string[] {
+function docComment(s: Schema, pad: string, optional: boolean): string[] {
   const lines: string[] = [];
   if (s.description) lines.push(...s.description.split('\n'));
   if (s.default !== undefined) lines.push(`@default ${JSON.stringify(s.default)}`);
+  // An optional field the schema gives no default is simply absent (its description says what that means).
+  else if (optional) lines.push('@default - not set');
   if (lines.length === 0) return [];
   return [`${pad}/**`, ...lines.map((l) => `${pad} * ${l.replace(/\*\//g, '*\\/')}`.trimEnd()), `${pad} */`];
 }
@@ -86,7 +88,7 @@ function objectType(s: Schema, mode: Mode, depth: number): string {
   const lines = props.flatMap(([name, p]) => {
     const present = required.has(name) || (mode === 'output' && p.default !== undefined);
     return [
-      ...(mode === 'input' ? docComment(p, pad) : []),
+      ...(mode === 'input' ? docComment(p, pad, !required.has(name)) : []),
       `${pad}readonly ${key(name)}${present ? '' : '?'}: ${typeOf(p, mode, depth + 1)};`,
     ];
   });

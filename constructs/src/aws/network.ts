@@ -12,11 +12,20 @@ import { Construct } from 'constructs';
 import { createLogsKey } from './log-key';
 
 export interface WardenNetworkProps {
-  /** @default '10.40.0.0/16' */
+  /**
+   * Address range of the VPC.
+   * @default '10.40.0.0/16'
+   */
   readonly cidr?: string;
-  /** @default 2 */
+  /**
+   * Availability zones to spread the private subnets over.
+   * @default 2
+   */
   readonly maxAzs?: number;
-  /** @default logs.RetentionDays.SIX_YEARS */
+  /**
+   * Retention of the VPC flow logs.
+   * @default logs.RetentionDays.SIX_YEARS
+   */
   readonly flowLogRetention?: logs.RetentionDays;
 }
 

@@ -3,6 +3,9 @@
 
 /** A gateway config as written: fields with a default may be left out. */
 export type WardenConfigInput = {
+  /**
+   * @default - not set
+   */
   readonly $schema?: string;
   /**
    * Config format version. Always 1.
@@ -18,6 +21,9 @@ export type WardenConfigInput = {
    * @default {}
    */
   readonly listeners?: {
+    /**
+     * @default - not set
+     */
     readonly postgres?: {
       /**
        * Default 0.0.0.0.
@@ -48,6 +54,9 @@ export type WardenConfigInput = {
        */
       readonly allowPlaintextPassword?: boolean;
     };
+    /**
+     * @default - not set
+     */
     readonly ssh?: {
       /**
        * @default "0.0.0.0"
@@ -63,6 +72,9 @@ export type WardenConfigInput = {
        */
       readonly hostKey: string;
     };
+    /**
+     * @default - not set
+     */
     readonly http?: {
       /**
        * @default "0.0.0.0"
@@ -103,6 +115,7 @@ export type WardenConfigInput = {
       readonly port?: number;
       /**
        * Required unless host is a loopback address.
+       * @default - not set
        */
       readonly tls?: {
         /**
@@ -116,6 +129,7 @@ export type WardenConfigInput = {
       };
       /**
        * URL people use to reach the console, for links in notifications.
+       * @default - not set
        */
       readonly publicUrl?: string;
     };
@@ -142,6 +156,7 @@ export type WardenConfigInput = {
       readonly kind?: {
         /**
          * Claim that names the kind, e.g. "warden_kind".
+         * @default - not set
          */
         readonly claim?: string;
         /**
@@ -166,6 +181,9 @@ export type WardenConfigInput = {
        */
       readonly clockSkewSec?: number;
     }[];
+    /**
+     * @default - not set
+     */
     readonly sessionTokens?: {
       /**
        * Default 900 (15 min), at most 3600.
@@ -183,6 +201,7 @@ export type WardenConfigInput = {
       readonly adminGroups?: readonly string[];
       /**
        * Where revocations persist. Default: <audit.dir>/revocations.json.
+       * @default - not set
        */
       readonly revocationFile?: string;
     };
@@ -195,6 +214,9 @@ export type WardenConfigInput = {
      * Connection name; clients select it (Postgres: the database name).
      */
     readonly name: string;
+    /**
+     * @default - not set
+     */
     readonly description?: string;
     /**
      * Whether the target may hold PHI. Default false.
@@ -236,10 +258,12 @@ export type WardenConfigInput = {
         readonly mode?: "verify-full" | "disable";
         /**
          * CA bundle (PEM) to trust, e.g. the RDS or Cloud SQL bundle. Default: the system store.
+         * @default - not set
          */
         readonly ca?: string;
         /**
          * Name to verify in the certificate. Default: the upstream host.
+         * @default - not set
          */
         readonly serverName?: string;
       };
@@ -254,6 +278,9 @@ export type WardenConfigInput = {
      * Connection name; clients select it (Postgres: the database name).
      */
     readonly name: string;
+    /**
+     * @default - not set
+     */
     readonly description?: string;
     /**
      * Whether the target may hold PHI. Default false.
@@ -274,10 +301,12 @@ export type WardenConfigInput = {
       readonly user: string;
       /**
        * Private key (OpenSSH/PEM) the gateway authenticates with.
+       * @default - not set
        */
       readonly privateKey?: string;
       /**
        * Password, when no private key is given.
+       * @default - not set
        */
       readonly password?: string;
       /**
@@ -290,6 +319,9 @@ export type WardenConfigInput = {
      * Connection name; clients select it (Postgres: the database name).
      */
     readonly name: string;
+    /**
+     * @default - not set
+     */
     readonly description?: string;
     /**
      * Whether the target may hold PHI. Default false.
@@ -314,10 +346,12 @@ export type WardenConfigInput = {
         readonly mode?: "verify-full" | "disable";
         /**
          * CA bundle (PEM) to trust, e.g. the RDS or Cloud SQL bundle. Default: the system store.
+         * @default - not set
          */
         readonly ca?: string;
         /**
          * Name to verify in the certificate. Default: the upstream host.
+         * @default - not set
          */
         readonly serverName?: string;
       };
@@ -375,10 +409,12 @@ export type WardenConfigInput = {
     readonly route?: {
       /**
        * Route requests whose Host header matches this name.
+       * @default - not set
        */
       readonly host?: string;
       /**
        * Route requests whose path starts with this prefix.
+       * @default - not set
        */
       readonly pathPrefix?: string;
     };
@@ -404,19 +440,28 @@ export type WardenConfigInput = {
       readonly principals: {
         /**
          * Match these principal kinds.
+         * @default - not set
          */
         readonly kinds?: readonly ("human" | "agent")[];
         /**
          * Match principals in any of these groups.
+         * @default - not set
          */
         readonly groups?: readonly string[];
         /**
          * Match these subjects exactly.
+         * @default - not set
          */
         readonly subjects?: readonly string[];
       };
+      /**
+       * @default - not set
+       */
       readonly description?: string;
     }[];
+    /**
+     * @default - not set
+     */
     readonly justInTime?: {
       readonly approverGroups: readonly string[];
       /**
@@ -441,10 +486,14 @@ export type WardenConfigInput = {
      */
     readonly rules?: readonly {
       readonly name: string;
+      /**
+       * @default - not set
+       */
       readonly description?: string;
       readonly decision: "allow" | "deny" | "require-approval";
       /**
        * Shown to the client when the rule denies or holds. Default: the description or name.
+       * @default - not set
        */
       readonly reason?: string;
       /**
@@ -454,90 +503,133 @@ export type WardenConfigInput = {
       readonly principals?: {
         /**
          * Match these principal kinds.
+         * @default - not set
          */
         readonly kinds?: readonly ("human" | "agent")[];
         /**
          * Match principals in any of these groups.
+         * @default - not set
          */
         readonly groups?: readonly string[];
         /**
          * Match these subjects exactly.
+         * @default - not set
          */
         readonly subjects?: readonly string[];
       };
       /**
        * Connection names (default: all).
+       * @default - not set
        */
       readonly connections?: readonly string[];
       /**
        * true: the rule applies only on connections marked phi; false: only on connections that are not. Default: both.
+       * @default - not set
        */
       readonly phi?: boolean;
       /**
        * SQL facts to match; every field given must match at least one statement.
+       * @default - not set
        */
       readonly sql?: {
         /**
          * Statement kinds.
+         * @default - not set
          */
         readonly kinds?: readonly ("select" | "insert" | "update" | "delete" | "merge" | "copy" | "ddl" | "transaction" | "set" | "show" | "explain" | "prepare" | "execute" | "deallocate" | "cursor" | "listen" | "notify" | "call" | "do" | "grant" | "utility" | "other")[];
         /**
          * Function names; a trailing * matches a prefix (dblink*).
+         * @default - not set
          */
         readonly functions?: readonly string[];
         /**
          * Relations read (schema.table; * wildcards).
+         * @default - not set
          */
         readonly reads?: readonly string[];
         /**
          * Relations written (schema.table; * wildcards).
+         * @default - not set
          */
         readonly writes?: readonly string[];
         /**
          * True: matches writes to tables holding classified PHI columns.
+         * @default - not set
          */
         readonly writesClassified?: boolean;
         /**
          * True: matches DO, CALL and dynamic EXECUTE.
+         * @default - not set
          */
         readonly opaque?: boolean;
         /**
          * True: matches UPDATE/DELETE without WHERE.
+         * @default - not set
          */
         readonly withoutWhere?: boolean;
+        /**
+         * @default - not set
+         */
         readonly copy?: {
+          /**
+           * @default - not set
+           */
           readonly direction?: "from" | "to";
+          /**
+           * @default - not set
+           */
           readonly target?: readonly ("stdin" | "stdout" | "file" | "program")[];
         };
         /**
          * True: matches PHI columns used in WHERE, JOIN, GROUP BY, ORDER BY, HAVING or windows.
+         * @default - not set
          */
         readonly phiPredicates?: boolean;
         /**
          * True: matches statements that copy PHI elsewhere (CREATE TABLE AS, INSERT … SELECT, …).
+         * @default - not set
          */
         readonly copiesPhi?: boolean;
       };
+      /**
+       * @default - not set
+       */
       readonly ssh?: {
+        /**
+         * @default - not set
+         */
         readonly modes?: readonly ("exec" | "shell" | "subsystem")[];
         /**
          * Program names (* wildcards). A command line is decided program by program and the most restrictive decision wins, so allowing ls never allows ls; rm.
+         * @default - not set
          */
         readonly programs?: readonly string[];
+        /**
+         * @default - not set
+         */
         readonly features?: readonly ("pipe" | "sequence" | "substitution" | "redirection" | "background")[];
         /**
          * sftp, …
+         * @default - not set
          */
         readonly subsystems?: readonly string[];
       };
+      /**
+       * @default - not set
+       */
       readonly http?: {
+        /**
+         * @default - not set
+         */
         readonly methods?: readonly string[];
         /**
          * Path patterns: * matches one segment, ** any number.
+         * @default - not set
          */
         readonly paths?: readonly string[];
         /**
          * Matches requests whose body is at least this size.
+         * @default - not set
          */
         readonly minBodyBytes?: number;
       };
@@ -560,14 +652,17 @@ export type WardenConfigInput = {
       readonly principals: {
         /**
          * Match these principal kinds.
+         * @default - not set
          */
         readonly kinds?: readonly ("human" | "agent")[];
         /**
          * Match principals in any of these groups.
+         * @default - not set
          */
         readonly groups?: readonly string[];
         /**
          * Match these subjects exactly.
+         * @default - not set
          */
         readonly subjects?: readonly string[];
       };
@@ -582,6 +677,7 @@ export type WardenConfigInput = {
     }[];
     /**
      * HMAC key for the token strategy (at least 16 bytes).
+     * @default - not set
      */
     readonly tokenKey?: string;
     /**
@@ -605,6 +701,7 @@ export type WardenConfigInput = {
     };
     /**
      * Custom entities in use (documentation).
+     * @default - not set
      */
     readonly entities?: readonly ("SSN" | "MRN" | "DOB" | "NAME" | "ADDRESS" | "PHONE" | "EMAIL" | "NOTE" | string)[];
   };
@@ -655,6 +752,7 @@ export type WardenConfigInput = {
     }))[];
     /**
      * Shared state for approvals and grants. Default: a file store under the audit directory.
+     * @default - not set
      */
     readonly store?: ({
       readonly kind: "file";
@@ -704,6 +802,9 @@ export type WardenConfigInput = {
        * @default ""
        */
       readonly prefix?: string;
+      /**
+       * @default - not set
+       */
       readonly region?: string;
       /**
        * Object Lock retention. Default 2192 days (6 years).
@@ -719,6 +820,9 @@ export type WardenConfigInput = {
       readonly prefix?: string;
     }))[];
   };
+  /**
+   * @default - not set
+   */
   readonly recording?: {
     /**
      * Default true.
@@ -746,6 +850,9 @@ export type WardenConfigInput = {
        * @default ""
        */
       readonly prefix?: string;
+      /**
+       * @default - not set
+       */
       readonly region?: string;
       /**
        * Object Lock retention. Default 2192 days (6 years).

@@ -85,7 +85,10 @@ export interface CommonConnectionProps {
    * @default true - a gateway for PHI assumes PHI unless told otherwise
    */
   readonly phi?: boolean;
-  /** @default - none */
+  /**
+   * What the connection is, for people reading the config and the audit log.
+   * @default - none
+   */
   readonly description?: string;
   /**
    * Groups given a standing grant on this connection only.
@@ -150,13 +153,25 @@ export interface GatewayPorts {
 export interface GatewayPolicyProps {
   /** Who may use the gateway: OIDC issuers, agent, approver and admin groups. */
   readonly identity: IdentityProps;
-  /** @default - default deny, no rules beyond the PHI safeguards */
+  /**
+   * Policy rules (allow, deny, require-approval on command facts) and the default decision.
+   * @default - default deny, no rules beyond the PHI safeguards
+   */
   readonly policy?: PolicyProps;
-  /** @default - every classified or detected PHI value is redacted */
+  /**
+   * Masking profiles, token key and detectors.
+   * @default - every classified or detected PHI value is redacted
+   */
   readonly masking?: MaskingProps;
-  /** @default - 10 min hold timeout, rules from `identity.approverGroups` */
+  /**
+   * Hold timeout, approval rules, notifications and the shared state store.
+   * @default - 10 min hold timeout, rules from `identity.approverGroups`
+   */
   readonly approvals?: ApprovalProps;
-  /** Extra standing grants. @default - none beyond the group grants */
+  /**
+   * Extra standing grants.
+   * @default - none beyond the group grants
+   */
   readonly grants?: readonly AccessGrantProps[];
   /**
    * Add the PHI safeguards: writes, COPY and DDL on PHI connections require approval (or are
