@@ -3,7 +3,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
-import { WardenGateway, WardenNetwork } from '../../../constructs/src/aws';
+import { WardenGateway, WardenImage, WardenNetwork } from '../../../constructs/src/aws';
 import { buildFixture, identity } from './fixture';
 
 describe('WardenGateway template', () => {
@@ -158,7 +158,10 @@ describe('WardenGateway props', () => {
   it('is safe with no optional props', () => {
     const stack = new Stack(new App());
     const vpc = new WardenNetwork(stack, 'Net').vpc;
-    const gw = new WardenGateway(stack, 'Gw', { vpc, identity: { issuers: identity.issuers } });
+    // The one optional prop given: the default image is the build context of the packed library,
+    // which the consumer test (test/consumer) synthesizes; here the package is not built.
+    const image = WardenImage.fromRegistry('warden:test');
+    const gw = new WardenGateway(stack, 'Gw', { vpc, image, identity: { issuers: identity.issuers } });
     expect(gw.node.validate()).toEqual([]);
     expect(gw.validateConfig().policy.default).toBe('deny');
   });
