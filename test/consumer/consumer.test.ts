@@ -104,6 +104,18 @@ describe('the packed construct library in a fresh app', () => {
     expect(existsSync(join(aws, 'node_modules', 'cdktf'))).toBe(false);
   });
 
+  it('loads each cloud SDK only from that cloud entry point', async () => {
+    const loaded = async (app: string, entry: string) => {
+      const probe = `require('${entry}'); console.log(JSON.stringify(Object.keys(require.cache)
+        .map((k) => /node_modules\\/(aws-cdk-lib|cdk-nag|cdktf)\\//.exec(k)?.[1]).filter(Boolean)))`;
+      const { stdout } = await sh(process.execPath, ['-e', probe], app);
+      return [...new Set(JSON.parse(stdout) as string[])].sort();
+    };
+    expect(await loaded(gcp, '@warden/constructs/gcp')).toEqual(['cdktf']);
+    expect(await loaded(aws, '@warden/constructs/aws')).toEqual(['aws-cdk-lib', 'cdk-nag']);
+    expect(await loaded(gcp, '@warden/constructs')).toEqual([]);
+  });
+
   it('ships declarations that stay inside the package', () => {
     const dist = join(aws, 'node_modules', '@warden', 'constructs', 'dist');
     const escaping: string[] = [];
