@@ -141,10 +141,7 @@ export function schemaIssues(errors: readonly ErrorObject[], input: unknown): Co
     .filter((e) => e.keyword === 'anyOf' || e.keyword === 'oneOf')
     .map((e) => e.schemaPath);
   const kept = errors.filter(
-    (e) =>
-      e.keyword !== 'propertyNames' &&
-      !unions.some((u) => e.schemaPath !== u && e.schemaPath.startsWith(`${u}/`)) &&
-      !(e.keyword === 'if'),
+    (e) => e.keyword !== 'propertyNames' && !unions.some((u) => e.schemaPath.startsWith(`${u}/`)),
   );
   const seen = new Set<string>();
   const out: ConfigIssue[] = [];
