@@ -3,6 +3,11 @@ module.exports = {
   testEnvironment: 'node',
   roots: ['<rootDir>/test'],
   testMatch: ['**/*.test.ts'],
+  // The construct package's entry points resolve to its sources here (tsconfig.json `paths`).
+  moduleNameMapper: {
+    '^@warden/constructs$': '<rootDir>/constructs/src/index.ts',
+    '^@warden/constructs/(aws|gcp|compliance)$': '<rootDir>/constructs/src/$1/index.ts',
+  },
   transform: { '^.+\\.[tj]s$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.jest.json' }] },
   // ESM-only packages are compiled to CommonJS for jest (TOOLCHAIN.md).
   transformIgnorePatterns: [

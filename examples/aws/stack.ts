@@ -2,6 +2,8 @@
  * A complete Warden deployment on AWS: a compliant network, an RDS PostgreSQL database holding
  * PHI, an HTTP API, an SSH host, and the gateway in front of all three. Copy and adapt.
  */
+
+import { PostgresTarget, WardenGateway, WardenNetwork } from '@warden/constructs/aws';
 import { Duration, RemovalPolicy, Stack, type StackProps, Validations } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import type * as ecs from 'aws-cdk-lib/aws-ecs';
@@ -9,10 +11,9 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as rds from 'aws-cdk-lib/aws-rds';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
-import { WardenGateway, WardenNetwork } from '../../constructs/aws';
 
 export interface WardenExampleStackProps extends StackProps {
-  /** @default - built from gateway-image/ */
+  /** @default - built from the build context shipped in @warden/constructs */
   readonly image?: ecs.ContainerImage;
 }
 
@@ -79,10 +80,10 @@ export class WardenExampleStack extends Stack {
       allowFrom: [ec2.Peer.ipv4('10.40.0.0/16')],
     });
     this.gateway.addPostgres('ehr', {
-      instance: this.database,
+      target: PostgresTarget.fromInstance(this.database),
       secret: this.database.secret!,
       databaseName: 'ehr',
-      username: 'warden_gateway',
+      user: 'warden_gateway',
       phi: true,
       classification: {
         'public.patients.ssn': 'SSN',
@@ -93,14 +94,14 @@ export class WardenExampleStack extends Stack {
     });
     this.gateway.addHttp('labs', {
       url: 'https://labs.hospital.example/api',
-      secret: apiToken,
+      credential: { type: 'bearer', token: apiToken },
       phi: true,
       peer: ec2.Peer.ipv4('10.50.0.0/16'),
     });
     this.gateway.addSsh('batch', {
       host: sshHost.instancePrivateDnsName,
       hostKey: 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIExampleHostKeyReplaceWithTheRealOne',
-      secret: sshKey,
+      privateKey: sshKey,
       user: 'warden',
       phi: true,
       target: sshHost,

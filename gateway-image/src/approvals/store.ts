@@ -1,8 +1,8 @@
 /**
- * The one interface shared state sits behind (DESIGN.md, Scale): a file store for a single node,
- * PostgreSQL when several gateway replicas must see the same approvals and grants. Updates are
- * read-modify-write under the store's own lock, so two approvers deciding at once, or a decision
- * racing a timeout, cannot both win.
+ * The one interface shared state sits behind (ARCHITECTURE.md, "Processes: primary and
+ * workers"): a file store for a single node, PostgreSQL when several gateway replicas must see
+ * the same approvals and grants. Updates are read-modify-write under the store's own lock, so two
+ * approvers deciding at once, or a decision racing a timeout, cannot both win.
  */
 import type { ApprovalRecord, ApprovalStatus, GrantRecord } from './model';
 

@@ -8,7 +8,7 @@ import * as rds from 'aws-cdk-lib/aws-rds';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type { IConstruct } from 'constructs';
-import { addMark } from '../../../constructs/aws/marks';
+import { addMark } from '../../../constructs/src/aws/marks';
 import {
   EC2ProtectedTargetIngressOnlyFromGateway,
   evaluateWardenRules,
@@ -21,7 +21,7 @@ import {
   VPCNoPublicExposure,
   WardenChecks,
   type WardenRule,
-} from '../../../constructs/compliance/aws';
+} from '../../../constructs/src/compliance/aws';
 import { validateConfig } from '../../../gateway-image/src/config';
 import { buildFixture } from '../../constructs/aws/fixture';
 
@@ -62,7 +62,7 @@ describe('EC2ProtectedTargetIngressOnlyFromGateway (bypass detection)', () => {
     const f = buildFixture();
     f.gateway.addHttp('api', {
       url: 'https://api.example.org',
-      secret: new secretsmanager.Secret(f.stack, 'T'),
+      credential: { type: 'bearer', token: new secretsmanager.Secret(f.stack, 'T') },
     });
     expect(status(EC2ProtectedTargetIngressOnlyFromGateway, f.gateway.securityGroup)).toBe(
       'could-not-validate',

@@ -2,10 +2,10 @@
 import { GoogleProvider } from '@cdktf/provider-google/lib/provider';
 import { ServiceAccount } from '@cdktf/provider-google/lib/service-account';
 import { TerraformStack, Testing } from 'cdktf';
-import { checkStack } from '../../../constructs/compliance/gcp/compliance';
-import { GCP_PACK } from '../../../constructs/compliance/gcp/pack';
-import { GATEWAY_KEY, type GatewayTarget } from '../../../constructs/compliance/gcp/terraform-view';
-import type { Finding } from '../../../constructs/compliance/report';
+import { checkStack } from '../../../constructs/src/compliance/gcp/compliance';
+import { GCP_PACK } from '../../../constructs/src/compliance/gcp/pack';
+import { GATEWAY_KEY, type GatewayTarget } from '../../../constructs/src/compliance/gcp/terraform-view';
+import type { Finding } from '../../../constructs/src/compliance/report';
 
 export function stack(): TerraformStack {
   const s = new TerraformStack(Testing.app(), 'test');

@@ -4,9 +4,9 @@ import { join } from 'node:path';
 import { GoogleProvider } from '@cdktf/provider-google/lib/provider';
 import { StorageBucket } from '@cdktf/provider-google/lib/storage-bucket';
 import { App, TerraformStack } from 'cdktf';
-import { acknowledge } from '../../../constructs/compliance/gcp/acknowledge';
-import { addGcpCompliance, checkStack } from '../../../constructs/compliance/gcp/compliance';
-import { GCP_PACK, ruleId } from '../../../constructs/compliance/gcp/pack';
+import { acknowledge } from '../../../constructs/src/compliance/gcp/acknowledge';
+import { addComplianceChecks, checkStack } from '../../../constructs/src/compliance/gcp/compliance';
+import { GCP_PACK, ruleId } from '../../../constructs/src/compliance/gcp/pack';
 import { stack } from './helpers';
 
 describe('GCP compliance runner', () => {
@@ -55,7 +55,7 @@ describe('GCP compliance runner', () => {
       const st = new TerraformStack(app, 'gcp');
       new GoogleProvider(st, 'google', { project: 'p1' });
       new StorageBucket(st, 'b', { name: 'b', location: 'EU' });
-      addGcpCompliance(st, { reportDir: join(out, 'report') });
+      addComplianceChecks(st, { reportDir: join(out, 'report') });
       expect(() => app.synth()).toThrow(/Warden-StorageBucketCmek \[non-compliant\] gcp\/b/);
       const json = JSON.parse(readFileSync(join(out, 'report', 'hipaa-findings.json'), 'utf8'));
       expect(json.summary.blocking).toBeGreaterThan(0);

@@ -1,7 +1,7 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { buildMatrix, type Finding, writeHipaaReport } from '../../../constructs/compliance/report';
+import { buildMatrix, type Finding, writeHipaaReport } from '../../../constructs/src/compliance/report';
 
 const f = (over: Partial<Finding>): Finding => ({
   ruleId: 'Warden-Example',

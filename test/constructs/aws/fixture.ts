@@ -4,7 +4,7 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as rds from 'aws-cdk-lib/aws-rds';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
-import { WardenGateway, type WardenGatewayProps } from '../../../constructs/aws';
+import { PostgresTarget, WardenGateway, type WardenGatewayProps } from '../../../constructs/src/aws';
 
 export interface Fixture {
   readonly app: App;
@@ -42,10 +42,10 @@ export function buildFixture(over: Partial<WardenGatewayProps> = {}): Fixture {
     credentials: rds.Credentials.fromGeneratedSecret('warden_gateway'),
   });
   gateway.addPostgres('ehr', {
-    instance: db,
+    target: PostgresTarget.fromInstance(db),
     secret: db.secret!,
     databaseName: 'ehr',
-    username: 'warden_gateway',
+    user: 'warden_gateway',
     classification: { 'public.patients.ssn': 'SSN' },
   });
   const host = new ec2.Instance(stack, 'Host', {
@@ -56,7 +56,7 @@ export function buildFixture(over: Partial<WardenGatewayProps> = {}): Fixture {
   gateway.addSsh('batch', {
     host: host.instancePrivateIp,
     hostKey: 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAITest',
-    secret: new secretsmanager.Secret(stack, 'SshKey'),
+    privateKey: new secretsmanager.Secret(stack, 'SshKey'),
     target: host,
   });
   return { app, stack, vpc, gateway, db, host };

@@ -3,14 +3,14 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
-import { WardenGateway, WardenNetwork } from '../../../constructs/aws';
+import { WardenGateway, WardenImage, WardenNetwork } from '../../../constructs/src/aws';
 import { buildFixture, identity } from './fixture';
 
 describe('WardenGateway template', () => {
   const f = buildFixture();
   f.gateway.addHttp('labs', {
     url: 'https://labs.example.org/api',
-    secret: new secretsmanager.Secret(f.stack, 'LabToken'),
+    credential: { type: 'bearer', token: new secretsmanager.Secret(f.stack, 'LabToken') },
   });
   const t = Template.fromStack(f.stack);
 
@@ -158,7 +158,10 @@ describe('WardenGateway props', () => {
   it('is safe with no optional props', () => {
     const stack = new Stack(new App());
     const vpc = new WardenNetwork(stack, 'Net').vpc;
-    const gw = new WardenGateway(stack, 'Gw', { vpc, identity: { issuers: identity.issuers } });
+    // The one optional prop given: the default image is the build context of the packed library,
+    // which the consumer test (test/consumer) synthesizes; here the package is not built.
+    const image = WardenImage.fromRegistry('warden:test');
+    const gw = new WardenGateway(stack, 'Gw', { vpc, image, identity: { issuers: identity.issuers } });
     expect(gw.node.validate()).toEqual([]);
     expect(gw.validateConfig().policy.default).toBe('deny');
   });
@@ -176,10 +179,24 @@ describe('WardenGateway props', () => {
     expect(() => app.synth()).toThrow(/Bad\/Gw[\s\S]*prop policy\.rules\[0\]\.decision: expected one of/);
   });
 
-  it('rejects instance and cluster together, naming both', () => {
+  it('returns the connection handle from every add… method, as on GCP', () => {
     const f = buildFixture();
-    expect(() => f.gateway.addPostgres('x', { secret: f.db.secret!, databaseName: 'x' })).toThrow(
-      /exactly one of "instance" and "cluster"/,
-    );
+    const api = f.gateway.addHttp('docs', {
+      url: 'https://docs.example.org',
+      credential: { type: 'header', name: 'X-Api-Key', value: new secretsmanager.Secret(f.stack, 'Key') },
+      phi: false,
+    });
+    expect(api).toEqual({ name: 'docs', kind: 'http', phi: false, clientPort: 443 });
+    expect(f.gateway.validateConfig().connections.find((c) => c.name === 'docs')?.upstream).toMatchObject({
+      credential: { type: 'header', name: 'X-Api-Key' },
+    });
+  });
+
+  it('rejects an SSH host with both a key and a password, naming both', () => {
+    const f = buildFixture();
+    const s = new secretsmanager.Secret(f.stack, 'Both');
+    expect(() =>
+      f.gateway.addSsh('h', { host: 'h', hostKey: 'ssh-ed25519 AAAA', privateKey: s, password: s }),
+    ).toThrow('connection "h": give exactly one of "privateKey" and "password"');
   });
 });

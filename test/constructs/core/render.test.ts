@@ -4,7 +4,7 @@ import {
   PHI_RULE_NAMES,
   renderGatewayConfig,
   validateGatewayConfig,
-} from '../../../constructs/core';
+} from '../../../constructs/src/core';
 
 const spec: GatewaySpec = {
   identity: {

@@ -1,8 +1,9 @@
 import { ComputeFirewall } from '@cdktf/provider-google/lib/compute-firewall';
 import { Testing } from 'cdktf';
-import { checkStack } from '../../../constructs/compliance/gcp';
-import { isBlocking } from '../../../constructs/compliance/report';
-import { GatewayConfigError } from '../../../constructs/core';
+import { checkStack } from '../../../constructs/src/compliance/gcp';
+import { isBlocking } from '../../../constructs/src/compliance/report';
+import { GatewayConfigError } from '../../../constructs/src/core';
+import { GcpPeer, PostgresTarget } from '../../../constructs/src/gcp';
 import { fixture, resourcesOf } from './fixture';
 
 Testing.setupJest();
@@ -58,7 +59,7 @@ describe('WardenGcpGateway connections', () => {
         privateKey: s,
         password: s,
       }),
-    ).toThrow('connection "h": give privateKey or password, not both');
+    ).toThrow('connection "h": give exactly one of "privateKey" and "password"');
   });
 
   it('adds HTTP with a bearer token the client never sees', () => {
@@ -97,16 +98,48 @@ describe('WardenGcpGateway connections', () => {
     ]);
   });
 
-  it('refuses a gateway nobody could reach, and duplicate connection names', () => {
-    expect(() => fixture({ clientRanges: [] })).toThrow(/give clientRanges or clientTags/);
+  it('refuses duplicate connection names', () => {
     const f = fixture();
     expect(() =>
-      f.gateway.addCloudSqlPostgres('ehr', {
-        instance: f.db,
-        database: 'x',
+      f.gateway.addPostgres('ehr', {
+        target: PostgresTarget.fromInstance(f.db),
+        databaseName: 'x',
         secret: f.gateway.addSecret('x'),
       }),
     ).toThrow(/already defined/);
+  });
+
+  it('admits no client until one is allowed, then exactly the declared peers', () => {
+    const closed = fixture({ allowFrom: [] }).json();
+    const clientRules = (json: typeof closed) =>
+      resourcesOf(json, 'google_compute_firewall').filter((r) => String(r.name).includes('-gw-clients-'));
+    expect(clientRules(closed)).toEqual([]);
+    const f = fixture({ allowFrom: [GcpPeer.ipv4('10.20.0.0/16')] });
+    f.gateway.allowClientsFrom(GcpPeer.networkTag('ci-runner'));
+    const rules = clientRules(f.json());
+    expect(rules.map((r) => [r.source_ranges, r.source_tags])).toEqual([
+      [['10.20.0.0/16'], undefined],
+      [undefined, ['ci-runner']],
+    ]);
+  });
+
+  it('returns the connection handle from every add… method, as on AWS', () => {
+    const f = fixture({}, false);
+    const pg = f.gateway.addPostgres('ehr', {
+      target: PostgresTarget.fromInstance(f.db),
+      databaseName: 'ehr',
+      secret: f.gateway.addSecret('pw'),
+    });
+    const api = f.gateway.addHttp('docs', {
+      url: 'https://docs.example.org',
+      credential: { type: 'none' },
+      phi: false,
+    });
+    expect([pg, api]).toEqual([
+      { name: 'ehr', kind: 'postgres', phi: true, clientPort: 5432 },
+      { name: 'docs', kind: 'http', phi: false, clientPort: 8443 },
+    ]);
+    expect(f.gateway.validateConfig().connections.map((c) => c.name)).toEqual(['ehr', 'docs']);
   });
 });
 

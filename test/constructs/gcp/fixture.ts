@@ -4,7 +4,12 @@ import { ComputeSubnetwork } from '@cdktf/provider-google/lib/compute-subnetwork
 import { GoogleProvider } from '@cdktf/provider-google/lib/provider';
 import { SqlDatabaseInstance } from '@cdktf/provider-google/lib/sql-database-instance';
 import { TerraformStack, Testing } from 'cdktf';
-import { WardenGcpGateway, type WardenGcpGatewayProps } from '../../../constructs/gcp';
+import {
+  GcpPeer,
+  PostgresTarget,
+  WardenGcpGateway,
+  type WardenGcpGatewayProps,
+} from '../../../constructs/src/gcp';
 
 export interface Fixture {
   readonly stack: TerraformStack;
@@ -32,7 +37,7 @@ export function fixture(overrides: Partial<WardenGcpGatewayProps> = {}, withDb =
     region: 'europe-west3',
     network,
     subnetwork: subnet,
-    clientRanges: ['10.10.0.0/24'],
+    allowFrom: [GcpPeer.ipv4('10.10.0.0/24')],
     identity: {
       issuers: [{ issuer: 'https://issuer.example.org', audiences: ['warden'] }],
       agentGroups: ['agents'],
@@ -50,9 +55,9 @@ export function fixture(overrides: Partial<WardenGcpGatewayProps> = {}, withDb =
     },
   });
   if (withDb) {
-    gateway.addCloudSqlPostgres('ehr', {
-      instance: db,
-      database: 'ehr',
+    gateway.addPostgres('ehr', {
+      target: PostgresTarget.fromInstance(db),
+      databaseName: 'ehr',
       secret: gateway.addSecret('ehr-password'),
       phi: true,
     });

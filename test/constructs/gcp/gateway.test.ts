@@ -126,7 +126,7 @@ describe('WardenGcpGateway: network', () => {
 
   it('admits clients only from declared ranges, health checks only from Google', () => {
     expect(synth).toHaveResourceWithProperties(ComputeFirewall, {
-      name: 'warden-gw-clients-range',
+      name: 'warden-gw-clients-0',
       source_ranges: ['10.10.0.0/24'],
       target_service_accounts: [expect.stringContaining('google_service_account.gw_service-account')],
     });
@@ -210,7 +210,7 @@ describe('WardenGcpGateway: storage, logs, keys, registry', () => {
     expect(f.gateway.image).toBe('europe-west3-docker.pkg.dev/p1/warden/warden-gateway:latest');
     expect(f.gateway.buildAndPushCommand).toBe(
       'gcloud auth configure-docker europe-west3-docker.pkg.dev && ' +
-        'docker build -t europe-west3-docker.pkg.dev/p1/warden/warden-gateway:latest -f gateway-image/Dockerfile . && ' +
+        'docker build -t europe-west3-docker.pkg.dev/p1/warden/warden-gateway:latest node_modules/@warden/constructs/gateway-image && ' +
         'docker push europe-west3-docker.pkg.dev/p1/warden/warden-gateway:latest',
     );
   });

@@ -1,6 +1,0 @@
-export { acknowledgementFor } from './acknowledgements';
-export { evaluateNagPacks, evaluateWardenRules, hipaaControlForNagRule } from './findings';
-export { WARDEN_PACK_NAME, WardenChecks } from './pack';
-export { addComplianceChecks, type ComplianceChecksOptions } from './register';
-export type { WardenRule } from './rule';
-export * from './rules';

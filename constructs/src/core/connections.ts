@@ -1,0 +1,214 @@
+/**
+ * What a connection *is*, once for both clouds: the props every cloud takes for a Postgres
+ * database, an SSH host and an HTTP API, and the gateway config entry they become. A cloud variant
+ * adds only how its resources are found and fenced, and how its secrets are referenced (`S`).
+ */
+import type {
+  CommonConnectionProps,
+  ConnectionEntry,
+  HttpConnectionSpec,
+  PhiEntity,
+  PostgresConnectionSpec,
+  SshConnectionSpec,
+} from './types';
+
+/** Postgres connection props shared by the clouds (the target and its secret are cloud specific). */
+export interface PostgresConnectionBaseProps<S> extends CommonConnectionProps {
+  /** Database name on the server. */
+  readonly databaseName: string;
+  /**
+   * Port of the database.
+   * @default 5432
+   */
+  readonly port?: number;
+  /**
+   * PHI columns: "schema.table.column" (or "schema.table.*") → entity.
+   * @default - none; content detectors still run on every value
+   */
+  readonly classification?: Readonly<Record<string, PhiEntity>>;
+  /**
+   * CA certificate bundle (PEM) to verify the server with, as a secret.
+   * @default - the image's trust store (which includes the RDS CA bundle)
+   */
+  readonly caCertificate?: S;
+  /**
+   * Name verified in the server certificate.
+   * @default - the host the gateway connects to
+   */
+  readonly serverName?: string;
+}
+
+/** SSH connection props shared by the clouds. Give exactly one of `privateKey` and `password`. */
+export interface SshConnectionBaseProps<S> extends CommonConnectionProps {
+  /** Host name or IP address of the SSH server. */
+  readonly host: string;
+  /**
+   * Port of the SSH server.
+   * @default 22
+   */
+  readonly port?: number;
+  /**
+   * User the gateway logs in as.
+   * @default 'warden'
+   */
+  readonly user?: string;
+  /** The pinned host key line, "ssh-ed25519 AAAA…"; any other key is refused. */
+  readonly hostKey: string;
+  /**
+   * Private key (OpenSSH or PEM) the gateway authenticates with.
+   * @default - none; give this or `password`
+   */
+  readonly privateKey?: S;
+  /**
+   * Password the gateway authenticates with.
+   * @default - none; give this or `privateKey`
+   */
+  readonly password?: S;
+}
+
+/** How the gateway authenticates to an HTTP API; the client never sees it. */
+export type HttpCredential<S> =
+  /** `Authorization: Bearer <token>`. */
+  | { readonly type: 'bearer'; readonly token: S }
+  /** HTTP Basic. */
+  | { readonly type: 'basic'; readonly username: string; readonly password: S }
+  /** A header of your choice, e.g. `X-Api-Key`. */
+  | { readonly type: 'header'; readonly name: string; readonly value: S }
+  /** Mutual TLS. */
+  | { readonly type: 'client-certificate'; readonly certificate: S; readonly key: S }
+  /** No credential. */
+  | { readonly type: 'none' };
+
+/** Which requests reach an HTTP connection. */
+export interface HttpRoute {
+  /**
+   * Requests whose Host header is this name; the path is forwarded as is.
+   * @default - any host
+   */
+  readonly host?: string;
+  /**
+   * Requests whose path starts with this prefix, which is removed before forwarding.
+   * @default - `/<connection name>/` when no host is given
+   */
+  readonly pathPrefix?: string;
+}
+
+/** HTTP connection props shared by the clouds. */
+export interface HttpConnectionBaseProps<S> extends CommonConnectionProps {
+  /** Base URL of the API (https). */
+  readonly url: string;
+  /** How the gateway authenticates to the API. */
+  readonly credential: HttpCredential<S>;
+  /**
+   * Which requests go to this API.
+   * @default - path prefix `/<name>/`
+   */
+  readonly route?: HttpRoute;
+  /**
+   * CA certificate bundle (PEM) to verify the API with, as a secret.
+   * @default - the image's trust store
+   */
+  readonly caCertificate?: S;
+}
+
+/** What the gateway reaches a database at: a cloud target resolves to this. */
+export interface PostgresEndpoint {
+  readonly host: string;
+  readonly port: number;
+  readonly user: string;
+  readonly password: string;
+}
+
+/** Turns a cloud's secret into a reference, remembering it so the gateway can be granted read. */
+export type SecretRefFn<S> = (secret: S) => string;
+
+/** The fields every connection spec starts with; PHI unless `phi: false` is given. */
+export function connectionBasics(name: string, p: CommonConnectionProps) {
+  return { name, phi: p.phi ?? true, ...(p.description ? { description: p.description } : {}) };
+}
+
+/** A connection spec with the connection's own standing grant, if any. */
+export function connectionEntry(spec: ConnectionEntry['spec'], p: CommonConnectionProps): ConnectionEntry {
+  return { spec, ...(p.allowedGroups ? { allowedGroups: [...p.allowedGroups] } : {}) };
+}
+
+export function postgresEntry<S>(
+  name: string,
+  p: PostgresConnectionBaseProps<S>,
+  endpoint: PostgresEndpoint,
+  ref: SecretRefFn<S>,
+): ConnectionEntry {
+  const spec: PostgresConnectionSpec = {
+    ...connectionBasics(name, p),
+    kind: 'postgres',
+    upstream: {
+      ...endpoint,
+      database: p.databaseName,
+      tls: {
+        mode: 'verify-full',
+        ...(p.caCertificate ? { ca: ref(p.caCertificate) } : {}),
+        ...(p.serverName ? { serverName: p.serverName } : {}),
+      },
+    },
+    classification: { ...p.classification },
+  };
+  return connectionEntry(spec, p);
+}
+
+export function sshEntry<S>(
+  name: string,
+  p: SshConnectionBaseProps<S>,
+  ref: SecretRefFn<S>,
+): ConnectionEntry {
+  if ((p.privateKey === undefined) === (p.password === undefined)) {
+    throw new Error(`connection "${name}": give exactly one of "privateKey" and "password"`);
+  }
+  const spec: SshConnectionSpec = {
+    ...connectionBasics(name, p),
+    kind: 'ssh',
+    upstream: {
+      host: p.host,
+      port: p.port ?? 22,
+      user: p.user ?? 'warden',
+      ...(p.privateKey ? { privateKey: ref(p.privateKey) } : { password: ref(p.password!) }),
+      hostKey: p.hostKey,
+    },
+  };
+  return connectionEntry(spec, p);
+}
+
+function credentialSpec<S>(
+  c: HttpCredential<S>,
+  ref: SecretRefFn<S>,
+): HttpConnectionSpec['upstream']['credential'] {
+  switch (c.type) {
+    case 'bearer':
+      return { type: 'bearer', token: ref(c.token) };
+    case 'basic':
+      return { type: 'basic', username: c.username, password: ref(c.password) };
+    case 'header':
+      return { type: 'header', name: c.name, value: ref(c.value) };
+    case 'client-certificate':
+      return { type: 'client-certificate', certificate: ref(c.certificate), key: ref(c.key) };
+    case 'none':
+      return { type: 'none' };
+  }
+}
+
+export function httpEntry<S>(
+  name: string,
+  p: HttpConnectionBaseProps<S>,
+  ref: SecretRefFn<S>,
+): ConnectionEntry {
+  const spec: HttpConnectionSpec = {
+    ...connectionBasics(name, p),
+    kind: 'http',
+    upstream: {
+      url: p.url,
+      credential: credentialSpec(p.credential, ref),
+      tls: { mode: 'verify-full', ...(p.caCertificate ? { ca: ref(p.caCertificate) } : {}) },
+    },
+    ...(p.route ? { route: { ...p.route } } : {}),
+  };
+  return connectionEntry(spec, p);
+}

@@ -1,0 +1,32 @@
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { addComplianceChecks, WardenImage } from '@warden/constructs/aws';
+import { App } from 'aws-cdk-lib';
+import { WardenExampleStack } from '../../../examples/aws/stack';
+
+describe('examples/aws', () => {
+  let out: string;
+  beforeEach(() => {
+    out = mkdtempSync(join(tmpdir(), 'warden-aws-example-'));
+  });
+  afterEach(() => rmSync(out, { recursive: true, force: true }));
+
+  it('synthesizes under the compliance packs, and addComplianceChecks writes the reviewer report', () => {
+    const app = new App({ outdir: out, builtinCloudFormationValidation: false });
+    // A registry image keeps this test independent of the package build (the consumer test
+    // covers the packaged image context).
+    new WardenExampleStack(app, 'WardenExample', { image: WardenImage.fromRegistry('warden:test') });
+    const reports: number[] = [];
+    addComplianceChecks(app, { onReport: (r) => reports.push(r.blocking) });
+    app.synth();
+    expect(reports).toEqual([0]);
+    const report = JSON.parse(readFileSync(join(out, 'warden-report', 'hipaa-findings.json'), 'utf8'));
+    expect(report.meta).toMatchObject({ cloud: 'aws', packs: ['HIPAA.Security', 'Warden', 'AwsSolutions'] });
+    expect(report.summary.blocking).toBe(0);
+    expect(report.findings.some((f: { status: string }) => f.status === 'acknowledged')).toBe(true);
+    expect(report.matrix.map((r: { control: { id: string } }) => r.control.id)).not.toContain('unmapped');
+    expect(readFileSync(join(out, 'warden-report', 'hipaa-matrix.md'), 'utf8')).toContain('| 164.312(b) |');
+    expect(existsSync(join(out, 'warden-report', 'hipaa-matrix.html'))).toBe(true);
+  });
+});
