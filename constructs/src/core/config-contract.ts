@@ -273,6 +273,16 @@ export type WardenConfigInput = {
      * @default {}
      */
     readonly classification?: { readonly [key: string]: "SSN" | "MRN" | "DOB" | "NAME" | "ADDRESS" | "PHONE" | "EMAIL" | "NOTE" | string };
+    /**
+     * The gateway refuses to serve a phi connection whose upstream role is a superuser, has BYPASSRLS, REPLICATION or CREATEROLE, or is a member of pg_read_server_files, pg_write_server_files, pg_execute_server_program, pg_signal_backend, pg_read_all_stats, pg_monitor, pg_checkpoint, … — unless accepted here with a reason. Default: refused.
+     * @default - not set
+     */
+    readonly acceptPrivilegedRole?: {
+      /**
+       * Why this PHI connection may run through a privileged role; recorded in every session.start.
+       */
+      readonly reason: string;
+    };
   }) | ({
     /**
      * Connection name; clients select it (Postgres: the database name).
@@ -314,6 +324,39 @@ export type WardenConfigInput = {
        */
       readonly hostKey: string;
     };
+    /**
+     * Files holding PHI in columns or members. A command reading one is masked by column (csv, tsv: the gateway reads the header row first) or by member (json); only line-preserving readers (cat, head, tail, grep, sort, uniq, tac, wc) may read one, one file per command. Default none.
+     * @default []
+     */
+    readonly files?: readonly (({
+      /**
+       * Path pattern: * matches within a name, ? one character, ** any number of directories. A pattern not starting with / matches at any depth; a relative path on the command line matches when some directory in front of it could make it match.
+       */
+      readonly path: string;
+      readonly format: "csv" | "tsv";
+      /**
+       * Header name (case-insensitive) → entity. Other columns go through the detectors.
+       */
+      readonly columns: { readonly [key: string]: "SSN" | "MRN" | "DOB" | "NAME" | "ADDRESS" | "PHONE" | "EMAIL" | "NOTE" | string };
+      /**
+       * @default - not set
+       */
+      readonly description?: string;
+    }) | ({
+      /**
+       * Path pattern: * matches within a name, ? one character, ** any number of directories. A pattern not starting with / matches at any depth; a relative path on the command line matches when some directory in front of it could make it match.
+       */
+      readonly path: string;
+      readonly format: "json";
+      /**
+       * Member name (or $..name) → entity, at any depth. Output is masked line by line, so name the members that hold values (given, family), not only the object around them.
+       */
+      readonly fields: { readonly [key: string]: "SSN" | "MRN" | "DOB" | "NAME" | "ADDRESS" | "PHONE" | "EMAIL" | "NOTE" | string };
+      /**
+       * @default - not set
+       */
+      readonly description?: string;
+    }))[];
   }) | ({
     /**
      * Connection name; clients select it (Postgres: the database name).
@@ -586,10 +629,25 @@ export type WardenConfigInput = {
          */
         readonly phiPredicates?: boolean;
         /**
-         * True: matches statements that copy PHI elsewhere (CREATE TABLE AS, INSERT … SELECT, …).
+         * True: matches statements that copy PHI anywhere but the result: into tables, views or COPY output (CREATE TABLE AS, INSERT … SELECT, …), or into server state others can read (set_config, pg_notify, large objects, sequences, advisory lock keys, …).
          * @default - not set
          */
         readonly copiesPhi?: boolean;
+        /**
+         * Run-time settings changed, by SET/RESET, set_config(…), ALTER ROLE/DATABASE/SYSTEM … SET or a startup parameter (* wildcards). A setting name the statement computes matches every pattern.
+         * @default - not set
+         */
+        readonly settings?: readonly string[];
+        /**
+         * PostgreSQL parser node tags of the statement, e.g. LoadStmt, CheckPointStmt, VacuumStmt.
+         * @default - not set
+         */
+        readonly nodes?: readonly string[];
+        /**
+         * True: matches statements calling a function outside the vetted list: PostgreSQL's built-in functions without side effects, a few vetted volatile ones (clock, random, sleep, currval), and policy.vettedFunctions.
+         * @default - not set
+         */
+        readonly unvettedFunctions?: boolean;
       };
       /**
        * @default - not set
@@ -605,9 +663,10 @@ export type WardenConfigInput = {
          */
         readonly programs?: readonly string[];
         /**
+         * Matches a program with any of these features (its own, or the line's shape: pipe, sequence, substitution, redirection, background). expansion: program name computed at run time; shell: runs code the line does not show (stdin shells, interpreters, eval, xargs, find -exec); transfer: scp/rsync server modes, sftp-server, network clients; encoder: output masking cannot follow (base64, tr, sed, awk, hashes, head -c, grep -o, …); destructive: deletes or truncates files; unvetted: outside the read-only inspection allowlist; unmaskable: reads a classified file in a way that cannot be masked.
          * @default - not set
          */
-        readonly features?: readonly ("pipe" | "sequence" | "substitution" | "redirection" | "background")[];
+        readonly features?: readonly ("pipe" | "sequence" | "substitution" | "redirection" | "background" | "expansion" | "shell" | "transfer" | "encoder" | "destructive" | "unvetted" | "unmaskable")[];
         /**
          * sftp, …
          * @default - not set
@@ -634,6 +693,11 @@ export type WardenConfigInput = {
         readonly minBodyBytes?: number;
       };
     }[];
+    /**
+     * Functions added to the vetted list that sql.unvettedFunctions tests against (schema-qualified or bare names; * wildcards). Default none.
+     * @default []
+     */
+    readonly vettedFunctions?: readonly string[];
   };
   /**
    * How PHI is masked in responses.
@@ -946,6 +1010,9 @@ export type WardenConfig = {
       };
     };
     readonly classification: { readonly [key: string]: "SSN" | "MRN" | "DOB" | "NAME" | "ADDRESS" | "PHONE" | "EMAIL" | "NOTE" | string };
+    readonly acceptPrivilegedRole?: {
+      readonly reason: string;
+    };
   }) | ({
     readonly name: string;
     readonly description?: string;
@@ -959,6 +1026,17 @@ export type WardenConfig = {
       readonly password?: string;
       readonly hostKey: string;
     };
+    readonly files: readonly (({
+      readonly path: string;
+      readonly format: "csv" | "tsv";
+      readonly columns: { readonly [key: string]: "SSN" | "MRN" | "DOB" | "NAME" | "ADDRESS" | "PHONE" | "EMAIL" | "NOTE" | string };
+      readonly description?: string;
+    }) | ({
+      readonly path: string;
+      readonly format: "json";
+      readonly fields: { readonly [key: string]: "SSN" | "MRN" | "DOB" | "NAME" | "ADDRESS" | "PHONE" | "EMAIL" | "NOTE" | string };
+      readonly description?: string;
+    }))[];
   }) | ({
     readonly name: string;
     readonly description?: string;
@@ -1041,11 +1119,14 @@ export type WardenConfig = {
         };
         readonly phiPredicates?: boolean;
         readonly copiesPhi?: boolean;
+        readonly settings?: readonly string[];
+        readonly nodes?: readonly string[];
+        readonly unvettedFunctions?: boolean;
       };
       readonly ssh?: {
         readonly modes?: readonly ("exec" | "shell" | "subsystem")[];
         readonly programs?: readonly string[];
-        readonly features?: readonly ("pipe" | "sequence" | "substitution" | "redirection" | "background")[];
+        readonly features?: readonly ("pipe" | "sequence" | "substitution" | "redirection" | "background" | "expansion" | "shell" | "transfer" | "encoder" | "destructive" | "unvetted" | "unmaskable")[];
         readonly subsystems?: readonly string[];
       };
       readonly http?: {
@@ -1054,6 +1135,7 @@ export type WardenConfig = {
         readonly minBodyBytes?: number;
       };
     }[];
+    readonly vettedFunctions: readonly string[];
   };
   readonly masking: {
     readonly profiles: readonly {
