@@ -245,6 +245,8 @@ async function startWarden(
   raw.approvals = {};
   raw.audit.dir = join(work, 'audit');
   if (raw.recording) raw.recording.dir = join(work, 'recordings');
+  if (process.env.PG_BENCH_NO_RECORDING) delete raw.recording;
+  if (process.env.PG_BENCH_RECORDING_DIR && raw.recording) raw.recording.dir = process.env.PG_BENCH_RECORDING_DIR;
   const key = () =>
     generateKeyPairSync('ed25519', {
       privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
