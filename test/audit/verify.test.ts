@@ -1,7 +1,12 @@
-import { rm, truncate, writeFile } from 'node:fs/promises';
+import { generateKeyPairSync } from 'node:crypto';
+import { mkdtemp, readdir, readFile, rm, truncate, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { formatVerifyResult, verifyAuditLog } from '../../gateway-image/src/audit';
+import { chainDir } from '../../gateway-image/src/audit/chains';
 import { signCheckpoint } from '../../gateway-image/src/audit/keys';
+import { AuditLog } from '../../gateway-image/src/audit/log';
+import { formatDirVerifyResult, verifyAuditDir } from '../../gateway-image/src/audit/verify';
 import {
   cleanup,
   copyDir,
@@ -212,5 +217,29 @@ describe('verifyAuditLog', () => {
     const r = await verify(dir);
     expect(r.problems[0]).toMatchObject({ kind: 'malformed', seq: 1, line: 1 });
     expect(kinds(await verify(await tempDir()))).toEqual(['no-segments']);
+  });
+});
+
+describe('verifyAuditDir: every chain of a directory', () => {
+  it('verifies the directory chain and each worker chain, and names the one that broke', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'warden-chains-'));
+    const { privateKey, publicKey } = generateKeyPairSync('ed25519');
+    for (const chain of ['', 'worker-1', 'worker-2']) {
+      const log = await AuditLog.open(chainDir(dir, chain), { signingKey: privateKey });
+      for (let i = 0; i < 5; i++) await log.append({ type: 'test.event', body: { chain, i } });
+      await log.close();
+    }
+    const ok = await verifyAuditDir(dir, { publicKey });
+    expect(ok.ok).toBe(true);
+    expect(ok.chains.map((c) => c.id)).toEqual(['', 'worker-1', 'worker-2']);
+    expect(formatDirVerifyResult(ok)).toMatch(/^OK: 3 audit chains verified/);
+    const w2 = chainDir(dir, 'worker-2');
+    const segment = join(w2, (await readdir(w2)).find((f) => f.endsWith('.jsonl'))!);
+    const text = await readFile(segment, 'utf8');
+    await writeFile(segment, text.replace('"i":3', '"i":4'));
+    const bad = await verifyAuditDir(dir, { publicKey });
+    expect(bad.ok).toBe(false);
+    expect(bad.chains.find((c) => c.id === 'worker-2')!.result.problems[0]!.kind).toBe('hash-mismatch');
+    expect(formatDirVerifyResult(bad)).toMatch(/^FAILED: chain\(s\) worker-2 did not verify/);
   });
 });

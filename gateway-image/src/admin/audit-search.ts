@@ -1,8 +1,9 @@
 /**
- * Read-only search over the audit directory's segments, newest first. It never opens a segment for
+ * Read-only search over the audit directory's chains and their segments, newest first. It never opens a segment for
  * writing and never touches the chain: the writer owns the log, this only reads lines that are
  * already durable. A torn last line (a write in progress) is skipped.
  */
+import { listChains } from '../audit/chains';
 import { listSegments, readSegmentLines } from '../audit/segments';
 
 export interface AuditQuery {
@@ -29,7 +30,7 @@ export const MAX_AUDIT_LIMIT = 1000;
 
 export async function searchAudit(dir: string, q: AuditQuery): Promise<AuditSearchResult> {
   const limit = Math.min(q.limit ?? 100, MAX_AUDIT_LIMIT);
-  const segments = await listSegments(dir).catch((err: NodeJS.ErrnoException) => {
+  const chains = await listChains(dir).catch((err: NodeJS.ErrnoException) => {
     if (err.code === 'ENOENT') return [];
     throw err;
   });
@@ -46,6 +47,27 @@ export async function searchAudit(dir: string, q: AuditQuery): Promise<AuditSear
     if (q.until !== undefined && time > q.until) return false;
     return true;
   };
+  // Each chain's newest matches, then merged newest first (time, then chain id).
+  const found: { chain: string; event: Record<string, unknown> }[] = [];
+  let truncated = false;
+  for (const chain of chains) {
+    const newest = await newestMatches(chain.dir, matches, limit);
+    truncated ||= newest.truncated;
+    for (const event of newest.events) found.push({ chain: chain.id, event });
+  }
+  found.sort(
+    (a, b) => String(b.event.time).localeCompare(String(a.event.time)) || a.chain.localeCompare(b.chain),
+  );
+  return { events: found.slice(0, limit).map((f) => f.event), truncated: truncated || found.length > limit };
+}
+
+/** Up to `limit` matching events of one chain, newest first; `truncated` when older ones matched too. */
+async function newestMatches(
+  dir: string,
+  matches: (e: Record<string, unknown>) => boolean,
+  limit: number,
+): Promise<AuditSearchResult> {
+  const segments = await listSegments(dir);
   const found: Record<string, unknown>[] = [];
   // Newest segment first; within a segment lines are oldest first, so collect then reverse.
   for (const seg of segments.reverse()) {

@@ -1,5 +1,5 @@
 /** The text `warden audit verify` prints. */
-import type { VerifyResult } from './verify';
+import type { AuditDirVerifyResult, VerifyResult } from './verify';
 
 /** Human-readable report for the CLI; the first line says OK or FAILED and names the first bad seq. */
 export function formatVerifyResult(r: VerifyResult): string {
@@ -23,4 +23,29 @@ export function formatVerifyResult(r: VerifyResult): string {
   }
   if (r.problemsOmitted > 0) lines.push(`  … and ${r.problemsOmitted} more`);
   return lines.join('\n');
+}
+
+/**
+ * The report for a whole audit directory. One chain (a single-process gateway): exactly the
+ * single-chain report. Several: a first line over all of them, then each chain's report under its
+ * name, so the broken one is named.
+ */
+export function formatDirVerifyResult(r: AuditDirVerifyResult): string {
+  if (r.chains.length === 1 && r.chains[0]!.id === '') return formatVerifyResult(r.chains[0]!.result);
+  const broken = r.chains.filter((c) => !c.result.ok).map((c) => chainName(c.id));
+  const head = r.ok
+    ? `OK: ${r.chains.length} audit chains verified`
+    : `FAILED: chain(s) ${broken.join(', ')} did not verify`;
+  const parts = r.chains.map(
+    (c) =>
+      `chain ${chainName(c.id)}:\n${formatVerifyResult(c.result)
+        .split('\n')
+        .map((l) => `  ${l}`)
+        .join('\n')}`,
+  );
+  return [head, ...parts].join('\n');
+}
+
+function chainName(id: string): string {
+  return id === '' ? 'main' : id;
 }

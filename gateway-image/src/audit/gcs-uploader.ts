@@ -5,6 +5,7 @@ import { Readable } from 'node:stream';
 import { AuditError } from '../errors';
 import { crc32cBase64, crc32cUpdate } from '../secrets/gcp-crc32c';
 import { type AccessTokenSource, MetadataTokenSource } from '../secrets/gcp-metadata-token';
+import { segmentObjectName } from './chains';
 
 export interface GcsUploaderOptions {
   /** Bucket name (no gs:// prefix). */
@@ -64,9 +65,9 @@ export class GcsUploader {
     if (!Number.isInteger(this.attempts) || this.attempts < 1) throw new RangeError('attempts must be >= 1');
   }
 
-  /** A sealed audit segment, stored as `<prefix>audit/<file name>`. */
-  uploadSegment(path: string): Promise<UploadedObject> {
-    return this.upload(path, `audit/${basename(path)}`, 'application/x-ndjson');
+  /** A sealed audit segment, stored as `<prefix>audit/<file name>` (a worker chain's under `audit/chains/<id>/`). */
+  uploadSegment(path: string, chain = ''): Promise<UploadedObject> {
+    return this.upload(path, segmentObjectName(path, chain), 'application/x-ndjson');
   }
 
   /** A finished session recording, stored as `<prefix>recordings/<file name>`. */

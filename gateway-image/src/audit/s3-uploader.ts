@@ -11,6 +11,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { AuditError } from '../errors';
 import { awsErrorName, awsHttpStatus } from '../secrets/aws-errors';
+import { segmentObjectName } from './chains';
 
 export interface S3UploaderOptions {
   /** Bucket name; the bucket must have Object Lock enabled. */
@@ -107,9 +108,9 @@ export class S3Uploader {
     });
   }
 
-  /** A sealed audit segment, stored as `<prefix>audit/<file name>`. */
-  uploadSegment(path: string): Promise<S3UploadedObject> {
-    return this.upload(path, `audit/${basename(path)}`, 'application/x-ndjson');
+  /** A sealed audit segment, stored as `<prefix>audit/<file name>` (a worker chain's under `audit/chains/<id>/`). */
+  uploadSegment(path: string, chain = ''): Promise<S3UploadedObject> {
+    return this.upload(path, segmentObjectName(path, chain), 'application/x-ndjson');
   }
 
   /** A finished session recording, stored as `<prefix>recordings/<file name>`. */

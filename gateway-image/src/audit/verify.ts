@@ -12,11 +12,12 @@
  */
 import type { KeyObject } from 'node:crypto';
 import { AuditError } from '../errors';
+import { listChains } from './chains';
 import { type AuditEvent, eventHash, GENESIS_HASH, parseEventLine } from './event';
 import { auditKeyId, loadAuditPublicKey, verifyCheckpoint } from './keys';
 import { listSegments, readSegmentLines, type SegmentRef } from './segments';
 
-export { formatVerifyResult } from './format';
+export { formatDirVerifyResult, formatVerifyResult } from './format';
 
 export type VerifyProblemKind =
   | 'no-segments'
@@ -72,7 +73,36 @@ export interface VerifyResult {
   readonly firstBadSeq?: number;
 }
 
-/** Verify every segment in `dir`. Throws only when the directory or the key cannot be read. */
+export interface ChainVerifyResult {
+  /** '' for the directory's own chain, else the worker chain's id (see chains.ts). */
+  readonly id: string;
+  readonly result: VerifyResult;
+}
+
+export interface AuditDirVerifyResult {
+  /** True only when every chain verified. */
+  readonly ok: boolean;
+  readonly chains: readonly ChainVerifyResult[];
+}
+
+/**
+ * Verify every chain of an audit directory: its own and each worker's under `chains/`. Throws only
+ * when a directory or the key cannot be read.
+ */
+export async function verifyAuditDir(
+  dir: string,
+  options: VerifyOptions = {},
+): Promise<AuditDirVerifyResult> {
+  const chains = await listChains(dir).catch((err: Error) => {
+    throw new AuditError(`cannot read the audit log directory ${dir}: ${err.message}`, { cause: err });
+  });
+  const results: ChainVerifyResult[] = [];
+  for (const chain of chains)
+    results.push({ id: chain.id, result: await verifyAuditLog(chain.dir, options) });
+  return { ok: results.every((r) => r.result.ok), chains: results };
+}
+
+/** Verify every segment in `dir` (one chain). Throws only when the directory or the key cannot be read. */
 export async function verifyAuditLog(dir: string, options: VerifyOptions = {}): Promise<VerifyResult> {
   const key = options.publicKey === undefined ? undefined : loadAuditPublicKey(options.publicKey);
   const v = new Verifier(key, options.maxProblems ?? 1000);

@@ -1,6 +1,7 @@
 import cluster, { type Worker } from 'node:cluster';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
+import { workerChainId } from '../audit/chains';
 import type { WardenConfig } from '../config/schema';
 import { WardenError } from '../errors';
 import { FileRevocationStore } from '../identity/revocation';
@@ -10,10 +11,11 @@ import { needsApprovals } from './services';
 import { type ListenerAddress, type StartOptions, startGateway } from './start';
 
 /**
- * One gateway process per core (config `workers`). The primary owns what must be single — the
- * audit chain, session-token revocations, the admin API and its list of live sessions — and forks
- * workers that serve the data listeners on shared sockets, reaching the primary's state over the
- * cluster IPC channel (workers report their sessions; the primary forwards terminates to them).
+ * One gateway process per core (config `workers`). The primary owns what must be single —
+ * session-token revocations, the admin API and its list of live sessions — and forks workers that
+ * serve the data listeners on shared sockets, reaching the primary's state over the cluster IPC
+ * channel (workers report their sessions; the primary forwards terminates to them). Each process
+ * writes its own audit chain (audit/chains.ts), so the data path never waits on another process.
  * With one worker there is no primary: the process serves everything itself.
  */
 export interface GatewayProcess {
@@ -36,6 +38,8 @@ interface Listening {
 
 /** How long the primary waits for a worker to finish its sessions before killing it. */
 const WORKER_STOP_TIMEOUT_MS = 10_000;
+/** Tells a forked worker which audit chain is its own. */
+const AUDIT_CHAIN_ENV = 'WARDEN_AUDIT_CHAIN';
 const RESTART_DELAY_MS = 1_000;
 
 export function workerCount(config: WardenConfig): number {
@@ -74,7 +78,8 @@ async function startWorker(config: WardenConfig, opts: StartOptions): Promise<Ga
   const link = primaryClient(liveSessions);
   const g = await startGateway(config, {
     ...opts,
-    audit: link.audit,
+    // Each worker writes its own chain: no audit event crosses a process boundary on the data path.
+    auditChain: process.env[AUDIT_CHAIN_ENV] ?? workerChainId(cluster.worker?.id ?? process.pid),
     revocations: link.revocations,
     liveSessions,
     serve: { admin: false },
@@ -95,14 +100,11 @@ async function startPrimary(config: WardenConfig, opts: StartOptions): Promise<G
   let closing = false;
   let listening: Listening | undefined;
 
-  const fork = (): Promise<Worker> =>
+  // Slot n writes audit chain worker-n; a worker restarted in its slot continues that chain.
+  const fork = (slot: number): Promise<Worker> =>
     new Promise((resolve, reject) => {
-      const worker = cluster.fork();
-      serveWorker(worker.process, {
-        audit: g.services.audit,
-        revocations,
-        sessions: g.services.liveSessions,
-      });
+      const worker = cluster.fork({ [AUDIT_CHAIN_ENV]: workerChainId(slot) });
+      serveWorker(worker.process, { revocations, sessions: g.services.liveSessions });
       worker.on('message', (m: { warden?: string } & Listening) => {
         if (m?.warden !== 'listening') return;
         listening ??= { postgres: m.postgres, ssh: m.ssh, http: m.http };
@@ -117,13 +119,13 @@ async function startPrimary(config: WardenConfig, opts: StartOptions): Promise<G
         );
         setTimeout(() => {
           if (!closing)
-            fork().catch((err) => g.services.logger.error({ err: String(err) }, 'worker restart failed'));
+            fork(slot).catch((err) => g.services.logger.error({ err: String(err) }, 'worker restart failed'));
         }, RESTART_DELAY_MS);
       });
     });
 
   try {
-    await Promise.all(Array.from({ length: count }, fork));
+    await Promise.all(Array.from({ length: count }, (_, i) => fork(i + 1)));
   } catch (err) {
     closing = true;
     await stopWorkers();

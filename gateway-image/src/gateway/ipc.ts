@@ -1,21 +1,16 @@
 import type { ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import type { AuditEvent, AuditEventInput } from '../audit/event';
-import { AuditError } from '../errors';
 import type { RevocationStore } from '../identity/revocation';
 import type { Termination } from '../protocols/live-session';
 import type { LiveSessionRecord, LiveSessionRegistry } from './live-sessions';
-import type { ClosableAuditSink } from './services';
 
 /**
  * Requests a worker process makes of the primary, which owns the state that must be single:
- * the audit chain (one writer, one sequence), session-token revocations and the list of live
- * sessions the admin API shows; and the one request the primary makes of a worker: end a session.
+ * session-token revocations and the list of live sessions the admin API shows; and the one request
+ * the primary makes of a worker: end a session. (Audit events stay in the process that writes
+ * them: each process keeps its own chain.)
  */
 type Request =
-  | { readonly method: 'audit.append'; readonly input: AuditEventInput }
-  /** A worker's deferred events of one event-loop turn, in order: one message, not one each. */
-  | { readonly method: 'audit.appendDeferred'; readonly inputs: readonly AuditEventInput[] }
   | { readonly method: 'revocations.isRevoked'; readonly jti: string }
   | { readonly method: 'revocations.revoke'; readonly jti: string; readonly until: string }
   | { readonly method: 'sessions.opened'; readonly record: LiveSessionRecord }
@@ -40,10 +35,6 @@ interface ResultMessage {
 }
 
 export interface PrimaryState {
-  readonly audit: {
-    append(input: AuditEventInput): Promise<AuditEvent>;
-    appendDeferred?(input: AuditEventInput): Promise<AuditEvent>;
-  };
   readonly revocations?: RevocationStore;
   /** Lists the worker's sessions; a terminate for one of them is sent back to the worker. */
   readonly sessions?: LiveSessionRegistry;
@@ -104,16 +95,6 @@ async function handle(
   terminate: (session: string, termination: Termination) => Promise<boolean>,
 ): Promise<unknown> {
   switch (request.method) {
-    case 'audit.append':
-      return (await state.audit.append(request.input)).seq;
-    case 'audit.appendDeferred': {
-      const { audit } = state;
-      // Sequenced synchronously, in order; the reply waits until all of them are durable.
-      const appends = request.inputs.map((input) =>
-        audit.appendDeferred ? audit.appendDeferred(input) : audit.append(input),
-      );
-      return (await Promise.all(appends)).map((e) => e.seq);
-    }
     case 'revocations.isRevoked':
       return state.revocations ? state.revocations.isRevoked(request.jti) : false;
     case 'revocations.revoke':
@@ -137,10 +118,7 @@ function reply(target: ChildProcess | NodeJS.Process, message: ResultMessage): v
  * sessions are reported to the primary as they open and close, and the primary's terminates for
  * them are answered here.
  */
-export function primaryClient(sessions: LiveSessionRegistry): {
-  audit: ClosableAuditSink;
-  revocations: RevocationStore;
-} {
+export function primaryClient(sessions: LiveSessionRegistry): { revocations: RevocationStore } {
   const call = caller(process);
   sessions.subscribe((change) => {
     const request: Request =
@@ -155,45 +133,7 @@ export function primaryClient(sessions: LiveSessionRegistry): {
       throw new Error(`${request.method} is served by the primary`);
     return (await sessions.terminate(request.session, request.termination)) !== undefined;
   });
-  const failed = (err: unknown) =>
-    new AuditError(`audit append through the primary failed: ${(err as Error).message}`, { cause: err });
-  // Deferred events wait for the end of the event-loop turn and travel together; a durable append
-  // sends them first, so the primary sequences everything in this worker's call order.
-  let deferred: { input: AuditEventInput; resolve(e: AuditEvent): void; reject(e: Error): void }[] = [];
-  const sendDeferred = (): void => {
-    if (deferred.length === 0) return;
-    const batch = deferred;
-    deferred = [];
-    call({ method: 'audit.appendDeferred', inputs: batch.map((d) => d.input) }).then(
-      (seqs) => {
-        for (const [i, d] of batch.entries())
-          d.resolve({ ...d.input, seq: (seqs as number[])[i] } as unknown as AuditEvent);
-      },
-      (err: unknown) => {
-        for (const d of batch) d.reject(failed(err));
-      },
-    );
-  };
-  // Principals travel as their audit summary; the primary's log records only that anyway.
-  const plain = (input: AuditEventInput) => JSON.parse(JSON.stringify(input)) as AuditEventInput;
   return {
-    audit: {
-      async append(input) {
-        sendDeferred();
-        try {
-          const seq = (await call({ method: 'audit.append', input: plain(input) })) as number;
-          return { ...input, seq } as unknown as AuditEvent;
-        } catch (err) {
-          throw failed(err);
-        }
-      },
-      appendDeferred(input) {
-        return new Promise<AuditEvent>((resolve, reject) => {
-          if (deferred.push({ input: plain(input), resolve, reject }) === 1) setImmediate(sendDeferred);
-        });
-      },
-      close: async () => undefined,
-    },
     revocations: {
       isRevoked: async (jti) => (await call({ method: 'revocations.isRevoked', jti })) as boolean,
       revoke: async (jti, until) => {

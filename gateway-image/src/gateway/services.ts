@@ -3,6 +3,7 @@ import diagnosticsChannel from 'node:diagnostics_channel';
 import { join } from 'node:path';
 import { type AccessChecker, createAccessChecker } from '../access/grants';
 import { type Approvals, createApprovals } from '../approvals';
+import { chainDir } from '../audit/chains';
 import type { AuditSink } from '../audit/event';
 import { AuditLog } from '../audit/log';
 import type { WardenConfig } from '../config/schema';
@@ -49,10 +50,15 @@ export interface ClosableAuditSink extends AuditSink {
 
 export interface ServiceOptions {
   /**
-   * Where audit events go. A worker process passes its link to the primary, which owns the one
-   * log. @default the AuditLog in config.audit.dir, opened by this process
+   * Where audit events go. @default the AuditLog of `auditChain` in config.audit.dir, opened by
+   * this process
    */
   readonly audit?: ClosableAuditSink;
+  /**
+   * The chain this process writes: '' the audit directory's own, `worker-<n>` a worker slot's
+   * (audit/chains.ts). @default ''
+   */
+  readonly auditChain?: string;
   /** @default the file store at identity.sessionTokens.revocationFile */
   readonly revocations?: RevocationStore;
   /** @default env: and file: providers only */
@@ -98,8 +104,9 @@ export async function createGatewayServices(
   if (opts.audit) {
     audit = opts.audit;
   } else {
-    const log = await openAuditLog(config, secrets);
-    stopShipping = shipSealedSegments(log, config.audit.sinks, logger);
+    const chain = opts.auditChain ?? '';
+    const log = await openAuditLog(config, secrets, chain);
+    stopShipping = shipSealedSegments(log, config.audit.sinks, logger, chain);
     audit = log;
   }
   await loadSqlParser();
@@ -151,8 +158,13 @@ export function needsApprovals(config: WardenConfig): boolean {
   return config.approvals.rules.length > 0 || config.access.justInTime !== undefined;
 }
 
-export async function openAuditLog(config: WardenConfig, secrets: SecretResolver): Promise<AuditLog> {
-  return AuditLog.open(config.audit.dir, {
+/** Opens this process's chain of the audit directory ('' the directory's own; see audit/chains.ts). */
+export async function openAuditLog(
+  config: WardenConfig,
+  secrets: SecretResolver,
+  chain = '',
+): Promise<AuditLog> {
+  return AuditLog.open(chainDir(config.audit.dir, chain), {
     signingKey: await loadEd25519(secrets, config.audit.signingKey, 'audit.signingKey'),
     checkpointEvery: config.audit.checkpointEvery,
     checkpointIntervalMs: config.audit.checkpointIntervalMs,

@@ -3,7 +3,7 @@ import type { WardenConfig } from '../config/schema';
 import type { Logger } from '../logging/logger';
 
 interface SegmentUploader {
-  uploadSegment(path: string): Promise<unknown>;
+  uploadSegment(path: string, chain: string): Promise<unknown>;
 }
 
 type Sink = WardenConfig['audit']['sinks'][number];
@@ -13,20 +13,29 @@ type Sink = WardenConfig['audit']['sinks'][number];
  * with a locked retention policy). A failed copy is logged and recorded in the audit log itself;
  * the local segment stays, read-only, for the next attempt.
  */
-export function shipSealedSegments(audit: AuditLog, sinks: readonly Sink[], logger: Logger): () => void {
+export function shipSealedSegments(
+  audit: AuditLog,
+  sinks: readonly Sink[],
+  logger: Logger,
+  chain = '',
+): () => void {
   const uploaders = sinks.map(createUploader).filter((u): u is SegmentUploader => u !== undefined);
   if (uploaders.length === 0) return () => {};
   const onSealed = (segment: SealedSegment) => {
     for (const [i, uploader] of uploaders.entries()) {
-      uploader.uploadSegment(segment.path).catch((err: unknown) => {
+      uploader.uploadSegment(segment.path, chain).catch((err: unknown) => {
         logger.error(
-          { segment: segment.segment, sink: sinks[i]?.kind, code: (err as { code?: string }).code },
+          { segment: segment.segment, chain, sink: sinks[i]?.kind, code: (err as { code?: string }).code },
           'audit segment upload failed',
         );
         audit
           .append({
             type: 'audit.upload-failed',
-            body: { segment: segment.segment, sink: sinks[i]?.kind ?? 'unknown' },
+            body: {
+              segment: segment.segment,
+              ...(chain ? { chain } : {}),
+              sink: sinks[i]?.kind ?? 'unknown',
+            },
           })
           .catch(() => undefined);
       });
