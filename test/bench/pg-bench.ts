@@ -10,7 +10,7 @@
  * connect-per-transaction (-C). The last line of stdout is one JSON object with every cell's tps
  * and ratios to direct, the single-client average latencies and the issue's targets.
  *
- * Knobs (environment): PG_BENCH_SECONDS per run (default 5), PG_BENCH_SCALE (default 1),
+ * Knobs (environment): PG_BENCH_SECONDS per run (default 5), PG_BENCH_SCALE (default 10),
  * PG_BENCH_WORKERS (gateway processes, default 'auto'), PG_BENCH_ONLY (a regular expression over
  * cell names, e.g. 'select-only/prepared'), PG_BENCH_TARGETS (comma list, e.g. 'warden' to profile).
  */
@@ -18,6 +18,7 @@
 import { execFile } from 'node:child_process';
 import cluster from 'node:cluster';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -31,7 +32,7 @@ import { EXAMPLE_CONFIG, examplePostgresConfig } from '../support/example-config
 import { pgbenchBinary, pgbouncerBinary, startPgbouncer } from './pg-bench-pgbouncer';
 
 const SECONDS = Number(process.env.PG_BENCH_SECONDS ?? 5);
-const SCALE = Number(process.env.PG_BENCH_SCALE ?? 1);
+const SCALE = Number(process.env.PG_BENCH_SCALE ?? 10);
 const WORKERS = process.env.PG_BENCH_WORKERS ?? 'auto';
 const ONLY = new RegExp(process.env.PG_BENCH_ONLY ?? '.');
 const AUDIENCE = 'urn:warden:bench';
@@ -53,6 +54,8 @@ interface Cell {
 interface Measured {
   readonly tps: number;
   readonly latencyMs: number;
+  /** Warden only: CPU time of every gateway process per transaction, in µs (independent of other load). */
+  readonly gatewayCpuUsPerTx?: number;
 }
 
 function cells(): Cell[] {
@@ -72,6 +75,8 @@ interface Endpoint {
   readonly database: (c: Cell) => string;
   readonly user: string;
   readonly env: NodeJS.ProcessEnv;
+  /** Gateway CPU used so far (µs), for the per-transaction figure. */
+  readonly cpu?: () => number;
 }
 
 async function pgbench(args: string[], env: NodeJS.ProcessEnv): Promise<string> {
@@ -98,11 +103,34 @@ async function run(cell: Cell, e: Endpoint): Promise<Measured> {
   args.push('-M', cell.mode, '-b', cell.script);
   if (cell.connectEach) args.push('-C');
   args.push(e.database(cell));
+  const cpuBefore = e.cpu?.();
   const out = await pgbench(args, e.env);
+  const cpuAfter = e.cpu?.();
   const tps = /^tps = ([\d.]+)/m.exec(out);
   const latency = /^latency average = ([\d.]+) ms/m.exec(out);
-  if (!tps || !latency) throw new Error(`cannot read pgbench output:\n${out}`);
-  return { tps: Number(tps[1]), latencyMs: Number(latency[1]) };
+  const done = /^number of transactions actually processed: (\d+)/m.exec(out);
+  if (!tps || !latency || !done) throw new Error(`cannot read pgbench output:\n${out}`);
+  const measured = { tps: Number(tps[1]), latencyMs: Number(latency[1]) };
+  if (cpuBefore === undefined || cpuAfter === undefined || Number(done[1]) === 0) return measured;
+  return { ...measured, gatewayCpuUsPerTx: Math.round((cpuAfter - cpuBefore) / Number(done[1])) };
+}
+
+/** CPU seconds (user + system) used so far by this process and the gateway workers it forked, in µs. */
+function gatewayCpuUs(): number {
+  const ticks = (pid: number | 'self') => {
+    try {
+      // Fields 14 and 15 of /proc/<pid>/stat (after the parenthesised name): utime and stime in ticks.
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      return Number(fields[11]) + Number(fields[12]);
+    } catch {
+      return 0;
+    }
+  };
+  let total = ticks('self');
+  for (const w of Object.values(cluster.workers ?? {})) if (w?.process.pid) total += ticks(w.process.pid);
+  // Linux reports 100 ticks per second.
+  return total * 10_000;
 }
 
 async function main(): Promise<void> {
@@ -154,6 +182,7 @@ async function main(): Promise<void> {
         database: () => 'bench',
         user: 'bench-agent',
         env: { PGPASSWORD: gateway.token, PGSSLMODE: 'require' },
+        cpu: gatewayCpuUs,
       },
       pgbouncer: {
         port: bouncer.port,
@@ -181,7 +210,7 @@ async function main(): Promise<void> {
         results[target] = await run(cell, endpoints[target]).catch((err: Error) => err);
         const r = results[target];
         console.error(
-          `  ${cellName(cell).padEnd(26)} ${target.padEnd(9)} ${r instanceof Error ? `FAILED ${r.message}` : `${r.tps.toFixed(0)} tps`}`,
+          `  ${cellName(cell).padEnd(26)} ${target.padEnd(9)} ${r instanceof Error ? `FAILED ${r.message}` : `${r.tps.toFixed(0)} tps${r.gatewayCpuUsPerTx === undefined ? '' : `, gateway ${r.gatewayCpuUsPerTx} µs CPU/tx`}`}`,
         );
       }
       rows.push({ cell, results });
@@ -246,7 +275,8 @@ async function startWarden(
   raw.audit.dir = join(work, 'audit');
   if (raw.recording) raw.recording.dir = join(work, 'recordings');
   if (process.env.PG_BENCH_NO_RECORDING) delete raw.recording;
-  if (process.env.PG_BENCH_RECORDING_DIR && raw.recording) raw.recording.dir = process.env.PG_BENCH_RECORDING_DIR;
+  if (process.env.PG_BENCH_RECORDING_DIR && raw.recording)
+    raw.recording.dir = process.env.PG_BENCH_RECORDING_DIR;
   const key = () =>
     generateKeyPairSync('ed25519', {
       privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
@@ -326,6 +356,9 @@ function figures(rows: Rows): Summary {
       if (direct && t !== 'direct') ratio[t] = round(tps / direct);
     }
     entry.ratio = ratio;
+    const w = results.warden;
+    if (w && !(w instanceof Error) && w.gatewayCpuUsPerTx !== undefined)
+      entry.warden_cpu_us_per_tx = w.gatewayCpuUsPerTx;
     cells[cellName(cell)] = entry;
   }
   const latency_ms: Summary['latency_ms'] = {};
