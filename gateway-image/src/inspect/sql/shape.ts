@@ -18,7 +18,19 @@ const VALUE = '\u0000';
 
 function isIdentifierChar(ch: string | undefined): boolean {
   if (ch === undefined) return false;
-  return /[A-Za-z0-9_$]/.test(ch) || ch.charCodeAt(0) >= 0x80;
+  const c = ch.charCodeAt(0);
+  return (
+    (c >= 0x61 && c <= 0x7a) ||
+    (c >= 0x41 && c <= 0x5a) ||
+    isDigit(ch) ||
+    c === 0x5f ||
+    c === 0x24 ||
+    c >= 0x80
+  );
+}
+
+function isDigit(ch: string | undefined): boolean {
+  return ch !== undefined && ch >= '0' && ch <= '9';
 }
 
 /** The shape of `text`, or undefined when it uses a construct this reader does not follow. */
@@ -71,15 +83,15 @@ export function literalShape(text: string): string | undefined {
     if ((ch === '-' && text[i + 1] === '-') || (ch === '/' && text[i + 1] === '*')) return undefined;
     if (ch === '$') {
       // $1 is a parameter; anything else starts a dollar quote (or is part of a name: not followed).
-      if (!/[0-9]/.test(text[i + 1] ?? '') || isIdentifierChar(text[i - 1])) return undefined;
+      if (!isDigit(text[i + 1]) || isIdentifierChar(text[i - 1])) return undefined;
       i += 2;
-      while (i < n && /[0-9]/.test(text[i]!)) i++;
+      while (i < n && isDigit(text[i])) i++;
       continue;
     }
-    if (/[0-9]/.test(ch)) {
+    if (isDigit(ch)) {
       const before = text[i - 1];
       let j = i;
-      while (j < n && /[0-9]/.test(text[j]!)) j++;
+      while (j < n && isDigit(text[j])) j++;
       if (isIdentifierChar(before) || before === '.') {
         // Part of a name (t1, col_2): code.
         i = j;
