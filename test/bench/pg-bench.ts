@@ -4,7 +4,8 @@
  * One embedded PostgreSQL with `pgbench -i`, and four ways to reach it, measured back to back in
  * every cell of one run: direct; through Warden (TLS, a real OIDC token as the password, an
  * allow-all policy for the `bench` group, `workers` processes); through pgbouncer without TLS; and
- * through the same pgbouncer with client TLS (the fair baseline: Warden always terminates TLS).
+ * through the same pgbouncer with client TLS (the fair baseline: Warden always terminates TLS);
+ * and through a bare Node.js TLS relay (pg-bench-relay.ts: the floor any Node gateway starts from).
  * pgbouncer pools by transaction (simple and extended protocol) and by session for -M prepared.
  * Cells: select-only and TPC-B-like × simple / extended / prepared × 1 / 8 / 32 clients, plus
  * connect-per-transaction (-C). The last line of stdout is one JSON object with every cell's tps
@@ -30,6 +31,7 @@ import { startLocalIssuer } from '../../gateway-image/src/sandbox/local-issuer';
 import { generateSelfSigned } from '../../gateway-image/src/tls/self-signed';
 import { EXAMPLE_CONFIG, examplePostgresConfig } from '../support/example-config';
 import { pgbenchBinary, pgbouncerBinary, startPgbouncer } from './pg-bench-pgbouncer';
+import { startNodeRelay } from './pg-bench-relay';
 
 const SECONDS = Number(process.env.PG_BENCH_SECONDS ?? 5);
 const SCALE = Number(process.env.PG_BENCH_SCALE ?? 10);
@@ -38,8 +40,8 @@ const ONLY = new RegExp(process.env.PG_BENCH_ONLY ?? '.');
 const AUDIENCE = 'urn:warden:bench';
 const TEMPLATE = EXAMPLE_CONFIG;
 
-type Target = 'direct' | 'warden' | 'pgbouncer' | 'pgbouncer_tls';
-const ALL_TARGETS: readonly Target[] = ['direct', 'warden', 'pgbouncer', 'pgbouncer_tls'];
+type Target = 'direct' | 'warden' | 'pgbouncer' | 'pgbouncer_tls' | 'node_relay';
+const ALL_TARGETS: readonly Target[] = ['direct', 'warden', 'pgbouncer', 'pgbouncer_tls', 'node_relay'];
 const TARGETS: readonly Target[] = process.env.PG_BENCH_TARGETS
   ? ALL_TARGETS.filter((t) => process.env.PG_BENCH_TARGETS!.split(',').includes(t))
   : ALL_TARGETS;
@@ -172,6 +174,8 @@ async function main(): Promise<void> {
     const tls = await generateSelfSigned({ commonName: 'warden-bench' });
     const gateway = await startWarden(work, pg, tls);
     closers.unshift(gateway.close);
+    const relay = await startNodeRelay(pg.port, tls);
+    closers.unshift(relay.close);
     // One pgbouncer serves both baselines: client TLS is allowed, so each client picks (PGSSLMODE).
     const bouncer = await startPgbouncer({ upstreamPort: pg.port, user: pg.user, scramSecret: scram, tls });
     closers.unshift(bouncer.close);
@@ -193,6 +197,12 @@ async function main(): Promise<void> {
       pgbouncer_tls: {
         port: bouncer.port,
         database: (c) => (c.mode === 'prepared' ? 'bench_session' : 'bench'),
+        user: pg.user,
+        env: { PGPASSWORD: pg.password, PGSSLMODE: 'require' },
+      },
+      node_relay: {
+        port: relay.port,
+        database: () => 'bench',
         user: pg.user,
         env: { PGPASSWORD: pg.password, PGSSLMODE: 'require' },
       },
