@@ -16,7 +16,7 @@
  * cell names, e.g. 'select-only/prepared'), PG_BENCH_TARGETS (comma list, e.g. 'warden' to profile).
  */
 
-import { execFile } from 'node:child_process';
+import { type ChildProcess, execFile, fork } from 'node:child_process';
 import cluster from 'node:cluster';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -117,9 +117,9 @@ async function run(cell: Cell, e: Endpoint): Promise<Measured> {
   return { ...measured, gatewayCpuUsPerTx: Math.round((cpuAfter - cpuBefore) / Number(done[1])) };
 }
 
-/** CPU seconds (user + system) used so far by this process and the gateway workers it forked, in µs. */
-function gatewayCpuUs(): number {
-  const ticks = (pid: number | 'self') => {
+/** CPU time (user + system, µs) used so far by process `root` and every process under it. */
+function processTreeCpuUs(root: number): number {
+  const ticks = (pid: number) => {
     try {
       // Fields 14 and 15 of /proc/<pid>/stat (after the parenthesised name): utime and stime in ticks.
       const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
@@ -129,8 +129,24 @@ function gatewayCpuUs(): number {
       return 0;
     }
   };
-  let total = ticks('self');
-  for (const w of Object.values(cluster.workers ?? {})) if (w?.process.pid) total += ticks(w.process.pid);
+  const children = (pid: number): number[] => {
+    try {
+      return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8')
+        .trim()
+        .split(/\s+/)
+        .filter(Boolean)
+        .map(Number);
+    } catch {
+      return [];
+    }
+  };
+  let total = 0;
+  const todo = [root];
+  while (todo.length > 0) {
+    const pid = todo.pop()!;
+    total += ticks(pid);
+    todo.push(...children(pid));
+  }
   // Linux reports 100 ticks per second.
   return total * 10_000;
 }
@@ -186,7 +202,7 @@ async function main(): Promise<void> {
         database: () => 'bench',
         user: 'bench-agent',
         env: { PGPASSWORD: gateway.token, PGSSLMODE: 'require' },
-        cpu: gatewayCpuUs,
+        cpu: () => processTreeCpuUs(gateway.pid),
       },
       pgbouncer: {
         port: bouncer.port,
@@ -220,7 +236,7 @@ async function main(): Promise<void> {
         results[target] = await run(cell, endpoints[target]).catch((err: Error) => err);
         const r = results[target];
         console.error(
-          `  ${cellName(cell).padEnd(26)} ${target.padEnd(9)} ${r instanceof Error ? `FAILED ${r.message}` : `${r.tps.toFixed(0)} tps${r.gatewayCpuUsPerTx === undefined ? '' : `, gateway ${r.gatewayCpuUsPerTx} µs CPU/tx`}`}`,
+          `  ${cellName(cell).padEnd(26)} ${target.padEnd(9)} ${r instanceof Error ? `FAILED ${r.message}` : `${r.tps.toFixed(0)} tps${r.gatewayCpuUsPerTx === undefined ? '' : `, gateway process ${r.gatewayCpuUsPerTx} µs CPU/tx`}`}`,
         );
       }
       rows.push({ cell, results });
@@ -292,7 +308,7 @@ async function startWarden(
       privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
       publicKeyEncoding: { type: 'spki', format: 'pem' },
     }).privateKey;
-  // Workers are this script forked by node:cluster: they read the same config and secrets from the environment.
+  // The gateway process (and its workers) is this script forked: it reads config and secrets from the environment.
   Object.assign(process.env, {
     WARDEN_BENCH_CONFIG: JSON.stringify(validateConfig(raw, TEMPLATE)),
     WARDEN_DEV_AUDIT_KEY: key(),
@@ -303,16 +319,50 @@ async function startWarden(
     WARDEN_DEV_UPSTREAM_PASSWORD: pg.password,
     WARDEN_LOG_LEVEL: process.env.WARDEN_LOG_LEVEL ?? 'warn',
   });
-  const gateway = await runGateway(benchConfig());
-  if (!gateway.postgres) throw new Error('the gateway did not start its Postgres listener');
+  const gateway = await startGatewayProcess();
   return {
-    port: gateway.postgres.port,
+    port: gateway.port,
+    pid: gateway.child.pid!,
     token: await issuer.agentToken('bench-agent'),
     close: async () => {
-      await gateway.close();
+      const exited = new Promise((resolve) => gateway.child.once('exit', resolve));
+      gateway.child.kill('SIGTERM');
+      await exited;
       await issuer.close();
     },
   };
+}
+
+/**
+ * The gateway in a process of its own, run as bin/warden.js and the image run it (tsx's CommonJS
+ * hook, the image's young-generation size), so its CPU can be told apart from the bench's.
+ */
+function startGatewayProcess(): Promise<{ child: ChildProcess; port: number }> {
+  const child = fork(__filename, ['--gateway'], {
+    execArgv: [
+      '--max-semi-space-size=2',
+      '--require',
+      'tsx/cjs',
+      ...(process.env.PG_BENCH_PROF ? ['--cpu-prof', '--cpu-prof-dir', process.env.PG_BENCH_PROF] : []),
+    ],
+  });
+  return new Promise((resolve, reject) => {
+    child.once('message', (m) => resolve({ child, port: (m as { port: number }).port }));
+    child.once('exit', (code) => reject(new Error(`gateway exited (${code})`)));
+  });
+}
+
+/** In the gateway process: run it, report the port, stop on SIGTERM. */
+async function gatewayMain(): Promise<void> {
+  const gateway = await runGateway(benchConfig());
+  if (gateway.role !== 'worker') {
+    if (!gateway.postgres) throw new Error('the gateway did not start its Postgres listener');
+    process.send?.({ port: gateway.postgres.port });
+    process.once('SIGTERM', () => void gateway.close().then(() => process.exit(0)));
+  } else {
+    await gateway.done;
+    await gateway.close();
+  }
 }
 
 function benchConfig() {
@@ -431,15 +481,12 @@ function describeTargets(targets: Summary['targets']): string {
     .join('\n');
 }
 
-if (cluster.isWorker) {
-  // A gateway worker forked by runGateway in the primary (this same script).
-  runGateway(benchConfig()).then(
-    (g) => g.done.then(() => g.close()),
-    (err: unknown) => {
-      console.error('gateway worker failed:', err);
-      process.exit(1);
-    },
-  );
+if (cluster.isWorker || process.argv.includes('--gateway')) {
+  // The gateway process (and, with workers, each worker runGateway forks from it: this same script).
+  gatewayMain().catch((err: unknown) => {
+    console.error('gateway process failed:', err);
+    process.exit(1);
+  });
 } else {
   main().then(
     () => process.exit(0),
