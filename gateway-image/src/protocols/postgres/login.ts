@@ -4,6 +4,7 @@
  * credentials. Each refusal is a FATAL ErrorResponse the client can act on.
  * https://www.postgresql.org/docs/current/protocol-flow.html#PROTOCOL-FLOW-START-UP
  */
+import { chooseBrokeredRole, withBrokeredRole } from '../../access/brokered-roles';
 import type { PostgresConnectionConfig } from '../../config/connections';
 import { AuthenticationError } from '../../errors';
 import type { Principal } from '../../identity/principal';
@@ -94,8 +95,8 @@ export async function login(ctx: LoginContext): Promise<LoginResult> {
     return refuse(clientErrors.internal(), 'authentication-error');
   }
 
-  const config = hooks.resolveConnection(connection);
-  if (!config) return refuse(clientErrors.noConnection(connection), 'no-such-connection', principal);
+  const resolved = hooks.resolveConnection(connection);
+  if (!resolved) return refuse(clientErrors.noConnection(connection), 'no-such-connection', principal);
 
   let settings: Map<string, string>;
   try {
@@ -131,6 +132,20 @@ export async function login(ctx: LoginContext): Promise<LoginResult> {
     });
   }
   const forwarded = [...settings].filter(([name]) => !name.startsWith(GATEWAY_NAMESPACE));
+
+  const clientUser = startup.parameters.get('user') ?? '';
+  const choice = chooseBrokeredRole(resolved, principal, clientUser);
+  if (!choice.ok) {
+    return refuse(
+      clientErrors.userNotBrokered(clientUser, connection, choice.allowed),
+      'user-not-brokered',
+      principal,
+      false,
+      { allowedUsers: [...choice.allowed] },
+    );
+  }
+  // From here on the connection is seen through the chosen role: its check, its login.
+  const config = withBrokeredRole(resolved, choice.role);
 
   let upstreamRole: { privileges: readonly string[]; acceptedBecause: string } | undefined;
   if (config.phi && hooks.upstreamRole) {
@@ -170,7 +185,8 @@ export async function login(ctx: LoginContext): Promise<LoginResult> {
       session: ctx.session,
       body: {
         protocol: 'postgres',
-        clientUser: startup.parameters.get('user') ?? '',
+        clientUser,
+        brokeredRole: config.upstream.user,
         clientApplication: startup.parameters.get('application_name') ?? '',
         // Names only: values are the client's literals (search_path reaches facts through the upstream).
         ...(forwarded.length > 0 ? { settings: forwarded.map(([name]) => name).sort() } : {}),
