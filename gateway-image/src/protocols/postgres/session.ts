@@ -45,6 +45,12 @@ export interface SessionOptions {
   readonly upstreamConnectTimeoutMs: number;
   /** The cancel key the client gets; the listener maps it back to this session. */
   readonly clientKey: BackendKey;
+  /**
+   * The client's cancel key with the upstream backend's process ID (and a secret of the gateway's
+   * own), so the PID a driver was told is the one pg_backend_pid() and notifications report.
+   * @default the random `clientKey` is kept
+   */
+  readonly adoptProcessId?: (processId: number) => BackendKey;
   readonly onClosed: (session: PostgresSession) => void;
 }
 
@@ -287,7 +293,9 @@ export class PostgresSession {
     if (sp !== undefined) this.relay.reportedSearchPath(sp);
     const hello = [write.authenticationOk()];
     for (const [name, value] of result.upstream.parameters) hello.push(write.parameterStatus(name, value));
-    hello.push(write.backendKeyData(o.clientKey.processId, o.clientKey.secretKey), write.readyForQuery('I'));
+    const upstreamPid = result.upstream.backendKey?.processId;
+    const key = upstreamPid && o.adoptProcessId ? o.adoptProcessId(upstreamPid) : o.clientKey;
+    hello.push(write.backendKeyData(key.processId, key.secretKey), write.readyForQuery('I'));
     o.client.write(Buffer.concat(hello));
     o.parser.maxMessageBytes = o.maxMessageBytes;
     upstream.on('data', this.onUpstreamData);
