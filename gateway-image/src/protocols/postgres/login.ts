@@ -134,6 +134,8 @@ export async function login(ctx: LoginContext): Promise<LoginResult> {
   const forwarded = [...settings].filter(([name]) => !name.startsWith(GATEWAY_NAMESPACE));
 
   const clientUser = startup.parameters.get('user') ?? '';
+  // The client's own name, as the server would take it: the top-level parameter, else `-c application_name`.
+  const clientApplication = startup.parameters.get('application_name') ?? settings.get('application_name');
   const choice = chooseBrokeredRole(resolved, principal, clientUser);
   if (!choice.ok) {
     return refuse(
@@ -187,7 +189,7 @@ export async function login(ctx: LoginContext): Promise<LoginResult> {
         protocol: 'postgres',
         clientUser,
         brokeredRole: config.upstream.user,
-        clientApplication: startup.parameters.get('application_name') ?? '',
+        clientApplication: clientApplication ?? '',
         // Names only: values are the client's literals (search_path reaches facts through the upstream).
         ...(forwarded.length > 0 ? { settings: forwarded.map(([name]) => name).sort() } : {}),
         ...(upstreamRole
@@ -217,10 +219,7 @@ export async function login(ctx: LoginContext): Promise<LoginResult> {
       ctx.upstreamConnectTimeoutMs,
     );
     const parameters: Record<string, string> = Object.fromEntries(forwarded);
-    parameters.application_name = upstreamApplicationName(
-      startup.parameters.get('application_name'),
-      principal.subject,
-    );
+    parameters.application_name = upstreamApplicationName(clientApplication, principal.subject);
     const upstream = await connectUpstream({
       ...endpoint,
       database: config.upstream.database,
