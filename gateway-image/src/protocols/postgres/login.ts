@@ -45,6 +45,8 @@ export type LoginResult =
       readonly endpoint: UpstreamEndpoint;
       /** `warden.reason` from the startup settings: the reason shown to approvers. */
       readonly reason?: string;
+      /** The application name the client asked for ('' for none): what a direct server reports back. */
+      readonly clientApplication: string;
     }
   | {
       readonly ok: false;
@@ -238,6 +240,7 @@ export async function login(ctx: LoginContext): Promise<LoginResult> {
       upstream,
       endpoint,
       ...(settings.has('warden.reason') ? { reason: settings.get('warden.reason')!.slice(0, 2000) } : {}),
+      clientApplication: clientApplication ?? '',
     };
   } catch (err) {
     hooks.log?.({ level: 'error', message: 'upstream connection failed', session: ctx.session, err });

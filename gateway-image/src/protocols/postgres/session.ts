@@ -292,7 +292,12 @@ export class PostgresSession {
     const sp = result.upstream.parameters.get('search_path');
     if (sp !== undefined) this.relay.reportedSearchPath(sp);
     const hello = [write.authenticationOk()];
-    for (const [name, value] of result.upstream.parameters) hello.push(write.parameterStatus(name, value));
+    for (const [name, value] of result.upstream.parameters) {
+      // Upstream the name carries the principal; the client is told its own, as a direct server
+      // would (drivers such as pgjdbc SET it again when the reported name differs).
+      const reported = name === 'application_name' ? result.clientApplication : value;
+      hello.push(write.parameterStatus(name, reported));
+    }
     const upstreamPid = result.upstream.backendKey?.processId;
     const key = upstreamPid && o.adoptProcessId ? o.adoptProcessId(upstreamPid) : o.clientKey;
     hello.push(write.backendKeyData(key.processId, key.secretKey), write.readyForQuery('I'));
