@@ -5,7 +5,8 @@
  * same result both ways, or differs only by the documented decision its expectation asserts.
  * Set WARDEN_DRIVER_MATRIX_REPORT=<file> to get the scenarios × drivers table and the timings.
  */
-import { writeFile } from 'node:fs/promises';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { DRIVERS, type Driver, type DriverRun, runDriver } from './drivers';
 import { EXPECTATIONS } from './expectations';
 import { type MatrixStack, startMatrixStack } from './stack';
@@ -71,11 +72,37 @@ describe.each(EXPECTATIONS.map((e) => [e.id, e] as const))('%s', (_id, scenario)
   });
 });
 
+it('audits the user name each client gave and the role its session ran as', async () => {
+  const events = await auditEvents(stack.auditDir);
+  const starts = events.filter((e) => e.type === 'session.start' && e.connection === 'scratch');
+  const unknown = starts.filter((e) => e.body.clientUser === 'nobody-in-particular');
+  // Every driver's scratch login under a name nobody holds: recorded, run as the connection's role.
+  expect(unknown.length).toBeGreaterThanOrEqual(DRIVERS.length);
+  for (const e of unknown) expect(e.body.brokeredRole).toBe('warden_gateway');
+  const refused = events.filter((e) => e.type === 'session.refused' && e.body.reason === 'user-not-brokered');
+  expect(refused.length).toBeGreaterThanOrEqual(DRIVERS.length);
+  for (const e of refused)
+    expect(e.body.allowedUsers).toEqual(['matrix-agent', 'warden_gateway', 'warden_matrix_reader']);
+});
+
 it('runs every scenario of every driver within the time the matrix is given', () => {
   expect(failures).toEqual(new Map());
   // The budget of issue 14: the matrix adds at most ~90 s to npm test.
   expect(wallMs).toBeLessThan(120_000);
 });
+
+async function auditEvents(
+  dir: string,
+): Promise<{ type: string; connection: string; body: Record<string, unknown> }[]> {
+  const files = (await readdir(dir)).filter((f) => f.endsWith('.jsonl')).sort();
+  const lines = await Promise.all(files.map((f) => readFile(join(dir, f), 'utf8')));
+  return lines.flatMap((text) =>
+    text
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l)),
+  );
+}
 
 /** Markdown: scenarios × drivers (pass, asserted difference, n/a), then the timings. */
 function report(): string {

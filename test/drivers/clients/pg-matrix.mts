@@ -179,11 +179,18 @@ async function startupSettings() {
     },
     { options: S.settings.options },
   );
-  // A setting given twice, at the top level and in options: the server's precedence must hold.
-  const precedence = await connected((c) => run(c, 'SHOW statement_timeout'), {
-    statement_timeout: 5000,
-    options: '-c statement_timeout=1000',
-  });
+  // pg's own connection settings, one also given in options: the server's precedence must hold.
+  const precedence = await connected(
+    async (c) => [
+      await run(c, 'SHOW statement_timeout'),
+      await run(c, 'SHOW idle_in_transaction_session_timeout'),
+    ],
+    {
+      statement_timeout: 5000,
+      idle_in_transaction_session_timeout: 4321,
+      options: '-c statement_timeout=1000',
+    },
+  );
   return { ...shown, precedence };
 }
 
