@@ -142,7 +142,9 @@ describe('brokered roles through the gateway', () => {
       'user name "nobody-in-particular" is not a role Warden brokers for you on connection "patients"',
     );
     // The human-only roles are not offered to an agent.
-    expect(err.hint).toBe('Connect with one of these user names: "agent", "warden_gateway", "warden_reader".');
+    expect(err.hint).toBe(
+      'Connect with one of these user names: "agent", "warden_gateway", "warden_reader".',
+    );
     const refused = (await auditEvents(stack.auditDir)).find(
       (e) => e.type === 'session.refused' && e.body.clientUser === 'nobody-in-particular',
     );
