@@ -138,6 +138,28 @@ describe('config contract', () => {
     ]);
   });
 
+  it('refuses a brokered role declared twice, or again as upstream.user', () => {
+    const issues = problems({
+      ...minimal(),
+      connections: [
+        {
+          name: 'db',
+          kind: 'postgres',
+          upstream: { host: 'h', database: 'd', user: 'app', password: 'env:P' },
+          roles: [
+            { user: 'reader', password: 'env:R' },
+            { user: 'reader', password: 'env:R2' },
+            { user: 'app', password: 'env:A', principals: { kinds: ['human'] } },
+          ],
+        },
+      ],
+    });
+    expect(issues).toEqual([
+      'connections[0].roles[1].user: role "reader" is brokered twice',
+      'connections[0].roles[2].user: role "app" is brokered twice',
+    ]);
+  });
+
   it('requires TLS on an admin listener that is not loopback, and refuses plaintext passwords off loopback', () => {
     const issues = problems({
       ...minimal(),

@@ -239,7 +239,7 @@ export type WardenConfigInput = {
        */
       readonly database: string;
       /**
-       * Role the gateway logs in as.
+       * Role the gateway logs in as: the default role, whatever user name a client gives unless roles are declared.
        */
       readonly user: string;
       /**
@@ -274,7 +274,7 @@ export type WardenConfigInput = {
      */
     readonly classification?: { readonly [key: string]: "SSN" | "MRN" | "DOB" | "NAME" | "ADDRESS" | "PHONE" | "EMAIL" | "NOTE" | string };
     /**
-     * The gateway refuses to serve a phi connection whose upstream role is a superuser, has BYPASSRLS, REPLICATION or CREATEROLE, or is a member of pg_read_server_files, pg_write_server_files, pg_execute_server_program, pg_signal_backend, pg_read_all_stats, pg_monitor, pg_checkpoint, … — unless accepted here with a reason. Default: refused.
+     * The gateway refuses to serve a phi connection whose upstream role (upstream.user) is a superuser, has BYPASSRLS, REPLICATION or CREATEROLE, or is a member of pg_read_server_files, pg_write_server_files, pg_execute_server_program, pg_signal_backend, pg_read_all_stats, pg_monitor, pg_checkpoint, … — unless accepted here with a reason. Each of roles[] has its own. Default: refused.
      * @default - not set
      */
     readonly acceptPrivilegedRole?: {
@@ -283,6 +283,51 @@ export type WardenConfigInput = {
        */
       readonly reason: string;
     };
+    /**
+     * More upstream roles the gateway brokers on this connection. The client's startup user name picks one: a role's user, or upstream.user (which the principal's own name also picks). With roles declared, any other user name is refused (FATAL 28000 naming the names the principal may use). Default none: every user name logs in as upstream.user, and session.start records the name the client gave.
+     * @default []
+     */
+    readonly roles?: readonly {
+      /**
+       * The upstream role; a client picks it by connecting with this user name.
+       */
+      readonly user: string;
+      /**
+       * The role's password; only the gateway ever holds it.
+       */
+      readonly password: string;
+      /**
+       * Who may use this role. Default: every principal with access to the connection.
+       * @default - not set
+       */
+      readonly principals?: {
+        /**
+         * Match these principal kinds.
+         * @default - not set
+         */
+        readonly kinds?: readonly ("human" | "agent")[];
+        /**
+         * Match principals in any of these groups.
+         * @default - not set
+         */
+        readonly groups?: readonly string[];
+        /**
+         * Match these subjects exactly.
+         * @default - not set
+         */
+        readonly subjects?: readonly string[];
+      };
+      /**
+       * As the connection's acceptPrivilegedRole, for this role only. Default: refused on a phi connection.
+       * @default - not set
+       */
+      readonly acceptPrivilegedRole?: {
+        /**
+         * Why this PHI connection may run through a privileged role; recorded in every session.start.
+         */
+        readonly reason: string;
+      };
+    }[];
   }) | ({
     /**
      * Connection name; clients select it (Postgres: the database name).
@@ -1013,6 +1058,18 @@ export type WardenConfig = {
     readonly acceptPrivilegedRole?: {
       readonly reason: string;
     };
+    readonly roles: readonly {
+      readonly user: string;
+      readonly password: string;
+      readonly principals?: {
+        readonly kinds?: readonly ("human" | "agent")[];
+        readonly groups?: readonly string[];
+        readonly subjects?: readonly string[];
+      };
+      readonly acceptPrivilegedRole?: {
+        readonly reason: string;
+      };
+    }[];
   }) | ({
     readonly name: string;
     readonly description?: string;

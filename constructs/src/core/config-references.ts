@@ -22,6 +22,8 @@ export function referenceIssues(c: WardenConfig): ConfigIssue[] {
   for (const [i, conn] of c.connections.entries()) {
     if (connNames.has(conn.name)) add(['connections', i, 'name'], `duplicate connection name "${conn.name}"`);
     connNames.add(conn.name);
+    if (conn.kind === 'postgres')
+      duplicateRoles(conn, (path, message) => add(['connections', i, ...path], message));
     // The schema says "a URL"; the gateway only speaks HTTP(S) upstream.
     if (conn.kind === 'http' && !/^https?:$/.test(new URL(conn.upstream.url).protocol)) {
       add(['connections', i, 'upstream', 'url'], 'expected an http or https URL');
@@ -70,4 +72,19 @@ export function referenceIssues(c: WardenConfig): ConfigIssue[] {
     );
   }
   return issues;
+}
+
+/** A user name picks one brokered role: each may be declared once, and not again as upstream.user. */
+function duplicateRoles(
+  conn: {
+    readonly upstream: { readonly user: string };
+    readonly roles?: readonly { readonly user: string }[];
+  },
+  report: (path: (string | number)[], message: string) => void,
+): void {
+  const users = new Set([conn.upstream.user]);
+  for (const [j, role] of (conn.roles ?? []).entries()) {
+    if (users.has(role.user)) report(['roles', j, 'user'], `role "${role.user}" is brokered twice`);
+    users.add(role.user);
+  }
 }

@@ -9,8 +9,22 @@ import type {
   HttpConnectionSpec,
   PhiEntity,
   PostgresConnectionSpec,
+  PrincipalSelectorProps,
   SshConnectionSpec,
 } from './types';
+
+/** An upstream role the gateway brokers besides the connection's own login; clients pick it by user name. */
+export interface PostgresRoleProps<S> {
+  /** The role name: clients connect with this user name to run as it. */
+  readonly user: string;
+  /** The role's password (only the gateway can read it). */
+  readonly password: S;
+  /**
+   * Who may use this role.
+   * @default - every principal with access to the connection
+   */
+  readonly principals?: PrincipalSelectorProps;
+}
 
 /** Postgres connection props shared by the clouds (the target and its secret are cloud specific). */
 export interface PostgresConnectionBaseProps<S> extends CommonConnectionProps {
@@ -36,6 +50,13 @@ export interface PostgresConnectionBaseProps<S> extends CommonConnectionProps {
    * @default - the host the gateway connects to
    */
   readonly serverName?: string;
+  /**
+   * More roles the gateway brokers: the client's user name picks one (or the connection's own
+   * login, also picked by the principal's own name); any other user name is refused. Each role is
+   * checked for least privilege like the connection's own login.
+   * @default - none: every user name logs in as the connection's own login
+   */
+  readonly roles?: readonly PostgresRoleProps<S>[];
 }
 
 /** SSH connection props shared by the clouds. Give exactly one of `privateKey` and `password`. */
@@ -151,6 +172,15 @@ export function postgresEntry<S>(
       },
     },
     classification: { ...p.classification },
+    ...(p.roles && p.roles.length > 0
+      ? {
+          roles: p.roles.map((r) => ({
+            user: r.user,
+            password: ref(r.password),
+            ...(r.principals ? { principals: r.principals } : {}),
+          })),
+        }
+      : {}),
   };
   return connectionEntry(spec, p);
 }

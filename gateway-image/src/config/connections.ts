@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { FIELD_PATH_PATTERN } from '../masking/json-stream-path';
+import { principalSelector } from './principals';
 import { secretRef } from './secret-ref';
 
 export const CONNECTION_NAME = /^[a-z][a-z0-9_-]{0,62}$/;
@@ -40,6 +41,30 @@ const common = {
   phi: z.boolean().default(false).describe('Whether the target may hold PHI. Default false.'),
 };
 
+const acceptPrivilegedRole = z
+  .strictObject({
+    reason: z
+      .string()
+      .trim()
+      .min(10)
+      .describe(
+        'Why this PHI connection may run through a privileged role; recorded in every session.start.',
+      ),
+  })
+  .optional();
+
+/** An upstream role the gateway logs in as when a client asks for it by user name. */
+const brokeredRole = z.strictObject({
+  user: z.string().min(1).describe('The upstream role; a client picks it by connecting with this user name.'),
+  password: secretRef.describe("The role's password; only the gateway ever holds it."),
+  principals: principalSelector
+    .optional()
+    .describe('Who may use this role. Default: every principal with access to the connection.'),
+  acceptPrivilegedRole: acceptPrivilegedRole.describe(
+    "As the connection's acceptPrivilegedRole, for this role only. Default: refused on a phi connection.",
+  ),
+});
+
 export const postgresConnection = z.strictObject({
   ...common,
   kind: z.literal('postgres'),
@@ -47,7 +72,12 @@ export const postgresConnection = z.strictObject({
     host,
     port: port.default(5432).describe('Default 5432.'),
     database: z.string().min(1).describe('Database name on the upstream server.'),
-    user: z.string().min(1).describe('Role the gateway logs in as.'),
+    user: z
+      .string()
+      .min(1)
+      .describe(
+        'Role the gateway logs in as: the default role, whatever user name a client gives unless roles are declared.',
+      ),
     password: secretRef.describe('The role password; only the gateway ever holds it.'),
     tls: upstreamTls.prefault({}),
   }),
@@ -55,19 +85,14 @@ export const postgresConnection = z.strictObject({
     .record(z.string().regex(/^[^.\s]+\.[^.\s]+\.([^.\s]+|\*)$/, 'expected schema.table.column'), phiEntity)
     .default({})
     .describe('PHI columns: "schema.table.column" (or "schema.table.*") → entity. Default none.'),
-  acceptPrivilegedRole: z
-    .strictObject({
-      reason: z
-        .string()
-        .trim()
-        .min(10)
-        .describe(
-          'Why this PHI connection may run through a privileged role; recorded in every session.start.',
-        ),
-    })
-    .optional()
+  acceptPrivilegedRole: acceptPrivilegedRole.describe(
+    'The gateway refuses to serve a phi connection whose upstream role (upstream.user) is a superuser, has BYPASSRLS, REPLICATION or CREATEROLE, or is a member of pg_read_server_files, pg_write_server_files, pg_execute_server_program, pg_signal_backend, pg_read_all_stats, pg_monitor, pg_checkpoint, … — unless accepted here with a reason. Each of roles[] has its own. Default: refused.',
+  ),
+  roles: z
+    .array(brokeredRole)
+    .default([])
     .describe(
-      'The gateway refuses to serve a phi connection whose upstream role is a superuser, has BYPASSRLS, REPLICATION or CREATEROLE, or is a member of pg_read_server_files, pg_write_server_files, pg_execute_server_program, pg_signal_backend, pg_read_all_stats, pg_monitor, pg_checkpoint, … — unless accepted here with a reason. Default: refused.',
+      "More upstream roles the gateway brokers on this connection. The client's startup user name picks one: a role's user, or upstream.user (which the principal's own name also picks). With roles declared, any other user name is refused (FATAL 28000 naming the names the principal may use). Default none: every user name logs in as upstream.user, and session.start records the name the client gave.",
     ),
 });
 

@@ -1,21 +1,12 @@
 import { z } from 'zod';
 import { phiEntity } from './connections';
+import { principalSelector } from './principals';
 import { secretRef } from './secret-ref';
+
+export { principalSelector };
 
 const name = z.string().regex(/^[a-z][a-z0-9_.-]{0,62}$/, 'expected a lower-case rule name');
 const names = z.array(z.string().min(1));
-
-/** Who a rule, grant or masking profile applies to. An empty selector matches every principal. */
-export const principalSelector = z
-  .strictObject({
-    kinds: z
-      .array(z.enum(['human', 'agent']))
-      .optional()
-      .describe('Match these principal kinds.'),
-    groups: names.optional().describe('Match principals in any of these groups.'),
-    subjects: names.optional().describe('Match these subjects exactly.'),
-  })
-  .describe('Matches principals; every field given must match. Empty matches everyone.');
 
 const sqlKinds = z.array(
   z.enum([

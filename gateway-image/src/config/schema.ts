@@ -207,6 +207,8 @@ function checkReferences(c: WardenConfig, ctx: Ctx): void {
     if (connNames.has(conn.name))
       issue(ctx, ['connections', i, 'name'], `duplicate connection name "${conn.name}"`);
     connNames.add(conn.name);
+    if (conn.kind === 'postgres')
+      duplicateRoles(conn, (path, message) => issue(ctx, ['connections', i, ...path], message));
   }
   const unknownConnections = (list: readonly string[] | undefined, path: (string | number)[]) => {
     for (const [j, n] of (list ?? []).entries()) {
@@ -255,4 +257,19 @@ function checkReferences(c: WardenConfig, ctx: Ctx): void {
 
 function issue(ctx: Ctx, path: (string | number)[], message: string): void {
   ctx.addIssue({ code: 'custom', path, message });
+}
+
+/** A user name picks one brokered role: each may be declared once, and not again as upstream.user. */
+function duplicateRoles(
+  conn: {
+    readonly upstream: { readonly user: string };
+    readonly roles?: readonly { readonly user: string }[];
+  },
+  report: (path: (string | number)[], message: string) => void,
+): void {
+  const users = new Set([conn.upstream.user]);
+  for (const [j, role] of (conn.roles ?? []).entries()) {
+    if (users.has(role.user)) report(['roles', j, 'user'], `role "${role.user}" is brokered twice`);
+    users.add(role.user);
+  }
 }

@@ -3,7 +3,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
-import { WardenGateway, WardenImage, WardenNetwork } from '../../../constructs/src/aws';
+import { PostgresTarget, WardenGateway, WardenImage, WardenNetwork } from '../../../constructs/src/aws';
 import { buildFixture, identity } from './fixture';
 
 describe('WardenGateway template', () => {
@@ -189,6 +189,45 @@ describe('WardenGateway props', () => {
     expect(api).toEqual({ name: 'docs', kind: 'http', phi: false, clientPort: 443 });
     expect(f.gateway.validateConfig().connections.find((c) => c.name === 'docs')?.upstream).toMatchObject({
       credential: { type: 'header', name: 'X-Api-Key' },
+    });
+  });
+
+  it('brokers more Postgres roles by user name, granting read on exactly their secrets', () => {
+    const f = buildFixture();
+    const reader = new secretsmanager.Secret(f.stack, 'Reader');
+    f.gateway.addPostgres('ehr-roles', {
+      target: PostgresTarget.fromInstance(f.db),
+      secret: f.db.secret!,
+      databaseName: 'ehr',
+      user: 'warden_gateway',
+      roles: [
+        {
+          user: 'reader',
+          password: { secret: reader, jsonKey: 'password' },
+          principals: { kinds: ['agent'] },
+        },
+      ],
+    });
+    const conn = f.gateway.validateConfig().connections.find((c) => c.name === 'ehr-roles');
+    expect(conn).toMatchObject({
+      roles: [
+        {
+          user: 'reader',
+          password: expect.stringMatching(/^aws-secretsmanager:.+#password$/),
+          principals: { kinds: ['agent'] },
+        },
+      ],
+    });
+    Template.fromStack(f.stack).hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          {
+            Action: 'secretsmanager:GetSecretValue',
+            Effect: 'Allow',
+            Resource: f.stack.resolve(reader.secretArn),
+          },
+        ]),
+      },
     });
   });
 

@@ -75,6 +75,14 @@ const MUTATIONS: Mutation[] = [
   ['unknown PHI entity', (c) => (c.connections[0].classification = { 'public.p.ssn': 'SOCIAL' })],
   ['connection name in capitals', (c) => (c.connections[0].name = 'Patients')],
   ['duplicate connection name', (c) => (c.connections[1].name = c.connections[0].name)],
+  [
+    'brokered role declared as upstream.user again',
+    (c) => (c.connections[0].roles = [{ user: c.connections[0].upstream.user, password: 'env:R' }]),
+  ],
+  [
+    'brokered role with an unknown principal kind',
+    (c) => (c.connections[0].roles = [{ user: 'r', password: 'env:R', principals: { kinds: ['robot'] } }]),
+  ],
   ['unknown connection kind', (c) => (c.connections[0].kind = 'mysql')],
   ['port out of range', (c) => (c.connections[0].upstream.port = 70000)],
   ['upstream TLS mode unknown', (c) => (c.connections[0].upstream.tls = { mode: 'prefer' })],

@@ -123,6 +123,34 @@ describe('WardenGcpGateway connections', () => {
     ]);
   });
 
+  it('brokers more Postgres roles by user name, granting read on exactly their secrets, as on AWS', () => {
+    const f = fixture({}, false);
+    const reader = f.gateway.addSecret('reader-pw');
+    f.gateway.addPostgres('ehr', {
+      target: PostgresTarget.fromInstance(f.db),
+      databaseName: 'ehr',
+      secret: f.gateway.addSecret('pw'),
+      roles: [{ user: 'reader', password: reader, principals: { kinds: ['agent'] } }],
+    });
+    expect(f.gateway.validateConfig().connections[0]).toMatchObject({
+      roles: [
+        {
+          user: 'reader',
+          password: expect.stringMatching(/^gcp-secretmanager:/),
+          principals: { kinds: ['agent'] },
+        },
+      ],
+    });
+    const json = f.json();
+    const [key] = Object.entries(json.resource.google_secret_manager_secret ?? {}).find(([, r]) =>
+      String(r.secret_id).endsWith('reader-pw'),
+    )!;
+    const grants = resourcesOf(json, 'google_secret_manager_secret_iam_member').map((g) =>
+      String(g.secret_id),
+    );
+    expect(grants).toContain(`\${google_secret_manager_secret.${key}.id}`);
+  });
+
   it('returns the connection handle from every add… method, as on AWS', () => {
     const f = fixture({}, false);
     const pg = f.gateway.addPostgres('ehr', {

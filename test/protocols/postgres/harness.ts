@@ -158,6 +158,7 @@ export async function startHarness(
     kind: 'postgres',
     phi: true,
     classification: {},
+    roles: [],
     upstream: {
       host: pg.host,
       port: pg.port,

@@ -43,6 +43,10 @@ export interface MaskingStackOptions {
   readonly upstreamRole?: { readonly user: string; readonly password: string };
   /** connections[].acceptPrivilegedRole.reason of the patients connection. @default none */
   readonly acceptPrivilegedRole?: string;
+  /** connections[].roles of the patients connection (passwords as env: references). @default none */
+  readonly roles?: readonly Record<string, unknown>[];
+  /** More environment the gateway's secret references read. @default none */
+  readonly env?: Readonly<Record<string, string>>;
 }
 
 export async function startMaskingStack(
@@ -84,6 +88,7 @@ export async function startMaskingStack(
     WARDEN_DEV_TOKEN_KEY: tokenKey,
     WARDEN_DEV_PATIENTS_PASSWORD: role.password,
     WARDEN_DEV_SCRATCH_PASSWORD: role.password,
+    ...options.env,
   };
   const raw = await examplePostgresConfig();
   raw.identity.issuers[0].issuer = issuer.issuer;
@@ -94,6 +99,7 @@ export async function startMaskingStack(
     conn.upstream.user = role.user;
     conn.upstream.database = db.name;
     if (options.acceptPrivilegedRole) conn.acceptPrivilegedRole = { reason: options.acceptPrivilegedRole };
+    if (options.roles && conn.name === 'patients') conn.roles = options.roles;
   }
   raw.workers = 1;
   // Held statements (PHI predicates by agents) are refused quickly: nobody approves in these tests.

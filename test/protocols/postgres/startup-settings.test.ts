@@ -43,10 +43,10 @@ describe('startupSettings', () => {
         ['application_name', 'x\\y'],
       ]),
     );
-    // The last occurrence wins, options after top-level parameters, as on the server.
+    // The server applies options first, then the top-level parameters: the top-level one wins.
     expect(
       settings({ statement_timeout: '1', options: '-c statement_timeout=2' }).get('statement_timeout'),
-    ).toBe('2');
+    ).toBe('1');
   });
 
   it.each([

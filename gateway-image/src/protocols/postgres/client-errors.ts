@@ -62,6 +62,13 @@ export const clientErrors = {
     ),
   notAuthorized: (name: string, reason: string) =>
     fatal(SqlState.InvalidAuthorizationSpecification, `not authorized for connection "${name}": ${reason}`),
+  /** The names are not secret: they are what the client may type instead. */
+  userNotBrokered: (user: string, connection: string, allowed: readonly string[]) =>
+    fatal(
+      SqlState.InvalidAuthorizationSpecification,
+      `user name "${user.slice(0, 63)}" is not a role Warden brokers for you on connection "${connection}"`,
+      `Connect with one of these user names: ${allowed.map((n) => `"${n}"`).join(', ')}.`,
+    ),
   noGrant: (name: string, reason: string) =>
     fatal(
       SqlState.InsufficientPrivilege,

@@ -57,9 +57,9 @@ export async function startPostgresListener(options: PostgresListenerOptions): P
 
   const log = (message: string, err?: unknown) => hooks.log?.({ level: 'warn', message, err });
 
-  function newCancelKey(): { processId: number; secretKey: Buffer; id: string } {
+  function newCancelKey(upstreamPid?: number): { processId: number; secretKey: Buffer; id: string } {
     for (;;) {
-      const processId = randomInt(1, 2 ** 31 - 1);
+      const processId = upstreamPid ?? randomInt(1, 2 ** 31 - 1);
       const secretKey = randomBytes(4);
       const id = cancelId(processId, secretKey);
       if (!byCancelKey.has(id)) return { processId, secretKey, id };
@@ -73,7 +73,7 @@ export async function startPostgresListener(options: PostgresListenerOptions): P
     startup: Extract<FrontendMessage, { type: 'startup' }>,
   ) {
     handedOver.add(raw);
-    const key = newCancelKey();
+    let key = newCancelKey();
     const session = new PostgresSession({
       id: randomUUID(),
       client: socket,
@@ -83,6 +83,12 @@ export async function startPostgresListener(options: PostgresListenerOptions): P
       maxMessageBytes,
       upstreamConnectTimeoutMs,
       clientKey: key,
+      adoptProcessId: (pid) => {
+        byCancelKey.delete(key.id);
+        key = newCancelKey(pid);
+        byCancelKey.set(key.id, session);
+        return key;
+      },
       onClosed: (s) => {
         sessions.delete(s);
         byCancelKey.delete(key.id);

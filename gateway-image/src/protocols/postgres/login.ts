@@ -4,6 +4,7 @@
  * credentials. Each refusal is a FATAL ErrorResponse the client can act on.
  * https://www.postgresql.org/docs/current/protocol-flow.html#PROTOCOL-FLOW-START-UP
  */
+import { chooseBrokeredRole, withBrokeredRole } from '../../access/brokered-roles';
 import type { PostgresConnectionConfig } from '../../config/connections';
 import { AuthenticationError } from '../../errors';
 import type { Principal } from '../../identity/principal';
@@ -44,6 +45,8 @@ export type LoginResult =
       readonly endpoint: UpstreamEndpoint;
       /** `warden.reason` from the startup settings: the reason shown to approvers. */
       readonly reason?: string;
+      /** The application name the client asked for ('' for none): what a direct server reports back. */
+      readonly clientApplication: string;
     }
   | {
       readonly ok: false;
@@ -94,8 +97,8 @@ export async function login(ctx: LoginContext): Promise<LoginResult> {
     return refuse(clientErrors.internal(), 'authentication-error');
   }
 
-  const config = hooks.resolveConnection(connection);
-  if (!config) return refuse(clientErrors.noConnection(connection), 'no-such-connection', principal);
+  const resolved = hooks.resolveConnection(connection);
+  if (!resolved) return refuse(clientErrors.noConnection(connection), 'no-such-connection', principal);
 
   let settings: Map<string, string>;
   try {
@@ -131,6 +134,22 @@ export async function login(ctx: LoginContext): Promise<LoginResult> {
     });
   }
   const forwarded = [...settings].filter(([name]) => !name.startsWith(GATEWAY_NAMESPACE));
+
+  const clientUser = startup.parameters.get('user') ?? '';
+  // The client's own name, as the server would take it: the top-level parameter, else `-c application_name`.
+  const clientApplication = startup.parameters.get('application_name') ?? settings.get('application_name');
+  const choice = chooseBrokeredRole(resolved, principal, clientUser);
+  if (!choice.ok) {
+    return refuse(
+      clientErrors.userNotBrokered(clientUser, connection, choice.allowed),
+      'user-not-brokered',
+      principal,
+      false,
+      { allowedUsers: [...choice.allowed] },
+    );
+  }
+  // From here on the connection is seen through the chosen role: its check, its login.
+  const config = withBrokeredRole(resolved, choice.role);
 
   let upstreamRole: { privileges: readonly string[]; acceptedBecause: string } | undefined;
   if (config.phi && hooks.upstreamRole) {
@@ -170,8 +189,9 @@ export async function login(ctx: LoginContext): Promise<LoginResult> {
       session: ctx.session,
       body: {
         protocol: 'postgres',
-        clientUser: startup.parameters.get('user') ?? '',
-        clientApplication: startup.parameters.get('application_name') ?? '',
+        clientUser,
+        brokeredRole: config.upstream.user,
+        clientApplication: clientApplication ?? '',
         // Names only: values are the client's literals (search_path reaches facts through the upstream).
         ...(forwarded.length > 0 ? { settings: forwarded.map(([name]) => name).sort() } : {}),
         ...(upstreamRole
@@ -201,10 +221,7 @@ export async function login(ctx: LoginContext): Promise<LoginResult> {
       ctx.upstreamConnectTimeoutMs,
     );
     const parameters: Record<string, string> = Object.fromEntries(forwarded);
-    parameters.application_name = upstreamApplicationName(
-      startup.parameters.get('application_name'),
-      principal.subject,
-    );
+    parameters.application_name = upstreamApplicationName(clientApplication, principal.subject);
     const upstream = await connectUpstream({
       ...endpoint,
       database: config.upstream.database,
@@ -223,6 +240,7 @@ export async function login(ctx: LoginContext): Promise<LoginResult> {
       upstream,
       endpoint,
       ...(settings.has('warden.reason') ? { reason: settings.get('warden.reason')!.slice(0, 2000) } : {}),
+      clientApplication: clientApplication ?? '',
     };
   } catch (err) {
     hooks.log?.({ level: 'error', message: 'upstream connection failed', session: ctx.session, err });

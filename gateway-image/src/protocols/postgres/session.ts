@@ -46,6 +46,12 @@ export interface SessionOptions {
   readonly upstreamConnectTimeoutMs: number;
   /** The cancel key the client gets; the listener maps it back to this session. */
   readonly clientKey: BackendKey;
+  /**
+   * The client's cancel key with the upstream backend's process ID (and a secret of the gateway's
+   * own), so the PID a driver was told is the one pg_backend_pid() and notifications report.
+   * @default the random `clientKey` is kept
+   */
+  readonly adoptProcessId?: (processId: number) => BackendKey;
   readonly onClosed: (session: PostgresSession) => void;
 }
 
@@ -290,8 +296,15 @@ export class PostgresSession {
     const sp = result.upstream.parameters.get('search_path');
     if (sp !== undefined) this.relay.reportedSearchPath(sp);
     const hello = [write.authenticationOk()];
-    for (const [name, value] of result.upstream.parameters) hello.push(write.parameterStatus(name, value));
-    hello.push(write.backendKeyData(o.clientKey.processId, o.clientKey.secretKey), write.readyForQuery('I'));
+    for (const [name, value] of result.upstream.parameters) {
+      // Upstream the name carries the principal; the client is told its own, as a direct server
+      // would (drivers such as pgjdbc SET it again when the reported name differs).
+      const reported = name === 'application_name' ? result.clientApplication : value;
+      hello.push(write.parameterStatus(name, reported));
+    }
+    const upstreamPid = result.upstream.backendKey?.processId;
+    const key = upstreamPid && o.adoptProcessId ? o.adoptProcessId(upstreamPid) : o.clientKey;
+    hello.push(write.backendKeyData(key.processId, key.secretKey), write.readyForQuery('I'));
     o.client.write(Buffer.concat(hello));
     o.parser.maxMessageBytes = o.maxMessageBytes;
     upstream.on('data', this.onUpstreamData);

@@ -27,7 +27,8 @@ export class StartupParameterError extends WardenError {
 
 /**
  * Settings by lower-case name (`-` read as `_`, as the server reads switches), the last occurrence
- * winning as on the server; top-level parameters first, then `options`. Throws
+ * winning as on the server: `options` first, then the top-level parameters (the server applies the
+ * switches, then the parameters, so a top-level `statement_timeout` beats a `-c` one). Throws
  * StartupParameterError for a replication connection or an `options` switch other than -c / --.
  */
 export function startupSettings(parameters: ReadonlyMap<string, string>): Map<string, string> {
@@ -36,14 +37,14 @@ export function startupSettings(parameters: ReadonlyMap<string, string>): Map<st
     throw new StartupParameterError('replication', 'replication connections are not relayed by Warden');
   }
   const settings = new Map<string, string>();
+  const options = parameters.get('options');
+  if (options !== undefined) {
+    for (const [name, value] of parseOptions(options)) settings.set(name, value);
+  }
   for (const [name, value] of parameters) {
     // _pq_.* are protocol extensions, answered with NegotiateProtocolVersion and never forwarded.
     if (PROTOCOL_PARAMETERS.has(name) || name.startsWith('_pq_.')) continue;
     settings.set(settingName(name), value);
-  }
-  const options = parameters.get('options');
-  if (options !== undefined) {
-    for (const [name, value] of parseOptions(options)) settings.set(name, value);
   }
   return settings;
 }
