@@ -142,6 +142,25 @@ describe('config rules on the gateway task', () => {
     expect(status(GatewayPhiWritesRequireApproval, f.gateway.taskDefinition)).toBe('non-compliant');
   });
 
+  it('GatewayPhiWritesRequireApproval fails a hold on INSERT, UPDATE and DELETE only (MERGE, COPY … FROM and DDL would run unheld)', () => {
+    const node = taskWithConfig((c) => {
+      const rule = c.policy.rules.find((r: { name: string }) => r.name === 'warden.phi-sql-writes');
+      rule.sql = { kinds: ['insert', 'update', 'delete'] };
+    });
+    expect(GatewayPhiWritesRequireApproval.evaluate(node)).toMatchObject({
+      status: 'non-compliant',
+      message: expect.stringContaining('use sql.write: true'),
+    });
+  });
+
+  it('GatewayPhiWritesRequireApproval fails an SSH hold that leaves sftp unheld', () => {
+    const node = taskWithConfig((c) => {
+      const rule = c.policy.rules.find((r: { name: string }) => r.name === 'warden.phi-ssh-commands');
+      rule.ssh = { modes: ['exec', 'shell'] };
+    });
+    expect(GatewayPhiWritesRequireApproval.evaluate(node).status).toBe('non-compliant');
+  });
+
   it('GatewayPhiWritesRequireApproval fails a hold nobody can approve', () => {
     const node = taskWithConfig((c) => {
       c.approvals.rules = [];
