@@ -888,6 +888,17 @@ export type WardenConfigInput = {
        */
       readonly prefix?: string;
     }))[];
+    /**
+     * Evidence packs the gateway exports of its own audit log.
+     * @default {}
+     */
+    readonly evidence?: {
+      /**
+       * Shortly after each UTC midnight, export an evidence pack of the previous day from this log (warden evidence export), signed with audit.signingKey, into <dir>/evidence/<day>/, and copy it to every s3/gcs sink under evidence/<host>/<day>/. Default false.
+       * @default false
+       */
+      readonly daily?: boolean;
+    };
   };
   /**
    * @default - not set
@@ -1205,6 +1216,9 @@ export type WardenConfig = {
       readonly bucket: string;
       readonly prefix: string;
     }))[];
+    readonly evidence: {
+      readonly daily: boolean;
+    };
   };
   readonly recording?: {
     readonly enabled: boolean;

@@ -152,6 +152,8 @@ export function renderGatewayConfig(spec: GatewaySpec): WardenConfigInput {
       dir: spec.auditDir ?? DEFAULT_AUDIT_DIR,
       signingKey: spec.secrets.auditSigningKey,
       sinks: sinks(spec.storage, 'audit'),
+      // Each day's signed evidence pack lands in write-once storage beside the segments.
+      evidence: { daily: true },
     },
     recording: {
       dir: spec.recordingDir ?? DEFAULT_RECORDING_DIR,

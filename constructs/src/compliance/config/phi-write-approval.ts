@@ -13,6 +13,7 @@
  */
 import type { WardenConfig } from '../../core';
 import { fromProblems, notApplicable, type RuleOutcome } from './outcome';
+import type { GatewayConfigRule } from './rule';
 
 type PolicyRuleConfig = WardenConfig['policy']['rules'][number];
 type Conn = WardenConfig['connections'][number];
@@ -84,3 +85,12 @@ export function checkPhiWriteApproval(config: WardenConfig): RuleOutcome {
   }
   return fromProblems(problems, `writes on ${phi.length} PHI connection(s) need approval`);
 }
+
+export const GatewayPhiWritesRequireApproval: GatewayConfigRule = {
+  id: 'GatewayPhiWritesRequireApproval',
+  level: 'error',
+  hipaaControl: '164.312(c)(1)',
+  info: "Every write on a PHI connection (the gateway's sql.write, SSH sessions, state-changing HTTP) is held for a second person or denied.",
+  explanation: "A second person before any change to PHI protects its integrity against an agent's mistake.",
+  check: checkPhiWriteApproval,
+};
