@@ -4,6 +4,7 @@ import { approvalsApprove, approvalsDeny, approvalsList, approvalsShow } from '.
 import { auditVerify } from './commands/audit';
 import { configCheck, configSchema } from './commands/config';
 import { devCommand } from './commands/dev';
+import { evidenceExport, evidenceVerify } from './commands/evidence';
 import { gatewayCommand } from './commands/gateway';
 import { loginCommand } from './commands/login';
 import { replayCommand } from './commands/replay';
@@ -15,6 +16,8 @@ export const COMMANDS: readonly Command[] = [
   configCheck,
   configSchema,
   auditVerify,
+  evidenceExport,
+  evidenceVerify,
   loginCommand,
   replayCommand,
   approvalsList,

@@ -7,6 +7,7 @@ import type { AuditSink } from '../audit/event';
 import { AuditLog } from '../audit/log';
 import type { WardenConfig } from '../config/schema';
 import { WardenError } from '../errors';
+import { scheduleDailyEvidence } from '../evidence/daily';
 import { type Authenticator, createAuthenticator } from '../identity/authenticator';
 import { IDENTITY_CHANNEL, type IdentityEvent } from '../identity/events';
 import { createOidcVerifier, type OidcVerifier } from '../identity/oidc-verifier';
@@ -99,7 +100,15 @@ export async function createGatewayServices(
     audit = opts.audit;
   } else {
     const log = await openAuditLog(config, secrets);
-    stopShipping = shipSealedSegments(log, config.audit.sinks, logger);
+    const stopCopies = shipSealedSegments(log, config.audit.sinks, logger);
+    // The process that owns the chain exports its daily evidence pack (evidence/daily.ts).
+    const evidence = config.audit.evidence.daily
+      ? scheduleDailyEvidence({ config, secrets, audit: log, logger })
+      : undefined;
+    stopShipping = () => {
+      stopCopies();
+      evidence?.stop();
+    };
     audit = log;
   }
   await loadSqlParser();
