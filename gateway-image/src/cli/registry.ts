@@ -2,6 +2,7 @@ import type { Command } from './command';
 import { accessList, accessRequest, accessRevoke } from './commands/access';
 import { approvalsApprove, approvalsDeny, approvalsList, approvalsShow } from './commands/approvals';
 import { auditVerify } from './commands/audit';
+import { classifyCommand } from './commands/classify';
 import { configCheck, configSchema } from './commands/config';
 import { devCommand } from './commands/dev';
 import { evidenceExport, evidenceVerify } from './commands/evidence';
@@ -18,6 +19,7 @@ export const COMMANDS: readonly Command[] = [
   auditVerify,
   evidenceExport,
   evidenceVerify,
+  classifyCommand,
   loginCommand,
   replayCommand,
   approvalsList,

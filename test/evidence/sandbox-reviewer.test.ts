@@ -1,9 +1,12 @@
 /**
- * `warden evidence export` and `warden evidence verify` on the audit log of a real `warden dev`
- * after a scripted session mix: stock psql, ssh and curl as an agent and as a person, statements
- * held and decided with `warden approvals`, just-in-time access requested, approved and revoked
- * with `warden access`, refusals of every kind. The pack must describe all of it, carry none of
- * the identifiers the session mix typed, and `verify` must reject it after one changed byte.
+ * The reviewer's tools on a real `warden dev`, started once:
+ * - `warden classify` finds nothing unclassified in the sandbox's own classification, and finds
+ *   what is missing from a narrower one and from an unclassified copy of patient data;
+ * - `warden evidence export` and `warden evidence verify` on its audit log after a scripted
+ *   session mix: stock psql, ssh and curl as an agent and as a person, statements held and decided
+ *   through the admin API, just-in-time access requested, approved and revoked, refusals of every
+ *   kind. The pack must describe all of it, carry none of the identifiers the session mix typed,
+ *   and `verify` must reject it after one changed byte.
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { createPublicKey, generateKeyPairSync } from 'node:crypto';
@@ -11,6 +14,8 @@ import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cp, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { main } from '../../gateway-image/src/cli/main';
 import type { EvidenceData } from '../../gateway-image/src/evidence/model';
 import { writePack } from '../../gateway-image/src/evidence/pack';
 import { verifyPack } from '../../gateway-image/src/evidence/verify-pack';
@@ -29,6 +34,8 @@ let publicKeyFile: string;
 let recordingsDir: string;
 /** A real patient's SSN and surname, used in a query's WHERE clause. */
 let patient: { ssn: string; last_name: string };
+/** `warden classify` runs, made while the sandbox's database was up. */
+const classified: Record<string, { status: number; stdout: string; stderr: string }> = {};
 
 function warden(args: string[], env: Record<string, string> = {}) {
   return spawnSync(process.execPath, [bin, ...args], {
@@ -170,6 +177,62 @@ async function sessionMix(): Promise<void> {
   }
 }
 
+/** The CLI's entry point in-process (a spawned `warden` costs a second of start-up per run). */
+async function cli(argv: string[], env: Record<string, string>) {
+  let stdout = '';
+  let stderr = '';
+  const sink = (write: (s: string) => void) =>
+    new Writable({
+      write(chunk, _enc, done) {
+        write(String(chunk));
+        done();
+      },
+    });
+  const status = await main(argv, {
+    stdout: sink((t) => (stdout += t)),
+    stderr: sink((t) => (stderr += t)),
+    env: { ...process.env, ...env },
+  });
+  return { status, stdout, stderr };
+}
+
+async function classifyRuns(): Promise<void> {
+  const env = { WARDEN_TEST_UPSTREAM: `${sandbox.line.upstream.url}?sslmode=disable` };
+  const args = (config: string) => [
+    'classify',
+    '--config',
+    config,
+    '--connection',
+    'patients',
+    '--upstream-url-env',
+    'WARDEN_TEST_UPSTREAM',
+  ];
+  classified.sandbox = await cli(args(EXAMPLE), env);
+  // The classification as it was before the Safe Harbor review: ZIP, city and encounter dates raw.
+  const narrow = JSON.parse(readFileSync(EXAMPLE, 'utf8'));
+  const patients = narrow.connections.find((c: { name: string }) => c.name === 'patients');
+  for (const k of [
+    'public.patients.city',
+    'public.patients.zip',
+    'public.encounters.admitted_at',
+    'public.encounters.discharged_at',
+  ])
+    delete patients.classification[k];
+  const narrowFile = join(work, 'narrow.json');
+  writeFileSync(narrowFile, JSON.stringify(narrow));
+  const upstream = await sandbox.upstream('patients');
+  try {
+    classified.narrow = await cli(args(narrowFile), env);
+    // A copy of patient data under another name, nothing classified and no foreign key.
+    await upstream.query('CREATE TABLE reviewer_copy AS SELECT mrn, ssn, phone, email, street FROM patients');
+    classified.copy = await cli(args(EXAMPLE), env);
+  } finally {
+    await upstream.query('DROP TABLE IF EXISTS reviewer_copy');
+    await upstream.end();
+    await rm(narrowFile, { force: true });
+  }
+}
+
 beforeAll(async () => {
   work = await mkdtemp(join(tmpdir(), 'warden-evidence-'));
   sandbox = await startDevSandbox({ patients: 300 });
@@ -180,6 +243,7 @@ beforeAll(async () => {
     await upstream.end();
   }
   await sessionMix();
+  await classifyRuns();
   // Stopped, so the log ends on its closing checkpoint; the audit directory outlives the process.
   await sandbox.interrupt(15_000);
   auditDir = join(work, 'audit');
@@ -229,6 +293,48 @@ function exportPack(out: string, signingKey: string) {
     out,
   ]);
 }
+
+describe('warden classify on the sandbox', () => {
+  it("lists nothing: the sandbox's classification covers every identifier its data holds", () => {
+    expect(classified.sandbox).toMatchObject({ status: 0, stderr: '' });
+    expect(classified.sandbox!.stdout).toMatch(
+      /^OK: connection "patients": no unclassified column looks like an identifier/,
+    );
+  });
+
+  it('lists ZIP, city and encounter dates when the classification leaves them out, with a block to paste', () => {
+    const r = classified.narrow!;
+    expect(r.status).toBe(1);
+    const listed = r.stdout
+      .split('\n')
+      .filter((l) => /^ {2}public\./.test(l))
+      .map((l) => l.trim().split(/\s+/).slice(0, 2));
+    expect(listed).toEqual([
+      ['public.encounters.admitted_at', 'custom:DATE'],
+      ['public.encounters.discharged_at', 'custom:DATE'],
+      ['public.patients.city', 'ADDRESS'],
+      ['public.patients.zip', 'ADDRESS'],
+    ]);
+    const block = JSON.parse(r.stdout.slice(r.stdout.indexOf('{')));
+    expect(block).toMatchObject({ 'public.patients.zip': 'ADDRESS', 'public.patients.ssn': 'SSN' });
+  });
+
+  it('finds an unclassified copy of patient data by its values, and prints no value', () => {
+    const r = classified.copy!;
+    expect(r.status).toBe(1);
+    for (const [column, entity] of [
+      ['ssn', 'SSN'],
+      ['mrn', 'MRN'],
+      ['phone', 'PHONE'],
+      ['email', 'EMAIL'],
+    ]) {
+      expect(r.stdout).toMatch(
+        new RegExp(`public\\.reviewer_copy\\.${column} +${entity} +\\d+ of \\d+ sampled values`),
+      );
+    }
+    for (const value of [patient.ssn, patient.last_name]) expect(r.stdout).not.toContain(value);
+  });
+});
 
 describe('warden evidence export on the sandbox', () => {
   let keysOf: { privateFile: string; publicFile: string };
