@@ -156,6 +156,26 @@ async function write(log: AuditLog): Promise<void> {
     type: 'command.result',
     body: { outcome: 'completed', masked: { 'SSN:partial': 3, 'ADDRESS/column': 2 } },
   });
+  await log.append({
+    ...ssh,
+    type: 'approval.requested',
+    body: {
+      approval: 'h-ssh',
+      kind: 'command',
+      rule: 'warden.phi-ssh-commands',
+      command: `cat ${FREE_TEXT}.txt`,
+    },
+  });
+  await log.append({
+    ...ssh,
+    type: 'command.attempt',
+    body: {
+      approvalRule: 'warden.phi-ssh-commands',
+      facts: { protocol: 'ssh', programs: ['cat'], commandLine: `cat ${FREE_TEXT}.txt` },
+      decision: { outcome: 'deny', rule: 'warden.phi-ssh-commands', reason: 'timed out' },
+    },
+  });
+  await log.append({ ...ssh, type: 'approval.expired', body: { approval: 'h-ssh', status: 'expired' } });
   await log.append({ ...ssh, type: 'session.end', body: { reason: 'credential-expired' } });
   await log.append({
     principal: agent,
@@ -270,6 +290,8 @@ describe('collectEvidence', () => {
     expect(d.refusals.byRule.map((r) => [r.rule, r.count])).toEqual([
       ['deny-encoders-on-phi-hosts', 1],
       ['warden:unmaskable-output', 1],
+      // A hold that timed out is a denial by the holding rule.
+      ['warden.phi-ssh-commands', 1],
     ]);
     expect(d.refusals.sshPrograms).toEqual([
       { rule: 'deny-encoders-on-phi-hosts', program: 'base64', features: ['encoder'], count: 1 },
@@ -291,7 +313,7 @@ describe('collectEvidence', () => {
         expiresAt: '2026-03-02T10:30:00.000Z',
       }),
     ]);
-    expect(d.approvals).toEqual([
+    expect(d.approvals.filter((a) => a.approval === 'h-1')).toEqual([
       expect.objectContaining({
         approval: 'h-1',
         requester: 'ci-bot',
@@ -302,6 +324,15 @@ describe('collectEvidence', () => {
         outcome: 'allowed',
       }),
     ]);
+    expect(d.approvals).toContainEqual(
+      expect.objectContaining({
+        approval: 'h-ssh',
+        what: 'ssh: cat',
+        status: 'expired',
+        decisions: [],
+        outcome: 'denied',
+      }),
+    );
     expect(d.access.standing).toBeNull();
   });
 

@@ -71,9 +71,14 @@ export class HeldCommandCollector implements Collector<HeldCommandEvidence[]> {
       if (!held) return;
       const d = decisionOf(e);
       held.outcome = d?.outcome === 'allow' ? 'allowed' : 'denied';
-      // An HTTP hold carries no statements: the method is what was held.
-      const method = str(obj(e.body.facts)?.method);
-      if (method && held.what.startsWith('command')) held.what = `${method} request`;
+      // SSH and HTTP holds carry no statements: the programs or the method say what was held.
+      const facts = obj(e.body.facts);
+      const programs = Array.isArray(facts?.programs)
+        ? facts.programs.filter((p) => typeof p === 'string')
+        : [];
+      const method = str(facts?.method);
+      if (held.what.startsWith('command') && programs.length > 0) held.what = `ssh: ${programs.join(', ')}`;
+      else if (held.what.startsWith('command') && method) held.what = `${method} request`;
     }
   }
 
