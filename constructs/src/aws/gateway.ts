@@ -2,7 +2,7 @@
  * WardenGateway: the Warden access gateway on ECS Fargate behind an internal Network Load Balancer,
  * with its audit storage, keys, logs and the network paths to the resources it protects.
  */
-import { Aws } from 'aws-cdk-lib';
+import { Aws, Validations } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import type * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
@@ -16,6 +16,8 @@ import type { WardenConfig, WardenConfigInput } from '../core';
 import {
   DEFAULT_AUDIT_DIR,
   type GatewayPolicyProps,
+  PRIVILEGED_ROLE_RULE_ID,
+  privilegedRoleAcknowledgement,
   renderGatewayConfig,
   SIX_YEARS_DAYS,
   validateGatewayConfig,
@@ -315,6 +317,10 @@ export class WardenGateway extends Construct implements ec2.IConnectable {
     }
     this.resolved.push(c);
     for (const s of c.secrets) this.grantSecret(s);
+    const accepted = privilegedRoleAcknowledgement(this.resolved.map((r) => r.entry));
+    // Recorded again with every accepting connection; the latest acknowledgement on a node wins.
+    if (accepted)
+      Validations.of(this.taskDefinition).acknowledge({ id: PRIVILEGED_ROLE_RULE_ID, reason: accepted });
     if (c.path.connectable) {
       this.securityGroup.connections.allowTo(c.path.connectable, c.path.port, `Warden → ${name}`);
       let verifiable = false;

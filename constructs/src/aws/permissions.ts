@@ -47,6 +47,20 @@ export function grantStorageWrite(role: iam.IRole, bucket: s3.IBucket, key: kms.
 }
 
 /**
+ * Why each load balancer listener passes TCP through instead of holding an ACM certificate: each
+ * protocol for its own reason (keyed by the listener ids in gateway-container.ts).
+ */
+const LISTENER_PASS_THROUGH = {
+  Postgres:
+    'TCP pass-through by design: Postgres negotiates TLS inside its own protocol (SSLRequest, or direct TLS in PostgreSQL 17), which a load balancer cannot terminate. The gateway presents TLS on this listener (Warden-GatewayTlsRequired).',
+  Ssh: 'SSH is not TLS: it encrypts with its own transport protocol (RFC 4253) under the gateway host key, so there is no certificate for the load balancer to hold; the gateway terminates SSH itself.',
+  Https:
+    'TCP pass-through so that bearer tokens and PHI responses are decrypted only inside the gateway, where they are audited and masked; a TLS listener here would decrypt them first. The gateway presents TLS on this listener (Warden-GatewayTlsRequired).',
+  Admin:
+    'The admin API and reviewer console carry sign-ins and approval decisions; the gateway terminates their TLS itself (Warden-GatewayTlsRequired) so no credential is decrypted in the load balancer.',
+} as const;
+
+/**
  * Acknowledgements for findings the gateway's design accepts, each next to the resource it
  * concerns and with the reason a reviewer needs.
  */
@@ -77,11 +91,9 @@ export function acknowledgeGatewayFindings(gw: WardenGateway): void {
     });
   }
   for (const listener of gw.listeners) {
-    Validations.of(listener).acknowledge({
-      id: 'HIPAA.Security-ELBv2ACMCertificateRequired',
-      reason:
-        'TCP pass-through by design: Postgres negotiates TLS inside its own protocol, so the load balancer cannot terminate it. The gateway terminates TLS on every listener (Warden-GatewayTlsRequired).',
-    });
+    const reason = LISTENER_PASS_THROUGH[listener.node.id as keyof typeof LISTENER_PASS_THROUGH];
+    if (!reason) throw new Error(`${listener.node.path}: no acknowledgement reason for this listener`);
+    Validations.of(listener).acknowledge({ id: 'HIPAA.Security-ELBv2ACMCertificateRequired', reason });
   }
   Validations.of(gw.taskDefinition).acknowledge({
     id: 'AwsSolutions-ECS2',

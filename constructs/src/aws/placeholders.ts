@@ -15,8 +15,12 @@ export const PLACEHOLDER_HOST = 'deploy-time-value.invalid';
 // CDK encodes string tokens as "${Token[…]}" inside ordinary strings.
 const STRING_TOKEN = /\$\{Token\[[^\]]*\]\}/g;
 
-export const substituteTokens: Substitute = (value) => {
+/** A storage sink's bucket, named at deploy; reports quote it, so it says what it stands for. */
+export const PLACEHOLDER_BUCKET = '<audit bucket, named at deploy>';
+
+export const substituteTokens: Substitute = (value, path) => {
   if (!Token.isUnresolved(value)) return value;
+  if (path.at(-1) === 'bucket' && path.includes('sinks')) return PLACEHOLDER_BUCKET;
   return value.replace(STRING_TOKEN, (_token, offset: number) =>
     value.slice(0, offset).endsWith('aws-secretsmanager:') ? PLACEHOLDER_SECRET_ARN : PLACEHOLDER_HOST,
   );

@@ -626,6 +626,11 @@ export type WardenConfigInput = {
          */
         readonly kinds?: readonly ("select" | "insert" | "update" | "delete" | "merge" | "copy" | "ddl" | "transaction" | "set" | "show" | "explain" | "prepare" | "execute" | "deallocate" | "cursor" | "listen" | "notify" | "call" | "do" | "grant" | "utility" | "other")[];
         /**
+         * True: matches every statement that may change data, schema, privileges or what other sessions see — the gateway's one definition of a write: INSERT, UPDATE, DELETE, TRUNCATE, MERGE, DDL, GRANT/REVOKE, any statement that writes a relation (COPY … FROM, a data-modifying WITH, PREPARE … AS INSERT, EXPLAIN ANALYZE of a write), opaque statements (DO, CALL, EXECUTE) and calls to functions outside the vetted list. Hold or deny writes with this rather than with kinds: kinds miss writes hidden under other kinds.
+         * @default - not set
+         */
+        readonly write?: boolean;
+        /**
          * Function names; a trailing * matches a prefix (dblink*).
          * @default - not set
          */
@@ -928,6 +933,17 @@ export type WardenConfigInput = {
        */
       readonly prefix?: string;
     }))[];
+    /**
+     * Evidence packs the gateway exports of its own audit log.
+     * @default {}
+     */
+    readonly evidence?: {
+      /**
+       * Shortly after each UTC midnight, export an evidence pack of the previous day from this log (warden evidence export), signed with audit.signingKey, into <dir>/evidence/<day>/, and copy it to every s3/gcs sink under evidence/<host>/<day>/. Default false.
+       * @default false
+       */
+      readonly daily?: boolean;
+    };
   };
   /**
    * @default - not set
@@ -1164,6 +1180,7 @@ export type WardenConfig = {
       readonly phi?: boolean;
       readonly sql?: {
         readonly kinds?: readonly ("select" | "insert" | "update" | "delete" | "merge" | "copy" | "ddl" | "transaction" | "set" | "show" | "explain" | "prepare" | "execute" | "deallocate" | "cursor" | "listen" | "notify" | "call" | "do" | "grant" | "utility" | "other")[];
+        readonly write?: boolean;
         readonly functions?: readonly string[];
         readonly reads?: readonly string[];
         readonly writes?: readonly string[];
@@ -1256,6 +1273,9 @@ export type WardenConfig = {
       readonly bucket: string;
       readonly prefix: string;
     }))[];
+    readonly evidence: {
+      readonly daily: boolean;
+    };
   };
   readonly recording?: {
     readonly enabled: boolean;

@@ -57,6 +57,15 @@ export interface PostgresConnectionBaseProps<S> extends CommonConnectionProps {
    * @default - none: every user name logs in as the connection's own login
    */
   readonly roles?: readonly PostgresRoleProps<S>[];
+  /**
+   * Serve this PHI connection even when the role the gateway logs in as has server-level
+   * privileges (superuser, BYPASSRLS, REPLICATION, CREATEROLE, pg_read_server_files, …), which the
+   * gateway otherwise refuses at connect. `reason` (at least 10 characters) is recorded in every
+   * session.start, and the reviewer report shows the connection acknowledged with it under
+   * § 164.312(a)(1) (rule Warden-GatewayUpstreamRoleLeastPrivilege).
+   * @default - refused: PHI is served only through a least-privilege role
+   */
+  readonly acceptPrivilegedRole?: { readonly reason: string };
 }
 
 /** SSH connection props shared by the clouds. Give exactly one of `privateKey` and `password`. */
@@ -181,8 +190,25 @@ export function postgresEntry<S>(
           })),
         }
       : {}),
+    ...(p.acceptPrivilegedRole ? { acceptPrivilegedRole: { reason: p.acceptPrivilegedRole.reason } } : {}),
   };
   return connectionEntry(spec, p);
+}
+
+/** Compliance rule a connection accepting a privileged upstream role is acknowledged under. */
+export const PRIVILEGED_ROLE_RULE_ID = 'Warden-GatewayUpstreamRoleLeastPrivilege';
+
+/**
+ * The acknowledgement for every connection that accepts a privileged upstream role, each with its
+ * own reason, or undefined when none does. Both clouds record it beside the gateway's config.
+ */
+export function privilegedRoleAcknowledgement(entries: readonly ConnectionEntry[]): string | undefined {
+  const reasons = entries.flatMap(({ spec }) =>
+    spec.kind === 'postgres' && spec.acceptPrivilegedRole
+      ? [`connection "${spec.name}": ${spec.acceptPrivilegedRole.reason.trim()}`]
+      : [],
+  );
+  return reasons.length > 0 ? reasons.join('; ') : undefined;
 }
 
 export function sshEntry<S>(

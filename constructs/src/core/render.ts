@@ -30,26 +30,14 @@ export const SIX_YEARS_DAYS = 2192;
 export const DEFAULT_AUDIT_DIR = '/var/lib/warden/audit';
 export const DEFAULT_RECORDING_DIR = '/var/lib/warden/recordings';
 
-/** SQL statement kinds that change data, schema or privileges, or move data in bulk. */
-const SQL_WRITE_KINDS = [
-  'insert',
-  'update',
-  'delete',
-  'merge',
-  'copy',
-  'ddl',
-  'grant',
-  'call',
-  'do',
-] as const;
 /** HTTP methods that change state upstream. */
 const HTTP_WRITE_METHODS = ['POST', 'PUT', 'PATCH', 'DELETE'];
 
 /**
  * Policy rules that hold writes on PHI connections for approval (or deny them when nobody can
- * approve): SQL writes, every SSH command (a shell command's effect cannot be known in advance),
- * and state-changing HTTP methods. One rule per protocol, because a rule's matchers are protocol
- * specific.
+ * approve): SQL writes as the gateway defines them (`sql.write`), every SSH command (a shell
+ * command's effect cannot be known in advance), and state-changing HTTP methods. One rule per
+ * protocol, because a rule's matchers are protocol specific.
  */
 export function phiSafeguardRules(
   connections: readonly ConnectionSpec[],
@@ -63,10 +51,12 @@ export function phiSafeguardRules(
   if (sql.length > 0) {
     rules.push({
       name: PHI_RULE_NAMES.sql,
-      description: 'Writes, bulk copies, DDL and procedural code on PHI databases need a second person.',
+      description:
+        "Writes on PHI databases (the gateway's sql.write: DML, TRUNCATE, MERGE, COPY … FROM, DDL, GRANT, data-modifying WITH, procedural code, unvetted functions) need a second person.",
       decision,
       connections: sql,
-      sql: { kinds: [...SQL_WRITE_KINDS] },
+      // The gateway's one definition of a write; the compliance check accepts nothing narrower.
+      sql: { write: true },
     });
   }
   const ssh = phiNames('ssh');
@@ -162,6 +152,8 @@ export function renderGatewayConfig(spec: GatewaySpec): WardenConfigInput {
       dir: spec.auditDir ?? DEFAULT_AUDIT_DIR,
       signingKey: spec.secrets.auditSigningKey,
       sinks: sinks(spec.storage, 'audit'),
+      // Each day's signed evidence pack lands in write-once storage beside the segments.
+      evidence: { daily: true },
     },
     recording: {
       dir: spec.recordingDir ?? DEFAULT_RECORDING_DIR,

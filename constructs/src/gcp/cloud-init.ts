@@ -4,9 +4,10 @@
  * the instance metadata each time it starts: a new config is a new instance template, never an
  * edit on a running VM.
  */
+import { CONFIG_METADATA_KEY } from '../compliance/gcp/gateway-config';
 
-/** Metadata key holding the rendered gateway config (JSON). */
-export const CONFIG_METADATA_KEY = 'warden-config';
+// The metadata key holding the rendered config (JSON) is owned by the rules that read it back.
+export { CONFIG_METADATA_KEY };
 /** Where the config is written on the VM and mounted into the container. */
 export const CONFIG_PATH = '/etc/warden/config.json';
 /** State directory on the VM's (CMEK) boot disk: audit segments, recordings, approval store. */

@@ -5,10 +5,12 @@ import type { ServiceAccount } from '@cdktf/provider-google/lib/service-account'
 import { StorageBucketIamMember } from '@cdktf/provider-google/lib/storage-bucket-iam-member';
 import { Lazy, TerraformResource } from 'cdktf';
 import { Construct } from 'constructs';
-import { GATEWAY_KEY, type GatewayManifest } from '../compliance/gcp';
+import { acknowledge, GATEWAY_KEY, type GatewayManifest } from '../compliance/gcp';
 import {
   DEFAULT_PORTS,
   type GatewayPorts,
+  PRIVILEGED_ROLE_RULE_ID,
+  privilegedRoleAcknowledgement,
   SIX_YEARS_DAYS,
   validateGatewayConfig,
   type WardenConfig,
@@ -277,6 +279,9 @@ export class WardenGcpGateway extends Construct {
     }
     this.connections.push(c);
     for (const s of c.secrets) this.grantSecretRead(s);
+    const accepted = privilegedRoleAcknowledgement(this.connections.map((x) => x.entry));
+    // The template carries the config the rule reads; each call replaces the previous reason.
+    if (accepted) acknowledge(this.compute.template, PRIVILEGED_ROLE_RULE_ID, accepted);
     fenceTarget(this, `fence-${name}`, {
       project: this.props.project,
       namePrefix: this.prefix,

@@ -2,8 +2,10 @@ import type { Command } from './command';
 import { accessList, accessRequest, accessRevoke } from './commands/access';
 import { approvalsApprove, approvalsDeny, approvalsList, approvalsShow } from './commands/approvals';
 import { auditVerify } from './commands/audit';
+import { classifyCommand } from './commands/classify';
 import { configCheck, configSchema } from './commands/config';
 import { devCommand } from './commands/dev';
+import { evidenceExport, evidenceVerify } from './commands/evidence';
 import { gatewayCommand } from './commands/gateway';
 import { loginCommand } from './commands/login';
 import { replayCommand } from './commands/replay';
@@ -15,6 +17,9 @@ export const COMMANDS: readonly Command[] = [
   configCheck,
   configSchema,
   auditVerify,
+  evidenceExport,
+  evidenceVerify,
+  classifyCommand,
   loginCommand,
   replayCommand,
   approvalsList,

@@ -38,6 +38,12 @@ const sqlKinds = z.array(
 export const sqlMatch = z
   .strictObject({
     kinds: sqlKinds.optional().describe('Statement kinds.'),
+    write: z
+      .boolean()
+      .optional()
+      .describe(
+        "True: matches every statement that may change data, schema, privileges or what other sessions see — the gateway's one definition of a write: INSERT, UPDATE, DELETE, TRUNCATE, MERGE, DDL, GRANT/REVOKE, any statement that writes a relation (COPY … FROM, a data-modifying WITH, PREPARE … AS INSERT, EXPLAIN ANALYZE of a write), opaque statements (DO, CALL, EXECUTE) and calls to functions outside the vetted list. Hold or deny writes with this rather than with kinds: kinds miss writes hidden under other kinds.",
+      ),
     functions: names.optional().describe('Function names; a trailing * matches a prefix (dblink*).'),
     reads: names.optional().describe('Relations read (schema.table; * wildcards).'),
     writes: names.optional().describe('Relations written (schema.table; * wildcards).'),

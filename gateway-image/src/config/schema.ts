@@ -158,6 +158,17 @@ export const audit = z.strictObject({
     .default(64 * 1024 * 1024)
     .describe('Rotate segments at this size. Default 64 MiB.'),
   sinks: z.array(sink).default([]).describe('Where sealed segments are copied (write-once storage).'),
+  evidence: z
+    .strictObject({
+      daily: z
+        .boolean()
+        .default(false)
+        .describe(
+          'Shortly after each UTC midnight, export an evidence pack of the previous day from this log (warden evidence export), signed with audit.signingKey, into <dir>/evidence/<day>/, and copy it to every s3/gcs sink under evidence/<host>/<day>/. Default false.',
+        ),
+    })
+    .prefault({})
+    .describe('Evidence packs the gateway exports of its own audit log.'),
 });
 
 export const recording = z

@@ -8,6 +8,7 @@ import type { AuditSink } from '../audit/event';
 import { AuditLog } from '../audit/log';
 import type { WardenConfig } from '../config/schema';
 import { WardenError } from '../errors';
+import { scheduleDailyEvidence } from '../evidence/daily';
 import { type Authenticator, createAuthenticator } from '../identity/authenticator';
 import { IDENTITY_CHANNEL, type IdentityEvent } from '../identity/events';
 import { createOidcVerifier, type OidcVerifier } from '../identity/oidc-verifier';
@@ -106,7 +107,17 @@ export async function createGatewayServices(
   } else {
     const chain = opts.auditChain ?? '';
     const log = await openAuditLog(config, secrets, chain);
-    stopShipping = shipSealedSegments(log, config.audit.sinks, logger, chain);
+    const stopCopies = shipSealedSegments(log, config.audit.sinks, logger, chain);
+    // The process that writes the directory's own chain (the single process, or the primary)
+    // exports the daily evidence pack, which covers every chain (evidence/daily.ts).
+    const evidence =
+      config.audit.evidence.daily && chain === ''
+        ? scheduleDailyEvidence({ config, secrets, audit: log, logger })
+        : undefined;
+    stopShipping = () => {
+      stopCopies();
+      evidence?.stop();
+    };
     audit = log;
   }
   await loadSqlParser();

@@ -1,6 +1,7 @@
 import type { SqlClause, SqlStatementFacts } from '../inspect/facts';
 import type { ClassificationIndex } from './classification';
 import { type Matcher, nameMatcher } from './glob';
+import { isSqlWrite } from './sql-write';
 import type { SqlMatchConfig } from './types';
 
 /** Clauses where a column decides which rows are seen: PHI there leaks through the result's shape. */
@@ -72,6 +73,10 @@ export function compileSqlMatch(m: SqlMatchConfig, context: SqlMatchContext): Sq
   if (m.nodes) {
     const nodes = new Set(m.nodes.map((n) => n.toLowerCase()));
     tests.push((s) => nodes.has(s.node.toLowerCase()));
+  }
+  if (m.write !== undefined) {
+    const want = m.write;
+    tests.push((s) => isSqlWrite(s, context.isVetted) === want);
   }
   if (m.unvettedFunctions !== undefined) {
     const want = m.unvettedFunctions;

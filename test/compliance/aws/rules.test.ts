@@ -8,6 +8,7 @@ import * as rds from 'aws-cdk-lib/aws-rds';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type { IConstruct } from 'constructs';
+import { PostgresTarget } from '../../../constructs/src/aws';
 import { addMark } from '../../../constructs/src/aws/marks';
 import {
   EC2ProtectedTargetIngressOnlyFromGateway,
@@ -15,6 +16,8 @@ import {
   GatewayPhiConnectionsMasked,
   GatewayPhiWritesRequireApproval,
   GatewayTlsRequired,
+  GatewayUpstreamRoleLeastPrivilege,
+  GatewayUpstreamTlsVerified,
   IAMGatewayTaskRoleOnlyConnectionSecrets,
   LogsRetentionSixYears,
   S3AuditStorageObjectLockCompliance,
@@ -115,11 +118,11 @@ describe('config rules on the gateway task', () => {
     (rule) => expect(rule.evaluate(task).status).toBe('compliant'),
   );
 
-  it('GatewayTlsRequired fails an upstream without certificate verification', () => {
+  it('GatewayUpstreamTlsVerified fails an upstream without certificate verification', () => {
     const node = taskWithConfig((c) => {
       c.connections[0].upstream.tls.mode = 'disable';
     });
-    expect(GatewayTlsRequired.evaluate(node)).toMatchObject({
+    expect(GatewayUpstreamTlsVerified.evaluate(node)).toMatchObject({
       status: 'non-compliant',
       message: expect.stringContaining('"ehr"'),
     });
@@ -142,6 +145,25 @@ describe('config rules on the gateway task', () => {
     expect(status(GatewayPhiWritesRequireApproval, f.gateway.taskDefinition)).toBe('non-compliant');
   });
 
+  it('GatewayPhiWritesRequireApproval fails a hold on INSERT, UPDATE and DELETE only (MERGE, COPY … FROM and DDL would run unheld)', () => {
+    const node = taskWithConfig((c) => {
+      const rule = c.policy.rules.find((r: { name: string }) => r.name === 'warden.phi-sql-writes');
+      rule.sql = { kinds: ['insert', 'update', 'delete'] };
+    });
+    expect(GatewayPhiWritesRequireApproval.evaluate(node)).toMatchObject({
+      status: 'non-compliant',
+      message: expect.stringContaining('use sql.write: true'),
+    });
+  });
+
+  it('GatewayPhiWritesRequireApproval fails an SSH hold that leaves sftp unheld', () => {
+    const node = taskWithConfig((c) => {
+      const rule = c.policy.rules.find((r: { name: string }) => r.name === 'warden.phi-ssh-commands');
+      rule.ssh = { modes: ['exec', 'shell'] };
+    });
+    expect(GatewayPhiWritesRequireApproval.evaluate(node).status).toBe('non-compliant');
+  });
+
   it('GatewayPhiWritesRequireApproval fails a hold nobody can approve', () => {
     const node = taskWithConfig((c) => {
       c.approvals.rules = [];
@@ -154,6 +176,61 @@ describe('config rules on the gateway task', () => {
       c.version = 2;
     });
     expect(GatewayTlsRequired.evaluate(node).status).toBe('could-not-validate');
+  });
+});
+
+describe('acceptPrivilegedRole on addPostgres', () => {
+  const reason = 'Vendor-managed RDS: only the master role exists until the vendor ships role separation.';
+
+  it('is acknowledged with its reason under 164.312(a)(1), and cdk-nag lets the synth pass', () => {
+    const f = buildFixture();
+    f.gateway.addPostgres('billing', {
+      target: PostgresTarget.fromInstance(f.db),
+      secret: f.db.secret!,
+      databaseName: 'billing',
+      classification: { 'public.invoices.card': 'custom:CARD' },
+      acceptPrivilegedRole: { reason },
+    });
+    expect(f.gateway.validateConfig().connections.find((c) => c.name === 'billing')).toMatchObject({
+      acceptPrivilegedRole: { reason },
+    });
+    const finding = evaluateWardenRules(f.app).find(
+      (x) => x.ruleId === 'Warden-GatewayUpstreamRoleLeastPrivilege',
+    );
+    expect(finding).toMatchObject({
+      status: 'acknowledged',
+      hipaaControl: '164.312(a)(1)',
+      acknowledgement: `connection "billing": ${reason}`,
+      message: expect.stringContaining('"billing"'),
+    });
+    expect(new WardenChecks().validateScope(f.app).violations).toEqual([]);
+  });
+
+  it('is compliant without it: the gateway refuses privileged roles at connect', () => {
+    expect(status(GatewayUpstreamRoleLeastPrivilege, good.gateway.taskDefinition)).toBe('compliant');
+  });
+
+  it('fails the synth when the reason is too short to judge', () => {
+    const f = buildFixture();
+    f.gateway.addPostgres('billing', {
+      target: PostgresTarget.fromInstance(f.db),
+      secret: f.db.secret!,
+      databaseName: 'billing',
+      acceptPrivilegedRole: { reason: 'because' },
+    });
+    expect(() => f.gateway.validateConfig()).toThrow(/connection "billing".*acceptPrivilegedRole/s);
+  });
+});
+
+describe('load balancer listener acknowledgements', () => {
+  it('each listener states its own reason', () => {
+    const reasons = good.gateway.listeners.map((l) => {
+      const entry = l.node.metadata.find((m) => m.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY);
+      return Object.values(entry?.data as Record<string, string>)[0];
+    });
+    expect(new Set(reasons).size).toBe(good.gateway.listeners.length);
+    expect(reasons[1]).toMatch(/SSH is not TLS/);
+    expect(reasons.filter((r) => r?.includes('Postgres negotiates TLS'))).toHaveLength(1);
   });
 });
 
@@ -215,11 +292,19 @@ describe('WardenChecks pack', () => {
       'Warden-EC2ProtectedTargetIngressOnlyFromGateway',
       'Warden-S3AuditStorageObjectLockCompliance',
       'Warden-LogsRetentionSixYears',
-      'Warden-GatewayTlsRequired',
-      'Warden-GatewayPhiConnectionsMasked',
-      'Warden-GatewayPhiWritesRequireApproval',
       'Warden-VPCNoPublicExposure',
       'Warden-IAMGatewayTaskRoleOnlyConnectionSecrets',
+      'Warden-GatewayPhiConnectionsMasked',
+      'Warden-GatewayUpstreamRoleLeastPrivilege',
+      'Warden-GatewayPrincipalsIdentified',
+      'Warden-GatewayEmergencyAccessJustInTime',
+      'Warden-GatewaySessionsExpire',
+      'Warden-GatewayEvidenceExportDaily',
+      'Warden-GatewayPhiWritesRequireApproval',
+      'Warden-GatewayAuditCheckpointsSigned',
+      'Warden-GatewayOidcAuthentication',
+      'Warden-GatewayUpstreamTlsVerified',
+      'Warden-GatewayTlsRequired',
     ]);
   });
 

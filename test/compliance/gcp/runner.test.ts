@@ -28,6 +28,17 @@ describe('GCP compliance runner', () => {
       ['Warden-FirewallTargetOnlyFromGateway', 'error', '164.312(a)(1)'],
       ['Warden-IamNoPrimitiveRoles', 'error', '164.312(a)(1)'],
       ['Warden-SecretAccessScopedToGateway', 'error', '164.312(a)(1)'],
+      ['Warden-GatewayPhiConnectionsMasked', 'error', '164.312(a)(1)'],
+      ['Warden-GatewayUpstreamRoleLeastPrivilege', 'error', '164.312(a)(1)'],
+      ['Warden-GatewayPrincipalsIdentified', 'error', '164.312(a)(2)(i)'],
+      ['Warden-GatewayEmergencyAccessJustInTime', 'error', '164.312(a)(2)(ii)'],
+      ['Warden-GatewaySessionsExpire', 'error', '164.312(a)(2)(iii)'],
+      ['Warden-GatewayEvidenceExportDaily', 'error', '164.312(b)'],
+      ['Warden-GatewayPhiWritesRequireApproval', 'error', '164.312(c)(1)'],
+      ['Warden-GatewayAuditCheckpointsSigned', 'error', '164.312(c)(2)'],
+      ['Warden-GatewayOidcAuthentication', 'error', '164.312(d)'],
+      ['Warden-GatewayUpstreamTlsVerified', 'error', '164.312(e)(2)(i)'],
+      ['Warden-GatewayTlsRequired', 'error', '164.312(e)(2)(ii)'],
     ]);
   });
 

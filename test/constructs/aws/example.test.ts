@@ -26,6 +26,13 @@ describe('examples/aws', () => {
     expect(report.summary.blocking).toBe(0);
     expect(report.findings.some((f: { status: string }) => f.status === 'acknowledged')).toBe(true);
     expect(report.matrix.map((r: { control: { id: string } }) => r.control.id)).not.toContain('unmapped');
+    // Every § 164.312 row has at least one automated rule.
+    expect(report.matrix.filter((r: { status: string }) => r.status === 'no-checks')).toEqual([]);
+    expect(report.meta.notes).toContainEqual(
+      expect.stringMatching(
+        /^Evidence packs of WardenExample\/Gateway: s3:\/\/<bucket WardenExample\/Gateway\/AuditStorage\/Bucket>\/audit\/evidence\//,
+      ),
+    );
     expect(readFileSync(join(out, 'warden-report', 'hipaa-matrix.md'), 'utf8')).toContain('| 164.312(b) |');
     expect(existsSync(join(out, 'warden-report', 'hipaa-matrix.html'))).toBe(true);
   });

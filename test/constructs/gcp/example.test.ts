@@ -23,6 +23,11 @@ describe('examples/gcp', () => {
     const report = JSON.parse(readFileSync(join(reportDir, 'hipaa-findings.json'), 'utf8'));
     expect(report.summary.blocking).toBe(0);
     expect(report.meta).toMatchObject({ cloud: 'gcp', packs: ['Warden-GCP'] });
+    // Every § 164.312 row has at least one automated rule.
+    expect(report.matrix.filter((r: { status: string }) => r.status === 'no-checks')).toEqual([]);
+    expect(report.meta.notes).toContain(
+      'Evidence packs of example/gateway/compute/template: gs://p1-warden-audit/audit/evidence/<host>/<YYYY-MM-DD>/ (daily, signed; check with warden evidence verify)',
+    );
     const ack = report.findings.find((f: { status: string }) => f.status === 'acknowledged');
     expect(ack).toMatchObject({
       ruleId: 'Warden-StorageBucketRetentionLocked',

@@ -60,6 +60,8 @@ export function fixture(overrides: Partial<WardenGcpGatewayProps> = {}, withDb =
       databaseName: 'ehr',
       secret: gateway.addSecret('ehr-password'),
       phi: true,
+      // A PHI database must classify columns (Warden-GatewayPhiConnectionsMasked).
+      classification: { 'public.patients.ssn': 'SSN' },
     });
   }
   const synth = () => Testing.synth(stack);

@@ -6,7 +6,7 @@
 import type { Client, QueryResult } from 'pg';
 
 export const SETUP = `
-CREATE VIEW v_ssn AS SELECT id, ssn AS harmless, city FROM patients;
+CREATE VIEW v_ssn AS SELECT id, ssn AS harmless, state FROM patients;
 CREATE VIEW patient_contacts AS SELECT id, first_name || ' ' || last_name AS who, phone AS p FROM patients;
 CREATE VIEW v_nested AS SELECT id, upper(harmless) AS h2 FROM v_ssn;
 CREATE UNIQUE INDEX patients_ssn_key ON patients (ssn);
@@ -128,7 +128,7 @@ export const CASES: Case[] = [
     name: 'view over ssn',
     sql: `SELECT * FROM v_ssn ${FIVE}`,
     expect: 'allowed',
-    check: cityMatches('v_ssn'),
+    check: stateMatches('v_ssn'),
   },
   {
     name: 'view column expression',
@@ -266,7 +266,7 @@ export const CASES: Case[] = [
   { name: 'COPY patients TO STDOUT (agent)', sql: `COPY patients TO STDOUT`, expect: 'either' },
   {
     name: 'COPY of non-PHI columns',
-    sql: `COPY (SELECT id, city FROM patients ${FIVE}) TO STDOUT`,
+    sql: `COPY (SELECT id, state FROM patients ${FIVE}) TO STDOUT`,
     expect: 'allowed',
   },
   {
@@ -308,10 +308,11 @@ async function sameIds(r: QueryResult, d: Client): Promise<void> {
   expect(r.rows.map((x) => Number(x.id)).sort((a, b) => a - b)).toEqual(want.rows.map((x) => x.id));
 }
 
-function cityMatches(view: string) {
+/** The state is not a Safe Harbor identifier (city and ZIP are): it stays unclassified. */
+function stateMatches(view: string) {
   return async (r: QueryResult, d: Client) => {
-    const want = await d.query(`SELECT id, city FROM ${view} WHERE id <= 5 ORDER BY id`);
-    const got = [...r.rows].sort((a, b) => a.id - b.id).map((x) => ({ id: x.id, city: x.city }));
+    const want = await d.query(`SELECT id, state FROM ${view} WHERE id <= 5 ORDER BY id`);
+    const got = [...r.rows].sort((a, b) => a.id - b.id).map((x) => ({ id: x.id, state: x.state }));
     expect(got).toEqual(want.rows);
   };
 }

@@ -9,6 +9,7 @@ import {
 } from 'aws-cdk-lib';
 import { AwsSolutionsChecks, HIPAASecurityChecks, type NagPack } from 'cdk-nag';
 import { type WrittenReport, writeHipaaReport } from '../report';
+import { evidenceNotes } from './evidence-notes';
 import { evaluateNagPacks, evaluateWardenRules } from './findings';
 import { WardenChecks } from './pack';
 
@@ -64,7 +65,11 @@ class WardenReportPlugin implements IPolicyValidationPlugin {
         title: this.options.title ?? 'Warden on AWS',
         cloud: 'aws',
         packs: this.packs.map((p) => p.name),
-        notes: [`Stacks: ${stacks.map((s) => s.stackName).join(', ')}`, `Cloud assembly: ${this.app.outdir}`],
+        notes: [
+          `Stacks: ${stacks.map((s) => s.stackName).join(', ')}`,
+          `Cloud assembly: ${this.app.outdir}`,
+          ...evidenceNotes(this.app),
+        ],
       },
     );
     this.options.onReport?.(report);

@@ -5,6 +5,7 @@
  */
 import type { WardenConfig } from '../../core';
 import { fromProblems, notApplicable, type RuleOutcome } from './outcome';
+import type { GatewayConfigRule } from './rule';
 
 export function checkPhiMasking(config: WardenConfig): RuleOutcome {
   const phi = config.connections.filter((c) => c.phi);
@@ -23,3 +24,13 @@ export function checkPhiMasking(config: WardenConfig): RuleOutcome {
   }
   return fromProblems(problems, `${phi.length} PHI connection(s) masked`);
 }
+
+export const GatewayPhiConnectionsMasked: GatewayConfigRule = {
+  id: 'GatewayPhiConnectionsMasked',
+  level: 'error',
+  hipaaControl: '164.312(a)(1)',
+  info: 'Every PHI connection has masking rules (classified columns, detectors on, no raw profile for agents).',
+  explanation:
+    'Nothing raw reaches an agent that policy says must be masked: the minimum necessary standard applied to AI agents.',
+  check: checkPhiMasking,
+};

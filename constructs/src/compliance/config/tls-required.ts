@@ -1,9 +1,11 @@
 /**
- * 164.312(e)(1): every gateway listener presents TLS, plaintext passwords are refused, and every
- * upstream leg verifies the server certificate and host name.
+ * 164.312(e)(2)(ii): PHI is encrypted on the client leg. Every gateway listener presents TLS (SSH
+ * encrypts by its own protocol) and tokens are never accepted over a plaintext Postgres session.
+ * The load balancer passes TCP through, so the gateway's own TLS is the only encryption there.
  */
 import type { WardenConfig } from '../../core';
 import { fromProblems, type RuleOutcome } from './outcome';
+import type { GatewayConfigRule } from './rule';
 
 export function checkGatewayTls(config: WardenConfig): RuleOutcome {
   const problems: string[] = [];
@@ -12,13 +14,15 @@ export function checkGatewayTls(config: WardenConfig): RuleOutcome {
   if (l.postgres?.allowPlaintextPassword) problems.push('listeners.postgres.allowPlaintextPassword is true');
   if (l.http && !l.http.tls) problems.push('listeners.http has no TLS');
   if (!l.admin.tls) problems.push('listeners.admin has no TLS');
-  for (const c of config.connections) {
-    if (c.kind === 'ssh') continue; // SSH is encrypted by the protocol; the host key is pinned.
-    if (c.upstream.tls.mode !== 'verify-full')
-      problems.push(`connection "${c.name}" upstream TLS is ${c.upstream.tls.mode}`);
-    if (c.kind === 'http' && !c.upstream.url.startsWith('https:')) {
-      problems.push(`connection "${c.name}" upstream URL is not https`);
-    }
-  }
-  return fromProblems(problems, 'every listener presents TLS and every upstream is verified');
+  return fromProblems(problems, 'every listener presents TLS and plaintext passwords are refused');
 }
+
+export const GatewayTlsRequired: GatewayConfigRule = {
+  id: 'GatewayTlsRequired',
+  level: 'error',
+  hipaaControl: '164.312(e)(2)(ii)',
+  info: 'Every gateway listener presents TLS and plaintext passwords are refused.',
+  explanation:
+    "PHI in transit must be encrypted; the load balancer passes TCP through, so the gateway's own TLS is the only protection on the client leg.",
+  check: checkGatewayTls,
+};

@@ -1,9 +1,12 @@
 import { join } from 'node:path';
 import { App, TerraformStack } from 'cdktf';
 import type { IConstruct } from 'constructs';
+import { evidenceLocation } from '../config';
 import { type Finding, isBlocking, type ReportMeta, type WrittenReport, writeHipaaReport } from '../report';
+import { gatewayConfigs, isOutcome } from './gateway-config';
 import { GCP_PACK, PACK_NAME, type PackEntry } from './pack';
 import { checkTerraform } from './runner';
+import { TerraformView } from './terraform-view';
 
 export interface ComplianceChecksOptions {
   /**
@@ -45,13 +48,14 @@ export function addComplianceChecks(scope: IConstruct, options: ComplianceChecks
   const pack = options.pack ?? GCP_PACK;
   stack.node.addValidation({
     validate: () => {
-      const findings = checkStack(stack, pack);
+      const terraform = stack.toTerraform();
+      const findings = checkTerraform(terraform, pack);
       options.onFindings?.(findings);
       const meta: ReportMeta = {
         title: options.title ?? `Warden on GCP — ${stack.node.id}`,
         cloud: 'gcp',
         packs: [PACK_NAME],
-        notes: [`Stack: ${stack.node.path}`],
+        notes: [`Stack: ${stack.node.path}`, ...evidenceNotes(new TerraformView(terraform))],
       };
       const reportDir =
         options.reportDir ?? join(App.of(stack).outdir, 'stacks', stack.node.id, 'warden-report');
@@ -62,6 +66,21 @@ export function addComplianceChecks(scope: IConstruct, options: ComplianceChecks
         .map((f) => `${f.ruleId} [${f.status}] ${f.resource}: ${f.message} (§ ${f.hipaaControl})`);
     },
   });
+}
+
+/** Report lines naming where each gateway's daily evidence packs land. */
+function evidenceNotes(view: TerraformView): string[] {
+  return gatewayConfigs(view).flatMap(([resource, config]) =>
+    isOutcome(config) || !config.audit.evidence.daily
+      ? []
+      : config.audit.sinks
+          .map(evidenceLocation)
+          .filter((w): w is string => w !== undefined)
+          .map(
+            (w) =>
+              `Evidence packs of ${resource.path}: ${w} (daily, signed; check with warden evidence verify)`,
+          ),
+  );
 }
 
 /** Findings for a stack as it would synthesize now. */

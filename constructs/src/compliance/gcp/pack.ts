@@ -9,6 +9,7 @@ import { ComputeNoExternalIp } from './rules/compute-no-external-ip';
 import { ComputeOsLogin } from './rules/compute-os-login';
 import { ComputeShieldedVm } from './rules/compute-shielded-vm';
 import { FirewallTargetOnlyFromGateway } from './rules/firewall-target-only-from-gateway';
+import { GATEWAY_CONFIG_GCP_RULES } from './rules/gateway-config-rules';
 import { IamNoPrimitiveRoles } from './rules/iam-no-primitive-roles';
 import { KmsCryptoKeyRotation } from './rules/kms-crypto-key-rotation';
 import { LoggingBucketCmek } from './rules/logging-bucket-cmek';
@@ -136,4 +137,11 @@ export const GCP_PACK: readonly PackEntry[] = [
     hipaaControl: '164.312(a)(1)',
     explanation: 'Only the gateway can read upstream credentials.',
   },
+  // The rules over the gateway config, the same on both clouds.
+  ...GATEWAY_CONFIG_GCP_RULES.map(([meta, rule]) => ({
+    rule,
+    level: meta.level,
+    hipaaControl: meta.hipaaControl,
+    explanation: meta.explanation,
+  })),
 ];

@@ -11,6 +11,11 @@ export interface HipaaControl {
   readonly kind: 'standard' | 'required' | 'addressable';
   /** What Warden does about it, in one or two sentences a reviewer can check. */
   readonly mechanism: string;
+  /**
+   * What proves it while the gateway runs: the sections of the evidence pack (`warden evidence
+   * export`) that show the control working, or why synth-time checks are the proof.
+   */
+  readonly runtimeEvidence: string;
 }
 
 export const HIPAA_CONTROLS: readonly HipaaControl[] = [
@@ -20,6 +25,8 @@ export const HIPAA_CONTROLS: readonly HipaaControl[] = [
     kind: 'standard',
     mechanism:
       'The gateway is the only network path to each protected resource; a principal needs a standing or just-in-time grant, and policy is default-deny. PHI columns and detected PHI are masked before results leave the gateway.',
+    runtimeEvidence:
+      'Evidence pack: denials and refusals by rule, access grants, masking per connection and entity.',
   },
   {
     id: '164.312(a)(2)(i)',
@@ -27,19 +34,25 @@ export const HIPAA_CONTROLS: readonly HipaaControl[] = [
     kind: 'required',
     mechanism:
       'Every session carries an OIDC subject (human or agent); upstream credentials are held only by the gateway, so the shared database role never identifies a person.',
+    runtimeEvidence:
+      'Evidence pack: principals with their sessions, each a named subject classed human or agent.',
   },
   {
     id: '164.312(a)(2)(ii)',
     title: 'Emergency access procedure',
     kind: 'required',
-    mechanism: 'Just-in-time grants approved by a named approver group, with an expiry, all audited.',
+    mechanism:
+      'Just-in-time grants approved by a named approver group (never the requester), expiring within 12 h, all audited.',
+    runtimeEvidence: 'Evidence pack: access grants (just-in-time requests, approvers, expiry, revocations).',
   },
   {
     id: '164.312(a)(2)(iii)',
     title: 'Automatic logoff',
     kind: 'addressable',
     mechanism:
-      'Session tokens live at most one hour (default 15 min); live sessions end when a grant expires.',
+      'Session tokens live at most one hour (default 15 min) and just-in-time grants at most 12 h; a session ends when its token or grant expires.',
+    runtimeEvidence:
+      'Evidence pack: sessions by how they ended (credential expired, grant expired or revoked, terminated).',
   },
   {
     id: '164.312(a)(2)(iv)',
@@ -47,26 +60,33 @@ export const HIPAA_CONTROLS: readonly HipaaControl[] = [
     kind: 'addressable',
     mechanism:
       'Audit segments, recordings and logs are encrypted with a customer-managed key with rotation; the task reads only its own secrets.',
+    runtimeEvidence:
+      'Synth-time only: encryption at rest is a property of the deployed storage and keys, checked above.',
   },
   {
     id: '164.312(b)',
     title: 'Audit controls',
     kind: 'standard',
     mechanism:
-      'Every attempt is appended to a hash-chained audit log before it is forwarded; sealed segments go to write-once storage held for six years; gateway logs are retained six years.',
+      'Every attempt is appended to a hash-chained audit log before it is forwarded; sealed segments go to write-once storage held for six years; gateway logs are retained six years; a signed evidence pack of each day lands in the same storage for review.',
+    runtimeEvidence: 'Evidence pack: audit log integrity, activity per day, recordings index.',
   },
   {
     id: '164.312(c)(1)',
     title: 'Integrity',
     kind: 'standard',
     mechanism:
-      'Writes on PHI connections wait for a second person; audit storage cannot be altered or deleted during retention (compliance-mode lock).',
+      "Every write on a PHI connection (the gateway's one definition of a write: DML, TRUNCATE, MERGE, COPY … FROM, DDL, GRANT, procedural code) waits for a second person; audit storage cannot be altered or deleted during retention (compliance-mode lock).",
+    runtimeEvidence: 'Evidence pack: held commands with each decision and decider.',
   },
   {
     id: '164.312(c)(2)',
     title: 'Mechanism to authenticate electronic PHI',
     kind: 'addressable',
-    mechanism: 'Signed checkpoints over the audit hash chain; `warden audit verify` detects any change.',
+    mechanism:
+      'Checkpoints over the audit hash chain are signed with a key held in the secret store; `warden audit verify` and `warden evidence verify` detect any change.',
+    runtimeEvidence:
+      "Evidence pack: chain and signed-checkpoint verification with the key fingerprint; the pack's own signed manifest.",
   },
   {
     id: '164.312(d)',
@@ -74,6 +94,7 @@ export const HIPAA_CONTROLS: readonly HipaaControl[] = [
     kind: 'standard',
     mechanism:
       'OIDC tokens verified against the issuer’s keys, audience and expiry; agents and humans are told apart.',
+    runtimeEvidence: 'Evidence pack: principals (who authenticated, how) and authentication refusals.',
   },
   {
     id: '164.312(e)(1)',
@@ -81,18 +102,26 @@ export const HIPAA_CONTROLS: readonly HipaaControl[] = [
     kind: 'standard',
     mechanism:
       'The gateway terminates TLS itself on every listener and verifies upstream certificates; the load balancer is internal and no gateway resource is internet-facing.',
+    runtimeEvidence:
+      'Evidence pack: gateway configuration (listeners and upstream TLS) when exported with --config.',
   },
   {
     id: '164.312(e)(2)(i)',
     title: 'Integrity controls (transmission)',
     kind: 'addressable',
-    mechanism: 'TLS on both legs; storage accepts only TLS requests.',
+    mechanism:
+      'Upstream certificates and host names are verified and SSH host keys pinned, so nothing in between can alter PHI unnoticed; storage accepts only TLS requests.',
+    runtimeEvidence:
+      'Evidence pack: gateway configuration (upstream certificate verification, pinned SSH host keys) when exported with --config.',
   },
   {
     id: '164.312(e)(2)(ii)',
     title: 'Encryption (transmission)',
     kind: 'addressable',
-    mechanism: 'TLS required on client and upstream legs; plaintext passwords are refused outside loopback.',
+    mechanism:
+      'TLS on every listener and towards every upstream; plaintext passwords are refused outside loopback; Cloud SQL targets refuse unencrypted connections.',
+    runtimeEvidence:
+      'Evidence pack: gateway configuration (TLS on every listener) when exported with --config.',
   },
 ];
 
@@ -102,6 +131,7 @@ export const OTHER_CONTROL: HipaaControl = {
   title: 'Other safeguards (not mapped to § 164.312)',
   kind: 'standard',
   mechanism: 'General cloud hygiene checks from the rule packs.',
+  runtimeEvidence: 'Synth-time only.',
 };
 
 /** Row for findings of a HIPAA rule Warden's table does not map yet (a newer cdk-nag). */
@@ -111,6 +141,7 @@ export const UNMAPPED_CONTROL: HipaaControl = {
   kind: 'standard',
   mechanism:
     'The installed cdk-nag has HIPAA rules newer than this version of @warden/constructs; upgrade it to file them under their control.',
+  runtimeEvidence: 'Synth-time only.',
 };
 
 /** The control for an id, matching a more specific id to its standard, e.g. "164.312(e)(2)(ii)". */

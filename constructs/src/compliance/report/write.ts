@@ -60,7 +60,12 @@ export function renderMarkdown(findings: readonly Finding[], meta: ReportMeta, g
   }
   out.push('', '## Details', '');
   for (const row of rows.filter((r) => r.rules.length > 0)) {
-    out.push(`### ${row.control.id} ${row.control.title}`, '');
+    out.push(
+      `### ${row.control.id} ${row.control.title}`,
+      '',
+      `Runtime evidence: ${row.control.runtimeEvidence}`,
+      '',
+    );
     for (const rule of row.rules) {
       out.push(`- ${ruleLine(rule)}`);
       for (const f of rule.findings.filter((x) => x.status !== 'not-applicable')) {
@@ -93,7 +98,7 @@ export function renderHtml(findings: readonly Finding[], meta: ReportMeta, gener
         return `<details><summary>${esc(ruleLine(r).replace(/`/g, ''))}</summary><ul>${items}</ul></details>`;
       })
       .join('');
-    return `<tr><td>${esc(row.control.id)}</td><td>${esc(row.control.title)}</td><td>${esc(row.control.mechanism)}</td><td>${rules || '—'}</td><td class="s-${row.status}">${esc(STATUS_LABEL[row.status])}</td></tr>`;
+    return `<tr><td>${esc(row.control.id)}</td><td>${esc(row.control.title)}</td><td>${esc(row.control.mechanism)}<br><small>Runtime evidence: ${esc(row.control.runtimeEvidence)}</small></td><td>${rules || '—'}</td><td class="s-${row.status}">${esc(STATUS_LABEL[row.status])}</td></tr>`;
   });
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>${esc(meta.title)}</title>

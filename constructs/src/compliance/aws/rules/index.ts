@@ -1,18 +1,27 @@
 /** Warden's own rules on AWS, one per file. The pack test pins this exact list. */
 import { EC2ProtectedTargetIngressOnlyFromGateway } from './EC2ProtectedTargetIngressOnlyFromGateway';
-import { GatewayPhiConnectionsMasked } from './GatewayPhiConnectionsMasked';
-import { GatewayPhiWritesRequireApproval } from './GatewayPhiWritesRequireApproval';
-import { GatewayTlsRequired } from './GatewayTlsRequired';
+import { GATEWAY_TASK_RULES } from './GatewayConfigRules';
 import { IAMGatewayTaskRoleOnlyConnectionSecrets } from './IAMGatewayTaskRoleOnlyConnectionSecrets';
 import { LogsRetentionSixYears } from './LogsRetentionSixYears';
 import { S3AuditStorageObjectLockCompliance } from './S3AuditStorageObjectLockCompliance';
 import { VPCNoPublicExposure } from './VPCNoPublicExposure';
 
 export {
-  EC2ProtectedTargetIngressOnlyFromGateway,
+  GatewayAuditCheckpointsSigned,
+  GatewayEmergencyAccessJustInTime,
+  GatewayEvidenceExportDaily,
+  GatewayOidcAuthentication,
   GatewayPhiConnectionsMasked,
   GatewayPhiWritesRequireApproval,
+  GatewayPrincipalsIdentified,
+  GatewaySessionsExpire,
   GatewayTlsRequired,
+  GatewayUpstreamRoleLeastPrivilege,
+  GatewayUpstreamTlsVerified,
+  onGatewayTask,
+} from './GatewayConfigRules';
+export {
+  EC2ProtectedTargetIngressOnlyFromGateway,
   IAMGatewayTaskRoleOnlyConnectionSecrets,
   LogsRetentionSixYears,
   S3AuditStorageObjectLockCompliance,
@@ -23,9 +32,7 @@ export const WARDEN_AWS_RULES = [
   EC2ProtectedTargetIngressOnlyFromGateway,
   S3AuditStorageObjectLockCompliance,
   LogsRetentionSixYears,
-  GatewayTlsRequired,
-  GatewayPhiConnectionsMasked,
-  GatewayPhiWritesRequireApproval,
   VPCNoPublicExposure,
   IAMGatewayTaskRoleOnlyConnectionSecrets,
+  ...GATEWAY_TASK_RULES,
 ] as const;

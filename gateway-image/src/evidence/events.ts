@@ -1,0 +1,39 @@
+/**
+ * The audit events of a log directory — every chain of it, one after the other (audit/chains.ts) —
+ * streamed in order through the audit module's own segment reader and line parser, so the pack
+ * reads exactly what `warden audit verify` checks. Lines that do not parse are skipped here: the
+ * verifier reports them, and the pack says the log is damaged.
+ */
+import { listChains } from '../audit/chains';
+import type { AuditEvent } from '../audit/event';
+import { parseEventLine } from '../audit/event';
+import { listSegments, readSegmentLines } from '../audit/segments';
+
+export async function* auditEvents(dir: string): AsyncGenerator<{ chain: string; event: AuditEvent }> {
+  for (const chain of await listChains(dir)) {
+    for (const segment of await listSegments(chain.dir)) {
+      for await (const line of readSegmentLines(segment.path)) {
+        if (!line.complete) continue;
+        const event = parseEventLine(line.text);
+        if (typeof event !== 'string') yield { chain: chain.id, event };
+      }
+    }
+  }
+}
+
+/** A body field as a string, when it is one. */
+export function str(v: unknown): string | undefined {
+  return typeof v === 'string' ? v : undefined;
+}
+
+/** A body field as an object, when it is one. */
+export function obj(v: unknown): Record<string, unknown> | undefined {
+  return v !== null && typeof v === 'object' && !Array.isArray(v)
+    ? (v as Record<string, unknown>)
+    : undefined;
+}
+
+/** Adds `n` to `counts[key]`. */
+export function bump(counts: Record<string, number>, key: string, n = 1): void {
+  counts[key] = (counts[key] ?? 0) + n;
+}
