@@ -3,7 +3,7 @@ import { mkdtemp, readdir, readFile, rm, truncate, writeFile } from 'node:fs/pro
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { formatVerifyResult, verifyAuditLog } from '../../gateway-image/src/audit';
-import { chainDir } from '../../gateway-image/src/audit/chains';
+import { chainDir, segmentObjectName } from '../../gateway-image/src/audit/chains';
 import { signCheckpoint } from '../../gateway-image/src/audit/keys';
 import { AuditLog } from '../../gateway-image/src/audit/log';
 import { formatDirVerifyResult, verifyAuditDir } from '../../gateway-image/src/audit/verify';
@@ -241,5 +241,16 @@ describe('verifyAuditDir: every chain of a directory', () => {
     expect(bad.ok).toBe(false);
     expect(bad.chains.find((c) => c.id === 'worker-2')!.result.problems[0]!.kind).toBe('hash-mismatch');
     expect(formatDirVerifyResult(bad)).toMatch(/^FAILED: chain\(s\) worker-2 did not verify/);
+  });
+});
+
+describe('segmentObjectName', () => {
+  it('gives each host and each worker chain its own folder in write-once storage', () => {
+    expect(
+      segmentObjectName('/var/lib/warden/audit/segment-000001.jsonl', '', 'ip-10-0-0-1.ec2.internal'),
+    ).toBe('segments/ip-10-0-0-1.ec2.internal/segment-000001.jsonl');
+    expect(segmentObjectName('/a/chains/worker-2/segment-000003.jsonl', 'worker-2', 'gw b/1')).toBe(
+      'segments/gw_b_1/chains/worker-2/segment-000003.jsonl',
+    );
   });
 });

@@ -52,7 +52,12 @@ export async function listChains(auditDir: string): Promise<AuditChain[]> {
   return chains;
 }
 
-/** Where a sealed segment goes in write-once storage: its place relative to the audit directory. */
-export function segmentObjectName(path: string, chain: string): string {
-  return `audit/${chain === '' ? '' : `${CHAINS_DIR}/${chain}/`}${basename(path)}`;
+/**
+ * Where a sealed segment goes under a write-once sink's prefix: one folder per gateway host (every
+ * host numbers its segments from 1, and objects are create-only) and, for a worker's chain, per
+ * chain: `segments/<host>/[chains/<id>/]segment-000001.jsonl`.
+ */
+export function segmentObjectName(path: string, chain: string, host: string): string {
+  const safeHost = host.replace(/[^A-Za-z0-9._-]/g, '_') || 'host';
+  return `segments/${safeHost}/${chain === '' ? '' : `${CHAINS_DIR}/${chain}/`}${basename(path)}`;
 }

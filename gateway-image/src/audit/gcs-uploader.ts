@@ -1,5 +1,6 @@
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import { basename } from 'node:path';
 import { Readable } from 'node:stream';
 import { AuditError } from '../errors';
@@ -65,9 +66,9 @@ export class GcsUploader {
     if (!Number.isInteger(this.attempts) || this.attempts < 1) throw new RangeError('attempts must be >= 1');
   }
 
-  /** A sealed audit segment, stored as `<prefix>audit/<file name>` (a worker chain's under `audit/chains/<id>/`). */
-  uploadSegment(path: string, chain = ''): Promise<UploadedObject> {
-    return this.upload(path, segmentObjectName(path, chain), 'application/x-ndjson');
+  /** A sealed audit segment, stored as `<prefix>segments/<host>/[chains/<id>/]<file name>` (chains.ts). */
+  uploadSegment(path: string, chain = '', host = hostname()): Promise<UploadedObject> {
+    return this.upload(path, segmentObjectName(path, chain, host), 'application/x-ndjson');
   }
 
   /** A finished session recording, stored as `<prefix>recordings/<file name>`. */

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import { basename } from 'node:path';
 import {
   HeadObjectCommand,
@@ -108,9 +109,9 @@ export class S3Uploader {
     });
   }
 
-  /** A sealed audit segment, stored as `<prefix>audit/<file name>` (a worker chain's under `audit/chains/<id>/`). */
-  uploadSegment(path: string, chain = ''): Promise<S3UploadedObject> {
-    return this.upload(path, segmentObjectName(path, chain), 'application/x-ndjson');
+  /** A sealed audit segment, stored as `<prefix>segments/<host>/[chains/<id>/]<file name>` (chains.ts). */
+  uploadSegment(path: string, chain = '', host = hostname()): Promise<S3UploadedObject> {
+    return this.upload(path, segmentObjectName(path, chain, host), 'application/x-ndjson');
   }
 
   /** A finished session recording, stored as `<prefix>recordings/<file name>`. */

@@ -1,9 +1,10 @@
+import { hostname } from 'node:os';
 import type { AuditLog, SealedSegment } from '../audit/log';
 import type { WardenConfig } from '../config/schema';
 import type { Logger } from '../logging/logger';
 
 interface SegmentUploader {
-  uploadSegment(path: string, chain: string): Promise<unknown>;
+  uploadSegment(path: string, chain: string, host: string): Promise<unknown>;
 }
 
 type Sink = WardenConfig['audit']['sinks'][number];
@@ -23,7 +24,7 @@ export function shipSealedSegments(
   if (uploaders.length === 0) return () => {};
   const onSealed = (segment: SealedSegment) => {
     for (const [i, uploader] of uploaders.entries()) {
-      uploader.uploadSegment(segment.path, chain).catch((err: unknown) => {
+      uploader.uploadSegment(segment.path, chain, hostname()).catch((err: unknown) => {
         logger.error(
           { segment: segment.segment, chain, sink: sinks[i]?.kind, code: (err as { code?: string }).code },
           'audit segment upload failed',

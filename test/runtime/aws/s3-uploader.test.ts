@@ -47,18 +47,18 @@ describe('S3Uploader', () => {
   it('uploads a sealed segment create-only, in COMPLIANCE mode, with its SHA-256, under audit/', async () => {
     const content = '{"seq":1}\n{"seq":2}\n';
     const seg = await file('segment-000001.jsonl', content);
-    const up = await uploader({ retentionDays: 30 }).uploadSegment(seg);
+    const up = await uploader({ retentionDays: 30 }).uploadSegment(seg, '', 'host-a');
     const sha256 = createHash('sha256').update(content).digest('base64');
     expect(up).toEqual({
       bucket: 'warden-audit',
-      key: 'gw1/audit/segment-000001.jsonl',
+      key: 'gw1/segments/host-a/segment-000001.jsonl',
       versionId: 'ver-1',
       checksumSha256: sha256,
       size: content.length,
       retainUntil: new Date(NOW + 30 * DAY_MS),
       created: true,
     });
-    const stored = aws.objects.get('warden-audit/gw1/audit/segment-000001.jsonl');
+    const stored = aws.objects.get('warden-audit/gw1/segments/host-a/segment-000001.jsonl');
     expect(stored?.data.toString()).toBe(content);
     expect(stored).toMatchObject({
       contentType: 'application/x-ndjson',
@@ -72,8 +72,8 @@ describe('S3Uploader', () => {
   });
 
   it('retains for six years by default, the sink config default', async () => {
-    await uploader().uploadSegment(await file('segment-000002.jsonl', 'x\n'));
-    const stored = aws.objects.get('warden-audit/gw1/audit/segment-000002.jsonl');
+    await uploader().uploadSegment(await file('segment-000002.jsonl', 'x\n'), '', 'host-a');
+    const stored = aws.objects.get('warden-audit/gw1/segments/host-a/segment-000002.jsonl');
     expect(stored?.retainUntil).toEqual(new Date(NOW + 2192 * DAY_MS));
   });
 
@@ -91,8 +91,8 @@ describe('S3Uploader', () => {
 
   it('treats an identical object already stored as done (a retried upload)', async () => {
     const seg = await file('segment-000003.jsonl', 'same\n');
-    await uploader().uploadSegment(seg);
-    const again = await uploader().uploadSegment(seg);
+    await uploader().uploadSegment(seg, '', 'host-a');
+    const again = await uploader().uploadSegment(seg, '', 'host-a');
     expect(again).toMatchObject({ created: false, versionId: 'ver-1', size: 5 });
     expect(again.retainUntil).toEqual(new Date(NOW + 2192 * DAY_MS));
     expect(aws.objects.size).toBe(1);
@@ -100,18 +100,18 @@ describe('S3Uploader', () => {
 
   it('never overwrites a different object of the same key', async () => {
     const seg = await file('segment-000004.jsonl', 'first\n');
-    await uploader().uploadSegment(seg);
+    await uploader().uploadSegment(seg, '', 'host-a');
     await writeFile(seg, 'tampered\n');
-    await expect(uploader().uploadSegment(seg)).rejects.toThrow(/already exists with different content/);
-    expect(aws.objects.get('warden-audit/gw1/audit/segment-000004.jsonl')?.data.toString()).toBe('first\n');
+    await expect(uploader().uploadSegment(seg, '', 'host-a')).rejects.toThrow(/already exists with different content/);
+    expect(aws.objects.get('warden-audit/gw1/segments/host-a/segment-000004.jsonl')?.data.toString()).toBe('first\n');
   });
 
   it('retries transient failures with a fresh read of the file', async () => {
     aws.failNext('PutObject', 503, 2);
     const seg = await file('segment-000005.jsonl', 'retry me\n');
-    await expect(uploader().uploadSegment(seg)).resolves.toMatchObject({ created: true });
+    await expect(uploader().uploadSegment(seg, '', 'host-a')).resolves.toMatchObject({ created: true });
     expect(aws.count('PutObject')).toBe(3);
-    expect(aws.objects.get('warden-audit/gw1/audit/segment-000005.jsonl')?.data.toString()).toBe(
+    expect(aws.objects.get('warden-audit/gw1/segments/host-a/segment-000005.jsonl')?.data.toString()).toBe(
       'retry me\n',
     );
   });
@@ -120,11 +120,11 @@ describe('S3Uploader', () => {
     aws.failNext('PutObject', 503, 5);
     const seg = await file('segment-000006.jsonl', 'keep me\n');
     const err = await uploader({ attempts: 2 })
-      .uploadSegment(seg)
+      .uploadSegment(seg, '', 'host-a')
       .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(AuditError);
     expect((err as AuditError).message).toBe(
-      'upload of gw1/audit/segment-000006.jsonl to s3://warden-audit failed after 2 attempts: ServiceUnavailable (HTTP 503)',
+      'upload of gw1/segments/host-a/segment-000006.jsonl to s3://warden-audit failed after 2 attempts: ServiceUnavailable (HTTP 503)',
     );
     expect(await readFile(seg, 'utf8')).toBe('keep me\n');
   });
@@ -132,8 +132,8 @@ describe('S3Uploader', () => {
   it('does not retry a refusal', async () => {
     aws.failNext('PutObject', 403, 1);
     const seg = await file('segment-000007.jsonl', 'w\n');
-    await expect(uploader().uploadSegment(seg)).rejects.toThrow(
-      'upload of gw1/audit/segment-000007.jsonl in s3://warden-audit was refused: AccessDenied (HTTP 403)',
+    await expect(uploader().uploadSegment(seg, '', 'host-a')).rejects.toThrow(
+      'upload of gw1/segments/host-a/segment-000007.jsonl in s3://warden-audit was refused: AccessDenied (HTTP 403)',
     );
     expect(aws.count('PutObject')).toBe(1);
   });
@@ -141,7 +141,7 @@ describe('S3Uploader', () => {
   it('surfaces an unreachable endpoint as an AuditError after its attempts', async () => {
     const seg = await file('segment-000008.jsonl', 'v\n');
     const err = await uploader({ endpoint: 'http://127.0.0.1:1', attempts: 2 })
-      .uploadSegment(seg)
+      .uploadSegment(seg, '', 'host-a')
       .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(AuditError);
     expect((err as AuditError).message).toMatch(/failed after 2 attempts/);
@@ -150,14 +150,14 @@ describe('S3Uploader', () => {
   it('is refused by S3 when its signature does not match', async () => {
     const seg = await file('segment-000009.jsonl', 'u\n');
     const wrongKey = { ...STATIC_KEYS, secretAccessKey: 'not-the-right-secret' };
-    await expect(uploader({ credentials: wrongKey }).uploadSegment(seg)).rejects.toThrow(
+    await expect(uploader({ credentials: wrongKey }).uploadSegment(seg, '', 'host-a')).rejects.toThrow(
       /refused: SignatureDoesNotMatch \(HTTP 403\)/,
     );
     expect(aws.objects.size).toBe(0);
   });
 
   it('reports a missing local file as an AuditError', async () => {
-    await expect(uploader().uploadSegment(join(dir, 'nope.jsonl'))).rejects.toThrow(AuditError);
+    await expect(uploader().uploadSegment(join(dir, 'nope.jsonl', '', 'host-a'))).rejects.toThrow(AuditError);
   });
 
   it('validates its options once, in the constructor', () => {

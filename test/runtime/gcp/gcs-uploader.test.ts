@@ -36,13 +36,13 @@ describe('GcsUploader', () => {
 
   it('uploads a sealed segment create-only, with its checksum, under audit/', async () => {
     const seg = await file('segment-000001.jsonl', '{"seq":1}\n{"seq":2}\n');
-    const up = await uploader().uploadSegment(seg);
+    const up = await uploader().uploadSegment(seg, '', 'host-a');
     expect(up).toMatchObject({
       bucket: 'warden-audit',
-      name: 'gw1/audit/segment-000001.jsonl',
+      name: 'gw1/segments/host-a/segment-000001.jsonl',
       created: true,
     });
-    const stored = google.objects.get('warden-audit/gw1/audit/segment-000001.jsonl');
+    const stored = google.objects.get('warden-audit/gw1/segments/host-a/segment-000001.jsonl');
     expect(stored?.data.toString()).toBe('{"seq":1}\n{"seq":2}\n');
     expect(stored?.contentType).toBe('application/x-ndjson');
   });
@@ -55,18 +55,18 @@ describe('GcsUploader', () => {
 
   it('treats an identical object already stored as done (a retried upload)', async () => {
     const seg = await file('segment-000002.jsonl', 'x\n');
-    await uploader().uploadSegment(seg);
-    const again = await uploader().uploadSegment(seg);
+    await uploader().uploadSegment(seg, '', 'host-a');
+    const again = await uploader().uploadSegment(seg, '', 'host-a');
     expect(again.created).toBe(false);
     expect(google.objects.size).toBe(1);
   });
 
   it('never overwrites a different object of the same name', async () => {
     const seg = await file('segment-000003.jsonl', 'first\n');
-    await uploader().uploadSegment(seg);
+    await uploader().uploadSegment(seg, '', 'host-a');
     await writeFile(seg, 'tampered\n');
-    await expect(uploader().uploadSegment(seg)).rejects.toThrow(/already exists with different content/);
-    expect(google.objects.get('warden-audit/gw1/audit/segment-000003.jsonl')?.data.toString()).toBe(
+    await expect(uploader().uploadSegment(seg, '', 'host-a')).rejects.toThrow(/already exists with different content/);
+    expect(google.objects.get('warden-audit/gw1/segments/host-a/segment-000003.jsonl')?.data.toString()).toBe(
       'first\n',
     );
   });
@@ -74,14 +74,14 @@ describe('GcsUploader', () => {
   it('retries transient failures', async () => {
     google.failNext('/upload/', 503, 2);
     const seg = await file('segment-000004.jsonl', 'y\n');
-    await expect(uploader().uploadSegment(seg)).resolves.toMatchObject({ created: true });
+    await expect(uploader().uploadSegment(seg, '', 'host-a')).resolves.toMatchObject({ created: true });
   });
 
   it('gives up with an AuditError after its attempts', async () => {
     google.failNext('/upload/', 503, 5);
     const seg = await file('segment-000005.jsonl', 'z\n');
     const err = await uploader({ attempts: 2 })
-      .uploadSegment(seg)
+      .uploadSegment(seg, '', 'host-a')
       .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(AuditError);
     expect((err as AuditError).message).toMatch(/failed after 2 attempts/);
@@ -90,7 +90,7 @@ describe('GcsUploader', () => {
   it('does not retry a refusal', async () => {
     google.failNext('/upload/', 403, 1);
     const seg = await file('segment-000006.jsonl', 'w\n');
-    await expect(uploader().uploadSegment(seg)).rejects.toThrow(/refused: HTTP 403/);
+    await expect(uploader().uploadSegment(seg, '', 'host-a')).rejects.toThrow(/refused: HTTP 403/);
   });
 
   it('rejects a bucket name that is not one', () => {
