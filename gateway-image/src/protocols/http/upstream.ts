@@ -25,8 +25,11 @@ export interface UpstreamPoolOptions {
   readonly maxFreeSockets?: number;
 }
 
+/** What the pool needs of a connection: its name and upstream (HTTP and Kubernetes connections fit). */
+export type UpstreamConnection = Pick<HttpConnectionConfig, 'name' | 'upstream'>;
+
 export interface UpstreamPool {
-  target(connection: HttpConnectionConfig): Promise<UpstreamTarget>;
+  target(connection: UpstreamConnection): Promise<UpstreamTarget>;
   close(): void;
 }
 
