@@ -208,6 +208,10 @@ const namespacePattern = z.string().regex(/^[a-z0-9*]([-a-z0-9*.]*)?$/, 'expecte
 
 export const kubernetesConnection = z.strictObject({
   ...common,
+  name: common.name.refine(
+    (n) => !['api', 'apis', 'version', 'openapi'].includes(n),
+    'a Kubernetes connection may not be named api, apis, version or openapi: its path prefix would hide Kubernetes API paths',
+  ),
   kind: z.literal('kubernetes'),
   upstream: z.strictObject({
     url: z
@@ -244,6 +248,10 @@ export const kubernetesConnection = z.strictObject({
       pathPrefix: z
         .string()
         .regex(/^\/[A-Za-z0-9._~-]+(\/[A-Za-z0-9._~-]+)*$/, 'expected a path prefix such as /prod')
+        .refine(
+          (p) => !/^\/(api|apis|version|openapi)(\/|$)/.test(p),
+          'a prefix may not start with /api, /apis, /version or /openapi: it would hide Kubernetes API paths',
+        )
         .optional()
         .describe('Path prefix on the kubernetes listener. Default /<name>.'),
     })

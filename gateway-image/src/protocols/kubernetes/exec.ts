@@ -49,17 +49,17 @@ export async function handleExecUpgrade(
   const protocol = chooseProtocol(req.headers['sec-websocket-protocol']);
   let x: AllowedRequest;
   try {
-    if (protocol === undefined) {
-      throw new Refusal(
-        status(
-          400,
-          'BadRequest',
-          'exec needs the v5.channel.k8s.io or v4.channel.k8s.io WebSocket protocol',
-          'ERR_PROTOCOL',
-        ),
-      );
-    }
-    x = await gateRequest(ctx, req, true);
+    // The inspector names what is refused first (port-forward, attach); only then the protocol.
+    x = await gateRequest(ctx, req, true, () =>
+      protocol === undefined
+        ? status(
+            400,
+            'BadRequest',
+            'exec needs the v5.channel.k8s.io or v4.channel.k8s.io WebSocket protocol',
+            'ERR_PROTOCOL',
+          )
+        : undefined,
+    );
   } catch (err) {
     const refusal =
       err instanceof Refusal

@@ -89,6 +89,8 @@ export async function gateRequest(
   ctx: GateContext,
   req: IncomingMessage,
   upgrade: boolean,
+  /** A refusal of the adapter's own for these facts (an exec without a channel protocol), checked before policy. */
+  check?: (facts: KubernetesFacts) => KubernetesStatus | undefined,
 ): Promise<AllowedRequest> {
   const { hooks } = ctx;
   const session = randomUUID();
@@ -130,6 +132,8 @@ export async function gateRequest(
       }
       throw err;
     }
+    const refused = check?.(facts);
+    if (refused) throw new Refusal(refused);
     const shownFacts = maskFacts(hooks, principal, connection, facts);
     const decision = await decide(hooks, { session, principal, connection, facts, shownFacts });
     if (decision.outcome !== 'allow') throw new Refusal(refusalFor(decision), true);

@@ -1,6 +1,6 @@
 /**
  * Chooses the Kubernetes connection for a request by path prefix: `route.pathPrefix`, by default
- * `/<name>`, whole segments only, the longest first. A kubeconfig's server URL carries the prefix
+ * `/<name>`, whole segments only, the longest first; with a single connection, unprefixed paths too. A kubeconfig's server URL carries the prefix
  * (https://gateway:6443/prod), so kubectl and client libraries need nothing else.
  */
 import type { KubernetesConnectionConfig } from '../../config/connections';
@@ -21,12 +21,15 @@ export function createKubernetesRouter(
   const routes = connections
     .map((connection) => ({ connection, prefix: prefixOf(connection) }))
     .sort((a, b) => b.prefix.length - a.prefix.length);
+  // With one cluster, API paths without the prefix reach it too: kubectl get --raw and some
+  // clients build absolute paths from the host alone (prefixes may not shadow /api, /apis, …).
+  const only = connections.length === 1 ? connections[0] : undefined;
   return (path) => {
     for (const r of routes) {
       if (path === r.prefix) return { connection: r.connection, path: '/' };
       if (path.startsWith(`${r.prefix}/`))
         return { connection: r.connection, path: path.slice(r.prefix.length) };
     }
-    return undefined;
+    return only ? { connection: only, path } : undefined;
   };
 }
