@@ -315,6 +315,10 @@ export class WardenGateway extends Construct implements ec2.IConnectable {
     if (this.resolved.some((r) => r.entry.spec.name === name)) {
       throw new Error(`${this.node.path}: a connection named "${name}" already exists`);
     }
+    if (kind === 'kubernetes') {
+      // The config contract has Kubernetes connections; these constructs do not deploy them yet.
+      throw new Error(`${this.node.path}: Kubernetes connections are not supported by this construct yet`);
+    }
     this.resolved.push(c);
     for (const s of c.secrets) this.grantSecret(s);
     const accepted = privilegedRoleAcknowledgement(this.resolved.map((r) => r.entry));

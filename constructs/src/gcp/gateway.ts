@@ -277,6 +277,10 @@ export class WardenGcpGateway extends Construct {
     if (this.connections.some((x) => x.entry.spec.name === name)) {
       throw new Error(`${this.node.path}: connection "${name}" is already defined`);
     }
+    if (kind === 'kubernetes') {
+      // The config contract has Kubernetes connections; these constructs do not deploy them yet.
+      throw new Error(`${this.node.path}: Kubernetes connections are not supported by this construct yet`);
+    }
     this.connections.push(c);
     for (const s of c.secrets) this.grantSecretRead(s);
     const accepted = privilegedRoleAcknowledgement(this.connections.map((x) => x.entry));
