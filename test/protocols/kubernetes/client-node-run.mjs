@@ -23,7 +23,12 @@ try {
   out.secret = { code: err.code, body: String(err.body) };
 }
 let stdout = '';
-const sink = new Writable({ write: (c, _e, cb) => ((stdout += c), cb()) });
+const sink = new Writable({
+  write(chunk, _encoding, callback) {
+    stdout += chunk;
+    callback();
+  },
+});
 out.exec = await new Promise((resolve, reject) => {
   new k8s.Exec(kc)
     .exec('tools', 'toolbox-0', 'toolbox', ['cat', '/etc/motd'], sink, sink, null, false, (status) =>
