@@ -162,6 +162,17 @@ describe('kubectl through the gateway', () => {
     expect(r.stderr).toContain(why);
   });
 
+  it("masks identifiers in the cluster's own error messages and in refusals", async () => {
+    const ssn = patients[3]!.ssn;
+    const r = await s.kubectl(['get', 'pod', ssn, '-n', 'tools'], 'agent');
+    expect(r.stderr).toContain('NotFound');
+    expect(r.stderr).not.toContain(ssn);
+    const exec = await s.kubectl(['exec', '-n', 'tools', ssn, '--', 'ls'], 'human');
+    expect(exec.code).not.toBe(0);
+    expect(exec.stderr).not.toContain(ssn);
+    expect(JSON.stringify(await s.audit())).not.toContain(ssn);
+  });
+
   it('never forwards the caller token, and never shows the cluster token', async () => {
     const r = await s.kubectl(['get', 'pods', '-n', 'tools', '-v=8'], 'human');
     expect(r.code).toBe(0);
