@@ -9,7 +9,6 @@ import type { DevLine } from '../support/dev-sandbox';
 const root = join(__dirname, '..', '..');
 const bin = join(root, 'gateway-image', 'bin', 'warden.js');
 
-
 function psql(line: DevLine, token: string, db: string, sql: string) {
   return spawnSync(
     'psql',
