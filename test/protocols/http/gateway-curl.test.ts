@@ -26,7 +26,8 @@ describe('HTTP gateway with curl', () => {
     const p = doc.entry[1].resource;
     expect(p.name).toEqual([{ family: '[NAME]', given: ['[NAME]'] }]);
     expect(p.birthDate).toBe('[DOB]');
-    expect(p.telecom).toEqual([{ system: '[PHONE]', value: '[PHONE]' }]);
+    // A code member under a classified field says what kind of value it is: kept (codeMembers).
+    expect(p.telecom).toEqual([{ system: 'phone', value: '[PHONE]' }]);
     expect(p.identifier[0].value).toBe('[SSN]');
     expect(p.identifier[1].value).toBe('[MRN]');
     expect(p.text.div).toBe('Patient with SSN [SSN] seen today.');

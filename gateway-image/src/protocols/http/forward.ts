@@ -173,7 +173,7 @@ async function exchange(
   // out with the headers that describe them; decoded ones (for the recorder) without.
   const mask = x.masker.passThrough
     ? undefined
-    : maskingStream(kind, x.masker, fieldPathsFor(x.route.connection.phiFields));
+    : maskingStream(kind, x.masker, fieldPathsFor(x.route.connection));
   if (mask) outcome.counts = mask.counts;
   res.writeHead(status, clientResponseHeaders(upRes.headers, mask !== undefined || decode.length > 0));
   try {
@@ -225,7 +225,7 @@ function recordRequestBody(
   if (kind === 'binary') return {};
   if (kind === 'json') {
     try {
-      const fields = fieldPathsFor(x.route.connection.phiFields);
+      const fields = fieldPathsFor(x.route.connection);
       const rw = new JsonMaskRewriter({
         masker: x.masker,
         ...(fields ? { fields } : {}),

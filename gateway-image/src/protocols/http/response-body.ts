@@ -8,6 +8,7 @@
  */
 import type { Transform } from 'node:stream';
 import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
+import type { HttpConnectionConfig } from '../../config/connections';
 import { createJsonMaskStream } from '../../masking/json-stream';
 import { type CompiledFieldPaths, compileFieldPaths } from '../../masking/json-stream-path';
 import type { HttpMasker } from './hooks';
@@ -69,12 +70,12 @@ export function decoders(contentEncoding: string | undefined): Transform[] | und
 const compiled = new WeakMap<object, CompiledFieldPaths>();
 
 /** Field rules compiled once per connection config object. */
-export function fieldPathsFor(phiFields: Readonly<Record<string, string>>): CompiledFieldPaths | undefined {
-  if (Object.keys(phiFields).length === 0) return undefined;
-  let c = compiled.get(phiFields);
+export function fieldPathsFor(connection: HttpConnectionConfig): CompiledFieldPaths | undefined {
+  if (Object.keys(connection.phiFields).length === 0) return undefined;
+  let c = compiled.get(connection);
   if (!c) {
-    c = compileFieldPaths(phiFields);
-    compiled.set(phiFields, c);
+    c = compileFieldPaths(connection.phiFields, { codeMembers: connection.codeMembers });
+    compiled.set(connection, c);
   }
   return c;
 }
