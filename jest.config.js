@@ -9,7 +9,7 @@ module.exports = {
     '^@warden/constructs/(aws|gcp|compliance)$': '<rootDir>/constructs/src/$1/index.ts',
   },
   transform: { '^.+\\.[tj]s$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.jest.json' }] },
-  // ESM-only packages are compiled to CommonJS for jest (TOOLCHAIN.md).
+  // ESM-only packages are compiled to CommonJS for jest.
   transformIgnorePatterns: [
     '/node_modules/(?!(oidc-provider|openid-client|oauth4webapi|jose|@panva|quick-lru|eta)/)',
   ],

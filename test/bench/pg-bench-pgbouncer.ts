@@ -40,7 +40,7 @@ export interface PgbouncerOptions {
   readonly user: string;
   /** The role's SCRAM secret from pg_authid: pgbouncer authenticates clients with it and passes SCRAM through. */
   readonly scramSecret: string;
-  /** Terminate client TLS too (like Warden does). @default plaintext */
+  /** Also offer client TLS (like Warden): each client chooses with its sslmode. @default plaintext only */
   readonly tls?: { readonly certificate: string; readonly key: string };
 }
 
@@ -76,7 +76,7 @@ export async function startPgbouncer(o: PgbouncerOptions): Promise<Pgbouncer> {
     'ignore_startup_parameters = extra_float_digits',
     ...(o.tls
       ? [
-          'client_tls_sslmode = require',
+          'client_tls_sslmode = allow',
           `client_tls_cert_file = ${file('tls.crt')}`,
           `client_tls_key_file = ${file('tls.key')}`,
         ]

@@ -1,16 +1,18 @@
 /**
  * Postgres data path throughput: `npm run bench:pg`.
  *
- * One embedded PostgreSQL with `pgbench -i`, and three ways to reach it: direct, through Warden
- * (TLS, a real OIDC token as the password, the example config with an allow-all policy for the
- * `bench` group, `workers` processes) and through pgbouncer (Debian package; transaction pooling,
- * session pooling for -M prepared, which pgbouncer < 1.21 cannot pool by transaction). Every cell
- * runs the three targets back to back and reports TPS, average latency and the ratio to direct.
+ * One embedded PostgreSQL with `pgbench -i`, and four ways to reach it, measured back to back in
+ * every cell of one run: direct; through Warden (TLS, a real OIDC token as the password, an
+ * allow-all policy for the `bench` group, `workers` processes); through pgbouncer without TLS; and
+ * through the same pgbouncer with client TLS (the fair baseline: Warden always terminates TLS).
+ * pgbouncer pools by transaction (simple and extended protocol) and by session for -M prepared.
+ * Cells: select-only and TPC-B-like × simple / extended / prepared × 1 / 8 / 32 clients, plus
+ * connect-per-transaction (-C). The last line of stdout is one JSON object with every cell's tps
+ * and ratios to direct, the single-client average latencies and the issue's targets.
  *
- * Knobs (environment): PG_BENCH_SECONDS per run (default 5: the full matrix, 57 runs, stays well
- * under ten minutes on 2 cores), PG_BENCH_SCALE (default 1), PG_BENCH_WORKERS (gateway processes,
- * default 'auto'), PG_BENCH_ONLY (a regular expression over cell names, e.g. 'select-only/prepared'),
- * PG_BENCH_PGBOUNCER_TLS=1 (pgbouncer terminates client TLS too, like Warden).
+ * Knobs (environment): PG_BENCH_SECONDS per run (default 5), PG_BENCH_SCALE (default 1),
+ * PG_BENCH_WORKERS (gateway processes, default 'auto'), PG_BENCH_ONLY (a regular expression over
+ * cell names, e.g. 'select-only/prepared'), PG_BENCH_TARGETS (comma list, e.g. 'warden' to profile).
  */
 
 import { execFile } from 'node:child_process';
@@ -32,12 +34,14 @@ const SECONDS = Number(process.env.PG_BENCH_SECONDS ?? 5);
 const SCALE = Number(process.env.PG_BENCH_SCALE ?? 1);
 const WORKERS = process.env.PG_BENCH_WORKERS ?? 'auto';
 const ONLY = new RegExp(process.env.PG_BENCH_ONLY ?? '.');
-const PGBOUNCER_TLS = process.env.PG_BENCH_PGBOUNCER_TLS === '1';
 const AUDIENCE = 'urn:warden:bench';
 const TEMPLATE = EXAMPLE_CONFIG;
 
-type Target = 'direct' | 'warden' | 'pgbouncer';
-const TARGETS: readonly Target[] = ['direct', 'warden', 'pgbouncer'];
+type Target = 'direct' | 'warden' | 'pgbouncer' | 'pgbouncer_tls';
+const ALL_TARGETS: readonly Target[] = ['direct', 'warden', 'pgbouncer', 'pgbouncer_tls'];
+const TARGETS: readonly Target[] = process.env.PG_BENCH_TARGETS
+  ? ALL_TARGETS.filter((t) => process.env.PG_BENCH_TARGETS!.split(',').includes(t))
+  : ALL_TARGETS;
 
 interface Cell {
   readonly script: 'select-only' | 'tpcb-like';
@@ -140,12 +144,8 @@ async function main(): Promise<void> {
     const tls = await generateSelfSigned({ commonName: 'warden-bench' });
     const gateway = await startWarden(work, pg, tls);
     closers.unshift(gateway.close);
-    const bouncer = await startPgbouncer({
-      upstreamPort: pg.port,
-      user: pg.user,
-      scramSecret: scram,
-      tls: PGBOUNCER_TLS ? tls : undefined,
-    });
+    // One pgbouncer serves both baselines: client TLS is allowed, so each client picks (PGSSLMODE).
+    const bouncer = await startPgbouncer({ upstreamPort: pg.port, user: pg.user, scramSecret: scram, tls });
     closers.unshift(bouncer.close);
     const endpoints: Record<Target, Endpoint> = {
       direct,
@@ -159,13 +159,19 @@ async function main(): Promise<void> {
         port: bouncer.port,
         database: (c) => (c.mode === 'prepared' ? 'bench_session' : 'bench'),
         user: pg.user,
-        env: { PGPASSWORD: pg.password, PGSSLMODE: PGBOUNCER_TLS ? 'require' : 'disable' },
+        env: { PGPASSWORD: pg.password, PGSSLMODE: 'disable' },
+      },
+      pgbouncer_tls: {
+        port: bouncer.port,
+        database: (c) => (c.mode === 'prepared' ? 'bench_session' : 'bench'),
+        user: pg.user,
+        env: { PGPASSWORD: pg.password, PGSSLMODE: 'require' },
       },
     };
 
     const todo = cells();
     console.error(
-      `pg-bench: ${todo.length} cells × 3 targets, ${SECONDS}s each, scale ${SCALE}, Warden workers ${WORKERS}`,
+      `pg-bench: ${todo.length} cells × ${TARGETS.length} targets, ${SECONDS}s each, scale ${SCALE}, Warden workers ${WORKERS}`,
     );
     const rows: { cell: Cell; results: Partial<Record<Target, Measured | Error>> }[] = [];
     for (const cell of todo) {
@@ -182,7 +188,11 @@ async function main(): Promise<void> {
     }
     await admin.end();
     console.log(table(rows));
-    console.log(`\n${target(rows)}\nTotal ${((performance.now() - started) / 1000).toFixed(0)} s.`);
+    const summary = figures(rows);
+    console.log(
+      `\n${describeTargets(summary.targets)}\nTotal ${((performance.now() - started) / 1000).toFixed(0)} s.`,
+    );
+    console.log(JSON.stringify(summary));
   } finally {
     for (const close of closers) await close().catch((err: unknown) => console.error('cleanup failed:', err));
   }
@@ -235,6 +245,8 @@ async function startWarden(
   raw.approvals = {};
   raw.audit.dir = join(work, 'audit');
   if (raw.recording) raw.recording.dir = join(work, 'recordings');
+  if (process.env.PG_BENCH_NO_RECORDING) delete raw.recording;
+  if (process.env.PG_BENCH_RECORDING_DIR && raw.recording) raw.recording.dir = process.env.PG_BENCH_RECORDING_DIR;
   const key = () =>
     generateKeyPairSync('ed25519', {
       privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
@@ -273,7 +285,7 @@ function fmt(r: Measured | Error | undefined, base: Measured | Error | undefined
   return `${r.tps.toFixed(0).padStart(7)} ${r.latencyMs.toFixed(2).padStart(7)} ms${ratio.padStart(7)}`;
 }
 
-function table(rows: { cell: Cell; results: Partial<Record<Target, Measured | Error>> }[]): string {
+function table(rows: Rows): string {
   const head = `${'cell (script/mode/clients)'.padEnd(28)}${TARGETS.map((t) => `${t} (tps, latency, ×direct)`.padStart(30)).join('')}`;
   const lines = rows.map(
     ({ cell, results }) =>
@@ -282,16 +294,98 @@ function table(rows: { cell: Cell; results: Partial<Record<Target, Measured | Er
   return [head, '-'.repeat(head.length), ...lines].join('\n');
 }
 
-function target(rows: { cell: Cell; results: Partial<Record<Target, Measured | Error>> }[]): string {
-  const row = rows.find((r) => cellName(r.cell) === 'select-only/prepared/8');
-  const { direct, warden, pgbouncer } = row?.results ?? {};
-  if (!direct || !warden || !pgbouncer || [direct, warden, pgbouncer].some((r) => r instanceof Error)) {
-    return 'Target (select-only prepared, 8 clients): not measured in this run.';
+type Rows = { cell: Cell; results: Partial<Record<Target, Measured | Error>> }[];
+
+const tpsOf = (r: Measured | Error | undefined) => (r && !(r instanceof Error) ? r.tps : undefined);
+const round = (n: number, digits = 3) => Math.round(n * 10 ** digits) / 10 ** digits;
+
+interface Summary {
+  readonly bench: 'pg';
+  readonly seconds: number;
+  readonly scale: number;
+  readonly workers: string;
+  readonly cells: Record<string, Record<string, number | Record<string, number>>>;
+  readonly latency_ms: Record<string, Record<string, number>>;
+  readonly targets: Record<
+    string,
+    { readonly value: number | null; readonly goal: string; readonly met: boolean }
+  >;
+}
+
+/** The run as one JSON object: tps per target and ratio to direct per cell, latencies, the targets. */
+function figures(rows: Rows): Summary {
+  const cells: Summary['cells'] = {};
+  for (const { cell, results } of rows) {
+    const direct = tpsOf(results.direct);
+    const entry: Record<string, number | Record<string, number>> = {};
+    const ratio: Record<string, number> = {};
+    for (const t of TARGETS) {
+      const tps = tpsOf(results[t]);
+      if (tps === undefined) continue;
+      entry[t] = round(tps, 0);
+      if (direct && t !== 'direct') ratio[t] = round(tps / direct);
+    }
+    entry.ratio = ratio;
+    cells[cellName(cell)] = entry;
   }
-  const w = (warden as Measured).tps / (direct as Measured).tps;
-  const b = (pgbouncer as Measured).tps / (direct as Measured).tps;
-  const ok = w >= 0.7 && w >= b;
-  return `Target (select-only prepared, 8 clients: Warden ≥ 0.7× direct and ≥ pgbouncer): Warden ${w.toFixed(2)}×, pgbouncer ${b.toFixed(2)}× → ${ok ? 'MET' : 'NOT MET'}`;
+  const latency_ms: Summary['latency_ms'] = {};
+  for (const mode of ['prepared', 'simple', 'extended'] as const) {
+    const row = rows.find((r) => cellName(r.cell) === `select-only/${mode}/1`);
+    if (!row) continue;
+    const lat: Record<string, number> = {};
+    for (const t of TARGETS) {
+      const r = row.results[t];
+      if (r && !(r instanceof Error)) lat[t] = round(r.latencyMs);
+    }
+    if (lat.direct !== undefined && lat.warden !== undefined)
+      lat.warden_added = round(lat.warden - lat.direct);
+    latency_ms[mode] = lat;
+  }
+  const ratio = (name: string, t: Target) => {
+    const c = cells[name]?.ratio as Record<string, number> | undefined;
+    return c?.[t] ?? null;
+  };
+  const goal = (value: number | null, text: string, met: (v: number) => boolean) => ({
+    value,
+    goal: text,
+    met: value !== null && met(value),
+  });
+  const preparedW = ratio('select-only/prepared/8', 'warden');
+  const preparedB = ratio('select-only/prepared/8', 'pgbouncer_tls');
+  const targets: Summary['targets'] = {
+    'select-only/prepared/8 warden ≥ pgbouncer_tls': goal(
+      preparedW !== null && preparedB !== null ? round(preparedW - preparedB) : null,
+      'warden ratio − pgbouncer_tls ratio ≥ 0',
+      (v) => v >= 0,
+    ),
+    'select-only/simple/8': goal(ratio('select-only/simple/8', 'warden'), '≥ 0.5× direct', (v) => v >= 0.5),
+    'tpcb-like/simple/8': goal(ratio('tpcb-like/simple/8', 'warden'), '≥ 0.5× direct', (v) => v >= 0.5),
+    'latency added, prepared, 1 client': goal(
+      latency_ms.prepared?.warden_added ?? null,
+      '≤ 0.08 ms',
+      (v) => v <= 0.08,
+    ),
+    'latency added, simple, 1 client': goal(
+      latency_ms.simple?.warden_added ?? null,
+      '≤ 0.25 ms',
+      (v) => v <= 0.25,
+    ),
+    'select-only/simple/8/-C': goal(
+      ratio('select-only/simple/8/-C', 'warden'),
+      '≥ 0.5× direct',
+      (v) => v >= 0.5,
+    ),
+  };
+  return { bench: 'pg', seconds: SECONDS, scale: SCALE, workers: WORKERS, cells, latency_ms, targets };
+}
+
+function describeTargets(targets: Summary['targets']): string {
+  return Object.entries(targets)
+    .map(
+      ([name, t]) =>
+        `Target ${name} (${t.goal}): ${t.value ?? 'not measured'} → ${t.met ? 'MET' : 'NOT MET'}`,
+    )
+    .join('\n');
 }
 
 if (cluster.isWorker) {

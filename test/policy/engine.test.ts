@@ -88,7 +88,7 @@ describe('DEFAULT_AGENT_POLICY_RULES', () => {
 
   it('lets agents call built-ins without side effects, vetted volatile ones and what the policy vets', () => {
     for (const text of [
-      'SELECT lower(name), now(), clock_timestamp(), random(), gen_random_uuid(), count(*) FROM notes GROUP BY 1',
+      "SELECT lower('X'), now(), clock_timestamp(), random(), gen_random_uuid(), count(*) FROM notes",
       "SELECT pg_catalog.to_char(now(), 'YYYY'), extract(year from now()), substring('abc' from 2)",
       "SELECT jsonb_build_object('a', 1), pg_sleep(0), currval('s'), pg_relation_size('notes')",
     ]) {
@@ -139,6 +139,13 @@ describe('DEFAULT_AGENT_POLICY_RULES', () => {
     ['hold-writes-without-where', human, 'TRUNCATE encounters'],
     ['hold-writes-without-where', human, 'EXPLAIN ANALYZE UPDATE encounters SET a = 1'],
     ['hold-agent-phi-predicates', agent, "SELECT id FROM patients WHERE ssn = '123-45-6789'"],
+    // Ordering or grouping by a select-list entry named by position or output name.
+    ['hold-agent-phi-predicates', agent, 'SELECT ssn FROM patients ORDER BY 1'],
+    ['hold-agent-phi-predicates', agent, 'SELECT ssn AS s FROM patients ORDER BY s DESC'],
+    ['hold-agent-phi-predicates', agent, 'SELECT dob, count(*) FROM patients GROUP BY 1'],
+    ['hold-agent-phi-predicates', agent, 'SELECT dob, count(*) FROM patients GROUP BY ROLLUP (1)'],
+    ['hold-agent-phi-predicates', agent, 'SELECT DISTINCT ON (1) ssn FROM patients'],
+    ['hold-agent-phi-predicates', agent, "SELECT ssn FROM patients UNION SELECT 'x' ORDER BY 1"],
     [
       'hold-agent-phi-predicates',
       agent,

@@ -13,6 +13,8 @@
  * a cycle) is rejected, so what is hashed is exactly what a reader parses back from the line.
  */
 
+import { isImmutable } from '../immutable';
+
 /** Deeper nesting than this is refused: audit bodies are shallow, and it stops cycles early. */
 const MAX_DEPTH = 64;
 
@@ -28,6 +30,9 @@ export class CanonicalJsonError extends Error {
 export function canonicalize(value: unknown): string {
   return encode(value, []);
 }
+
+/** Encodings of immutable values (see immutable.ts), which appear in many events. */
+const remembered = new WeakMap<object, string>();
 
 /**
  * `path` holds the keys and indexes leading to `value`; it is only turned into text when a value
@@ -49,6 +54,17 @@ function encode(value: unknown, path: (string | number)[]): string {
       throw refuse(path, `a ${typeof value} is not JSON data`);
   }
   if (path.length >= MAX_DEPTH) throw refuse(path, `nested deeper than ${MAX_DEPTH} levels`);
+  if (isImmutable(value)) {
+    const known = remembered.get(value);
+    if (known !== undefined) return known;
+    const text = encodeObject(value, path);
+    remembered.set(value, text);
+    return text;
+  }
+  return encodeObject(value, path);
+}
+
+function encodeObject(value: object, path: (string | number)[]): string {
   let out: string;
   if (Array.isArray(value)) {
     out = '[';

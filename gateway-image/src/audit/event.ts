@@ -131,7 +131,7 @@ export function encodeEvent(fields: EventFields, maxBodyBytes: number): EncodedE
       `audit event ${fields.type}: body is ${bodyBytes} bytes, over the ${maxBodyBytes}-byte cap (audit events never carry response data)`,
     );
   }
-  const principal = canonicalize(fields.principal);
+  const principal = canonicalPrincipal(fields.principal);
   const connection = JSON.stringify(fields.connection);
   const session = JSON.stringify(fields.session);
   const time = JSON.stringify(fields.time);
@@ -145,8 +145,43 @@ export function encodeEvent(fields: EventFields, maxBodyBytes: number): EncodedE
   const line =
     `{"seq":${fields.seq},"time":${time},"type":${type},"principal":${principal},"connection":${connection},` +
     `"session":${session},"body":${bodyText},"prev":"${fields.prev}","hash":"${hash}"}\n`;
-  const event = { ...fields, hash, body: JSON.parse(bodyText) } as AuditEvent;
-  return { event, line };
+  return { event: encodedEvent(fields, hash, bodyText), line };
+}
+
+/**
+ * The event as recorded. Its body is parsed back from the recorded text only when someone reads
+ * it (few do; every event pays for encoding), so no caller holds the object it appended.
+ */
+function encodedEvent(fields: EventFields, hash: string, bodyText: string): AuditEvent {
+  const { seq, prev, time, principal, connection, session, type } = fields;
+  let body: AuditEvent['body'] | undefined;
+  return {
+    seq,
+    prev,
+    time,
+    principal,
+    connection,
+    session,
+    type,
+    hash,
+    get body() {
+      body ??= JSON.parse(bodyText) as AuditEvent['body'];
+      return body;
+    },
+  };
+}
+
+/** Canonical principals by summary: a session's summary object is reused for all its events. */
+const principalTexts = new WeakMap<AuditPrincipal, string>();
+
+function canonicalPrincipal(p: AuditPrincipal | null): string {
+  if (p === null) return 'null';
+  let text = principalTexts.get(p);
+  if (text === undefined) {
+    text = canonicalize(p);
+    principalTexts.set(p, text);
+  }
+  return text;
 }
 
 function withoutHash(fields: EventFields | Omit<AuditEvent, 'hash'>): Record<string, unknown> {
@@ -183,8 +218,29 @@ export function normalizeInput(
   };
 }
 
+/** Summaries by the principal object they were made from, while its fields stay the same. */
+const summaries = new WeakMap<AuditPrincipal, AuditPrincipal>();
+
 function summarize(p: AuditPrincipal | null | undefined, type: string): AuditPrincipal | null {
   if (p === undefined || p === null) return null;
+  const known = typeof p === 'object' ? summaries.get(p) : undefined;
+  if (known && sameSummary(known, p)) return known;
+  const made = summarizeOnce(p, type);
+  if (typeof p === 'object') summaries.set(p, made);
+  return made;
+}
+
+function sameSummary(s: AuditPrincipal, p: AuditPrincipal): boolean {
+  return (
+    s.subject === p.subject &&
+    s.kind === p.kind &&
+    s.issuer === p.issuer &&
+    s.groups.length === p.groups.length &&
+    s.groups.every((g, i) => g === p.groups[i])
+  );
+}
+
+function summarizeOnce(p: AuditPrincipal, type: string): AuditPrincipal {
   const groups = p.groups;
   const valid =
     typeof p.subject === 'string' &&
@@ -194,7 +250,12 @@ function summarize(p: AuditPrincipal | null | undefined, type: string): AuditPri
     groups.every((g) => typeof g === 'string');
   if (!valid) throw new AuditError(`audit event ${type}: principal is not {subject, kind, issuer, groups}`);
   // Copy only the four audited fields: a full Principal also carries token ids and expiry.
-  return { subject: p.subject, kind: p.kind, issuer: p.issuer, groups: [...groups] };
+  return Object.freeze({
+    subject: p.subject,
+    kind: p.kind,
+    issuer: p.issuer,
+    groups: Object.freeze([...groups]),
+  });
 }
 
 function optionalId(value: string | null | undefined, name: string, type: string): string | null {

@@ -1,5 +1,5 @@
 /** Segment files: names, listing, reading lines, and the narrow file interface the writer uses. */
-import { createReadStream } from 'node:fs';
+import { createReadStream, writeSync } from 'node:fs';
 import { type FileHandle, open, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 
@@ -138,12 +138,12 @@ export const nodeAuditFileSystem: AuditFileSystem = {
   async openSegment(path) {
     const fh = await open(path, 'a', 0o640);
     return {
+      // A batch is a few kilobytes into the page cache: written on the calling thread, it costs
+      // microseconds, where a trip through libuv's thread pool costs a scheduling round (up to a
+      // millisecond on a busy host) before the fdatasync, which does need one.
       async append(data) {
         let off = 0;
-        while (off < data.length) {
-          const { bytesWritten } = await fh.write(data, off, data.length - off);
-          off += bytesWritten;
-        }
+        while (off < data.length) off += writeSync(fh.fd, data, off, data.length - off);
       },
       sync: () => fh.datasync(),
       close: () => fh.close(),

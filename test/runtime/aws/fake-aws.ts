@@ -1,7 +1,7 @@
 /**
  * A local HTTP endpoint speaking the small part of AWS the gateway uses: Secrets Manager
  * `GetSecretValue` (JSON 1.1), S3 `PutObject` and `HeadObject` (path-style), and the ECS container
- * credentials endpoint. It is the only fake in the AWS runtime tests (STYLE.md point 9).
+ * credentials endpoint. It is the only fake in the AWS runtime tests.
  *
  * Every API request must carry a valid SigV4 signature: the fake knows the keys it handed out and
  * checks the Authorization header's shape, its credential scope (region and service) and the

@@ -1,7 +1,7 @@
 /**
  * A local HTTP endpoint speaking the small part of the Google APIs the gateway uses: the metadata
  * server's token endpoint, Secret Manager `versions:access`, and Cloud Storage media upload and
- * object metadata. It is the only fake in the GCP runtime tests (STYLE.md point 9).
+ * object metadata. It is the only fake in the GCP runtime tests.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';

@@ -1,4 +1,5 @@
 import type { SqlFacts } from '../facts';
+import { tagOf } from './names';
 import { fingerprintSql, normalizeSql } from './normalize';
 import { parseStatements } from './parser';
 import { assertLexingUnchanged, settingChanges } from './settings';
@@ -24,20 +25,36 @@ export interface InspectSqlOptions {
  * never be judged, so it is refused before policy.
  */
 export function inspectSql(text: string, options: InspectSqlOptions = {}): SqlFacts {
+  return inspectSqlDetailed(text, options).facts;
+}
+
+/**
+ * inspectSql, and whether any fact depends on a literal's value (a SET's value, set_config's
+ * arguments, `ORDER BY 1`): only facts that do not may be shared by texts of the same shape.
+ */
+const PLANNABLE = new Set(['SelectStmt', 'InsertStmt', 'UpdateStmt', 'DeleteStmt', 'MergeStmt']);
+
+export function inspectSqlDetailed(
+  text: string,
+  options: InspectSqlOptions = {},
+): { facts: SqlFacts; literalDependent: boolean } {
   const initial = options.searchPath ?? ['public'];
   let searchPath = initial;
   const parsed = parseStatements(text).map((s) => ({ stmt: s.stmt, changes: settingChanges(s.stmt) }));
   for (const s of parsed) assertLexingUnchanged(s.changes);
+  // libpg-query's fingerprint ignores literal values in plannable statements only.
+  const dependence = { literalDependent: parsed.some((s) => !PLANNABLE.has(tagOf(s.stmt) ?? '')) };
   const statements = parsed.map((s) => {
-    const facts = inspectStatement(s.stmt, searchPath, s.changes);
+    const facts = inspectStatement(s.stmt, searchPath, s.changes, dependence);
     // Later statements of the same command see a search_path the command itself sets.
     if (facts.setting?.name === 'search_path') searchPath = facts.setting.value ?? initial;
     return facts;
   });
-  return {
+  const facts: SqlFacts = {
     protocol: 'postgres',
     statements,
     normalized: normalizeSql(text),
     fingerprint: fingerprintSql(text),
   };
+  return { facts, literalDependent: dependence.literalDependent };
 }

@@ -1,5 +1,6 @@
 import { hasSqlDetails, loadModule, parseSync } from 'libpg-query';
 import { WardenError } from '../../errors';
+import { deepFreeze } from '../../immutable';
 
 /**
  * The SQL text could not be parsed. `position` is 1-based, counted in characters like the
@@ -80,15 +81,6 @@ function parseUncached(text: string): RawStatement[] {
     }
     throw new SqlSyntaxError(err instanceof Error ? err.message : String(err), 1, { cause: err });
   }
-}
-
-/** Freezes a value and everything reachable from it: shared results must not be changed by any reader. */
-export function deepFreeze<T>(value: T): T {
-  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
-    for (const v of Object.values(value)) deepFreeze(v);
-    Object.freeze(value);
-  }
-  return value;
 }
 
 /**

@@ -59,6 +59,11 @@ export class Collector {
   /** One entry per UPDATE/DELETE met, top level or in a data-modifying CTE: whether it had WHERE. */
   readonly modifications: boolean[] = [];
   opaque = false;
+  /**
+   * Some fact depends on a literal's value (`ORDER BY 1`, a SET's value): the facts hold for this
+   * text only, not for every text of the same shape.
+   */
+  literalDependent = false;
 
   constructor(readonly searchPath: readonly string[]) {}
 

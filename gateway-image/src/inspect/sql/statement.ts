@@ -30,6 +30,7 @@ export function inspectStatement(
   stmt: PgNode,
   searchPath: readonly string[],
   changes: readonly SettingChange[] = settingChanges(stmt),
+  dependence?: { literalDependent: boolean },
 ): SqlStatementFacts {
   const node = tagOf(stmt) ?? 'Unknown';
   const body = (stmt[node] ?? {}) as PgNode;
@@ -54,6 +55,8 @@ export function inspectStatement(
   if (extra.setting) facts.setting = extra.setting;
   const settings = [...new Set(changes.map((c) => c.name))];
   if (settings.length > 0) facts.settings = settings;
+  // A setting's name and value are literals (SET's value, set_config's arguments).
+  if (dependence && (c.literalDependent || changes.length > 0)) dependence.literalDependent = true;
   return facts;
 }
 

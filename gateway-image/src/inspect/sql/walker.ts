@@ -103,7 +103,8 @@ export function walkSelect(sel: PgNode, parent: Scope, c: Collector, targetClaus
     // UNION / INTERSECT / EXCEPT: the branches are bare SelectStmt bodies; names come from the left.
     const left = isObject(sel.larg) ? walkSelect(sel.larg, scope, c, targetClause) : emptyDerived();
     if (isObject(sel.rarg)) walkSelect(sel.rarg, scope, c, targetClause);
-    walkExpr(sel.sortClause, scope, 'order', c);
+    // The branches' FROM items are out of scope here; only the output positions can be named.
+    walkOrdering(sel.sortClause, outputsOf(sel), new Scope(scope), 'order', c);
     walkExpr([sel.limitCount, sel.limitOffset], scope, 'other', c);
     return left;
   }
@@ -123,14 +124,64 @@ export function walkSelect(sel: PgNode, parent: Scope, c: Collector, targetClaus
     else out.stars.push(...sources.filter((s) => s.column === '*'));
   }
   walkExpr(sel.whereClause, scope, 'where', c);
-  walkExpr(sel.groupClause, scope, 'group', c);
+  const outputs = outputsOf(sel);
+  walkOrdering(sel.groupClause, outputs, scope, 'group', c);
   walkExpr(sel.havingClause, scope, 'having', c);
   walkExpr(sel.windowClause, scope, 'window', c);
-  walkExpr(sel.sortClause, scope, 'order', c);
+  walkOrdering(sel.sortClause, outputs, scope, 'order', c);
   // DISTINCT ON groups rows by its expressions, so it discloses as much as GROUP BY.
-  walkExpr(sel.distinctClause, scope, 'group', c);
+  walkOrdering(sel.distinctClause, outputs, scope, 'group', c);
   walkExpr([sel.limitCount, sel.limitOffset, sel.lockingClause], scope, 'other', c);
   return out;
+}
+
+/** The select-list entries of a SELECT (of its leftmost branch for UNION / INTERSECT / EXCEPT). */
+function outputsOf(sel: PgNode): { readonly name: string | undefined; readonly val: unknown }[] {
+  if (sel.op && sel.op !== 'SETOP_NONE' && isObject(sel.larg)) return outputsOf(sel.larg);
+  return list(sel.targetList).flatMap((t) => {
+    const rt = unwrap(t, 'ResTarget');
+    return rt ? [{ name: str(rt.name) ?? outputName(rt.val), val: rt.val }] : [];
+  });
+}
+
+/**
+ * ORDER BY, GROUP BY and DISTINCT ON items. Besides expressions they may name a select-list entry
+ * by position (`ORDER BY 1`) or by output name (`ORDER BY s` for `ssn AS s`): the entry's own
+ * expression then orders or groups the rows, and is what the clause discloses. A position makes
+ * the facts depend on a literal, which the collector notes (the shape cache must not share them).
+ */
+function walkOrdering(
+  items: unknown,
+  outputs: readonly { readonly name: string | undefined; readonly val: unknown }[],
+  scope: Scope,
+  clause: SqlClause,
+  c: Collector,
+): void {
+  for (const item of list(items)) {
+    const sortBy = unwrap(item, 'SortBy');
+    const expr = sortBy ? sortBy.node : item;
+    const set = unwrap(expr, 'GroupingSet');
+    if (set) {
+      walkOrdering(set.content, outputs, scope, clause, c);
+      continue;
+    }
+    const k = unwrap(expr, 'A_Const');
+    if (k && isObject(k.ival)) {
+      const position = typeof k.ival.ival === 'number' ? k.ival.ival : 0;
+      c.literalDependent = true;
+      const entry = outputs[position - 1];
+      if (entry) walkExpr(entry.val, scope, clause, c);
+      continue;
+    }
+    const ref = unwrap(expr, 'ColumnRef');
+    const names = ref ? stringList(ref.fields) : [];
+    if (names.length === 1) {
+      // An input column of the same name may win instead (GROUP BY): count both.
+      for (const entry of outputs)
+        if (entry.name === names[0] && entry.val !== expr) walkExpr(entry.val, scope, clause, c);
+    }
+    walkExpr(item, scope, clause, c);
+  }
 }
 
 /** The name PostgreSQL gives an unnamed select-list entry: a column's name or a function's name. */

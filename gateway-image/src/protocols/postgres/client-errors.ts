@@ -1,6 +1,6 @@
 /**
  * What a client sees when the gateway refuses something: ErrorResponse fields built from a fixed
- * vocabulary, never from an internal error's message (STYLE.md point 5). SQLSTATEs follow
+ * vocabulary, never from an internal error's message. SQLSTATEs follow
  * https://www.postgresql.org/docs/current/errcodes-appendix.html so clients react as they would to
  * a real server (psql keeps the session after ERROR, ends it after FATAL).
  */

@@ -1,7 +1,7 @@
 import { WardenError } from '../../errors';
 
 /**
- * Internal errors of the Postgres adapter. They carry a stable `code` (STYLE.md point 5); what the
+ * Internal errors of the Postgres adapter. They carry a stable `code`; what the
  * client sees is built separately as an ErrorResponse (see client-errors.ts), never from `message`.
  */
 

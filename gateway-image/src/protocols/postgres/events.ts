@@ -1,6 +1,6 @@
 /**
  * What the Postgres adapter publishes for observers (the session recorder, metrics) on the
- * `warden.postgres` diagnostics channel (DESIGN.md: protocol code publishes, sinks subscribe).
+ * `warden.postgres` diagnostics channel (ARCHITECTURE.md: protocol code publishes, sinks subscribe).
  * Every publish is guarded by `hasSubscribers`, so nothing is built when nobody listens.
  *
  * Result rows are published as the bytes written to the client (after masking), and only as many

@@ -22,6 +22,7 @@ import type { PostgresSessionHooks } from './hooks';
 import { decodeToken, login } from './login';
 import type { FrontendMessage, StartupMessage } from './messages';
 import { OutboundBytes } from './outbound-bytes';
+import { ResultAudit } from './result-audit';
 import { ResultMasker } from './result-masker';
 import {
   type CompletedResult,
@@ -86,6 +87,8 @@ export class PostgresSession {
   private masker: ResultMasker | undefined;
   /** Observers (recorder, metrics) learn about the session from these publishes only. */
   private readonly events: SessionEvents;
+  /** query.result events, repeated executions of a prepared statement folded into one. */
+  private readonly results = new ResultAudit({ emit: (body) => void this.audit('query.result', body) });
 
   constructor(private readonly o: SessionOptions) {
     this.id = o.id;
@@ -157,6 +160,7 @@ export class PostgresSession {
     this.o.onClosed(this);
     this.live?.closed();
     if (this.started) this.events.end(reason, Date.now() - this.startedAt, this.relay.attempts, fatal?.code);
+    this.results.flush();
     const { client } = this.o;
     if (fatal && client.writable) client.write(write.errorResponse(fatal));
     client.end();
@@ -418,17 +422,7 @@ export class PostgresSession {
 
   private auditResult(r: CompletedResult): void {
     this.events.result(r);
-    void this.audit('query.result', {
-      via: r.via,
-      ...(r.statement === undefined ? {} : { statement: r.statement }),
-      ...(r.facts ? { fingerprint: r.facts.fingerprint } : {}),
-      outcome: r.outcome,
-      rows: r.rows,
-      bytes: r.bytes,
-      tags: r.tags,
-      ...(r.sqlState ? { sqlState: r.sqlState } : {}),
-      durationMs: r.durationMs,
-    });
+    this.results.result(r);
   }
 
   private async audit(

@@ -28,7 +28,7 @@ export async function gateRequest(ctx: SshGateContext, request: SshChannelReques
   try {
     facts = hooks.inspect(request, ctx.connection);
   } catch (err) {
-    // A command that cannot be inspected is denied (DESIGN.md, data flow step 4).
+    // A command that cannot be inspected is denied (ARCHITECTURE.md, data flow).
     hooks.log?.({ level: 'warn', message: 'ssh request not inspectable', session: ctx.session, err });
     // The inspector's own reasons name constructs and programs; anything else stays internal.
     const why = err instanceof WardenError ? ctx.masker.mask(err.message).text : undefined;
