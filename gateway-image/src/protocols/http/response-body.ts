@@ -9,10 +9,11 @@
 import type { Transform } from 'node:stream';
 import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
 import type { HttpConnectionConfig } from '../../config/connections';
-import { createJsonMaskStream } from '../../masking/json-stream';
+import { JsonMaskRewriter } from '../../masking/json-stream';
 import { type CompiledFieldPaths, compileFieldPaths } from '../../masking/json-stream-path';
+import { StreamingTextMasker } from '../../masking/streaming-text-masker';
 import type { HttpMasker } from './hooks';
-import { createTextMaskStream } from './text-stream';
+import type { BodyMask } from './relay';
 
 export type BodyKind = 'json' | 'text' | 'binary';
 
@@ -80,16 +81,20 @@ export function fieldPathsFor(connection: HttpConnectionConfig): CompiledFieldPa
   return c;
 }
 
-/** The masking transform for a json or text body; `counts` fills in as it runs. */
-export function maskingStream(
+/** The masker of a json or text body, one chunk at a time; `counts` fills in as it runs. */
+export function bodyMask(
   kind: 'json' | 'text',
   masker: HttpMasker,
   fields: CompiledFieldPaths | undefined,
-): Transform & { readonly counts: Record<string, number> } {
-  if (kind === 'text') return createTextMaskStream({ masker });
-  return createJsonMaskStream({
+): BodyMask & { readonly counts: Record<string, number> } {
+  if (kind === 'text') {
+    const text = new StreamingTextMasker({ masker });
+    return { write: (chunk) => text.write(chunk), end: () => text.end(), counts: text.counts };
+  }
+  const json = new JsonMaskRewriter({
     masker,
     ...(fields === undefined ? {} : { fields }),
     ...(masker.maskField === undefined ? {} : { maskField: (e, v) => masker.maskField!(e, v) }),
   });
+  return { write: (chunk) => json.write(chunk), end: () => json.end(), counts: json.counts };
 }
