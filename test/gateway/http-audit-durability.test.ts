@@ -13,7 +13,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { AuditLog } from '../../gateway-image/src/audit';
-import { type AuditFileSystem, nodeAuditFileSystem } from '../../gateway-image/src/audit/segments';
 import { validateConfig } from '../../gateway-image/src/config/load';
 import { startHttp } from '../../gateway-image/src/gateway/http-hooks';
 import { createGatewayServices, type GatewayServices } from '../../gateway-image/src/gateway/services';
@@ -21,6 +20,7 @@ import type { ListenerAddress } from '../../gateway-image/src/gateway/start';
 import { createLogger } from '../../gateway-image/src/logging/logger';
 import { type LocalIssuer, startLocalIssuer } from '../../gateway-image/src/sandbox/local-issuer';
 import { writeGatewayFiles } from '../support/gateway-stack';
+import { slowAuditFs } from '../support/slow-audit-fs';
 
 const run = promisify(execFile);
 const AUDIENCE = 'urn:warden:http-durability-test';
@@ -35,9 +35,8 @@ describe('HTTP requests and the audit log', () => {
   let http: ListenerAddress;
   let token: string;
   const closers: (() => Promise<void>)[] = [];
-  /** Audit event types written to the file, and those made durable by a finished fdatasync. */
-  const written: string[] = [];
-  const durable: string[] = [];
+  const slow = slowAuditFs(SYNC_DELAY_MS);
+  const written = slow.written;
   /** For each request the upstream received: how many attempts were durable at that moment. */
   const arrivals: number[] = [];
 
@@ -48,30 +47,11 @@ describe('HTTP requests and the audit log', () => {
       agents: [{ clientId: 'bot', clientSecret: 'bot-secret', groups: ['agents'] }],
     });
     upstream = createServer((_req, res) => {
-      arrivals.push(durable.filter((t) => t === 'request.attempt').length);
+      arrivals.push(slow.durable.filter((e) => e.type === 'request.attempt').length);
       res.writeHead(200, { 'content-type': 'application/json' });
       res.end('{"ok":true}');
     });
     await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve));
-    const slowSync: AuditFileSystem = {
-      async openSegment(path) {
-        const file = await nodeAuditFileSystem.openSegment(path);
-        return {
-          async append(data) {
-            await file.append(data);
-            for (const line of data.toString('utf8').split('\n').filter(Boolean))
-              written.push((JSON.parse(line) as { type: string }).type);
-          },
-          async sync() {
-            const covered = written.length;
-            await new Promise((resolve) => setTimeout(resolve, SYNC_DELAY_MS));
-            await file.sync();
-            durable.push(...written.slice(durable.length, covered));
-          },
-          close: () => file.close(),
-        };
-      },
-    };
     const keys = await writeGatewayFiles(dir, {
       commonName: 'warden-test',
       altNames: ['IP:127.0.0.1'],
@@ -100,7 +80,7 @@ describe('HTTP requests and the audit log', () => {
     });
     log = await AuditLog.open(join(dir, 'audit'), {
       signingKey: createPrivateKey(await readFile(join(dir, 'audit.key'), 'utf8')),
-      fileSystem: slowSync,
+      fileSystem: slow.fileSystem,
       deferredFlushMs: 60_000,
     });
     services = await createGatewayServices(config, {
