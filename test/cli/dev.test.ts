@@ -4,22 +4,10 @@ import { connect as tcpConnect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import type { DevLine } from '../support/dev-sandbox';
 
 const root = join(__dirname, '..', '..');
 const bin = join(root, 'gateway-image', 'bin', 'warden.js');
-
-interface DevLine {
-  postgres: { host: string; port: number; connections: string[] };
-  tokens: { agent: string; human: string; approver: string };
-  adminUrl: string;
-  oidcIssuer: string;
-  upstream: { url: string };
-  auditDir: string;
-  recordingsDir: string;
-  ssh?: { host: string; port: number; connection: string };
-  http?: { url: string; connection: string };
-  kubernetes?: { url: string; connection: string };
-}
 
 function psql(line: DevLine, token: string, db: string, sql: string) {
   return spawnSync(

@@ -211,7 +211,13 @@ describe('config contract', () => {
   it('loads a file, resolving relative directories against the file', async () => {
     const cfg = await loadConfigFile(join(root, 'examples/local/warden.json'));
     expect(cfg.audit.dir).toBe(join(root, '.warden/audit'));
-    expect(cfg.connections.map((c) => c.name)).toEqual(['patients', 'scratch', 'lab-host', 'fhir', 'ehr-cluster']);
+    expect(cfg.connections.map((c) => c.name)).toEqual([
+      'patients',
+      'scratch',
+      'lab-host',
+      'fhir',
+      'ehr-cluster',
+    ]);
   });
 
   it('names the file when it is not JSON', async () => {

@@ -509,10 +509,15 @@ export type WardenConfigInput = {
       });
     };
     /**
-     * PHI fields in JSON responses: path → entity. Paths: $.a.b, [*] any element, .* any member, ..name at any depth. The whole value at a path is masked. Default none (detectors still run on every string).
+     * PHI fields in JSON responses: path → entity. Paths: $.a.b, [*] any element, .* any member, ..name at any depth. A path reaching a string, number or boolean masks that value; a path reaching an object or array masks every value beneath it except its codeMembers, so the document keeps its members and shape. Default none (detectors still run on every string).
      * @default {}
      */
     readonly phiFields?: { readonly [key: string]: "SSN" | "MRN" | "DOB" | "NAME" | "ADDRESS" | "PHONE" | "EMAIL" | "NOTE" | string };
+    /**
+     * Members left as they are beneath a PHI field that names an object or array, with everything under them: values from fixed code sets that say what kind of name, number or address a value is and identify no one. They still go through the detectors, like every unclassified string; a path naming one of them directly still masks it. Default FHIR's ["use", "system", "type", "period", "rank", "url"] (a rule on $..name or $..telecom masks family, given and value, and keeps use, system and period, so the resource stays valid). [] masks every value beneath a PHI field.
+     * @default ["use","system","type","period","rank","url"]
+     */
+    readonly codeMembers?: readonly string[];
     /**
      * Response content types passed through unmasked (e.g. application/pdf, image/*); they are audited. Default none: other non-text responses are refused.
      * @default []
@@ -1307,6 +1312,7 @@ export type WardenConfig = {
       });
     };
     readonly phiFields: { readonly [key: string]: "SSN" | "MRN" | "DOB" | "NAME" | "ADDRESS" | "PHONE" | "EMAIL" | "NOTE" | string };
+    readonly codeMembers: readonly string[];
     readonly binaryContentTypes: readonly string[];
     readonly route: {
       readonly host?: string;

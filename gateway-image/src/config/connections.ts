@@ -155,6 +155,12 @@ export const sshConnection = z.strictObject({
     ),
 });
 
+/**
+ * FHIR R4's code-valued members of the datatypes that hold identifiers (HumanName, ContactPoint,
+ * Address, Identifier): `use`, `system`, `type`, `period`, `rank`, and an extension's `url`.
+ */
+export const DEFAULT_CODE_MEMBERS = ['use', 'system', 'type', 'period', 'rank', 'url'] as const;
+
 export const httpConnection = z.strictObject({
   ...common,
   kind: z.literal('http'),
@@ -178,7 +184,13 @@ export const httpConnection = z.strictObject({
     )
     .default({})
     .describe(
-      'PHI fields in JSON responses: path → entity. Paths: $.a.b, [*] any element, .* any member, ..name at any depth. The whole value at a path is masked. Default none (detectors still run on every string).',
+      'PHI fields in JSON responses: path → entity. Paths: $.a.b, [*] any element, .* any member, ..name at any depth. A path reaching a string, number or boolean masks that value; a path reaching an object or array masks every value beneath it except its codeMembers, so the document keeps its members and shape. Default none (detectors still run on every string).',
+    ),
+  codeMembers: z
+    .array(z.string().min(1))
+    .default([...DEFAULT_CODE_MEMBERS])
+    .describe(
+      'Members left as they are beneath a PHI field that names an object or array, with everything under them: values from fixed code sets that say what kind of name, number or address a value is and identify no one. They still go through the detectors, like every unclassified string; a path naming one of them directly still masks it. Default FHIR\'s ["use", "system", "type", "period", "rank", "url"] (a rule on $..name or $..telecom masks family, given and value, and keeps use, system and period, so the resource stays valid). [] masks every value beneath a PHI field.',
     ),
   binaryContentTypes: z
     .array(

@@ -7,9 +7,11 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { request as httpsRequest } from 'node:https';
+import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { clientResponseHeaders, upstreamRequestHeaders } from '../http/headers';
-import { bodyKind, decoders, maskingStream } from '../http/response-body';
+import type { BodyMask } from '../http/relay';
+import { bodyKind, bodyMask, decoders } from '../http/response-body';
 import type { UpstreamPool } from '../http/upstream';
 import type { AllowedRequest } from './gate';
 import type { KubernetesGatewayHooks } from './hooks';
@@ -134,8 +136,11 @@ async function relay(
   });
   const code = upRes.statusCode ?? 502;
   outcome.status = code;
+  const m = responseMasking(x.facts, x.masker);
+  const headerCounts: Record<string, number> = {};
+  outcome.counts = headerCounts;
   if (req.method === 'HEAD' || code === 204 || code === 304 || code < 200) {
-    res.writeHead(code, clientResponseHeaders(upRes.headers, true));
+    res.writeHead(code, clientResponseHeaders(upRes.headers, true, m.masker, headerCounts));
     res.end();
     upRes.resume();
     return;
@@ -157,14 +162,41 @@ async function relay(
       ),
     );
   }
-  const m = responseMasking(x.facts, x.masker);
-  const mask = m.masker.passThrough ? undefined : maskingStream(kind, m.masker, m.fields);
+  const mask = m.masker.passThrough ? undefined : bodyMask(kind, m.masker, m.fields);
   if (mask) outcome.counts = mask.counts;
-  res.writeHead(code, clientResponseHeaders(upRes.headers, mask !== undefined || decode.length > 0));
+  res.writeHead(
+    code,
+    clientResponseHeaders(
+      upRes.headers,
+      mask !== undefined || decode.length > 0,
+      m.masker,
+      mask?.counts ?? headerCounts,
+    ),
+  );
   // Each event of a watch reaches the client as soon as it is masked.
   res.flushHeaders();
   upRes.on('data', (c: Buffer) => {
     outcome.bytes += c.length;
   });
-  await pipeline([upRes, ...decode, ...(mask ? [mask] : []), res]);
+  await pipeline([upRes, ...decode, ...(mask ? [maskingTransform(mask)] : []), res]);
+}
+
+/** A body mask as a stream stage: each chunk's masked bytes pass on at once (watch events included). */
+function maskingTransform(mask: BodyMask): Transform {
+  return new Transform({
+    transform(chunk: Buffer, _enc, done) {
+      try {
+        done(null, mask.write(chunk));
+      } catch (err) {
+        done(err as Error);
+      }
+    },
+    flush(done) {
+      try {
+        done(null, mask.end());
+      } catch (err) {
+        done(err as Error);
+      }
+    },
+  });
 }
