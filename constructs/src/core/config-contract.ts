@@ -100,6 +100,34 @@ export type WardenConfigInput = {
       };
     };
     /**
+     * HTTPS in front of the kubernetes connections (kubectl, client libraries).
+     * @default - not set
+     */
+    readonly kubernetes?: {
+      /**
+       * @default "0.0.0.0"
+       */
+      readonly host?: string;
+      /**
+       * Default 6443.
+       * @default 6443
+       */
+      readonly port?: number;
+      /**
+       * The gateway's own TLS certificate and key.
+       */
+      readonly tls: {
+        /**
+         * Certificate chain (PEM).
+         */
+        readonly certificate: string;
+        /**
+         * Private key (PEM).
+         */
+        readonly key: string;
+      };
+    };
+    /**
      * @default {}
      */
     readonly admin?: {
@@ -511,6 +539,89 @@ export type WardenConfigInput = {
        */
       readonly pathPrefix?: string;
     };
+  }) | ({
+    /**
+     * Connection name; clients select it (Postgres: the database name).
+     */
+    readonly name: string;
+    /**
+     * @default - not set
+     */
+    readonly description?: string;
+    /**
+     * Whether the target may hold PHI. Default false.
+     * @default false
+     */
+    readonly phi?: boolean;
+    readonly kind: "kubernetes";
+    readonly upstream: {
+      /**
+       * The cluster API server, e.g. https://10.0.0.2 (a private endpoint). HTTPS only.
+       */
+      readonly url: string;
+      /**
+       * TLS towards the API server; ca is the cluster CA bundle (PEM, by secret reference).
+       * @default {}
+       */
+      readonly tls?: {
+        /**
+         * verify-full checks the certificate chain and host name (default). disable is for loopback sandboxes only.
+         * @default "verify-full"
+         */
+        readonly mode?: "verify-full" | "disable";
+        /**
+         * CA bundle (PEM) to trust, e.g. the RDS or Cloud SQL bundle. Default: the system store.
+         * @default - not set
+         */
+        readonly ca?: string;
+        /**
+         * Name to verify in the certificate. Default: the upstream host.
+         * @default - not set
+         */
+        readonly serverName?: string;
+      };
+      /**
+       * How the gateway authenticates to the cluster; callers never see it.
+       */
+      readonly credential: ({
+        readonly type: "bearer";
+        /**
+         * A secret reference (never the secret): env:NAME, file:/absolute/path, aws-secretsmanager:<arn>[#jsonKey], gcp-secretmanager:projects/<p>/secrets/<s>/versions/<v>[#jsonKey].
+         */
+        readonly token: string;
+      }) | ({
+        readonly type: "client-certificate";
+        /**
+         * A secret reference (never the secret): env:NAME, file:/absolute/path, aws-secretsmanager:<arn>[#jsonKey], gcp-secretmanager:projects/<p>/secrets/<s>/versions/<v>[#jsonKey].
+         */
+        readonly certificate: string;
+        /**
+         * A secret reference (never the secret): env:NAME, file:/absolute/path, aws-secretsmanager:<arn>[#jsonKey], gcp-secretmanager:projects/<p>/secrets/<s>/versions/<v>[#jsonKey].
+         */
+        readonly key: string;
+      });
+    };
+    /**
+     * Namespaces holding PHI (globs). Policy matches them with kubernetes.phiNamespace. Default: every namespace when phi is true, none otherwise.
+     * @default - not set
+     */
+    readonly phiNamespaces?: readonly string[];
+    /**
+     * API groups beyond Kubernetes' built-in ones (custom resources) whose requests the gateway may pass to policy. Requests to any other group are refused. Default none.
+     * @default []
+     */
+    readonly apiGroups?: readonly string[];
+    /**
+     * Where callers reach this cluster: https://<gateway>:<kubernetes listener port><pathPrefix>.
+     * @default {}
+     */
+    readonly route?: {
+      /**
+       * Path prefix on the kubernetes listener. Default /<name>.
+       * @default - not set
+       */
+      readonly pathPrefix?: string;
+    };
   }))[];
   /**
    * Without a grant a principal cannot use a connection at all.
@@ -746,6 +857,52 @@ export type WardenConfigInput = {
          * @default - not set
          */
         readonly minBodyBytes?: number;
+      };
+      /**
+       * Kubernetes request facts to match; every field given must match. An exec request is also decided by its command, as an SSH exec of the same command line (ssh rules apply to it).
+       * @default - not set
+       */
+      readonly kubernetes?: {
+        /**
+         * Verbs as RBAC names them: get, list, watch, create, update, patch, delete, deletecollection. kubectl exec is create on pods/exec, whatever HTTP method carried it. Discovery requests (/api, /apis, /version, /openapi) are get.
+         * @default - not set
+         */
+        readonly verbs?: readonly ("get" | "list" | "watch" | "create" | "update" | "patch" | "delete" | "deletecollection")[];
+        /**
+         * API groups ("" is the core group; * wildcards).
+         * @default - not set
+         */
+        readonly apiGroups?: readonly string[];
+        /**
+         * Resources, plural and lower-case as in the URL: pods, secrets, deployments (* wildcards).
+         * @default - not set
+         */
+        readonly resources?: readonly string[];
+        /**
+         * Subresources: exec, log, scale, status, eviction, ephemeralcontainers, token, … (* wildcards).
+         * @default - not set
+         */
+        readonly subresources?: readonly string[];
+        /**
+         * Namespaces (* wildcards). A request across every namespace (kubectl get -A) matches every pattern.
+         * @default - not set
+         */
+        readonly namespaces?: readonly string[];
+        /**
+         * Object names (* wildcards); a request without a name matches none.
+         * @default - not set
+         */
+        readonly names?: readonly string[];
+        /**
+         * True: matches requests in a namespace the connection lists in phiNamespaces (a request across namespaces, and a namespace object itself by its name, included). False: only the others.
+         * @default - not set
+         */
+        readonly phiNamespace?: boolean;
+        /**
+         * True: matches discovery requests only (/api, /apis, /version, /openapi); false: only the others.
+         * @default - not set
+         */
+        readonly discovery?: boolean;
       };
     }[];
     /**
@@ -1028,6 +1185,14 @@ export type WardenConfig = {
         readonly key: string;
       };
     };
+    readonly kubernetes?: {
+      readonly host: string;
+      readonly port: number;
+      readonly tls: {
+        readonly certificate: string;
+        readonly key: string;
+      };
+    };
     readonly admin: {
       readonly host: string;
       readonly port: number;
@@ -1153,6 +1318,32 @@ export type WardenConfig = {
       readonly host?: string;
       readonly pathPrefix?: string;
     };
+  }) | ({
+    readonly name: string;
+    readonly description?: string;
+    readonly phi: boolean;
+    readonly kind: "kubernetes";
+    readonly upstream: {
+      readonly url: string;
+      readonly tls: {
+        readonly mode: "verify-full" | "disable";
+        readonly ca?: string;
+        readonly serverName?: string;
+      };
+      readonly credential: ({
+        readonly type: "bearer";
+        readonly token: string;
+      }) | ({
+        readonly type: "client-certificate";
+        readonly certificate: string;
+        readonly key: string;
+      });
+    };
+    readonly phiNamespaces?: readonly string[];
+    readonly apiGroups: readonly string[];
+    readonly route: {
+      readonly pathPrefix?: string;
+    };
   }))[];
   readonly access: {
     readonly grants: readonly {
@@ -1213,6 +1404,16 @@ export type WardenConfig = {
         readonly methods?: readonly string[];
         readonly paths?: readonly string[];
         readonly minBodyBytes?: number;
+      };
+      readonly kubernetes?: {
+        readonly verbs?: readonly ("get" | "list" | "watch" | "create" | "update" | "patch" | "delete" | "deletecollection")[];
+        readonly apiGroups?: readonly string[];
+        readonly resources?: readonly string[];
+        readonly subresources?: readonly string[];
+        readonly namespaces?: readonly string[];
+        readonly names?: readonly string[];
+        readonly phiNamespace?: boolean;
+        readonly discovery?: boolean;
       };
     }[];
     readonly vettedFunctions: readonly string[];

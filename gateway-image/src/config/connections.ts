@@ -215,9 +215,71 @@ export const httpConnection = z.strictObject({
     ),
 });
 
-export const connection = z.discriminatedUnion('kind', [postgresConnection, sshConnection, httpConnection]);
+/** Kubernetes namespace or name glob: `*` matches any run of characters. */
+const namespacePattern = z.string().regex(/^[a-z0-9*]([-a-z0-9*.]*)?$/, 'expected a namespace name or glob');
+
+export const kubernetesConnection = z.strictObject({
+  ...common,
+  name: common.name.refine(
+    (n) => !['api', 'apis', 'version', 'openapi'].includes(n),
+    'a Kubernetes connection may not be named api, apis, version or openapi: its path prefix would hide Kubernetes API paths',
+  ),
+  kind: z.literal('kubernetes'),
+  upstream: z.strictObject({
+    url: z
+      .url({ protocol: /^https$/ })
+      .describe('The cluster API server, e.g. https://10.0.0.2 (a private endpoint). HTTPS only.'),
+    tls: upstreamTls
+      .prefault({})
+      .describe('TLS towards the API server; ca is the cluster CA bundle (PEM, by secret reference).'),
+    credential: z
+      .discriminatedUnion('type', [
+        z
+          .strictObject({ type: z.literal('bearer'), token: secretRef })
+          .describe('A service-account (or other bearer) token.'),
+        z
+          .strictObject({ type: z.literal('client-certificate'), certificate: secretRef, key: secretRef })
+          .describe('A client certificate and key (PEM).'),
+      ])
+      .describe('How the gateway authenticates to the cluster; callers never see it.'),
+  }),
+  phiNamespaces: z
+    .array(namespacePattern)
+    .optional()
+    .describe(
+      'Namespaces holding PHI (globs). Policy matches them with kubernetes.phiNamespace. Default: every namespace when phi is true, none otherwise.',
+    ),
+  apiGroups: z
+    .array(z.string().regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/, 'expected an API group name'))
+    .default([])
+    .describe(
+      "API groups beyond Kubernetes' built-in ones (custom resources) whose requests the gateway may pass to policy. Requests to any other group are refused. Default none.",
+    ),
+  route: z
+    .strictObject({
+      pathPrefix: z
+        .string()
+        .regex(/^\/[A-Za-z0-9._~-]+(\/[A-Za-z0-9._~-]+)*$/, 'expected a path prefix such as /prod')
+        .refine(
+          (p) => !/^\/(api|apis|version|openapi)(\/|$)/.test(p),
+          'a prefix may not start with /api, /apis, /version or /openapi: it would hide Kubernetes API paths',
+        )
+        .optional()
+        .describe('Path prefix on the kubernetes listener. Default /<name>.'),
+    })
+    .default({})
+    .describe('Where callers reach this cluster: https://<gateway>:<kubernetes listener port><pathPrefix>.'),
+});
+
+export const connection = z.discriminatedUnion('kind', [
+  postgresConnection,
+  sshConnection,
+  httpConnection,
+  kubernetesConnection,
+]);
 export type ConnectionConfig = z.infer<typeof connection>;
 export type PostgresConnectionConfig = z.infer<typeof postgresConnection>;
 export type SshConnectionConfig = z.infer<typeof sshConnection>;
 export type HttpConnectionConfig = z.infer<typeof httpConnection>;
+export type KubernetesConnectionConfig = z.infer<typeof kubernetesConnection>;
 export type ClassifiedFileConfig = z.infer<typeof classifiedFile>;

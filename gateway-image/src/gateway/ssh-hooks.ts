@@ -149,7 +149,10 @@ export async function sshHooks(services: GatewayServices): Promise<SshSessionHoo
  * same connection. The file is open before the channel runs, so an unwritable directory refuses
  * the command instead of running it unrecorded. With recording off, lines go nowhere.
  */
-async function openCast(services: GatewayServices, meta: SshRecordingMeta): Promise<RecordingTarget> {
+export async function openCast(
+  services: GatewayServices,
+  meta: Pick<SshRecordingMeta, 'session' | 'channel'>,
+): Promise<RecordingTarget> {
   const rec = services.config.recording;
   if (!rec?.enabled) return { write: () => {}, close: async () => {} };
   // Recordings hold masked output that may still be sensitive: owner-only, never overwritten.

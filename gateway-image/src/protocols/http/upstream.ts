@@ -30,8 +30,11 @@ export interface UpstreamPoolOptions {
   readonly maxFreeSockets?: number;
 }
 
+/** What the pool needs of a connection: its name and upstream (HTTP and Kubernetes connections fit). */
+export type UpstreamConnection = Pick<HttpConnectionConfig, 'name' | 'upstream'>;
+
 export interface UpstreamPool {
-  target(connection: HttpConnectionConfig): Promise<UpstreamTarget>;
+  target(connection: UpstreamConnection): Promise<UpstreamTarget>;
   close(): void;
 }
 
@@ -84,7 +87,7 @@ export function createUpstreamPool(options: UpstreamPoolOptions): UpstreamPool {
     return agent;
   };
 
-  const resolve = async (connection: HttpConnectionConfig): Promise<UpstreamTarget> => {
+  const resolve = async (connection: UpstreamConnection): Promise<UpstreamTarget> => {
     const { upstream } = connection;
     const url = new URL(upstream.url);
     const cred = upstream.credential;
