@@ -10,6 +10,7 @@ import { AuthenticationError } from '../../errors';
 import type { Principal } from '../../identity/principal';
 import type { ErrorFields } from './backend-writer';
 import { clientErrors } from './client-errors';
+import { publishUpstreamConnect } from './events';
 import type { PostgresSessionHooks } from './hooks';
 import type { StartupMessage } from './messages';
 import {
@@ -214,6 +215,7 @@ export async function login(ctx: LoginContext): Promise<LoginResult> {
     };
   }
 
+  const connectStarted = performance.now();
   try {
     const endpoint = await endpointOf(
       config,
@@ -230,6 +232,7 @@ export async function login(ctx: LoginContext): Promise<LoginResult> {
       password: await hooks.resolveSecret(config.upstream.password),
       parameters,
     });
+    publishUpstreamConnect(ctx.session, connection, performance.now() - connectStarted, true);
     return {
       ok: true,
       principal,
@@ -243,6 +246,7 @@ export async function login(ctx: LoginContext): Promise<LoginResult> {
       clientApplication: clientApplication ?? '',
     };
   } catch (err) {
+    publishUpstreamConnect(ctx.session, connection, performance.now() - connectStarted, false);
     hooks.log?.({ level: 'error', message: 'upstream connection failed', session: ctx.session, err });
     return refuse(clientErrors.upstreamUnavailable(connection), 'upstream-unavailable', principal, true);
   }

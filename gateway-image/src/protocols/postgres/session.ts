@@ -15,7 +15,7 @@ import { BackendCode, BackendFramer } from './backend-framer';
 import * as write from './backend-writer';
 import { clientErrors } from './client-errors';
 import { ProtocolError } from './errors';
-import { postgresChannel, SessionEvents } from './events';
+import { postgresChannel, rowsObserved, SessionEvents } from './events';
 import type { FrontendParser } from './frontend-parser';
 import { FrontendRelay } from './frontend-relay';
 import type { PostgresSessionHooks } from './hooks';
@@ -83,7 +83,11 @@ export class PostgresSession {
     notice: (f: write.ErrorFields) => {
       if (this.phase !== 'closed' && this.o.client.writable) this.o.client.write(write.noticeResponse(f));
     },
-    signal: () => AbortSignal.any([this.ended.signal, this.holdCancel.signal]),
+    signal: () => {
+      // Asked for only when a statement waits for approvers: that round trip is human time.
+      this.trip.held = true;
+      return AbortSignal.any([this.ended.signal, this.holdCancel.signal]);
+    },
   };
   private readonly tracker: ResultTracker;
   private readonly relay: FrontendRelay;
@@ -93,6 +97,8 @@ export class PostgresSession {
   private masker: ResultMasker | undefined;
   /** Observers (recorder, metrics) learn about the session from these publishes only. */
   private readonly events: SessionEvents;
+  /** The round trip being timed for observers (performance.now() marks; 0: none open). */
+  private readonly trip = { start: 0, upstreamSent: 0, upstreamDone: 0, held: false };
   /** query.result events, repeated executions of a prepared statement folded into one. */
   private readonly results = new ResultAudit({ emit: (body) => void this.audit('query.result', body) });
 
@@ -193,6 +199,8 @@ export class PostgresSession {
   }
 
   private readonly onClientData = (chunk: Buffer): void => {
+    if (this.trip.start === 0 && this.phase === 'relaying' && postgresChannel.hasSubscribers)
+      this.trip.start = performance.now();
     try {
       for (const m of this.o.parser.parse(chunk)) this.inbox.push(m);
     } catch (err) {
@@ -369,6 +377,7 @@ export class PostgresSession {
   }
 
   private forward(message: Buffer): void {
+    if (this.trip.start !== 0 && this.trip.upstreamSent === 0) this.trip.upstreamSent = performance.now();
     const bytes = this.masker ? this.masker.outbound(message) : message;
     if (!this.upstream!.write(bytes)) {
       this.upstreamFull = true;
@@ -380,7 +389,8 @@ export class PostgresSession {
     if (this.phase === 'closed') return;
     const out = this.outbound;
     // Rows as the client gets them (after masking) go to observers; nothing is built when nobody listens.
-    const observed = postgresChannel.hasSubscribers;
+    const observed = rowsObserved();
+    if (this.trip.upstreamSent !== 0) this.trip.upstreamDone = performance.now();
     try {
       this.framer.each(chunk, (code, src, start, end) => {
         if (this.tracker.broken) return;
@@ -414,7 +424,18 @@ export class PostgresSession {
     if (out.length === 0) return;
     // One write per chunk: rows relayed unchanged stay views of the chunk they came in.
     if (!this.o.client.write(out.take())) this.upstream!.pause();
+    if (this.trip.upstreamSent !== 0) this.endTrip();
   };
+
+  /** Once everything the client sent is answered: what the round trip spent in the gateway. */
+  private endTrip(): void {
+    const t = this.trip;
+    if (this.busy || this.inbox.length > 0 || this.tracker.state !== 'ready') return;
+    const upstreamMs = t.upstreamDone - t.upstreamSent;
+    if (!t.held) this.events.roundTrip(performance.now() - t.start - upstreamMs, upstreamMs);
+    t.start = t.upstreamSent = t.upstreamDone = 0;
+    t.held = false;
+  }
 
   /**
    * The upstream ran something the gateway did not inspect: audited durably, raised as an alert
