@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { isLoopbackHost } from '../identity/loopback';
 import { connection } from './connections';
+import { observability } from './observability';
 import { access, approvals, masking, policy } from './policy';
 import { secretRef } from './secret-ref';
 
@@ -201,6 +202,7 @@ const configObject = z.strictObject({
   approvals: approvals.prefault({}),
   audit,
   recording,
+  observability: observability.prefault({}),
 });
 
 export const wardenConfig = configObject.superRefine(checkReferences);
