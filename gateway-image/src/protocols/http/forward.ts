@@ -51,6 +51,7 @@ export async function forward(
   }
   const durationMs = Date.now() - x.startedAt.getTime();
   const { hooks } = ctx;
+  x.trace?.stage('audit');
   try {
     await hooks.audit({
       type: 'request.result',
@@ -102,8 +103,13 @@ async function exchange(
   res: ServerResponse,
   outcome: Outcome,
 ): Promise<void> {
+  x.trace?.stage('upstream');
   const up = await ctx.upstream.target(x.route.connection);
   const base = up.url.pathname.replace(/\/+$/, '');
+  const headers = upstreamRequestHeaders(req.headers, up.headers, up.url.host, x.body.length);
+  // Traced: the upstream call is a child of the gateway's upstream stage (W3C Trace Context).
+  const traceparent = x.trace?.traceparent();
+  if (traceparent) headers.traceparent = traceparent;
   const upRes = await new Promise<IncomingMessage>((resolve, reject) => {
     const send = up.url.protocol === 'https:' ? httpsRequest : httpRequest;
     const upReq = send({
@@ -111,7 +117,7 @@ async function exchange(
       port: up.url.port || undefined,
       method: req.method,
       path: `${base}${x.route.path}${x.target.search}`,
-      headers: upstreamRequestHeaders(req.headers, up.headers, up.url.host, x.body.length),
+      headers,
       agent: up.agent,
     });
     upReq.setTimeout(ctx.upstreamTimeoutMs, () =>
@@ -175,6 +181,7 @@ async function exchange(
     ? undefined
     : maskingStream(kind, x.masker, fieldPathsFor(x.route.connection.phiFields));
   if (mask) outcome.counts = mask.counts;
+  if (mask) x.trace?.stage('masking');
   res.writeHead(status, clientResponseHeaders(upRes.headers, mask !== undefined || decode.length > 0));
   try {
     await pipeline([upRes, ...decode, ...(mask ? [mask] : []), counter, res]);

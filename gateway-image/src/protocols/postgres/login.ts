@@ -8,6 +8,7 @@ import { chooseBrokeredRole, withBrokeredRole } from '../../access/brokered-role
 import type { PostgresConnectionConfig } from '../../config/connections';
 import { AuthenticationError } from '../../errors';
 import type { Principal } from '../../identity/principal';
+import type { OperationTrace } from '../../tracing';
 import type { ErrorFields } from './backend-writer';
 import { clientErrors } from './client-errors';
 import { publishUpstreamConnect } from './events';
@@ -28,6 +29,8 @@ export interface LoginContext {
   readonly startup: StartupMessage;
   readonly token: string;
   readonly upstreamConnectTimeoutMs: number;
+  /** The login's span when traced: each step starts its stage. */
+  readonly trace?: OperationTrace;
 }
 
 export type LoginResult =
@@ -90,6 +93,7 @@ export async function login(ctx: LoginContext): Promise<LoginResult> {
   };
 
   let principal: Principal;
+  ctx.trace?.stage('auth');
   try {
     principal = await hooks.authenticate(ctx.token);
   } catch (err) {
@@ -111,6 +115,7 @@ export async function login(ctx: LoginContext): Promise<LoginResult> {
 
   let expiresAt = principal.expiresAt;
   let revoked: AbortSignal | undefined;
+  ctx.trace?.stage('policy');
   try {
     const access = await hooks.authorize(principal, connection);
     if (!access.allowed) {
@@ -182,6 +187,7 @@ export async function login(ctx: LoginContext): Promise<LoginResult> {
     }
   }
 
+  ctx.trace?.stage('audit');
   try {
     await hooks.audit({
       type: 'session.start',
@@ -216,6 +222,7 @@ export async function login(ctx: LoginContext): Promise<LoginResult> {
   }
 
   const connectStarted = performance.now();
+  ctx.trace?.stage('upstream');
   try {
     const endpoint = await endpointOf(
       config,

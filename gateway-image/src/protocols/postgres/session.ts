@@ -10,6 +10,7 @@ import { serialize } from 'pg-protocol';
 import type { PostgresConnectionConfig } from '../../config/connections';
 import type { Principal } from '../../identity/principal';
 import { lexingValueAccepted } from '../../inspect/sql/settings';
+import type { OperationTrace } from '../../tracing';
 import { type LiveSession, TERMINATED, terminationAudit, terminationOf } from '../live-session';
 import { BackendCode, BackendFramer } from './backend-framer';
 import * as write from './backend-writer';
@@ -99,6 +100,8 @@ export class PostgresSession {
   private readonly events: SessionEvents;
   /** The round trip being timed for observers (performance.now() marks; 0: none open). */
   private readonly trip = { start: 0, upstreamSent: 0, upstreamDone: 0, held: false };
+  /** Spans of the statements allowed in this round trip, and when results were being masked. */
+  private readonly traced = { statements: [] as OperationTrace[], maskFirst: 0, maskLast: 0 };
   /** query.result events, repeated executions of a prepared statement folded into one. */
   private readonly results = new ResultAudit({ emit: (body) => void this.audit('query.result', body) });
 
@@ -114,8 +117,8 @@ export class PostgresSession {
     });
     this.relay = new FrontendRelay({
       tracker: this.tracker,
-      gate: (request, searchPath) =>
-        gateStatement(
+      gate: async (request, searchPath) => {
+        const verdict = await gateStatement(
           {
             hooks: o.hooks,
             principal: this.principal!,
@@ -125,7 +128,10 @@ export class PostgresSession {
             hold: this.hold,
           },
           request,
-        ),
+        );
+        if (verdict.allowed && verdict.trace) this.traced.statements.push(verdict.trace);
+        return verdict;
+      },
       forward: (bytes) => this.forward(bytes),
       isClosed: () => this.phase === 'closed',
     });
@@ -171,6 +177,7 @@ export class PostgresSession {
     this.ended.abort();
     this.o.onClosed(this);
     this.live?.closed();
+    for (const t of this.traced.statements.splice(0)) t.end(undefined, true);
     if (this.started) this.events.end(reason, Date.now() - this.startedAt, this.relay.attempts, fatal?.code);
     this.results.flush();
     const { client } = this.o;
@@ -199,7 +206,11 @@ export class PostgresSession {
   }
 
   private readonly onClientData = (chunk: Buffer): void => {
-    if (this.trip.start === 0 && this.phase === 'relaying' && postgresChannel.hasSubscribers)
+    if (
+      this.trip.start === 0 &&
+      this.phase === 'relaying' &&
+      (postgresChannel.hasSubscribers || this.o.hooks.tracer)
+    )
       this.trip.start = performance.now();
     try {
       for (const m of this.o.parser.parse(chunk)) this.inbox.push(m);
@@ -264,13 +275,22 @@ export class PostgresSession {
     const token = decodeToken(body);
     if (token === undefined) return this.close('protocol-violation', clientErrors.protocolViolation());
     const o = this.o;
+    const trace = o.hooks.tracer?.start('postgres.login', {});
     const result = await login({
       hooks: o.hooks,
       session: this.id,
       startup: o.startup,
       token,
       upstreamConnectTimeoutMs: o.upstreamConnectTimeoutMs,
+      ...(trace ? { trace } : {}),
     });
+    trace?.end(
+      result.ok
+        ? { 'warden.connection': result.connection, 'warden.decision': 'allow' }
+        : { 'warden.decision': result.reason },
+      // A refused login is an outcome; only the gateway failing to serve one is an error.
+      !result.ok && /unavailable|error/.test(result.reason),
+    );
     this.principal = result.principal;
     if (!result.ok) {
       this.started = result.started;
@@ -391,6 +411,8 @@ export class PostgresSession {
     // Rows as the client gets them (after masking) go to observers; nothing is built when nobody listens.
     const observed = rowsObserved();
     if (this.trip.upstreamSent !== 0) this.trip.upstreamDone = performance.now();
+    const maskTraced = this.masker !== undefined && this.traced.statements.length > 0;
+    if (maskTraced && this.traced.maskFirst === 0) this.traced.maskFirst = performance.now();
     try {
       this.framer.each(chunk, (code, src, start, end) => {
         if (this.tracker.broken) return;
@@ -421,6 +443,7 @@ export class PostgresSession {
       out.take();
       return;
     }
+    if (maskTraced) this.traced.maskLast = performance.now();
     if (out.length === 0) return;
     // One write per chunk: rows relayed unchanged stay views of the chunk they came in.
     if (!this.o.client.write(out.take())) this.upstream!.pause();
@@ -433,8 +456,21 @@ export class PostgresSession {
     if (this.busy || this.inbox.length > 0 || this.tracker.state !== 'ready') return;
     const upstreamMs = t.upstreamDone - t.upstreamSent;
     if (!t.held) this.events.roundTrip(performance.now() - t.start - upstreamMs, upstreamMs);
+    if (this.traced.statements.length > 0) this.endTraces();
     t.start = t.upstreamSent = t.upstreamDone = 0;
     t.held = false;
+  }
+
+  /** The round trip's statements get its upstream and masking stages, and end. */
+  private endTraces(): void {
+    const { upstreamSent, upstreamDone } = this.trip;
+    const { maskFirst, maskLast } = this.traced;
+    for (const trace of this.traced.statements.splice(0)) {
+      trace.stageAt('upstream', upstreamSent, upstreamDone);
+      if (maskLast > 0) trace.stageAt('masking', maskFirst, maskLast);
+      trace.end();
+    }
+    this.traced.maskFirst = this.traced.maskLast = 0;
   }
 
   /**
