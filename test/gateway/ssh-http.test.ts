@@ -231,6 +231,14 @@ describe('gateway SSH and HTTP data paths', () => {
         }),
       }),
     );
-    expect(events.some((e) => e.type === 'request.result' && e.connection === 'fhir')).toBe(true);
+    // The result follows the response (it rides with the next write, within deferredFlushMs).
+    const hasResult = (list: AuditLine[]) =>
+      list.some((e) => e.type === 'request.result' && e.connection === 'fhir');
+    let later = events;
+    for (let i = 0; i < 100 && !hasResult(later); i++) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      later = await auditEvents();
+    }
+    expect(hasResult(later)).toBe(true);
   });
 });

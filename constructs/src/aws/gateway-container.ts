@@ -19,6 +19,7 @@ export const LISTENERS = [
   { id: 'Postgres', lbPort: 5432, taskPort: DEFAULT_PORTS.postgres },
   { id: 'Ssh', lbPort: 22, taskPort: DEFAULT_PORTS.ssh },
   { id: 'Https', lbPort: 443, taskPort: DEFAULT_PORTS.http },
+  { id: 'Kubernetes', lbPort: 6443, taskPort: DEFAULT_PORTS.kubernetes },
   { id: 'Admin', lbPort: DEFAULT_PORTS.admin, taskPort: DEFAULT_PORTS.admin },
 ] as const;
 

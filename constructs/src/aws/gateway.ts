@@ -27,6 +27,8 @@ import {
 import {
   type HttpConnectionProps,
   httpConnection,
+  type KubernetesConnectionProps,
+  kubernetesConnection,
   type PostgresConnectionProps,
   postgresConnection,
   type ResolvedConnection,
@@ -130,7 +132,12 @@ export interface WardenGatewayProps extends GatewayPolicyProps {
 }
 
 /** The load balancer listener clients of each kind of connection use. */
-const CLIENT_LISTENER = { postgres: 'Postgres', ssh: 'Ssh', http: 'Https' } as const;
+const CLIENT_LISTENER = {
+  postgres: 'Postgres',
+  ssh: 'Ssh',
+  http: 'Https',
+  kubernetes: 'Kubernetes',
+} as const;
 
 export class WardenGateway extends Construct implements ec2.IConnectable {
   readonly key: kms.Key;
@@ -297,6 +304,14 @@ export class WardenGateway extends Construct implements ec2.IConnectable {
     return this.addConnection(httpConnection(name, props, this.props.vpc));
   }
 
+  /**
+   * A Kubernetes cluster (EKS, private endpoint) reached only through the gateway: kubectl and
+   * client libraries use `warden kubeconfig`; the control plane admits the gateway on 443.
+   */
+  addKubernetes(name: string, props: KubernetesConnectionProps): WardenConnection {
+    return this.addConnection(kubernetesConnection(name, props));
+  }
+
   /** Lets `grantee` read the audit bucket (e.g. an auditor role). Object Lock still forbids changes. */
   grantAuditRead(grantee: iam.IGrantable): iam.Grant {
     return this.auditBucket.grantRead(grantee);
@@ -354,6 +369,7 @@ export class WardenGateway extends Construct implements ec2.IConnectable {
     if (this.resolved.some((r) => r.entry.spec.name === name)) {
       throw new Error(`${this.node.path}: a connection named "${name}" already exists`);
     }
+
     this.resolved.push(c);
     for (const s of c.secrets) this.grantSecret(s);
     const accepted = privilegedRoleAcknowledgement(this.resolved.map((r) => r.entry));
@@ -366,7 +382,12 @@ export class WardenGateway extends Construct implements ec2.IConnectable {
       for (const sg of c.path.connectable.connections.securityGroups) {
         const cfn = sg.node.defaultChild;
         if (cfn instanceof ec2.CfnSecurityGroup) {
-          addMark(cfn, { role: 'protected-target', gateway: this.node.path, connection: name });
+          addMark(cfn, {
+            role: 'protected-target',
+            gateway: this.node.path,
+            connection: name,
+            ...(c.path.selfIngress ? { selfIngress: true } : {}),
+          });
           verifiable = true;
         }
       }
@@ -375,6 +396,9 @@ export class WardenGateway extends Construct implements ec2.IConnectable {
       this.securityGroup.addEgressRule(c.path.peer, c.path.port, `Warden → ${name}`);
       this.unverifiable.push(name);
     }
+    if (c.cluster)
+      addMark(c.cluster, { role: 'protected-cluster', gateway: this.node.path, connection: name });
+    if (c.clusterUnverifiable) this.unverifiable.push(name);
     const clientPort = LISTENERS.find((l) => l.id === CLIENT_LISTENER[kind])!.lbPort;
     return { name, kind, phi: phi ?? false, clientPort };
   }

@@ -13,8 +13,18 @@ const MARK = Symbol.for('warden.aws.mark');
 export type WardenMark =
   /** The gateway task's own security group: the only source a protected target may admit. */
   | { readonly role: 'gateway-security-group'; readonly gateway: string }
-  /** A security group of a resource reached through the gateway, e.g. an RDS instance. */
-  | { readonly role: 'protected-target'; readonly gateway: string; readonly connection: string }
+  /**
+   * A security group of a resource reached through the gateway, e.g. an RDS instance. A Kubernetes
+   * control plane's may also admit itself: the cluster's own nodes reach their API server so.
+   */
+  | {
+      readonly role: 'protected-target';
+      readonly gateway: string;
+      readonly connection: string;
+      readonly selfIngress?: boolean;
+    }
+  /** An EKS cluster reached through the gateway: its endpoint must not be public. */
+  | { readonly role: 'protected-cluster'; readonly gateway: string; readonly connection: string }
   /** The gateway's task role: it may read exactly `allowedSecrets` (secret ARNs, tokens allowed). */
   | {
       readonly role: 'gateway-task-role';

@@ -75,7 +75,7 @@ export interface WardenGcpGatewayProps extends GatewayPolicyProps {
   readonly keyRotationDays?: number;
   /**
    * Ports the gateway listens on; the load balancer passes them through.
-   * @default - postgres 5432, ssh 2222, http 8443, admin 8444
+   * @default - postgres 5432, ssh 2222, http 8443, kubernetes 6443, admin 8444
    */
   readonly ports?: GatewayPorts;
   /**

@@ -24,6 +24,8 @@ import {
   type GcpConnection,
   type HttpConnectionProps,
   httpConnection,
+  type KubernetesConnectionProps,
+  kubernetesConnection,
   type PostgresConnectionProps,
   postgresConnection,
   type SshConnectionProps,
@@ -44,7 +46,7 @@ import { escapeForTerraform, placeholderFor } from './tokens';
  * The Warden gateway on Google Cloud: a regional managed instance group of Container-Optimized OS
  * VMs behind an internal passthrough load balancer, its own least-privilege service account, CMEK
  * everywhere, write-once audit storage and six-year logs. Add targets with `addPostgres`, `addSsh`
- * and `addHttp`; each becomes reachable only through the gateway.
+ * `addHttp` and `addKubernetes`; each becomes reachable only through the gateway.
  */
 export class WardenGcpGateway extends Construct {
   readonly serviceAccount: ServiceAccount;
@@ -167,7 +169,7 @@ export class WardenGcpGateway extends Construct {
       subnetwork: props.subnetwork,
       instanceGroup: this.compute.group.instanceGroup,
       serviceAccountEmail: this.serviceAccount.email,
-      ports: [ports.postgres, ports.ssh, ports.http, ports.admin],
+      ports: [ports.postgres, ports.ssh, ports.http, ports.kubernetes, ports.admin],
       healthPort: ports.admin,
     });
     this.address = this.loadBalancer.forwardingRule.ipAddress;
@@ -214,6 +216,14 @@ export class WardenGcpGateway extends Construct {
   /** An HTTP API; the gateway adds the credential, clients never see it. */
   addHttp(name: string, props: HttpConnectionProps): WardenConnection {
     return this.addConnection(httpConnection(name, props));
+  }
+
+  /**
+   * A GKE cluster on its private endpoint, reachable only through the gateway: kubectl and client
+   * libraries use `warden kubeconfig`; the gateway holds the cluster credential and CA.
+   */
+  addKubernetes(name: string, props: KubernetesConnectionProps): WardenConnection {
+    return this.addConnection(kubernetesConnection(name, props));
   }
 
   /** Lets `member` (e.g. `group:auditors@example.org`) read the audit bucket; retention still forbids changes. */
@@ -300,6 +310,7 @@ export class WardenGcpGateway extends Construct {
     if (this.connections.some((x) => x.entry.spec.name === name)) {
       throw new Error(`${this.node.path}: connection "${name}" is already defined`);
     }
+
     this.connections.push(c);
     for (const s of c.secrets) this.grantSecretRead(s);
     const accepted = privilegedRoleAcknowledgement(this.connections.map((x) => x.entry));

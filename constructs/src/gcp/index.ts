@@ -7,7 +7,12 @@ export type * from '../core/public-types';
 export type { AlertTopic } from './alert-channel';
 export type { AuditStorage } from './audit-storage';
 export type { GatewayCompute } from './compute';
-export type { HttpConnectionProps, PostgresConnectionProps, SshConnectionProps } from './connections';
+export type {
+  HttpConnectionProps,
+  KubernetesConnectionProps,
+  PostgresConnectionProps,
+  SshConnectionProps,
+} from './connections';
 export { WardenGcpGateway } from './gateway';
 export type { WardenGcpGatewayProps } from './gateway-props';
 export type { GatewayKeys } from './kms';

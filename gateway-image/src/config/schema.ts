@@ -44,6 +44,14 @@ export const listeners = z
         tls,
       })
       .optional(),
+    kubernetes: z
+      .strictObject({
+        host: host.default('0.0.0.0'),
+        port: port.default(6443).describe('Default 6443.'),
+        tls,
+      })
+      .optional()
+      .describe('HTTPS in front of the kubernetes connections (kubectl, client libraries).'),
     admin: z
       .strictObject({
         host: host

@@ -24,6 +24,7 @@ export interface GatewayProcess {
   readonly postgres?: ListenerAddress;
   readonly ssh?: ListenerAddress;
   readonly http?: ListenerAddress;
+  readonly kubernetes?: ListenerAddress;
   /** Resolves when this process should stop on its own (a worker whose primary is gone). */
   readonly done: Promise<void>;
   close(): Promise<void>;
@@ -34,6 +35,7 @@ interface Listening {
   readonly postgres?: ListenerAddress;
   readonly ssh?: ListenerAddress;
   readonly http?: ListenerAddress;
+  readonly kubernetes?: ListenerAddress;
 }
 
 /** How long the primary waits for a worker to finish its sessions before killing it. */
@@ -63,6 +65,7 @@ export async function runGateway(config: WardenConfig, opts: StartOptions = {}):
       postgres: g.postgres,
       ssh: g.ssh,
       http: g.http,
+      kubernetes: g.kubernetes,
       done: new Promise(() => {}),
       close: g.close,
     };
@@ -84,7 +87,7 @@ async function startWorker(config: WardenConfig, opts: StartOptions): Promise<Ga
     liveSessions,
     serve: { admin: false },
   });
-  const listening: Listening = { postgres: g.postgres, ssh: g.ssh, http: g.http };
+  const listening: Listening = { postgres: g.postgres, ssh: g.ssh, http: g.http, kubernetes: g.kubernetes };
   process.send?.({ warden: 'listening', ...listening });
   const done = new Promise<void>((resolve) => process.once('disconnect', () => resolve()));
   return { role: 'worker', ...listening, done, close: g.close };
@@ -107,7 +110,7 @@ async function startPrimary(config: WardenConfig, opts: StartOptions): Promise<G
       serveWorker(worker.process, { revocations, sessions: g.services.liveSessions });
       worker.on('message', (m: { warden?: string } & Listening) => {
         if (m?.warden !== 'listening') return;
-        listening ??= { postgres: m.postgres, ssh: m.ssh, http: m.http };
+        listening ??= { postgres: m.postgres, ssh: m.ssh, http: m.http, kubernetes: m.kubernetes };
         resolve(worker);
       });
       worker.once('exit', (code, signal) => {

@@ -50,13 +50,16 @@ export async function httpHooks(services: GatewayServices): Promise<GatewayHttpH
         return approvals.awaitApproval(holdRequest({ ...r, normalized, command: normalized }));
       }),
     async audit(input) {
-      await services.audit.append({
+      const event = {
         type: input.type,
         principal: input.principal ?? null,
         connection: input.connection,
         session: input.session,
         body: { protocol: 'http', ...input.body },
-      });
+      };
+      const { audit } = services;
+      // A result rides with the next durable append (group commit); an attempt is durable first.
+      await (input.deferred && audit.appendDeferred ? audit.appendDeferred(event) : audit.append(event));
     },
     masker(principal, connection): HttpMasker {
       const c = connections.get(connection);

@@ -126,13 +126,16 @@ export async function sshHooks(services: GatewayServices): Promise<SshSessionHoo
         return approvals.awaitApproval(holdRequest({ ...r, normalized, command: line ?? normalized }));
       }),
     async audit(input) {
-      await services.audit.append({
+      const event = {
         type: input.type,
         principal: input.principal ?? null,
         connection: input.connection,
         session: input.session,
         body: { protocol: 'ssh', ...input.body },
-      });
+      };
+      const { audit } = services;
+      // A result rides with the next durable append (group commit); an attempt is durable first.
+      await (input.deferred && audit.appendDeferred ? audit.appendDeferred(event) : audit.append(event));
     },
     masker,
     opened: (info) => services.liveSessions.open('ssh', info),
@@ -147,16 +150,23 @@ export async function sshHooks(services: GatewayServices): Promise<SshSessionHoo
  * same connection. The file is open before the channel runs, so an unwritable directory refuses
  * the command instead of running it unrecorded. With recording off, lines go nowhere.
  */
-async function openCast(services: GatewayServices, meta: SshRecordingMeta): Promise<RecordingTarget> {
+export async function openCast(
+  services: GatewayServices,
+  meta: Pick<SshRecordingMeta, 'session' | 'channel'>,
+): Promise<RecordingTarget> {
   const rec = services.config.recording;
   if (!rec?.enabled) return { write: () => {}, close: async () => {} };
   // Recordings hold masked output that may still be sensitive: owner-only, never overwritten.
-  await mkdir(rec.dir, { recursive: true, mode: 0o700 });
+  await recordingDir(rec.dir);
   const name = meta.channel === 0 ? `${meta.session}.cast` : `${meta.session}.${meta.channel}.cast`;
   const file = createWriteStream(join(rec.dir, name), { flags: 'wx', mode: 0o600 });
   await new Promise<void>((resolve, reject) => {
     file.once('open', () => resolve());
-    file.once('error', reject);
+    file.once('error', (err) => {
+      // The directory may have gone since it was made: the next command makes it again.
+      madeDirs.delete(rec.dir);
+      reject(err);
+    });
   });
   file.on('error', (err) =>
     services.logger.error({ session: meta.session, err: errorSummary(err) }, 'ssh recording write failed'),
@@ -167,6 +177,19 @@ async function openCast(services: GatewayServices, meta: SshRecordingMeta): Prom
     },
     close: () => new Promise<void>((resolve) => file.end(() => resolve())),
   };
+}
+
+/** Recording directories made by this process: a command opens its file without a mkdir first. */
+const madeDirs = new Map<string, Promise<unknown>>();
+
+function recordingDir(dir: string): Promise<unknown> {
+  let made = madeDirs.get(dir);
+  if (!made) {
+    made = mkdir(dir, { recursive: true, mode: 0o700 });
+    madeDirs.set(dir, made);
+    made.catch(() => madeDirs.delete(dir));
+  }
+  return made;
 }
 
 /** Starts the SSH listener when the config has one; mirrors startPostgres in start.ts. */

@@ -4,6 +4,7 @@ import { WardenError } from '../errors';
 import { type Operations, startOperations } from '../metrics';
 import { startPostgresListener } from '../protocols/postgres/listener';
 import { startHttp } from './http-hooks';
+import { startKubernetes } from './kubernetes-hooks';
 import { postgresHooks } from './postgres-hooks';
 import { createGatewayServices, type GatewayServices, type ServiceOptions } from './services';
 import { startSsh } from './ssh-hooks';
@@ -21,6 +22,7 @@ export interface RunningGateway {
   readonly postgres?: ListenerAddress;
   readonly ssh?: ListenerAddress;
   readonly http?: ListenerAddress;
+  readonly kubernetes?: ListenerAddress;
   close(): Promise<void>;
 }
 
@@ -44,7 +46,8 @@ export async function startGateway(config: WardenConfig, opts: StartOptions = {}
     const postgres = serveData ? await startPostgres(services, closers) : undefined;
     const ssh = serveData ? await startSsh(services, closers) : undefined;
     const http = serveData ? await startHttp(services, closers) : undefined;
-    return { services, adminUrl, postgres, ssh, http, close: () => closeAll(closers) };
+    const kubernetes = serveData ? await startKubernetes(services, closers) : undefined;
+    return { services, adminUrl, postgres, ssh, http, kubernetes, close: () => closeAll(closers) };
   } catch (err) {
     await closeAll(closers).catch(() => undefined);
     throw err;

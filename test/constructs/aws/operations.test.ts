@@ -46,7 +46,8 @@ describe('WardenGateway operations', () => {
 
   it('takes a task out of every target group while /readyz says not ready', () => {
     const groups = Object.values(t.findResources('AWS::ElasticLoadBalancingV2::TargetGroup'));
-    expect(groups).toHaveLength(4);
+    // Postgres, SSH, HTTPS, Kubernetes and admin.
+    expect(groups).toHaveLength(5);
     for (const g of groups) {
       expect(g.Properties).toMatchObject({
         HealthCheckProtocol: 'HTTPS',

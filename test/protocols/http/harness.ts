@@ -82,7 +82,7 @@ export interface CurlResult {
 }
 
 export async function startHttpHarness(
-  extra: { connections?: unknown[]; withApprovalHook?: boolean } = {},
+  extra: { connections?: unknown[]; withApprovalHook?: boolean; upstreamTimeoutMs?: number } = {},
 ): Promise<HttpHarness> {
   const gatewayCert = await generateSelfSigned({
     commonName: 'warden-test',
@@ -195,6 +195,7 @@ export async function startHttpHarness(
     connections,
     hooks,
     credentialCacheMs: 0,
+    ...(extra.upstreamTimeoutMs === undefined ? {} : { upstreamTimeoutMs: extra.upstreamTimeoutMs }),
   });
   const port = listener.address.port;
   return Object.assign(h, {

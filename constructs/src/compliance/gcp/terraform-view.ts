@@ -15,7 +15,7 @@ export const GATEWAY_KEY = 'warden_gateway';
 /** A protected upstream: only the gateway may reach `port` on it. */
 export interface GatewayTarget {
   readonly connection: string;
-  readonly kind: 'postgres' | 'ssh' | 'http';
+  readonly kind: 'postgres' | 'ssh' | 'http' | 'kubernetes';
   readonly port: number;
   /** Terraform address of the target resource (google_sql_database_instance.db), when in this stack. */
   readonly resource?: string;

@@ -179,7 +179,13 @@ function inspectRefusal(err: unknown): Refusal {
   throw err;
 }
 
+const NO_BODY = Buffer.alloc(0);
+
 function readBody(req: IncomingMessage, max: number): Promise<Buffer> {
+  // Neither header: the request has no body (RFC 9112 §6.3), and the server discards the rest.
+  if (req.headers['content-length'] === undefined && req.headers['transfer-encoding'] === undefined) {
+    return Promise.resolve(NO_BODY);
+  }
   const declared = Number(req.headers['content-length'] ?? 0);
   if (declared > max) return Promise.reject(tooLarge(max));
   // Events rather than async iteration: iteration destroys the request, and with it the reply.

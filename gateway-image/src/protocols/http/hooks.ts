@@ -32,6 +32,11 @@ export interface HttpAuditInput {
   readonly session: string;
   /** Facts, decisions, counts and status codes only; never body bytes, header or query values. */
   readonly body: Readonly<Record<string, unknown>>;
+  /**
+   * Nothing waits on this event (a `request.result`): it may be made durable with a later write,
+   * in order with the others. @default false: durable before `audit` resolves
+   */
+  readonly deferred?: boolean;
 }
 
 /** A request held for approval: the `awaitApproval` hold point. */

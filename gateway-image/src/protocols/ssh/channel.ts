@@ -269,14 +269,19 @@ async function relay(
       .catch((err: unknown) =>
         ctx.hooks.log?.({ level: 'error', message: 'recording close failed', session: ctx.session, err }),
       );
-    void result(ctx, request, {
-      outcome: 'completed',
-      ...exit,
-      stdoutBytes: stdout.bytesIn,
-      stderrBytes: stderr.bytesIn,
-      masked: counts,
-      durationMs: Date.now() - began,
-    });
+    void result(
+      ctx,
+      request,
+      {
+        outcome: 'completed',
+        ...exit,
+        stdoutBytes: stdout.bytesIn,
+        stderrBytes: stderr.bytesIn,
+        masked: counts,
+        durationMs: Date.now() - began,
+      },
+      true,
+    );
   });
 }
 
@@ -300,11 +305,16 @@ async function outputMasking(ctx: ChannelContext, facts: ShellFacts, upstream: S
   }
 }
 
-/** The outcome event; it follows output already sent, so a failure here is logged, not fatal. */
+/**
+ * The outcome event; it follows output already sent, so a failure here is logged, not fatal. A
+ * completed command's result is `deferred`: nothing waits on it, so it rides with the next durable
+ * write (the next command's attempt) instead of an fsync of its own.
+ */
 async function result(
   ctx: ChannelContext,
   request: SshChannelRequest,
   body: Record<string, unknown>,
+  deferred = false,
 ): Promise<void> {
   try {
     await ctx.hooks.audit({
@@ -312,6 +322,7 @@ async function result(
       principal: ctx.principal,
       connection: ctx.connection,
       session: ctx.session,
+      ...(deferred ? { deferred } : {}),
       body: { mode: request.mode, channel: ctx.channel, ...body },
     });
   } catch (err) {

@@ -46,6 +46,11 @@ export interface SshAuditInput {
   readonly session: string;
   /** Type-specific: facts, decisions, counts, file names and sizes; never command output. */
   readonly body: Readonly<Record<string, unknown>>;
+  /**
+   * Nothing waits on this event (a `command.result`): it may be made durable with a later write,
+   * in order with the others. @default false: durable before `audit` resolves
+   */
+  readonly deferred?: boolean;
 }
 
 /** What the client asked a session channel to run. */

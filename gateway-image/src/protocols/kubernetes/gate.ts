@@ -1,0 +1,287 @@
+/**
+ * The steps every Kubernetes request passes before a byte reaches the cluster, REST and exec
+ * alike: authenticate → route → authorize → inspect → decide → (awaitApproval) → audit the
+ * attempt. Each refusal is a Kubernetes Status built from text written for clients and is
+ * audited; internal errors are logged and answered with a fixed text.
+ */
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import { AuthenticationError } from '../../errors';
+import type { Principal } from '../../identity/principal';
+import type { KubernetesFacts } from '../../inspect/facts';
+import { HttpInspectError, parseRequestTarget, type RequestTarget } from '../../inspect/http/request';
+import { KubernetesInspectError } from '../../inspect/kubernetes';
+import type { Decision } from '../../policy/decision';
+import type { HttpMasker } from '../http/hooks';
+import type { KubernetesGatewayHooks } from './hooks';
+import type { KubernetesRoute } from './router';
+import { type KubernetesStatus, status } from './status';
+
+export interface GateContext {
+  readonly hooks: KubernetesGatewayHooks;
+  readonly route: (path: string) => KubernetesRoute | undefined;
+}
+
+/** An allowed request: what forwarding and relaying need. */
+export interface AllowedRequest {
+  readonly session: string;
+  readonly startedAt: Date;
+  readonly principal: Principal;
+  readonly route: KubernetesRoute;
+  readonly target: RequestTarget;
+  readonly facts: KubernetesFacts;
+  /** Facts as audited: identifiers in names and the exec command line masked. */
+  readonly shownFacts: KubernetesFacts;
+  /** Response masking for this principal on this connection. */
+  readonly masker: HttpMasker;
+}
+
+export class Refusal extends Error {
+  constructor(
+    readonly status: KubernetesStatus,
+    /** The refusal was already audited (as the attempt's decision). */
+    readonly audited = false,
+  ) {
+    super(status.message);
+  }
+}
+
+const BEARER = /^Bearer[ \t]+([^\s]+)[ \t]*$/i;
+
+/** Identity only (used by the SPDY refusal, which needs to know whom it answers). */
+export async function authenticateRequest(
+  hooks: KubernetesGatewayHooks,
+  req: IncomingMessage,
+  session: string,
+) {
+  const token = BEARER.exec(req.headers.authorization ?? '')?.[1];
+  if (token === undefined) {
+    throw new Refusal(
+      status(401, 'Unauthorized', 'send Authorization: Bearer <Warden or OIDC token>', 'ERR_NO_CREDENTIAL'),
+    );
+  }
+  try {
+    return await hooks.authenticate(token);
+  } catch (err) {
+    if (err instanceof AuthenticationError) {
+      const unavailable = err.code === 'ERR_ISSUER_UNAVAILABLE';
+      throw new Refusal(
+        status(
+          unavailable ? 503 : 401,
+          unavailable ? 'ServiceUnavailable' : 'Unauthorized',
+          err.reason,
+          err.code,
+        ),
+      );
+    }
+    hooks.log?.({ level: 'error', message: 'authentication failed', session, err });
+    throw new Refusal(
+      status(503, 'ServiceUnavailable', 'the credential could not be verified', 'ERR_IDENTITY_UNAVAILABLE'),
+    );
+  }
+}
+
+/**
+ * Runs every step up to the audited attempt. Resolves with the allowed request, or rejects with a
+ * Refusal already audited (request.refused or the attempt's deny).
+ */
+export async function gateRequest(
+  ctx: GateContext,
+  req: IncomingMessage,
+  upgrade: boolean,
+  /** A refusal of the adapter's own for these facts (an exec without a channel protocol), checked before policy. */
+  check?: (facts: KubernetesFacts) => KubernetesStatus | undefined,
+): Promise<AllowedRequest> {
+  const { hooks } = ctx;
+  const session = randomUUID();
+  const startedAt = new Date();
+  let principal: Principal | undefined;
+  let connection: string | null = null;
+  try {
+    principal = await authenticateRequest(hooks, req, session);
+    let target: RequestTarget;
+    try {
+      target = parseRequestTarget(req.url ?? '');
+    } catch (err) {
+      if (err instanceof HttpInspectError) throw new Refusal(status(400, 'BadRequest', err.detail, err.code));
+      throw err;
+    }
+    const route = ctx.route(target.path);
+    if (!route)
+      throw new Refusal(status(404, 'NotFound', 'no Kubernetes connection serves this path', 'ERR_NO_ROUTE'));
+    connection = route.connection.name;
+    const access = await hooks.authorize(principal, connection);
+    if (!access.allowed) throw new Refusal(status(403, 'Forbidden', access.reason, 'ERR_NO_GRANT'));
+    let facts: KubernetesFacts;
+    try {
+      facts = hooks.inspect(
+        {
+          method: req.method ?? 'GET',
+          segments: segments(route.path),
+          path: route.path,
+          query: new URLSearchParams(target.search),
+          headerNames: Object.keys(req.headers),
+          upgrade,
+        },
+        route.connection,
+      );
+    } catch (err) {
+      if (err instanceof KubernetesInspectError || err instanceof HttpInspectError) {
+        const masked = hooks.textMasker(principal, connection).mask(err.detail).text;
+        throw new Refusal(status(403, 'Forbidden', `refused by the gateway: ${masked}`, err.code));
+      }
+      throw err;
+    }
+    const refused = check?.(facts);
+    if (refused) throw new Refusal(refused);
+    const shownFacts = maskFacts(hooks, principal, connection, facts);
+    const decision = await decide(hooks, { session, principal, connection, facts, shownFacts });
+    if (decision.outcome !== 'allow') throw new Refusal(refusalFor(decision), true);
+    const masker = hooks.masker(principal, connection);
+    return { session, startedAt, principal, route, target, facts, shownFacts, masker };
+  } catch (err) {
+    let refusal: Refusal;
+    if (err instanceof Refusal) refusal = err;
+    else {
+      hooks.log?.({ level: 'error', message: 'Kubernetes request failed', session, err });
+      refusal = new Refusal(
+        status(500, 'InternalError', 'the request could not be processed', 'ERR_INTERNAL'),
+      );
+    }
+    if (!refusal.audited) {
+      try {
+        await hooks.audit({
+          type: 'request.refused',
+          principal,
+          connection,
+          session,
+          body: {
+            request: session,
+            method: req.method ?? '',
+            reason: refusal.status.details?.causes[0]?.reason ?? refusal.status.reason,
+          },
+        });
+      } catch (auditErr) {
+        hooks.log?.({ level: 'error', message: 'audit append failed', session, err: auditErr });
+      }
+    }
+    throw refusal;
+  }
+}
+
+/** Decoded path segments; a malformed escape is refused (parseRequestTarget already refused %2F). */
+function segments(path: string): string[] {
+  try {
+    return path
+      .split('/')
+      .filter((s) => s !== '')
+      .map(decodeURIComponent);
+  } catch {
+    throw new KubernetesInspectError('the path has a malformed percent-encoding');
+  }
+}
+
+function maskFacts(
+  hooks: KubernetesGatewayHooks,
+  principal: Principal,
+  connection: string,
+  f: KubernetesFacts,
+): KubernetesFacts {
+  const masker = hooks.textMasker(principal, connection);
+  const mask = (s: string) => masker.mask(s).text;
+  return {
+    ...f,
+    path: mask(f.path),
+    ...(f.name === undefined ? {} : { name: mask(f.name) }),
+    ...(f.command
+      ? {
+          command: {
+            ...f.command,
+            ...(f.command.commandLine === undefined ? {} : { commandLine: mask(f.command.commandLine) }),
+            ...(f.command.files ? { files: f.command.files.map(mask) } : {}),
+          },
+        }
+      : {}),
+  };
+}
+
+interface DecideInput {
+  readonly session: string;
+  readonly principal: Principal;
+  readonly connection: string;
+  readonly facts: KubernetesFacts;
+  readonly shownFacts: KubernetesFacts;
+}
+
+/** decide → hold → audit the attempt; a failed append refuses the request. */
+async function decide(hooks: KubernetesGatewayHooks, g: DecideInput): Promise<Decision> {
+  let decision: Decision;
+  try {
+    decision = hooks.decide(g.principal, g.connection, g.facts);
+  } catch (err) {
+    hooks.log?.({ level: 'error', message: 'policy evaluation failed', session: g.session, err });
+    decision = { outcome: 'deny', rule: 'policy-error', reason: 'the policy could not be evaluated' };
+  }
+  let heldBy: string | undefined;
+  if (decision.outcome === 'require-approval' && hooks.awaitApproval) {
+    const held = decision;
+    heldBy = held.rule;
+    try {
+      const { principal, connection, session, shownFacts: facts } = g;
+      const result = await hooks.awaitApproval({ principal, connection, session, facts, decision: held });
+      decision = result.outcome === 'require-approval' ? { ...result, outcome: 'deny' } : result;
+    } catch (err) {
+      hooks.log?.({ level: 'error', message: 'approval hold failed', session: g.session, err });
+      decision = { outcome: 'deny', rule: held.rule, reason: 'the approval hold failed' };
+    }
+  }
+  const shown =
+    decision.outcome !== 'allow' && decision.program !== undefined
+      ? { ...decision, program: hooks.textMasker(g.principal, g.connection).mask(decision.program).text }
+      : decision;
+  try {
+    await hooks.audit({
+      type: 'request.attempt',
+      principal: g.principal,
+      connection: g.connection,
+      session: g.session,
+      body: {
+        request: g.session,
+        facts: g.shownFacts,
+        decision: shown,
+        ...(heldBy ? { approvalRule: heldBy } : {}),
+      },
+    });
+  } catch (err) {
+    hooks.log?.({ level: 'error', message: 'audit append failed; request refused', session: g.session, err });
+    throw new Refusal(
+      status(
+        503,
+        'ServiceUnavailable',
+        'the audit log is unavailable; nothing was forwarded',
+        'ERR_AUDIT_UNAVAILABLE',
+      ),
+      true,
+    );
+  }
+  return shown;
+}
+
+function refusalFor(d: Exclude<Decision, { outcome: 'allow' }>): KubernetesStatus {
+  const about =
+    d.program === undefined ? '' : ` (program ${d.program}${d.features ? `: ${d.features.join(', ')}` : ''})`;
+  if (d.outcome === 'deny') {
+    return status(
+      403,
+      'Forbidden',
+      `denied by Warden policy rule "${d.rule}": ${d.reason}${about}`,
+      'ERR_POLICY_DENIED',
+    );
+  }
+  return status(
+    403,
+    'Forbidden',
+    `Warden policy rule "${d.rule}" requires approval (${d.reason}${about}), and approvals are not available on this gateway`,
+    'ERR_APPROVAL_REQUIRED',
+  );
+}
