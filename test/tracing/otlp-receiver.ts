@@ -34,10 +34,10 @@ type AnyValue = {
 };
 type KeyValue = { key: string; value: AnyValue };
 
-const valueOf = (v: AnyValue) =>
+const fromAnyValue = (v: AnyValue) =>
   v.stringValue ?? (v.intValue !== undefined ? Number(v.intValue) : (v.boolValue ?? v.doubleValue ?? ''));
 const flatten = (kvs: KeyValue[] | undefined) =>
-  Object.fromEntries((kvs ?? []).map((kv) => [kv.key, valueOf(kv.value)]));
+  Object.fromEntries((kvs ?? []).map((kv) => [kv.key, fromAnyValue(kv.value)]));
 
 export async function startOtlpReceiver(): Promise<OtlpReceiver> {
   const spans: ReceivedSpan[] = [];
