@@ -9,6 +9,7 @@ import type { Principal } from '../../identity/principal';
 import type { HttpFacts } from '../../inspect/facts';
 import type { TextMasker } from '../../masking/text-masker';
 import type { Decision } from '../../policy/decision';
+import type { OperationTracer } from '../../tracing';
 
 export type HttpAccessResult =
   | { readonly allowed: true; readonly expiresAt?: Date }
@@ -84,6 +85,8 @@ export interface HttpExchangeRecord {
 }
 
 export interface HttpGatewayHooks {
+  /** Spans of each operation and its stages; absent when tracing is off (nothing is timed then). */
+  readonly tracer?: OperationTracer;
   /** Verifies the bearer token. Throws AuthenticationError (its reason is shown to the client). */
   authenticate(token: string): Promise<Principal>;
   /** Whether this principal may use this connection now. */

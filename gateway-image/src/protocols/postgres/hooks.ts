@@ -8,6 +8,7 @@ import type { Principal } from '../../identity/principal';
 import type { SqlFacts } from '../../inspect/facts';
 import type { ColumnMasker } from '../../masking/column-masker';
 import type { Decision } from '../../policy/decision';
+import type { OperationTracer } from '../../tracing';
 import type { LiveSession, LiveSessionInfo } from '../live-session';
 
 export type AccessResult =
@@ -80,6 +81,8 @@ export interface SessionMasking {
 }
 
 export interface PostgresSessionHooks {
+  /** Spans of each operation and its stages; absent when tracing is off (nothing is timed then). */
+  readonly tracer?: OperationTracer;
   /** Verifies the token the client sent as its password. Throws AuthenticationError (reason is shown). */
   authenticate(token: string): Promise<Principal>;
   /** Whether this principal may use this connection now. */

@@ -5,6 +5,7 @@
 import type { Principal } from '../../identity/principal';
 import type { SqlFacts } from '../../inspect/facts';
 import type { Decision } from '../../policy/decision';
+import type { OperationTrace } from '../../tracing';
 import type { ErrorFields } from './backend-writer';
 import { clientErrors } from './client-errors';
 import { publishStatement, type StatementAttempt } from './events';
@@ -25,7 +26,13 @@ export interface GateContext {
 }
 
 export type GateVerdict =
-  | { readonly allowed: true; readonly facts: SqlFacts; readonly decision: Decision }
+  | {
+      readonly allowed: true;
+      readonly facts: SqlFacts;
+      readonly decision: Decision;
+      /** The statement's span when traced: the session adds the upstream and masking stages and ends it. */
+      readonly trace?: OperationTrace;
+    }
   | { readonly allowed: false; readonly error: ErrorFields; readonly facts?: SqlFacts };
 
 export interface GateRequest {
@@ -68,13 +75,32 @@ function inspectionRefusal(err: unknown): { audit: Record<string, unknown>; erro
 }
 
 export async function gateStatement(ctx: GateContext, req: GateRequest): Promise<GateVerdict> {
+  const trace = ctx.hooks.tracer?.start('postgres.statement', { 'warden.connection': ctx.connection });
+  if (!trace) return gate(ctx, req, undefined);
+  try {
+    const verdict = await gate(ctx, req, trace);
+    if (!verdict.allowed) trace.end();
+    else trace.endStage();
+    return verdict.allowed ? { ...verdict, trace } : verdict;
+  } catch (err) {
+    trace.end(undefined, true);
+    throw err;
+  }
+}
+
+async function gate(
+  ctx: GateContext,
+  req: GateRequest,
+  trace: OperationTrace | undefined,
+): Promise<GateVerdict> {
   const { hooks } = ctx;
   const base = { message: req.message, ...(req.statement === undefined ? {} : { statement: req.statement }) };
   if (req.invalidUtf8) {
-    const recorded = await audit(ctx, { ...base, outcome: 'not-inspectable', reason: 'invalid-utf8' });
+    const recorded = await audit(ctx, { ...base, outcome: 'not-inspectable', reason: 'invalid-utf8' }, trace);
     return recorded ? { allowed: false, error: clientErrors.invalidUtf8() } : auditDown();
   }
   let facts: SqlFacts;
+  trace?.stage('inspect');
   try {
     facts = hooks.inspect(req.sql, ctx.searchPath);
   } catch (err) {
@@ -82,18 +108,19 @@ export async function gateStatement(ctx: GateContext, req: GateRequest): Promise
     const known = inspectionRefusal(err);
     if (!known) hooks.log?.({ level: 'error', message: 'inspect failed', session: ctx.session, err });
     const refusal = known ?? { audit: { outcome: 'not-inspectable' }, error: clientErrors.notInspectable() };
-    return (await audit(ctx, { ...base, ...refusal.audit }))
+    return (await audit(ctx, { ...base, ...refusal.audit }, trace))
       ? { allowed: false, error: refusal.error }
       : auditDown();
   }
 
   let decision: Decision;
+  trace?.stage('policy');
   try {
     // Multi-statement Query: decide() weighs each statement alone (see PostgresSessionHooks).
     decision = hooks.decide(ctx.principal, ctx.connection, facts);
   } catch (err) {
     hooks.log?.({ level: 'error', message: 'policy evaluation failed', session: ctx.session, err });
-    return (await audit(ctx, { ...base, facts, outcome: 'policy-error' }))
+    return (await audit(ctx, { ...base, facts, outcome: 'policy-error' }, trace))
       ? { allowed: false, error: clientErrors.internalStatement(), facts }
       : auditDown();
   }
@@ -101,15 +128,15 @@ export async function gateStatement(ctx: GateContext, req: GateRequest): Promise
   let heldBy: string | undefined;
   if (decision.outcome === 'require-approval') {
     heldBy = decision.rule;
+    trace?.stage('approval-wait');
     decision = await approval(ctx, facts, decision, req.sql);
   }
 
-  const recorded = await audit(ctx, {
-    ...base,
-    facts,
-    decision,
-    ...(heldBy ? { approvalRule: heldBy } : {}),
-  });
+  const recorded = await audit(
+    ctx,
+    { ...base, facts, decision, ...(heldBy ? { approvalRule: heldBy } : {}) },
+    trace,
+  );
   if (!recorded) return auditDown();
   if (decision.outcome === 'allow') {
     followReason(ctx, req.sql);
@@ -160,9 +187,22 @@ function followReason(ctx: GateContext, sql: string): void {
   if (m) ctx.hold!.reason = m[1]!.replaceAll("''", "'").slice(0, 2000);
 }
 
-async function audit(ctx: GateContext, body: Record<string, unknown>): Promise<boolean> {
+async function audit(
+  ctx: GateContext,
+  body: Record<string, unknown>,
+  trace: OperationTrace | undefined,
+): Promise<boolean> {
   // Every gate outcome passes here exactly once: observers see the attempt as audit does.
-  publishStatement(ctx.session, body as unknown as StatementAttempt);
+  const attempt = body as unknown as StatementAttempt;
+  publishStatement(ctx.session, attempt);
+  if (trace) {
+    const d = attempt.decision;
+    trace.set({
+      'warden.decision': d?.outcome ?? attempt.outcome ?? 'refused',
+      ...(d && 'rule' in d && d.rule ? { 'warden.rule': d.rule } : {}),
+    });
+    trace.stage('audit');
+  }
   try {
     await ctx.hooks.audit({
       type: 'query.attempt',
@@ -173,6 +213,7 @@ async function audit(ctx: GateContext, body: Record<string, unknown>): Promise<b
     });
     return true;
   } catch (err) {
+    trace?.set({ 'warden.decision': 'audit-unavailable' });
     ctx.hooks.log?.({
       level: 'error',
       message: 'audit append failed; statement refused',

@@ -8,6 +8,7 @@ import type { Principal } from '../../identity/principal';
 import type { ShellFacts, ShellFeature } from '../../inspect/facts';
 import type { TextMasker } from '../../masking/text-masker';
 import type { Decision } from '../../policy/decision';
+import type { OperationTrace } from '../../tracing';
 import type { SshChannelRequest, SshSessionHooks } from './hooks';
 
 export interface SshGateContext {
@@ -22,9 +23,14 @@ export type SshGateVerdict =
   | { readonly allowed: true; readonly facts: ShellFacts; readonly decision: Decision }
   | { readonly allowed: false; readonly message: string };
 
-export async function gateRequest(ctx: SshGateContext, request: SshChannelRequest): Promise<SshGateVerdict> {
+export async function gateRequest(
+  ctx: SshGateContext,
+  request: SshChannelRequest,
+  trace?: OperationTrace,
+): Promise<SshGateVerdict> {
   const { hooks } = ctx;
   let facts: ShellFacts;
+  trace?.stage('inspect');
   try {
     facts = hooks.inspect(request, ctx.connection);
   } catch (err) {
@@ -38,7 +44,7 @@ export async function gateRequest(ctx: SshGateContext, request: SshChannelReques
       outcome: 'not-inspectable',
       ...(why ? { reason: why } : {}),
     };
-    if (!(await audit(ctx, body))) return auditDown();
+    if (!(await audit(ctx, body, trace))) return auditDown();
     return {
       allowed: false,
       message: `the command line cannot be inspected${why ? ` (${why})` : ''}, so it is refused; write program names and paths out literally`,
@@ -47,6 +53,7 @@ export async function gateRequest(ctx: SshGateContext, request: SshChannelReques
   const audited = maskedFacts(ctx, facts);
 
   let decision: Decision;
+  trace?.stage('policy');
   try {
     // A line with several programs: decide() weighs each alone (see SshSessionHooks.decide).
     decision = hooks.decide(ctx.principal, ctx.connection, facts);
@@ -54,13 +61,14 @@ export async function gateRequest(ctx: SshGateContext, request: SshChannelReques
     if (decision.outcome !== 'deny') decision = unmaskable(facts) ?? decision;
   } catch (err) {
     hooks.log?.({ level: 'error', message: 'policy evaluation failed', session: ctx.session, err });
-    if (!(await audit(ctx, { facts: audited, outcome: 'policy-error' }))) return auditDown();
+    if (!(await audit(ctx, { facts: audited, outcome: 'policy-error' }, trace))) return auditDown();
     return { allowed: false, message: 'policy could not be evaluated, so the command is refused' };
   }
 
   let heldBy: string | undefined;
   if (decision.outcome === 'require-approval') {
     heldBy = decision.rule;
+    trace?.stage('approval-wait');
     decision = await approval(ctx, facts, decision);
   }
   const shown =
@@ -68,7 +76,8 @@ export async function gateRequest(ctx: SshGateContext, request: SshChannelReques
       ? { ...decision, program: ctx.masker.mask(decision.program).text }
       : decision;
   const body = { facts: audited, decision: shown, ...(heldBy ? { approvalRule: heldBy } : {}) };
-  if (!(await audit(ctx, body))) return auditDown();
+  if (!(await audit(ctx, body, trace))) return auditDown();
+  trace?.endStage();
   if (decision.outcome === 'allow') return { allowed: true, facts, decision };
   const detail = programDetail(audited, shown as Extract<Decision, { rule: string }>);
   if (decision.rule === UNMASKABLE_RULE) {
@@ -162,7 +171,19 @@ function maskedCommand(ctx: SshGateContext, request: SshChannelRequest): Record<
   return request.mode === 'subsystem' ? { subsystem: request.name } : {};
 }
 
-async function audit(ctx: SshGateContext, body: Record<string, unknown>): Promise<boolean> {
+async function audit(
+  ctx: SshGateContext,
+  body: Record<string, unknown>,
+  trace: OperationTrace | undefined,
+): Promise<boolean> {
+  if (trace) {
+    const d = body.decision as Decision | undefined;
+    trace.set({
+      'warden.decision': d?.outcome ?? String(body.outcome ?? 'refused'),
+      ...(d?.rule ? { 'warden.rule': d.rule } : {}),
+    });
+    trace.stage('audit');
+  }
   try {
     await ctx.hooks.audit({
       type: 'command.attempt',
@@ -173,6 +194,7 @@ async function audit(ctx: SshGateContext, body: Record<string, unknown>): Promis
     });
     return true;
   } catch (err) {
+    trace?.set({ 'warden.decision': 'audit-unavailable' });
     ctx.hooks.log?.({
       level: 'error',
       message: 'audit append failed; request refused',

@@ -10,6 +10,7 @@ import type { Principal } from '../../identity/principal';
 import type { ShellFacts } from '../../inspect/facts';
 import type { TextMasker } from '../../masking/text-masker';
 import type { Decision } from '../../policy/decision';
+import type { OperationTracer } from '../../tracing';
 import type { LiveSession, LiveSessionInfo } from '../live-session';
 
 export type SshAccessResult =
@@ -104,6 +105,8 @@ export interface RecordingTarget {
 }
 
 export interface SshSessionHooks {
+  /** Spans of each operation and its stages; absent when tracing is off (nothing is timed then). */
+  readonly tracer?: OperationTracer;
   /** Verifies the token sent as the SSH password. Throws AuthenticationError (logged, not shown). */
   authenticate(token: string): Promise<Principal>;
   /** Whether this principal may use this connection now. */
