@@ -11,6 +11,7 @@ import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import type { WardenConfig, WardenConfigInput } from '../core';
 import {
@@ -44,6 +45,7 @@ import { GatewaySecrets } from './gateway-secrets';
 import { WardenImage } from './image';
 import { createLogsKey } from './log-key';
 import { addMark } from './marks';
+import { GatewayOperations } from './operations';
 import { acknowledgeGatewayFindings, grantSecretRead, grantStorageWrite } from './permissions';
 import { substituteTokens } from './placeholders';
 import { AuditStorage } from './storage';
@@ -106,6 +108,27 @@ export interface WardenGatewayProps extends GatewayPolicyProps {
    * @default - a secret is created; put the certificate in it before the service starts
    */
   readonly tlsSecret?: secretsmanager.ISecret;
+  /**
+   * Where the operating alarms (audit append failures, readiness, hold age, denied spikes, task and
+   * worker restarts) notify.
+   * @default - an SNS topic encrypted with the gateway's key; subscribe to `operations.alarmTopic`
+   */
+  readonly alarmTopic?: sns.ITopic;
+  /**
+   * Alarm when a held command has waited this long for an approver, in seconds.
+   * @default 300
+   */
+  readonly holdAgeAlarmSeconds?: number;
+  /**
+   * Alarm when more statements, commands and requests than this are denied in five minutes.
+   * @default 100
+   */
+  readonly deniedStatementsAlarmThreshold?: number;
+  /**
+   * The CloudWatch agent image that scrapes the gateway's metrics in each task.
+   * @default - public.ecr.aws/cloudwatch-agent/cloudwatch-agent:latest
+   */
+  readonly metricsAgentImage?: ecs.ContainerImage;
 }
 
 /** The load balancer listener clients of each kind of connection use. */
@@ -134,6 +157,8 @@ export class WardenGateway extends Construct implements ec2.IConnectable {
   readonly listeners: elbv2.NetworkListener[];
   /** Clients connect to the load balancer: allow them here (default port: Postgres). */
   readonly connections: ec2.Connections;
+  /** The metrics agent, alarms (and their SNS topic) and the CloudWatch dashboard. */
+  readonly operations: GatewayOperations;
 
   private readonly props: WardenGatewayProps;
   private readonly resolved: ResolvedConnection[] = [];
@@ -228,6 +253,20 @@ export class WardenGateway extends Construct implements ec2.IConnectable {
       defaultPort: ec2.Port.tcp(5432),
     });
     for (const peer of props.allowFrom ?? []) this.allowClientsFrom(peer);
+    this.operations = new GatewayOperations(this, 'Operations', {
+      gateway: this.node.path,
+      cluster: this.cluster,
+      service: this.service,
+      taskDefinition: this.taskDefinition,
+      logGroup: this.logGroup,
+      key: this.key,
+      adminTargetGroup: lb.targetGroups.Admin,
+      desiredCount,
+      alarmTopic: props.alarmTopic,
+      holdAgeAlarmSeconds: props.holdAgeAlarmSeconds,
+      deniedStatementsAlarmThreshold: props.deniedStatementsAlarmThreshold,
+      agentImage: props.metricsAgentImage,
+    });
 
     for (const s of this.secrets.all()) this.grantSecret(s);
     grantStorageWrite(this.taskDefinition.taskRole, this.auditBucket, this.key);

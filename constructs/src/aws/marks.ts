@@ -39,7 +39,11 @@ export type WardenMark =
    * Connections whose target cannot be checked in this app (an imported database, a host name):
    * the bypass rule reports them as "could not validate" on the gateway's security group.
    */
-  | { readonly role: 'unverifiable-targets'; readonly gateway: string; readonly connections: string[] };
+  | { readonly role: 'unverifiable-targets'; readonly gateway: string; readonly connections: string[] }
+  /** A CloudWatch alarm on one of the gateway's operating signals (aws/operations.ts). */
+  | { readonly role: 'gateway-alarm'; readonly gateway: string; readonly signal: string }
+  /** The gateway's CloudWatch dashboard. */
+  | { readonly role: 'gateway-dashboard'; readonly gateway: string };
 
 type Marked = { [MARK]?: WardenMark[] };
 

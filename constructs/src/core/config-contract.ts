@@ -1155,6 +1155,73 @@ export type WardenConfigInput = {
       readonly prefix?: string;
     }))[];
   };
+  /**
+   * Metrics, traces and health checks for operators (README: Operating Warden).
+   * @default {}
+   */
+  readonly observability?: {
+    /**
+     * Prometheus metrics (OpenMetrics text). Labels never carry PHI, SQL text or tokens.
+     * @default {}
+     */
+    readonly metrics?: {
+      /**
+       * Serve Prometheus metrics at /metrics on the admin listener. Default true.
+       * @default true
+       */
+      readonly enabled?: boolean;
+      /**
+       * Networks that may scrape /metrics without a token. Default loopback only (a sidecar agent in the same task or VM).
+       * @default ["127.0.0.1/32","::1/128"]
+       */
+      readonly allowFrom?: readonly string[];
+      /**
+       * A scraper outside allowFrom must send Authorization: Bearer <this secret>. Default none: only allowFrom may scrape.
+       * @default - not set
+       */
+      readonly bearerToken?: string;
+      /**
+       * How often each worker process sends its figures to the primary, which adds them up for /metrics. Default 5 s.
+       * @default 5000
+       */
+      readonly workerReportIntervalMs?: number;
+    };
+    /**
+     * OpenTelemetry traces: a span per statement, command or request with its stages as child spans. Off unless set.
+     * @default - not set
+     */
+    readonly tracing?: {
+      /**
+       * OTLP/HTTP traces endpoint, e.g. http://otel-collector:4318/v1/traces (JSON encoding).
+       */
+      readonly otlpEndpoint: string;
+      /**
+       * Headers sent with each export, each value a secret reference (an API key).
+       * @default {}
+       */
+      readonly headers?: { readonly [key: string]: string };
+      /**
+       * Default "warden-gateway".
+       * @default "warden-gateway"
+       */
+      readonly serviceName?: string;
+      /**
+       * Share of statements, commands and requests traced. Default 1.
+       * @default 1
+       */
+      readonly sampleRatio?: number;
+    };
+    /**
+     * @default {}
+     */
+    readonly readiness?: {
+      /**
+       * How long /readyz reuses its last check that every connection's secrets resolve (cloud secret stores are not asked on every probe). Default 60 s.
+       * @default 60000
+       */
+      readonly secretsCheckIntervalMs?: number;
+    };
+  };
 };
 
 /** A validated gateway config: every default filled in (see `WardenConfigInput` for the documentation). */
@@ -1501,5 +1568,22 @@ export type WardenConfig = {
       readonly bucket: string;
       readonly prefix: string;
     }))[];
+  };
+  readonly observability: {
+    readonly metrics: {
+      readonly enabled: boolean;
+      readonly allowFrom: readonly string[];
+      readonly bearerToken?: string;
+      readonly workerReportIntervalMs: number;
+    };
+    readonly tracing?: {
+      readonly otlpEndpoint: string;
+      readonly headers: { readonly [key: string]: string };
+      readonly serviceName: string;
+      readonly sampleRatio: number;
+    };
+    readonly readiness: {
+      readonly secretsCheckIntervalMs: number;
+    };
   };
 };

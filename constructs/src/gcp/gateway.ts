@@ -17,6 +17,7 @@ import {
   type WardenConfigInput,
   type WardenConnection,
 } from '../core';
+import { AlertTopic } from './alert-channel';
 import { AuditStorage } from './audit-storage';
 import { GatewayCompute } from './compute';
 import {
@@ -34,6 +35,7 @@ import { fenceTarget } from './fence';
 import type { WardenGcpGatewayProps } from './gateway-props';
 import { GatewayKeys } from './kms';
 import { GatewayLoadBalancer } from './load-balancer';
+import { collectorConfig, DEFAULT_COLLECTOR_IMAGE, GatewayMonitoring } from './operations';
 import type { GcpPeer } from './peers';
 import { type ISecret, type SecretInput, selectorOf } from './refs';
 import { GatewayRegistry } from './registry';
@@ -64,6 +66,10 @@ export class WardenGcpGateway extends Construct {
   readonly secrets = new Map<string, SecretManagerSecret>();
   /** Private address clients connect to. */
   readonly address: string;
+  /** The alert policies and the Cloud Monitoring dashboard. */
+  readonly monitoring: GatewayMonitoring;
+  /** The Pub/Sub topic the alerts go to, when no `alertNotificationChannels` were given. */
+  readonly alertTopic?: AlertTopic;
 
   private readonly props: WardenGcpGatewayProps;
   private readonly ports: Required<GatewayPorts>;
@@ -149,6 +155,10 @@ export class WardenGcpGateway extends Construct {
         produce: () => JSON.stringify(escapeForTerraform(this.renderConfig())),
       }),
       healthPort: ports.admin,
+      collector: {
+        image: props.metricsCollectorImage ?? DEFAULT_COLLECTOR_IMAGE,
+        config: collectorConfig(ports.admin, this.prefix),
+      },
       dependsOn: this.keys.grants,
     });
     this.loadBalancer = new GatewayLoadBalancer(this, 'lb', {
@@ -164,6 +174,19 @@ export class WardenGcpGateway extends Construct {
     });
     this.address = this.loadBalancer.forwardingRule.ipAddress;
     this.ports = ports;
+    if (!props.alertNotificationChannels?.length)
+      this.alertTopic = new AlertTopic(this, 'alerts', { project: props.project, namePrefix: this.prefix });
+    this.monitoring = new GatewayMonitoring(this, 'monitoring', {
+      project: props.project,
+      gateway: this.prefix,
+      notificationChannels: props.alertNotificationChannels?.length
+        ? props.alertNotificationChannels
+        : [this.alertTopic!.channel.id],
+      instanceGroupName: this.compute.groupName,
+      instances: props.instances ?? 2,
+      holdAgeAlarmSeconds: props.holdAgeAlarmSeconds ?? 300,
+      deniedStatementsAlarmThreshold: props.deniedStatementsAlarmThreshold ?? 100,
+    });
     for (const peer of props.allowFrom ?? []) this.allowClientsFrom(peer);
     this.node.addValidation({ validate: () => this.configProblems() });
     this.writeManifest();
@@ -317,6 +340,7 @@ export class WardenGcpGateway extends Construct {
   /** What the compliance rules need to know about this gateway, kept beside its service account. */
   private writeManifest(): void {
     const manifest: Omit<GatewayManifest, 'address'> = {
+      name: this.prefix,
       serviceAccountEmail: this.serviceAccount.email,
       tags: [this.tag],
       secrets: this.readable.map((s) => s.id),

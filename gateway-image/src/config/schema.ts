@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { isLoopbackHost } from '../identity/loopback';
 import { connection } from './connections';
+import { observability } from './observability';
 import { access, approvals, masking, policy } from './policy';
 import { secretRef } from './secret-ref';
 
@@ -209,6 +210,7 @@ const configObject = z.strictObject({
   approvals: approvals.prefault({}),
   audit,
   recording,
+  observability: observability.prefault({}),
 });
 
 export const wardenConfig = configObject.superRefine(checkReferences);

@@ -67,6 +67,7 @@ export async function httpHooks(services: GatewayServices): Promise<GatewayHttpH
     },
     ...(recorder ? { record: (x: HttpExchangeRecord) => recorder.record(x) } : {}),
     log: hookLog(services.logger),
+    ...(services.tracer ? { tracer: services.tracer } : {}),
     close: async () => recorder?.close(),
   };
 }

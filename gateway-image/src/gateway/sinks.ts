@@ -1,5 +1,6 @@
 import { hostname } from 'node:os';
 import type { AuditLog, SealedSegment } from '../audit/log';
+import { publishAudit } from '../audit/observe';
 import type { WardenConfig } from '../config/schema';
 import type { Logger } from '../logging/logger';
 
@@ -24,22 +25,28 @@ export function shipSealedSegments(
   if (uploaders.length === 0) return () => {};
   const onSealed = (segment: SealedSegment) => {
     for (const [i, uploader] of uploaders.entries()) {
-      uploader.uploadSegment(segment.path, chain, hostname()).catch((err: unknown) => {
-        logger.error(
-          { segment: segment.segment, chain, sink: sinks[i]?.kind, code: (err as { code?: string }).code },
-          'audit segment upload failed',
-        );
-        audit
-          .append({
-            type: 'audit.upload-failed',
-            body: {
-              segment: segment.segment,
-              ...(chain ? { chain } : {}),
-              sink: sinks[i]?.kind ?? 'unknown',
-            },
-          })
-          .catch(() => undefined);
-      });
+      const sink = sinks[i]?.kind ?? 'unknown';
+      publishAudit({ kind: 'upload', state: 'started', sink });
+      uploader.uploadSegment(segment.path, chain, hostname()).then(
+        () => publishAudit({ kind: 'upload', state: 'done', sink }),
+        (err: unknown) => {
+          publishAudit({ kind: 'upload', state: 'failed', sink });
+          logger.error(
+            { segment: segment.segment, chain, sink: sinks[i]?.kind, code: (err as { code?: string }).code },
+            'audit segment upload failed',
+          );
+          audit
+            .append({
+              type: 'audit.upload-failed',
+              body: {
+                segment: segment.segment,
+                ...(chain ? { chain } : {}),
+                sink: sinks[i]?.kind ?? 'unknown',
+              },
+            })
+            .catch(() => undefined);
+        },
+      );
     }
   };
   audit.on('sealed', onSealed);

@@ -104,6 +104,7 @@ export async function sshHooks(services: GatewayServices): Promise<SshSessionHoo
     opened: (info) => services.liveSessions.open('ssh', info),
     record: (meta) => openCast(services, meta),
     log: hookLog(services.logger),
+    ...(services.tracer ? { tracer: services.tracer } : {}),
   };
 }
 

@@ -1,6 +1,7 @@
 import { startAdminServer } from '../admin/server';
 import type { WardenConfig } from '../config/schema';
 import { WardenError } from '../errors';
+import { type Operations, startOperations } from '../metrics';
 import { startPostgresListener } from '../protocols/postgres/listener';
 import { startHttp } from './http-hooks';
 import { startKubernetes } from './kubernetes-hooks';
@@ -38,7 +39,10 @@ export async function startGateway(config: WardenConfig, opts: StartOptions = {}
   try {
     const serveAdmin = opts.serve?.admin ?? true;
     const serveData = opts.serve?.data ?? true;
-    const adminUrl = serveAdmin ? await startAdmin(services, closers) : undefined;
+    // Metrics observe what the services and listeners publish: subscribed before any listener opens.
+    const operations = startOperations(services, serveData ? (serveAdmin ? 'single' : 'worker') : 'primary');
+    closers.unshift(() => operations.close());
+    const adminUrl = serveAdmin ? await startAdmin(services, operations, closers) : undefined;
     const postgres = serveData ? await startPostgres(services, closers) : undefined;
     const ssh = serveData ? await startSsh(services, closers) : undefined;
     const http = serveData ? await startHttp(services, closers) : undefined;
@@ -50,7 +54,11 @@ export async function startGateway(config: WardenConfig, opts: StartOptions = {}
   }
 }
 
-async function startAdmin(services: GatewayServices, closers: Closer[]): Promise<string> {
+async function startAdmin(
+  services: GatewayServices,
+  operations: Operations,
+  closers: Closer[],
+): Promise<string> {
   const { config } = services;
   const admin = config.listeners.admin;
   if (!services.sessions) {
@@ -68,7 +76,10 @@ async function startAdmin(services: GatewayServices, closers: Closer[]): Promise
     sessions: services.sessions,
     authenticator: services.authenticator,
     adminGroups: config.identity.sessionTokens?.adminGroups,
-    configure: (router) => services.approvals?.configureAdminRoutes(router),
+    configure: (router) => {
+      operations.configureAdminRoutes(router);
+      services.approvals?.configureAdminRoutes(router);
+    },
   });
   closers.unshift(() => server.close());
   return server.url;

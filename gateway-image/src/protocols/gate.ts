@@ -14,6 +14,7 @@ import diagnosticsChannel from 'node:diagnostics_channel';
 import type { Principal } from '../identity/principal';
 import type { Facts } from '../inspect/facts';
 import type { Decision } from '../policy/decision';
+import type { OperationTrace, OperationTracer } from '../tracing';
 
 /** What every adapter's `log` hook receives; error messages never reach a client. */
 export interface GateLogEntry {
@@ -62,6 +63,8 @@ export interface ApprovalRequest<F extends Facts = Facts> {
 
 /** The hooks of the gate's steps, which every adapter's hooks contract includes. */
 export interface GateHooks<F extends Facts, A extends GateAuditInput = GateAuditInput> {
+  /** Spans of each operation and its stages; absent when tracing is off (nothing is timed then). */
+  readonly tracer?: OperationTracer;
   /**
    * The policy decision. For a command of several statements or programs it is the most
    * restrictive of each alone, so a harmless part cannot carry another (the policy engine).
@@ -91,6 +94,8 @@ export interface GateCommand<F extends Facts> {
   readonly facts: F;
   /** The facts as audited, approved and observed: identifiers masked. @default facts */
   readonly shownFacts?: F;
+  /** The command's span when traced: the gate adds its policy, approval-wait and audit stages. */
+  readonly trace?: OperationTrace;
   /** A refusal of the gateway's own that no policy can allow, checked when policy did not deny. */
   readonly overrule?: (facts: F) => Decision | undefined;
   /** How a decision's program is shown (masked) in the audit log and to the client. */
@@ -123,6 +128,7 @@ export async function passGate<F extends Facts>(
   const { principal, connection, session } = cmd;
   const shownFacts = cmd.shownFacts ?? cmd.facts;
   let decision: Decision;
+  cmd.trace?.stage('policy');
   try {
     decision = hooks.decide(principal, connection, cmd.facts);
     // Policy's own refusal is the one named; anything it lets through may still be overruled.
@@ -136,6 +142,7 @@ export async function passGate<F extends Facts>(
   let heldBy: string | undefined;
   if (decision.outcome === 'require-approval' && hooks.awaitApproval) {
     heldBy = decision.rule;
+    cmd.trace?.stage('approval-wait');
     decision = await hold(hooks, cmd, shownFacts, decision);
   }
   const shown = showDecision(decision, cmd.showText);
@@ -186,10 +193,22 @@ function showDecision(d: Decision, showText: ((text: string) => string) | undefi
  */
 export async function recordAttempt<F extends Facts>(
   hooks: GateHooks<F>,
-  cmd: Pick<GateCommand<F>, 'principal' | 'connection' | 'session' | 'attemptType' | 'attemptFields'>,
-  outcome: Readonly<Record<string, unknown>>,
+  cmd: Pick<
+    GateCommand<F>,
+    'principal' | 'connection' | 'session' | 'attemptType' | 'attemptFields' | 'trace'
+  >,
+  outcome: Readonly<Record<string, unknown>> & { readonly decision?: Decision; readonly outcome?: string },
 ): Promise<boolean> {
   const body = { ...cmd.attemptFields, ...outcome };
+  const { trace } = cmd;
+  if (trace) {
+    const d = outcome.decision;
+    trace.set({
+      'warden.decision': d?.outcome ?? outcome.outcome ?? 'refused',
+      ...(d?.rule ? { 'warden.rule': d.rule } : {}),
+    });
+    trace.stage('audit');
+  }
   if (gateChannel.hasSubscribers) {
     gateChannel.publish({
       type: cmd.attemptType,

@@ -65,7 +65,9 @@ export function createSessionRecorder(opts: SessionRecorderOptions): SessionReco
     closing.add(done);
   };
 
-  const handlers: { [K in PostgresEvent['type']]: (e: Extract<PostgresEvent, { type: K }>) => void } = {
+  // Timings (round trips, upstream logins) are for metrics; a recording keeps what was said.
+  type Recorded = Exclude<PostgresEvent['type'], 'round-trip' | 'upstream.connect'>;
+  const handlers: { [K in Recorded]: (e: Extract<PostgresEvent, { type: K }>) => void } = {
     'session.start'(e) {
       if (!SESSION_ID.test(e.session) || live.has(e.session)) return;
       const path = join(opts.dir, `${e.session}.jsonl`);
@@ -152,7 +154,7 @@ export function createSessionRecorder(opts: SessionRecorderOptions): SessionReco
   const onMessage = (message: unknown) => {
     const e = message as PostgresEvent;
     try {
-      (handlers[e.type] as ((e: PostgresEvent) => void) | undefined)?.(e);
+      (handlers[e.type as Recorded] as ((e: PostgresEvent) => void) | undefined)?.(e);
     } catch (err) {
       // diagnostics_channel rethrows a subscriber's exception on the next tick (an uncaught
       // exception): never let one escape.

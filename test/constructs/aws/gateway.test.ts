@@ -16,8 +16,10 @@ describe('WardenGateway template', () => {
 
   it('runs a hardened container: read-only root, non-root, no capabilities, not privileged', () => {
     t.hasResourceProperties('AWS::ECS::TaskDefinition', {
-      ContainerDefinitions: [
+      ContainerDefinitions: Match.arrayWith([
         Match.objectLike({
+          Name: 'gateway',
+          Essential: true,
           ReadonlyRootFilesystem: true,
           User: '10001:10001',
           Privileged: false,
@@ -25,7 +27,7 @@ describe('WardenGateway template', () => {
           Command: ['gateway', '--config-env', 'WARDEN_CONFIG_JSON'],
           Environment: [Match.objectLike({ Name: 'WARDEN_CONFIG_JSON' })],
         }),
-      ],
+      ]),
     });
   });
 

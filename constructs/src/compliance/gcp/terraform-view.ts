@@ -29,6 +29,8 @@ export interface GatewayTarget {
 export interface GatewayManifest {
   /** Address of the service account resource carrying the manifest. */
   readonly address: string;
+  /** The gateway's name prefix: the `warden_gateway` label of its alert policies and dashboard. */
+  readonly name?: string;
   readonly serviceAccountEmail: string;
   readonly tags: readonly string[];
   /** Secret resource ids (`${google_secret_manager_secret.x.id}`) the gateway reads. */

@@ -16,6 +16,7 @@ import {
   parseRequestTarget,
   type RequestTarget,
 } from '../../inspect/http/request';
+import type { OperationTrace } from '../../tracing';
 import { type GateRefusal, passGate, refusalText } from '../gate';
 import { forward } from './forward';
 import { problem } from './headers';
@@ -43,6 +44,8 @@ export interface AllowedExchange {
   readonly shownFacts: HttpFacts;
   readonly body: Buffer;
   readonly masker: HttpMasker;
+  /** The request's span when traced: forwarding adds the upstream and masking stages. */
+  readonly trace?: OperationTrace;
 }
 
 class Refusal extends Error {
@@ -61,6 +64,29 @@ export async function handleExchange(
   req: IncomingMessage,
   res: ServerResponse,
 ): Promise<void> {
+  // A caller's W3C traceparent makes the request's span a child of the caller's.
+  const parent = req.headers.traceparent;
+  const trace = ctx.hooks.tracer?.start(
+    'http.request',
+    { 'http.request.method': req.method ?? '' },
+    typeof parent === 'string' ? parent : undefined,
+  );
+  if (!trace) return exchange(ctx, req, res, undefined);
+  try {
+    await exchange(ctx, req, res, trace);
+    trace.end({ 'http.response.status_code': res.statusCode }, res.statusCode >= 500);
+  } catch (err) {
+    trace.end(undefined, true);
+    throw err;
+  }
+}
+
+async function exchange(
+  ctx: ExchangeContext,
+  req: IncomingMessage,
+  res: ServerResponse,
+  trace: OperationTrace | undefined,
+): Promise<void> {
   const { hooks } = ctx;
   const session = randomUUID();
   const startedAt = new Date();
@@ -72,7 +98,9 @@ export async function handleExchange(
     if (token === undefined) {
       throw new Refusal(problem(401, 'ERR_HTTP_NO_CREDENTIAL', 'send Authorization: Bearer <token>'));
     }
+    trace?.stage('auth');
     principal = await authenticate(hooks, token, session);
+    trace?.stage('inspect');
     let target: RequestTarget;
     try {
       target = parseRequestTarget(req.url ?? '');
@@ -83,8 +111,11 @@ export async function handleExchange(
     if (!route)
       throw new Refusal(problem(404, 'ERR_HTTP_NO_ROUTE', 'no connection serves this host and path'));
     connection = route.connection.name;
+    trace?.set({ 'warden.connection': connection });
+    trace?.stage('policy');
     const access = await hooks.authorize(principal, connection);
     if (!access.allowed) throw new Refusal(problem(403, 'ERR_HTTP_NO_GRANT', access.reason));
+    trace?.stage('inspect');
     const body = await readBody(req, ctx.maxRequestBodyBytes);
     let facts: HttpFacts;
     try {
@@ -95,12 +126,15 @@ export async function handleExchange(
     const masker = hooks.masker(principal, connection);
     // Paths can carry identifiers (/Patient/123-45-6789): only policy sees the real one.
     const shownFacts = { ...facts, path: masker.mask(facts.path).text };
-    const verdict = await gate(ctx, { session, principal, connection, facts, shownFacts });
+    const verdict = await gate(ctx, { session, principal, connection, facts, shownFacts, trace });
+    trace?.endStage();
     if (verdict) throw new Refusal(verdict, true);
     // The client may have gone while the request was held.
     if (res.destroyed || req.socket.destroyed) return;
-    await forward(ctx, { session, startedAt, principal, route, target, shownFacts, body, masker }, req, res);
+    const allowed = { session, startedAt, principal, route, target, shownFacts, body, masker };
+    await forward(ctx, trace ? { ...allowed, trace } : allowed, req, res);
   } catch (err) {
+    trace?.endStage();
     if (!(err instanceof Refusal)) {
       hooks.log?.({ level: 'error', message: 'HTTP exchange failed', session, err });
       if (res.headersSent) return void res.destroy();
@@ -180,12 +214,15 @@ interface GateInput {
   readonly connection: string;
   readonly facts: HttpFacts;
   readonly shownFacts: HttpFacts;
+  readonly trace: OperationTrace | undefined;
 }
 
 /** The command gate (protocols/gate.ts). Returns the refusal to send, or undefined to forward. */
 async function gate(ctx: ExchangeContext, g: GateInput): Promise<ProblemDocument | undefined> {
+  const { trace, ...command } = g;
   const verdict = await passGate(ctx.hooks, {
-    ...g,
+    ...command,
+    ...(trace ? { trace } : {}),
     attemptType: 'request.attempt',
     attemptFields: { request: g.session },
   });

@@ -59,6 +59,7 @@ export async function forward(
   }
   const durationMs = Date.now() - x.startedAt.getTime();
   const { hooks } = ctx;
+  x.trace?.stage('audit');
   const masked = { ...outcome.counts };
   for (const [k, n] of Object.entries(outcome.bodyCounts ?? {})) masked[k] = (masked[k] ?? 0) + n;
   const connection = x.route.connection.name;
@@ -118,6 +119,10 @@ function send(
   req: IncomingMessage,
   res: ServerResponse,
 ): Promise<IncomingMessage> {
+  const headers = upstreamRequestHeaders(req.headers, up.headers, up.url.host, x.body.length);
+  // Traced: the upstream call is a child of the gateway's upstream stage (W3C Trace Context).
+  const traceparent = x.trace?.traceparent();
+  if (traceparent) headers.traceparent = traceparent;
   return new Promise<IncomingMessage>((resolve, reject) => {
     const request = up.url.protocol === 'https:' ? httpsRequest : httpRequest;
     const upReq = request({
@@ -125,7 +130,7 @@ function send(
       port: up.url.port || undefined,
       method: req.method,
       path: `${up.basePath}${x.route.path}${x.target.search}`,
-      headers: upstreamRequestHeaders(req.headers, up.headers, up.url.host, x.body.length),
+      headers,
       agent: up.agent,
     });
     // Until the response head; the relay's watchdog takes over for the body.
@@ -150,6 +155,7 @@ async function exchange(
   res: ServerResponse,
   outcome: Outcome,
 ): Promise<void> {
+  x.trace?.stage('upstream');
   const up = await ctx.upstream.target(x.route.connection);
   const upRes = await send(ctx, x, up, req, res);
   const status = upRes.statusCode ?? 502;
@@ -202,6 +208,7 @@ async function exchange(
       ? undefined
       : bodyMask(kind, x.masker, fieldPathsFor(x.route.connection));
     if (mask) outcome.bodyCounts = mask.counts;
+    if (mask) x.trace?.stage('masking');
     const head = headFor(mask !== undefined || decode.length > 0);
     await relay(upRes, res, {
       decoders: decode,

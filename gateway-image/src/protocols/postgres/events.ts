@@ -29,6 +29,24 @@ export type PostgresEvent =
       readonly parameters: Readonly<Record<string, string>>;
     }
   | {
+      /**
+       * One round trip, from the client's first message to the ReadyForQuery written back: the
+       * time the gateway held it (total minus the upstream's part; approval waits excluded).
+       */
+      readonly type: 'round-trip';
+      readonly session: string;
+      readonly addedMs: number;
+      readonly upstreamMs: number;
+    }
+  | {
+      /** The upstream login (TCP, TLS, authentication) at session start. */
+      readonly type: 'upstream.connect';
+      readonly session: string;
+      readonly connection: string;
+      readonly durationMs: number;
+      readonly ok: boolean;
+    }
+  | {
       /** A RowDescription or DataRow, exactly as written to the client. */
       readonly type: 'row';
       readonly session: string;
@@ -47,6 +65,14 @@ export type PostgresEvent =
 
 const rowRequests = new Map<symbol, number>();
 let rowsWanted = 0;
+
+/**
+ * Whether some subscriber wants `row` events (it called `requestResultRows`): only then does a
+ * session leave the DataRow fast path. Subscribers of other events (metrics) cost rows nothing.
+ */
+export function rowsObserved(): boolean {
+  return rowRequests.size > 0 && postgresChannel.hasSubscribers;
+}
 
 /** A subscriber asks for up to `perResult` rows of each result; the returned function withdraws it. */
 export function requestResultRows(perResult: number): () => void {
@@ -77,6 +103,16 @@ export interface QueryAttemptBody {
   readonly approvalRule?: string;
 }
 
+export function publishUpstreamConnect(
+  session: string,
+  connection: string,
+  durationMs: number,
+  ok: boolean,
+): void {
+  if (postgresChannel.hasSubscribers)
+    publish({ type: 'upstream.connect', session, connection, durationMs, ok });
+}
+
 /** One session's publisher: keeps the per-result row count that enforces the cap. */
 export class SessionEvents {
   private rowsThisResult = 0;
@@ -103,6 +139,11 @@ export class SessionEvents {
   result(result: CompletedResult): void {
     this.rowsThisResult = 0;
     if (postgresChannel.hasSubscribers) publish({ type: 'result', session: this.session, result });
+  }
+
+  roundTrip(addedMs: number, upstreamMs: number): void {
+    if (postgresChannel.hasSubscribers)
+      publish({ type: 'round-trip', session: this.session, addedMs, upstreamMs });
   }
 
   end(reason: string, durationMs: number, statements: number, sqlState: string | undefined): void {

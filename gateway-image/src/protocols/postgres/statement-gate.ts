@@ -6,6 +6,7 @@
 import type { Principal } from '../../identity/principal';
 import type { SqlFacts } from '../../inspect/facts';
 import type { Decision } from '../../policy/decision';
+import type { OperationTrace } from '../../tracing';
 import { passGate, recordAttempt } from '../gate';
 import type { ErrorFields } from './backend-writer';
 import { clientErrors } from './client-errors';
@@ -26,7 +27,13 @@ export interface GateContext {
 }
 
 export type GateVerdict =
-  | { readonly allowed: true; readonly facts: SqlFacts; readonly decision: Decision }
+  | {
+      readonly allowed: true;
+      readonly facts: SqlFacts;
+      readonly decision: Decision;
+      /** The statement's span when traced: the session adds the upstream and masking stages and ends it. */
+      readonly trace?: OperationTrace;
+    }
   | { readonly allowed: false; readonly error: ErrorFields; readonly facts?: SqlFacts };
 
 export interface GateRequest {
@@ -69,11 +76,30 @@ function inspectionRefusal(err: unknown): { audit: Record<string, unknown>; erro
 }
 
 export async function gateStatement(ctx: GateContext, req: GateRequest): Promise<GateVerdict> {
+  const trace = ctx.hooks.tracer?.start('postgres.statement', { 'warden.connection': ctx.connection });
+  if (!trace) return gate(ctx, req, undefined);
+  try {
+    const verdict = await gate(ctx, req, trace);
+    if (!verdict.allowed) trace.end();
+    else trace.endStage();
+    return verdict.allowed ? { ...verdict, trace } : verdict;
+  } catch (err) {
+    trace.end(undefined, true);
+    throw err;
+  }
+}
+
+async function gate(
+  ctx: GateContext,
+  req: GateRequest,
+  trace: OperationTrace | undefined,
+): Promise<GateVerdict> {
   const { hooks } = ctx;
   const command = {
     principal: ctx.principal,
     connection: ctx.connection,
     session: ctx.session,
+    ...(trace ? { trace } : {}),
     attemptType: 'query.attempt',
     attemptFields: {
       message: req.message,
@@ -86,6 +112,7 @@ export async function gateStatement(ctx: GateContext, req: GateRequest): Promise
     return refuse({ outcome: 'not-inspectable', reason: 'invalid-utf8' }, clientErrors.invalidUtf8());
   }
   let facts: SqlFacts;
+  trace?.stage('inspect');
   try {
     facts = hooks.inspect(req.sql, ctx.searchPath);
   } catch (err) {

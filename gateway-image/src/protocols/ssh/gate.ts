@@ -9,6 +9,7 @@ import type { Principal } from '../../identity/principal';
 import type { ShellFacts, ShellFeature } from '../../inspect/facts';
 import type { TextMasker } from '../../masking/text-masker';
 import type { Decision } from '../../policy/decision';
+import type { OperationTrace } from '../../tracing';
 import { type GateRefusal, passGate, recordAttempt, refusalText } from '../gate';
 import type { SshChannelRequest, SshSessionHooks } from './hooks';
 
@@ -24,15 +25,21 @@ export type SshGateVerdict =
   | { readonly allowed: true; readonly facts: ShellFacts; readonly decision: Decision }
   | { readonly allowed: false; readonly message: string };
 
-export async function gateRequest(ctx: SshGateContext, request: SshChannelRequest): Promise<SshGateVerdict> {
+export async function gateRequest(
+  ctx: SshGateContext,
+  request: SshChannelRequest,
+  trace?: OperationTrace,
+): Promise<SshGateVerdict> {
   const { hooks } = ctx;
   const command = {
     principal: ctx.principal,
     connection: ctx.connection,
     session: ctx.session,
+    ...(trace ? { trace } : {}),
     attemptType: 'command.attempt',
   };
   let facts: ShellFacts;
+  trace?.stage('inspect');
   try {
     facts = hooks.inspect(request, ctx.connection);
   } catch (err) {
@@ -62,6 +69,7 @@ export async function gateRequest(ctx: SshGateContext, request: SshChannelReques
     // Approvers see the masked line; an approval for it once is bound to the exact line's hash.
     hold: () => (facts.commandLine === undefined ? {} : { command: facts.commandLine }),
   });
+  trace?.endStage();
   if (verdict.kind === 'allowed') return { allowed: true, facts, decision: verdict.decision };
   if (verdict.kind === 'denied' && verdict.decision.rule === UNMASKABLE_RULE) {
     const detail = programDetail(audited, verdict.decision);
