@@ -7,7 +7,7 @@ import { startHttpListener } from '../protocols/http/listener';
 import { RecordingFile } from '../recording/recording-file';
 import { errorSummary, hookLog } from './hook-log';
 import type { GatewayServices } from './services';
-import { holdRequest, PASS_THROUGH, principalMaskers } from './ssh-hooks';
+import { PASS_THROUGH, principalMaskers } from './ssh-hooks';
 import type { ListenerAddress } from './start';
 
 /** The HTTP hooks plus the exchange recorder they own, which must be flushed on shutdown. */
@@ -41,14 +41,7 @@ export async function httpHooks(services: GatewayServices): Promise<GatewayHttpH
     },
     resolveSecret: (ref) => services.secrets.resolve(ref),
     decide: (principal, connection, facts) => services.policy.decide(principal, connection, facts),
-    awaitApproval:
-      approvals &&
-      ((r) => {
-        // Method, path and query parameter names: what policy saw, and nothing that carries values.
-        const { method, path, query } = r.facts;
-        const normalized = `${method} ${path}${query.length > 0 ? `?${query.join('&')}` : ''}`;
-        return approvals.awaitApproval(holdRequest({ ...r, normalized, command: normalized }));
-      }),
+    awaitApproval: approvals && ((r) => approvals.awaitApproval(r)),
     async audit(input) {
       const event = {
         type: input.type,

@@ -7,7 +7,7 @@ import type { KubernetesGatewayHooks } from '../protocols/kubernetes/hooks';
 import { startKubernetesListener } from '../protocols/kubernetes/listener';
 import { hookLog } from './hook-log';
 import type { GatewayServices } from './services';
-import { holdRequest, openCast, PASS_THROUGH, principalMaskers } from './ssh-hooks';
+import { openCast, PASS_THROUGH, principalMaskers } from './ssh-hooks';
 import type { ListenerAddress } from './start';
 
 /** A connection's PHI namespaces as a test (default: every namespace of a PHI connection). */
@@ -60,16 +60,7 @@ export async function kubernetesHooks(services: GatewayServices): Promise<Kubern
       });
     },
     decide: (principal, connection, facts) => services.policy.decide(principal, connection, facts),
-    awaitApproval:
-      approvals &&
-      ((r) => {
-        // What an approver reads: the request as RBAC names it, and the command line (masked).
-        const f = r.facts;
-        const what = [f.resource, f.subresource].filter(Boolean).join('/');
-        const where = [f.namespace, f.name].filter(Boolean).join('/');
-        const normalized = `kubectl ${f.verb} ${what}${where ? ` ${where}` : ''}${f.command?.commandLine ? ` -- ${f.command.commandLine}` : ''}`;
-        return approvals.awaitApproval(holdRequest({ ...r, normalized, command: normalized }));
-      }),
+    awaitApproval: approvals && ((r) => approvals.awaitApproval(r)),
     async audit(input) {
       await services.audit.append({
         type: input.type,

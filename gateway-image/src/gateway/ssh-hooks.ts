@@ -1,17 +1,13 @@
-import { createHash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { HoldRequest } from '../approvals';
 import type { SshConnectionConfig } from '../config/connections';
 import type { Principal } from '../identity/principal';
-import type { SqlFacts } from '../inspect/facts';
 import { inspectSsh } from '../inspect/ssh';
 import { createDetectors } from '../masking/detectors';
 import { type MaskingPolicy, resolveMaskingPolicy } from '../masking/profile';
 import { createTextMasker, type TextMasker } from '../masking/text-masker';
 import type { TokenKeyring } from '../masking/token';
-import type { Decision } from '../policy/decision';
 import type { RecordingTarget, SshRecordingMeta, SshSessionHooks } from '../protocols/ssh/hooks';
 import { startSshListener } from '../protocols/ssh/listener';
 import { errorSummary, hookLog } from './hook-log';
@@ -57,30 +53,6 @@ export async function principalMaskers(
 export const PASS_THROUGH: TextMasker = { mask: (text) => ({ text, counts: {} }) };
 
 /**
- * The approval store keeps SQL-shaped requests (normalized text, fingerprint, statements). A shell
- * command or HTTP request fills the first two; `statements` stays empty since there is no parse
- * tree to summarise. `normalized` must already be safe to keep (masked, no query values).
- */
-export function holdRequest(r: {
-  readonly principal: Principal;
-  readonly connection: string;
-  readonly session: string;
-  readonly decision: Extract<Decision, { outcome: 'require-approval' }>;
-  readonly normalized: string;
-  /** The exact command; a `once` approval is bound to its hash, never stored. */
-  readonly command: string;
-}): HoldRequest {
-  const facts: SqlFacts = {
-    protocol: 'postgres',
-    statements: [],
-    normalized: r.normalized,
-    fingerprint: createHash('sha256').update(r.normalized).digest('hex').slice(0, 16),
-  };
-  const { principal, connection, session, decision, command } = r;
-  return { principal, connection, session, decision, facts, command };
-}
-
-/**
  * The SSH adapter's view of the gateway: identity, access, inspection, policy, approvals, audit,
  * masking and recording, each delegated to the service that owns it.
  */
@@ -115,16 +87,7 @@ export async function sshHooks(services: GatewayServices): Promise<SshSessionHoo
     outputMasker: (request) => files.outputMasker(request),
     classifiedFile: (connection, path) => files.classified(connection)?.(path) ?? false,
     decide: (principal, connection, facts) => services.policy.decide(principal, connection, facts),
-    awaitApproval:
-      approvals &&
-      ((r) => {
-        const line = r.facts.commandLine;
-        const normalized =
-          line === undefined
-            ? `${r.facts.mode}${r.facts.subsystem ? ` ${r.facts.subsystem}` : ''}`
-            : masker(r.principal, r.connection).mask(line).text;
-        return approvals.awaitApproval(holdRequest({ ...r, normalized, command: line ?? normalized }));
-      }),
+    awaitApproval: approvals && ((r) => approvals.awaitApproval(r)),
     async audit(input) {
       const event = {
         type: input.type,

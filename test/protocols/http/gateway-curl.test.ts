@@ -156,7 +156,7 @@ describe('HTTP gateway with curl', () => {
     expect(JSON.parse(r.body)).toMatchObject({
       type: 'urn:warden:error:ERR_POLICY_DENIED',
       status: 403,
-      detail: 'denied by policy rule "no-deletes": deletes are not allowed',
+      detail: 'denied by Warden policy rule "no-deletes": deletes are not allowed',
     });
     expect(h.upstream.lastHeaders?.['x-never']).toBeUndefined();
   });

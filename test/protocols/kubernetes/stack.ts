@@ -6,7 +6,7 @@
  */
 import { execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -20,6 +20,7 @@ import {
   startSandboxKubernetesApi,
 } from '../../../gateway-image/src/sandbox/kubernetes/server';
 import { type LocalIssuer, startLocalIssuer } from '../../../gateway-image/src/sandbox/local-issuer';
+import { readAuditLines } from '../../support/audit-lines';
 import { WARDEN_BIN, writeGatewayFiles } from '../../support/gateway-stack';
 
 const run = promisify(execFile);
@@ -188,13 +189,7 @@ export async function startKubernetesStack(): Promise<KubernetesStack> {
       });
     });
   const audit = async (): Promise<AuditLine[]> => {
-    const auditDir = join(dir, 'audit');
-    const names = (await readdir(auditDir)).filter((n) => /^segment-\d+\.jsonl$/.test(n)).sort();
-    const text = (await Promise.all(names.map((n) => readFile(join(auditDir, n), 'utf8')))).join('');
-    return text
-      .split('\n')
-      .filter(Boolean)
-      .map((l) => JSON.parse(l) as AuditLine);
+    return readAuditLines(join(dir, 'audit'));
   };
   const adminCall = async (method: string, path: string, body?: unknown) => {
     const res = await fetch(new URL(path, adminUrl), {

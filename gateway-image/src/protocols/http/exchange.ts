@@ -16,8 +16,8 @@ import {
   parseRequestTarget,
   type RequestTarget,
 } from '../../inspect/http/request';
-import type { Decision } from '../../policy/decision';
 import type { OperationTrace } from '../../tracing';
+import { type GateRefusal, passGate, refusalText } from '../gate';
 import { forward } from './forward';
 import { problem } from './headers';
 import type { HttpGatewayHooks, HttpMasker } from './hooks';
@@ -217,61 +217,26 @@ interface GateInput {
   readonly trace: OperationTrace | undefined;
 }
 
-/** decide → hold → audit the attempt. Returns the refusal to send, or undefined to forward. */
+/** The command gate (protocols/gate.ts). Returns the refusal to send, or undefined to forward. */
 async function gate(ctx: ExchangeContext, g: GateInput): Promise<ProblemDocument | undefined> {
-  const { hooks } = ctx;
-  const { trace } = g;
-  trace?.stage('policy');
-  let decision: Decision;
-  try {
-    decision = hooks.decide(g.principal, g.connection, g.facts);
-  } catch (err) {
-    hooks.log?.({ level: 'error', message: 'policy evaluation failed', session: g.session, err });
-    decision = { outcome: 'deny', rule: 'policy-error', reason: 'the policy could not be evaluated' };
-  }
-  let heldBy: string | undefined;
-  if (decision.outcome === 'require-approval' && hooks.awaitApproval) {
-    const held = decision;
-    heldBy = held.rule;
-    trace?.stage('approval-wait');
-    try {
-      const { principal, connection, session, shownFacts: facts } = g;
-      const result = await hooks.awaitApproval({ principal, connection, session, facts, decision: held });
-      decision = result.outcome === 'require-approval' ? { ...result, outcome: 'deny' } : result;
-    } catch (err) {
-      hooks.log?.({ level: 'error', message: 'approval hold failed', session: g.session, err });
-      decision = { outcome: 'deny', rule: held.rule, reason: 'the approval hold failed' };
-    }
-  }
-  trace?.set({
-    'warden.decision': decision.outcome,
-    ...(decision.rule ? { 'warden.rule': decision.rule } : {}),
+  const { trace, ...command } = g;
+  const verdict = await passGate(ctx.hooks, {
+    ...command,
+    ...(trace ? { trace } : {}),
+    attemptType: 'request.attempt',
+    attemptFields: { request: g.session },
   });
-  trace?.stage('audit');
-  try {
-    await hooks.audit({
-      type: 'request.attempt',
-      principal: g.principal,
-      connection: g.connection,
-      session: g.session,
-      body: {
-        request: g.session,
-        facts: g.shownFacts,
-        decision,
-        ...(heldBy ? { approvalRule: heldBy } : {}),
-      },
-    });
-  } catch (err) {
-    hooks.log?.({ level: 'error', message: 'audit append failed; request refused', session: g.session, err });
-    return problem(503, 'ERR_AUDIT_UNAVAILABLE', 'the audit log is unavailable; nothing was forwarded');
-  }
-  if (decision.outcome === 'allow') return undefined;
-  if (decision.outcome === 'deny') {
-    return problem(403, 'ERR_POLICY_DENIED', `denied by policy rule "${decision.rule}": ${decision.reason}`);
-  }
-  return problem(
-    403,
-    'ERR_APPROVAL_REQUIRED',
-    `policy rule "${decision.rule}" requires approval (${decision.reason}), and approvals are not available on this gateway`,
-  );
+  return verdict.kind === 'allowed' ? undefined : gateProblem(verdict);
+}
+
+const GATE_PROBLEM = {
+  denied: [403, 'ERR_POLICY_DENIED'],
+  'approval-unavailable': [403, 'ERR_APPROVAL_REQUIRED'],
+  'policy-error': [500, 'ERR_POLICY_ERROR'],
+  'audit-unavailable': [503, 'ERR_AUDIT_UNAVAILABLE'],
+} as const;
+
+function gateProblem(verdict: GateRefusal): ProblemDocument {
+  const [status, code] = GATE_PROBLEM[verdict.kind];
+  return problem(status, code, refusalText(verdict));
 }

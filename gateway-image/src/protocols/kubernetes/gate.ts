@@ -12,6 +12,7 @@ import type { KubernetesFacts } from '../../inspect/facts';
 import { HttpInspectError, parseRequestTarget, type RequestTarget } from '../../inspect/http/request';
 import { KubernetesInspectError } from '../../inspect/kubernetes';
 import type { Decision } from '../../policy/decision';
+import { type GateRefusal, passGate, refusalText } from '../gate';
 import type { HttpMasker } from '../http/hooks';
 import type { KubernetesGatewayHooks } from './hooks';
 import type { KubernetesRoute } from './router';
@@ -135,8 +136,7 @@ export async function gateRequest(
     const refused = check?.(facts);
     if (refused) throw new Refusal(refused);
     const shownFacts = maskFacts(hooks, principal, connection, facts);
-    const decision = await decide(hooks, { session, principal, connection, facts, shownFacts });
-    if (decision.outcome !== 'allow') throw new Refusal(refusalFor(decision), true);
+    await decide(hooks, { session, principal, connection, facts, shownFacts });
     const masker = hooks.masker(principal, connection);
     return { session, startedAt, principal, route, target, facts, shownFacts, masker };
   } catch (err) {
@@ -213,75 +213,29 @@ interface DecideInput {
   readonly shownFacts: KubernetesFacts;
 }
 
-/** decide → hold → audit the attempt; a failed append refuses the request. */
+/** The command gate (protocols/gate.ts); resolves with the allowing decision or rejects with an audited Refusal. */
 async function decide(hooks: KubernetesGatewayHooks, g: DecideInput): Promise<Decision> {
-  let decision: Decision;
-  try {
-    decision = hooks.decide(g.principal, g.connection, g.facts);
-  } catch (err) {
-    hooks.log?.({ level: 'error', message: 'policy evaluation failed', session: g.session, err });
-    decision = { outcome: 'deny', rule: 'policy-error', reason: 'the policy could not be evaluated' };
-  }
-  let heldBy: string | undefined;
-  if (decision.outcome === 'require-approval' && hooks.awaitApproval) {
-    const held = decision;
-    heldBy = held.rule;
-    try {
-      const { principal, connection, session, shownFacts: facts } = g;
-      const result = await hooks.awaitApproval({ principal, connection, session, facts, decision: held });
-      decision = result.outcome === 'require-approval' ? { ...result, outcome: 'deny' } : result;
-    } catch (err) {
-      hooks.log?.({ level: 'error', message: 'approval hold failed', session: g.session, err });
-      decision = { outcome: 'deny', rule: held.rule, reason: 'the approval hold failed' };
-    }
-  }
-  const shown =
-    decision.outcome !== 'allow' && decision.program !== undefined
-      ? { ...decision, program: hooks.textMasker(g.principal, g.connection).mask(decision.program).text }
-      : decision;
-  try {
-    await hooks.audit({
-      type: 'request.attempt',
-      principal: g.principal,
-      connection: g.connection,
-      session: g.session,
-      body: {
-        request: g.session,
-        facts: g.shownFacts,
-        decision: shown,
-        ...(heldBy ? { approvalRule: heldBy } : {}),
-      },
-    });
-  } catch (err) {
-    hooks.log?.({ level: 'error', message: 'audit append failed; request refused', session: g.session, err });
-    throw new Refusal(
-      status(
-        503,
-        'ServiceUnavailable',
-        'the audit log is unavailable; nothing was forwarded',
-        'ERR_AUDIT_UNAVAILABLE',
-      ),
-      true,
-    );
-  }
-  return shown;
+  const verdict = await passGate(hooks, {
+    ...g,
+    attemptType: 'request.attempt',
+    attemptFields: { request: g.session },
+    showText: (text) => hooks.textMasker(g.principal, g.connection).mask(text).text,
+  });
+  if (verdict.kind === 'allowed') return verdict.decision;
+  throw new Refusal(refusalFor(verdict), true);
 }
 
-function refusalFor(d: Exclude<Decision, { outcome: 'allow' }>): KubernetesStatus {
+const GATE_STATUS = {
+  denied: [403, 'Forbidden', 'ERR_POLICY_DENIED'],
+  'approval-unavailable': [403, 'Forbidden', 'ERR_APPROVAL_REQUIRED'],
+  'policy-error': [500, 'InternalError', 'ERR_POLICY_ERROR'],
+  'audit-unavailable': [503, 'ServiceUnavailable', 'ERR_AUDIT_UNAVAILABLE'],
+} as const;
+
+function refusalFor(verdict: GateRefusal): KubernetesStatus {
+  const [code, reason, error] = GATE_STATUS[verdict.kind];
+  const d = 'decision' in verdict ? verdict.decision : undefined;
   const about =
-    d.program === undefined ? '' : ` (program ${d.program}${d.features ? `: ${d.features.join(', ')}` : ''})`;
-  if (d.outcome === 'deny') {
-    return status(
-      403,
-      'Forbidden',
-      `denied by Warden policy rule "${d.rule}": ${d.reason}${about}`,
-      'ERR_POLICY_DENIED',
-    );
-  }
-  return status(
-    403,
-    'Forbidden',
-    `Warden policy rule "${d.rule}" requires approval (${d.reason}${about}), and approvals are not available on this gateway`,
-    'ERR_APPROVAL_REQUIRED',
-  );
+    d?.program === undefined ? '' : `program ${d.program}${d.features ? `: ${d.features.join(', ')}` : ''}`;
+  return status(code, reason, refusalText(verdict, about), error);
 }

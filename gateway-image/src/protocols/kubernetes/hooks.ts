@@ -9,7 +9,7 @@ import type { Principal } from '../../identity/principal';
 import type { KubernetesFacts } from '../../inspect/facts';
 import type { KubernetesRequest } from '../../inspect/kubernetes';
 import type { TextMasker } from '../../masking/text-masker';
-import type { Decision } from '../../policy/decision';
+import type { GateAuditInput, GateHooks } from '../gate';
 import type { HttpAccessResult, HttpMasker } from '../http/hooks';
 import type { RecordingTarget } from '../ssh/hooks';
 
@@ -20,24 +20,7 @@ import type { RecordingTarget } from '../ssh/hooks';
  */
 export type KubernetesAuditType = 'request.refused' | 'request.attempt' | 'request.result';
 
-export interface KubernetesAuditInput {
-  readonly type: KubernetesAuditType;
-  readonly principal: Principal | undefined;
-  readonly connection: string | null;
-  /** The request id (one per HTTP request or exec stream). */
-  readonly session: string;
-  /** Facts, decisions and counts; never bodies, output, header or query values. */
-  readonly body: Readonly<Record<string, unknown>>;
-}
-
-export interface KubernetesApprovalRequest {
-  readonly principal: Principal;
-  readonly connection: string;
-  readonly session: string;
-  /** Facts as audited (the exec command line masked). */
-  readonly facts: KubernetesFacts;
-  readonly decision: Extract<Decision, { outcome: 'require-approval' }>;
-}
+export type KubernetesAuditInput = GateAuditInput<KubernetesAuditType>;
 
 /** One exec stream's recording (asciicast v2). */
 export interface KubernetesExecRecordingMeta {
@@ -51,7 +34,7 @@ export interface KubernetesExecRecordingMeta {
   readonly tty: boolean;
 }
 
-export interface KubernetesGatewayHooks {
+export interface KubernetesGatewayHooks extends GateHooks<KubernetesFacts, KubernetesAuditInput> {
   /** Verifies the bearer token. Throws AuthenticationError (its reason is shown to the client). */
   authenticate(token: string): Promise<Principal>;
   authorize(principal: Principal, connection: string): HttpAccessResult | Promise<HttpAccessResult>;
@@ -59,16 +42,10 @@ export interface KubernetesGatewayHooks {
   resolveSecret(ref: string): Promise<string>;
   /** Request → facts; throws KubernetesInspectError for what cannot be classified. */
   inspect(request: KubernetesRequest, connection: KubernetesConnectionConfig): KubernetesFacts;
-  decide(principal: Principal, connection: string, facts: KubernetesFacts): Decision;
-  /** Hold point; resolves to allow or deny. @default absent: holds are refused, saying approval is required */
-  awaitApproval?(request: KubernetesApprovalRequest): Promise<Decision>;
-  /** Appends durably; a rejection refuses the request (nothing is forwarded). */
-  audit(input: KubernetesAuditInput): Promise<void>;
   /** Response masking for this principal on this connection (JSON members and free text). */
   masker(principal: Principal, connection: string): HttpMasker;
   /** Masking of exec output and of identifiers in audited command lines. */
   textMasker(principal: Principal, connection: string): TextMasker;
   /** Opens an exec recording; a rejection refuses the exec (nothing runs unrecorded). */
   record(meta: KubernetesExecRecordingMeta): Promise<RecordingTarget>;
-  log?(entry: { level: 'warn' | 'error'; message: string; session?: string; err?: unknown }): void;
 }

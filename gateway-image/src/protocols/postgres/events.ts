@@ -29,19 +29,6 @@ export type PostgresEvent =
       readonly parameters: Readonly<Record<string, string>>;
     }
   | {
-      /** A Query or Parse passed the statement gate (or was refused there). */
-      readonly type: 'statement';
-      readonly session: string;
-      readonly message: 'query' | 'parse';
-      readonly statement?: string;
-      readonly facts?: SqlFacts;
-      readonly decision?: Decision;
-      /** Why there is no decision: 'syntax-error', 'not-inspectable', 'policy-error'. */
-      readonly outcome?: string;
-      /** The rule that held the statement for approval; `decision` is then what the approvers decided. */
-      readonly approvalRule?: string;
-    }
-  | {
       /**
        * One round trip, from the client's first message to the ReadyForQuery written back: the
        * time the gateway held it (total minus the upstream's part; approval waits excluded).
@@ -102,20 +89,18 @@ function publish(event: PostgresEvent): void {
   postgresChannel.publish(event);
 }
 
-/** The shape of the statement gate's `query.attempt` audit body, published as the decision. */
-export interface StatementAttempt {
+/** The body of a Postgres `query.attempt` (audited and published on `warden.gate` alike). */
+export interface QueryAttemptBody {
   readonly message: 'query' | 'parse';
+  /** Prepared statement name for Parse ('' = unnamed). */
   readonly statement?: string;
+  /** Absent when the statement could not be inspected. */
   readonly facts?: SqlFacts;
   readonly decision?: Decision;
+  /** Why there is no decision: 'syntax-error', 'not-inspectable', 'policy-error'. */
   readonly outcome?: string;
+  /** The rule that held the statement for approval; `decision` is then what the approvers decided. */
   readonly approvalRule?: string;
-}
-
-export function publishStatement(session: string, attempt: StatementAttempt): void {
-  if (!postgresChannel.hasSubscribers) return;
-  const { message, statement, facts, decision, outcome, approvalRule } = attempt;
-  publish({ type: 'statement', session, message, statement, facts, decision, outcome, approvalRule });
 }
 
 export function publishUpstreamConnect(
