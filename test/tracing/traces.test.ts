@@ -1,7 +1,7 @@
 /**
  * OpenTelemetry traces of a real gateway (`warden gateway`, two worker processes) exported over
- * OTLP/HTTP to a real receiver on loopback: one span per Postgres login and statement and
- * per HTTP request, its stages as child spans, the caller's W3C traceparent followed on HTTP and
+ * OTLP/HTTP to a real receiver on loopback: one span per Postgres login and statement, per HTTP
+ * request and per Kubernetes request (the sandbox API server upstream), its stages as child spans, the caller's W3C traceparent followed on HTTP and
  * passed on to the upstream as the gateway's own upstream stage. No attribute carries SQL text,
  * PHI, a path or a token.
  */
@@ -15,6 +15,10 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
+import {
+  type SandboxKubernetesApi,
+  startSandboxKubernetesApi,
+} from '../../gateway-image/src/sandbox/kubernetes/server';
 import { type LocalIssuer, startLocalIssuer } from '../../gateway-image/src/sandbox/local-issuer';
 import { until } from '../approvals/support';
 import {
@@ -35,6 +39,7 @@ const CLIENT_SPAN = '00f067aa0ba902b7';
 interface Ready {
   readonly postgres: { host: string; port: number };
   readonly http: { host: string; port: number };
+  readonly kubernetes: { host: string; port: number };
 }
 
 describe('OpenTelemetry traces', () => {
@@ -42,6 +47,7 @@ describe('OpenTelemetry traces', () => {
   let db: TestDatabase;
   let issuer: LocalIssuer;
   let receiver: OtlpReceiver;
+  let cluster: SandboxKubernetesApi;
   let upstream: Server;
   const upstreamSaw: IncomingHttpHeaders[] = [];
   let child: ChildProcessWithoutNullStreams;
@@ -50,13 +56,14 @@ describe('OpenTelemetry traces', () => {
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'warden-tracing-'));
-    [db, issuer, receiver] = await Promise.all([
+    [db, issuer, receiver, cluster] = await Promise.all([
       createTestDatabase('tracing_app'),
       startLocalIssuer({
         audience: AUDIENCE,
         agents: [{ clientId: 'bot', clientSecret: 'bot-secret', groups: ['agents'] }],
       }),
       startOtlpReceiver(),
+      startSandboxKubernetesApi({ patients: 5, seed: 1 }),
     ]);
     const setup = new Client(db.connection);
     await setup.connect();
@@ -74,7 +81,12 @@ describe('OpenTelemetry traces', () => {
     const upstreamUrl = `http://127.0.0.1:${(upstream.address() as AddressInfo).port}`;
     const keys = await writeGatewayFiles(dir, {
       commonName: 'warden-test',
-      extra: { 'otlp.key': OTLP_KEY, 'fhir.token': 'upstream-credential' },
+      extra: {
+        'otlp.key': OTLP_KEY,
+        'fhir.token': 'upstream-credential',
+        'k8s.ca': cluster.ca,
+        'k8s.token': cluster.token,
+      },
     });
     const f = keys.ref;
     const config = {
@@ -83,6 +95,7 @@ describe('OpenTelemetry traces', () => {
       listeners: {
         postgres: { host: '127.0.0.1', port: 0, tls: keys.tls },
         http: { host: '127.0.0.1', port: 0, tls: keys.tls },
+        kubernetes: { host: '127.0.0.1', port: 0, tls: keys.tls },
         admin: { host: '127.0.0.1', port: 0 },
       },
       identity: {
@@ -101,13 +114,31 @@ describe('OpenTelemetry traces', () => {
           upstream: { url: upstreamUrl, credential: { type: 'bearer', token: f('fhir.token') } },
           phiFields: { '$..name': 'NAME' },
         },
+        {
+          name: 'ehr-cluster',
+          kind: 'kubernetes',
+          phi: true,
+          upstream: {
+            url: cluster.url,
+            tls: { ca: f('k8s.ca') },
+            credential: { type: 'bearer', token: f('k8s.token') },
+          },
+        },
       ],
       access: {
-        grants: [{ name: 'agents', connections: ['app', 'fhir'], principals: { groups: ['agents'] } }],
+        grants: [
+          { name: 'agents', connections: ['app', 'fhir', 'ehr-cluster'], principals: { groups: ['agents'] } },
+        ],
       },
       policy: {
         rules: [
           { name: 'deny-archive', decision: 'deny', sql: { reads: ['public.vault'] }, reason: 'off limits' },
+          {
+            name: 'deny-secrets',
+            decision: 'deny',
+            kubernetes: { resources: ['secrets'] },
+            reason: 'no secrets',
+          },
           { name: 'allow-rest', decision: 'allow' },
         ],
       },
@@ -127,7 +158,7 @@ describe('OpenTelemetry traces', () => {
   afterAll(async () => {
     if (child?.exitCode === null) child.kill('SIGKILL');
     await new Promise((resolve) => upstream?.close(resolve));
-    await Promise.all([receiver?.close(), issuer?.close(), db?.drop()]);
+    await Promise.all([receiver?.close(), issuer?.close(), db?.drop(), cluster?.close()]);
     await rm(dir, { recursive: true, force: true });
   });
 
@@ -222,6 +253,48 @@ describe('OpenTelemetry traces', () => {
     expect(upstreamSaw.at(-1)!.traceparent).toBe(`00-${CLIENT_TRACE}-${upstreamStage.spanId}-01`);
   }, 30_000);
 
+  it('traces a Kubernetes request with its stages, and a denied one stops at the audit', async () => {
+    const get = (path: string) =>
+      new Promise<number>((resolve, reject) => {
+        const req = httpsRequest(
+          {
+            host: '127.0.0.1',
+            port: gateway.kubernetes.port,
+            path: `/ehr-cluster${path}`,
+            rejectUnauthorized: false,
+            headers: { authorization: `Bearer ${token}`, accept: 'application/json' },
+          },
+          (res) => {
+            res.resume();
+            res.on('end', () => resolve(res.statusCode ?? 0));
+          },
+        );
+        req.on('error', reject);
+        req.end();
+      });
+    expect(await get('/api/v1/namespaces/clinical/pods')).toBe(200);
+    expect(await get('/api/v1/namespaces/clinical/secrets')).toBe(403);
+    const spans = await until(() => {
+      const s = receiver.spans.filter((x) => x.name === 'kubernetes.request');
+      return s.length >= 2 ? s : undefined;
+    }, 15_000);
+    const allowed = spans.find((s) => s.attributes['warden.decision'] === 'allow')!;
+    expect(allowed.attributes).toEqual({
+      'http.request.method': 'GET',
+      'warden.connection': 'ehr-cluster',
+      'warden.decision': 'allow',
+      'warden.rule': 'allow-rest',
+      'http.response.status_code': 200,
+    });
+    expect(stagesOf(allowed)).toEqual(['auth', 'inspect', 'policy', 'audit', 'upstream', 'masking']);
+    const denied = spans.find((s) => s.attributes['warden.decision'] === 'deny')!;
+    expect(denied.attributes).toMatchObject({
+      'warden.rule': 'deny-secrets',
+      'http.response.status_code': 403,
+    });
+    expect(stagesOf(denied)).toEqual(['auth', 'inspect', 'policy', 'audit']);
+  }, 30_000);
+
   it('puts no SQL text, PHI, path or token in any attribute', () => {
     const values = JSON.stringify(receiver.spans.map((s) => s.attributes));
     for (const forbidden of [
@@ -233,6 +306,8 @@ describe('OpenTelemetry traces', () => {
       '/Patient',
       'people',
       'vault',
+      cluster.token,
+      'clinical',
     ])
       expect(values).not.toContain(forbidden);
     expect(values).not.toMatch(/select|from/i);

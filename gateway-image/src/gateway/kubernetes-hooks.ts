@@ -59,6 +59,7 @@ export async function kubernetesHooks(services: GatewayServices): Promise<Kubern
         inspectCommand: (line) => inspectExec(line),
       });
     },
+    ...(services.tracer ? { tracer: services.tracer } : {}),
     decide: (principal, connection, facts) => services.policy.decide(principal, connection, facts),
     awaitApproval: approvals && ((r) => approvals.awaitApproval(r)),
     async audit(input) {

@@ -9,7 +9,12 @@
 export type TraceStage = 'auth' | 'inspect' | 'policy' | 'approval-wait' | 'audit' | 'upstream' | 'masking';
 
 /** The operations traced: one span each. */
-export type TraceOperation = 'postgres.login' | 'postgres.statement' | 'http.request' | 'ssh.command';
+export type TraceOperation =
+  | 'postgres.login'
+  | 'postgres.statement'
+  | 'http.request'
+  | 'ssh.command'
+  | 'kubernetes.request';
 
 /**
  * The only attributes a span may carry: names from the configuration, kinds, decisions and

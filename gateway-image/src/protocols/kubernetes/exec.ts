@@ -68,7 +68,7 @@ export async function handleExecUpgrade(
     ctx.remember(req, refusal);
     return refuseUpgrade(socket, refusal.status);
   }
-  if (socket.destroyed) return;
+  if (socket.destroyed) return x.trace?.end();
   await relay(ctx, x, protocol!, req, socket, head);
 }
 
@@ -109,6 +109,7 @@ async function relay(
       session: x.session,
       err,
     });
+    x.trace?.end({ 'http.response.status_code': 503 }, true);
     return refuseUpgrade(
       socket,
       status(
@@ -120,6 +121,8 @@ async function relay(
     );
   }
   try {
+    // The exec's stream, masked as it flows, is one upstream stage until it ends.
+    x.trace?.stage('upstream');
     upstream = await openUpstream(ctx, x, protocol);
   } catch (err) {
     await recording.close();
@@ -309,4 +312,5 @@ async function auditResult(ctx: ExecContext, x: AllowedRequest, c: Counts): Prom
       err,
     });
   }
+  x.trace?.end(undefined, c.error !== undefined);
 }

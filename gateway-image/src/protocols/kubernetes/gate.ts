@@ -12,6 +12,7 @@ import type { KubernetesFacts } from '../../inspect/facts';
 import { HttpInspectError, parseRequestTarget, type RequestTarget } from '../../inspect/http/request';
 import { KubernetesInspectError } from '../../inspect/kubernetes';
 import type { Decision } from '../../policy/decision';
+import type { OperationTrace } from '../../tracing';
 import { type GateRefusal, passGate, refusalText } from '../gate';
 import type { HttpMasker } from '../http/hooks';
 import type { KubernetesGatewayHooks } from './hooks';
@@ -35,6 +36,8 @@ export interface AllowedRequest {
   readonly shownFacts: KubernetesFacts;
   /** Response masking for this principal on this connection. */
   readonly masker: HttpMasker;
+  /** The request's span when traced: the relay adds the upstream and masking stages and ends it. */
+  readonly trace?: OperationTrace;
 }
 
 export class Refusal extends Error {
@@ -98,8 +101,17 @@ export async function gateRequest(
   const startedAt = new Date();
   let principal: Principal | undefined;
   let connection: string | null = null;
+  // A caller's W3C traceparent makes the request's span a child of the caller's.
+  const parent = req.headers.traceparent;
+  const trace = hooks.tracer?.start(
+    'kubernetes.request',
+    { 'http.request.method': req.method ?? '' },
+    typeof parent === 'string' ? parent : undefined,
+  );
   try {
+    trace?.stage('auth');
     principal = await authenticateRequest(hooks, req, session);
+    trace?.stage('inspect');
     let target: RequestTarget;
     try {
       target = parseRequestTarget(req.url ?? '');
@@ -111,6 +123,7 @@ export async function gateRequest(
     if (!route)
       throw new Refusal(status(404, 'NotFound', 'no Kubernetes connection serves this path', 'ERR_NO_ROUTE'));
     connection = route.connection.name;
+    trace?.set({ 'warden.connection': connection });
     const access = await hooks.authorize(principal, connection);
     if (!access.allowed) throw new Refusal(status(403, 'Forbidden', access.reason, 'ERR_NO_GRANT'));
     let facts: KubernetesFacts;
@@ -136,9 +149,11 @@ export async function gateRequest(
     const refused = check?.(facts);
     if (refused) throw new Refusal(refused);
     const shownFacts = maskFacts(hooks, principal, connection, facts);
-    await decide(hooks, { session, principal, connection, facts, shownFacts });
+    await decide(hooks, { session, principal, connection, facts, shownFacts, trace });
+    trace?.endStage();
     const masker = hooks.masker(principal, connection);
-    return { session, startedAt, principal, route, target, facts, shownFacts, masker };
+    const allowed = { session, startedAt, principal, route, target, facts, shownFacts, masker };
+    return trace ? { ...allowed, trace } : allowed;
   } catch (err) {
     let refusal: Refusal;
     if (err instanceof Refusal) refusal = err;
@@ -148,6 +163,7 @@ export async function gateRequest(
         status(500, 'InternalError', 'the request could not be processed', 'ERR_INTERNAL'),
       );
     }
+    trace?.end({ 'http.response.status_code': refusal.status.code }, refusal.status.code >= 500);
     if (!refusal.audited) {
       try {
         await hooks.audit({
@@ -211,12 +227,15 @@ interface DecideInput {
   readonly connection: string;
   readonly facts: KubernetesFacts;
   readonly shownFacts: KubernetesFacts;
+  readonly trace: OperationTrace | undefined;
 }
 
 /** The command gate (protocols/gate.ts); resolves with the allowing decision or rejects with an audited Refusal. */
 async function decide(hooks: KubernetesGatewayHooks, g: DecideInput): Promise<Decision> {
+  const { trace, ...command } = g;
   const verdict = await passGate(hooks, {
-    ...g,
+    ...command,
+    ...(trace ? { trace } : {}),
     attemptType: 'request.attempt',
     attemptFields: { request: g.session },
     showText: (text) => hooks.textMasker(g.principal, g.connection).mask(text).text,

@@ -68,9 +68,10 @@ export async function startKubernetesListener(
       if (!req.complete) res.once('finish', () => req.destroy());
       return;
     }
-    if (res.destroyed || req.socket.destroyed) return;
+    if (res.destroyed || req.socket.destroyed) return x.trace?.end();
     const body = await readBody(req, maxBody);
     if (body === undefined) {
+      x.trace?.end({ 'http.response.status_code': 413 });
       res.setHeader('connection', 'close');
       sendStatus(res, status(413, 'RequestEntityTooLarge', `request bodies are limited to ${maxBody} bytes`));
       return void res.once('finish', () => req.destroy());

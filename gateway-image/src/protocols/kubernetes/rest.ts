@@ -86,6 +86,7 @@ export async function forwardRest(
   } catch (err) {
     ctx.hooks.log?.({ level: 'error', message: 'audit append of a result failed', session: x.session, err });
   }
+  x.trace?.end({ 'http.response.status_code': outcome.status }, outcome.status >= 500);
 }
 
 /** Protobuf is a binary the masker cannot read: ask for JSON (every API server speaks it). */
@@ -105,6 +106,7 @@ async function relay(
   res: ServerResponse,
   outcome: Outcome,
 ): Promise<void> {
+  x.trace?.stage('upstream');
   const up = await ctx.upstream.target(x.route.connection);
   const base = up.url.pathname.replace(/\/+$/, '');
   const headers = upstreamRequestHeaders(
@@ -113,6 +115,9 @@ async function relay(
     up.url.host,
     body.length,
   );
+  // The cluster's own tracing (if any) sees the gateway's upstream stage as its parent.
+  const traceparent = x.trace?.traceparent();
+  if (traceparent) headers.traceparent = traceparent;
   const upRes = await new Promise<IncomingMessage>((resolve, reject) => {
     const upReq = httpsRequest({
       host: up.url.hostname.replace(/^\[(.*)\]$/, '$1'),
@@ -163,7 +168,10 @@ async function relay(
     );
   }
   const mask = m.masker.passThrough ? undefined : bodyMask(kind, m.masker, m.fields);
-  if (mask) outcome.counts = mask.counts;
+  if (mask) {
+    outcome.counts = mask.counts;
+    x.trace?.stage('masking');
+  }
   res.writeHead(
     code,
     clientResponseHeaders(
