@@ -24,6 +24,17 @@ export interface ListenerAddress {
 
 export type Closer = () => Promise<void>;
 
+/** A listener's certificate and key, resolved from their secret references. */
+async function serverTls(
+  services: GatewayServices,
+  tls: { readonly certificate: string; readonly key: string },
+): Promise<{ cert: string; key: string }> {
+  return {
+    cert: await services.secrets.resolve(tls.certificate),
+    key: await services.secrets.resolve(tls.key),
+  };
+}
+
 /** The admin API and reviewer console (primary or single process only). */
 export async function startAdmin(
   services: GatewayServices,
@@ -35,10 +46,7 @@ export async function startAdmin(
   if (!services.sessions) {
     throw new WardenError('ERR_CONFIG_INVALID', 'identity.sessionTokens is required to serve the admin API');
   }
-  const tls = admin.tls && {
-    cert: await services.secrets.resolve(admin.tls.certificate),
-    key: await services.secrets.resolve(admin.tls.key),
-  };
+  const tls = admin.tls && (await serverTls(services, admin.tls));
   const server = await startAdminServer({
     host: admin.host,
     port: admin.port,
@@ -66,10 +74,7 @@ export async function startPostgres(
   const listener = await startPostgresListener({
     host: pg.host,
     port: pg.port,
-    tls: {
-      cert: await services.secrets.resolve(pg.tls.certificate),
-      key: await services.secrets.resolve(pg.tls.key),
-    },
+    tls: await serverTls(services, pg.tls),
     allowPlaintextPassword: pg.allowPlaintextPassword,
     hooks: postgresHooks(services),
   });
@@ -105,10 +110,7 @@ export async function startHttp(
   const listener = await startHttpListener({
     host: http.host,
     port: http.port,
-    tls: {
-      cert: await services.secrets.resolve(http.tls.certificate),
-      key: await services.secrets.resolve(http.tls.key),
-    },
+    tls: await serverTls(services, http.tls),
     connections: services.config.connections.filter((c): c is HttpConnectionConfig => c.kind === 'http'),
     hooks,
   });
@@ -130,10 +132,7 @@ export async function startKubernetes(
   const started = await startKubernetesListener({
     host: listener.host,
     port: listener.port,
-    tls: {
-      cert: await services.secrets.resolve(listener.tls.certificate),
-      key: await services.secrets.resolve(listener.tls.key),
-    },
+    tls: await serverTls(services, listener.tls),
     connections: services.config.connections.filter(
       (c): c is KubernetesConnectionConfig => c.kind === 'kubernetes',
     ),
