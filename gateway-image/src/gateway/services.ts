@@ -5,7 +5,7 @@ import { type AccessChecker, createAccessChecker } from '../access/grants';
 import { type Approvals, createApprovals } from '../approvals';
 import { chainDir } from '../audit/chains';
 import type { AuditSink } from '../audit/event';
-import { AuditLog } from '../audit/log';
+import { RecoveringAuditLog } from '../audit/recovering-log';
 import type { WardenConfig } from '../config/schema';
 import { WardenError } from '../errors';
 import { scheduleDailyEvidence } from '../evidence/daily';
@@ -106,8 +106,11 @@ export async function createGatewayServices(
     audit = opts.audit;
   } else {
     const chain = opts.auditChain ?? '';
-    const log = await openAuditLog(config, secrets, chain);
-    const stopCopies = shipSealedSegments(log, config.audit.sinks, logger, chain);
+    const log = await openAuditLog(config, secrets, chain, logger);
+    const stopCopies = shipSealedSegments(log, config.audit.sinks, logger, {
+      dir: chainDir(config.audit.dir, chain),
+      chain,
+    });
     // The process that writes the directory's own chain (the single process, or the primary)
     // exports the daily evidence pack, which covers every chain (evidence/daily.ts).
     const evidence =
@@ -169,13 +172,25 @@ export function needsApprovals(config: WardenConfig): boolean {
   return config.approvals.rules.length > 0 || config.access.justInTime !== undefined;
 }
 
-/** Opens this process's chain of the audit directory ('' the directory's own; see audit/chains.ts). */
+/**
+ * Opens this process's chain of the audit directory ('' the directory's own; see audit/chains.ts).
+ * A write failure (full or read-only disk) refuses appends until the chain can be reopened, which
+ * is tried every second; a line a crash left half-written is cut off and recorded.
+ */
 export async function openAuditLog(
   config: WardenConfig,
   secrets: SecretResolver,
-  chain = '',
-): Promise<AuditLog> {
-  return AuditLog.open(chainDir(config.audit.dir, chain), {
+  chain: string,
+  logger: Logger,
+): Promise<RecoveringAuditLog> {
+  return RecoveringAuditLog.open(chainDir(config.audit.dir, chain), {
+    onState: ({ up, cause }) =>
+      up
+        ? logger.warn({ chain }, 'audit log writes again; statements are served')
+        : logger.error(
+            { chain, err: String(cause?.cause ?? cause) },
+            'ALERT audit log cannot write; every statement is refused until it can',
+          ),
     signingKey: await loadEd25519(secrets, config.audit.signingKey, 'audit.signingKey'),
     checkpointEvery: config.audit.checkpointEvery,
     checkpointIntervalMs: config.audit.checkpointIntervalMs,
