@@ -49,6 +49,11 @@ export function toProblem(err: unknown): ProblemDocument {
     code = err.code;
     detail = err.reason;
   }
+  } else if (err instanceof WardenError && err.code === 'ERR_APPROVAL_STORE') {
+    // Shared state is down: nothing was decided or recorded, and the same request can be retried.
+    status = 503;
+    code = err.code;
+    detail = 'the approvals store is unavailable; nothing was changed, try again shortly';
   return { type: `urn:warden:error:${code}`, title: titles[status] ?? 'Error', status, detail, code };
 }
 
