@@ -68,6 +68,8 @@ export interface ServiceOptions {
   readonly logger?: Logger;
   /** A worker passes the registry it reports to the primary. @default a registry of this process */
   readonly liveSessions?: LiveSessionRegistry;
+  /** A worker reports its sessions to the primary through the sink it hands the protocols. @default none */
+  readonly wrapAudit?: (audit: ClosableAuditSink) => ClosableAuditSink;
 }
 
 export async function createGatewayServices(
@@ -123,6 +125,7 @@ export async function createGatewayServices(
     };
     audit = log;
   }
+  if (opts.wrapAudit) audit = opts.wrapAudit(audit);
   await loadSqlParser();
   const liveSessions = opts.liveSessions ?? new LiveSessionRegistry();
   const unsubscribe = auditIdentityEvents(audit);
