@@ -7,6 +7,7 @@ import { WardenError } from '../errors';
 import { FileRevocationStore } from '../identity/revocation';
 import { primaryClient, serveWorker } from './ipc';
 import { LiveSessionRegistry } from './live-sessions';
+import { workerLoginGuard } from './login-guard';
 import { needsApprovals } from './services';
 import { reportSessionsToPrimary, SessionLedger } from './session-ledger';
 import { type ListenerAddress, type StartOptions, startGateway } from './start';
@@ -83,6 +84,7 @@ async function startWorker(config: WardenConfig, opts: StartOptions): Promise<Ga
     auditChain: process.env[AUDIT_CHAIN_ENV] ?? workerChainId(cluster.worker?.id ?? process.pid),
     revocations: link.revocations,
     liveSessions,
+    loginGuard: workerLoginGuard(config),
     wrapAudit: reportSessionsToPrimary,
     serve: { admin: false },
   });
@@ -108,6 +110,7 @@ async function startPrimary(config: WardenConfig, opts: StartOptions): Promise<G
     new Promise((resolve, reject) => {
       const worker = cluster.fork({ [AUDIT_CHAIN_ENV]: workerChainId(slot) });
       serveWorker(worker.process, { revocations, sessions: g.services.liveSessions });
+      g.services.loginGuard.serveWorker?.(worker.process);
       ledger.serveWorker(worker.process);
       worker.on('message', (m: { warden?: string } & Listening) => {
         if (m?.warden !== 'listening') return;

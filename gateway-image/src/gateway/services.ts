@@ -22,6 +22,7 @@ import { createDefaultSecretResolver } from '../secrets/default-resolver';
 import type { SecretResolver } from '../secrets/resolver';
 import { hookLog } from './hook-log';
 import { LiveSessionRegistry } from './live-sessions';
+import { type LoginGuard, loginGuard } from './login-guard';
 import { shipSealedSegments } from './sinks';
 
 /**
@@ -35,6 +36,8 @@ export interface GatewayServices {
   readonly oidc: OidcVerifier;
   readonly sessions: SessionTokens | undefined;
   readonly authenticator: Authenticator;
+  /** Per-source limits on failed logins: every protocol authenticates through it. */
+  readonly loginGuard: LoginGuard;
   readonly access: AccessChecker;
   /** Holds, decisions and just-in-time grants; absent when the config has no approval rules. */
   readonly approvals: Approvals | undefined;
@@ -68,6 +71,8 @@ export interface ServiceOptions {
   readonly logger?: Logger;
   /** A worker passes the registry it reports to the primary. @default a registry of this process */
   readonly liveSessions?: LiveSessionRegistry;
+  /** A worker passes the guard that reports to the primary. @default this process counts failed logins */
+  readonly loginGuard?: LoginGuard;
   /** A worker reports its sessions to the primary through the sink it hands the protocols. @default none */
   readonly wrapAudit?: (audit: ClosableAuditSink) => ClosableAuditSink;
 }
@@ -155,6 +160,7 @@ export async function createGatewayServices(
     oidc,
     sessions,
     authenticator,
+    loginGuard: opts.loginGuard ?? loginGuard(config, audit, logger),
     access: createAccessChecker(config.access, { sources: approvals ? [approvals.grantSource] : [] }),
     approvals,
     policy: createPolicyEngine(config.policy, { connections: config.connections }),

@@ -15,6 +15,7 @@ import type { Decision } from '../policy/decision';
 import type { RecordingTarget, SshRecordingMeta, SshSessionHooks } from '../protocols/ssh/hooks';
 import { startSshListener } from '../protocols/ssh/listener';
 import { errorSummary, hookLog } from './hook-log';
+import { withLoginGuard } from './login-guard';
 import type { GatewayServices } from './services';
 import { sshFileMasking } from './ssh-file-masking';
 import type { ListenerAddress } from './start';
@@ -95,7 +96,7 @@ export async function sshHooks(services: GatewayServices): Promise<SshSessionHoo
   const approvals = services.approvals;
   const files = sshFileMasking([...connections.values()], maskers);
 
-  return {
+  const hooks: SshSessionHooks = {
     authenticate: (token) => services.authenticator.authenticate(token),
     authorize(principal, connection) {
       const r = services.access.check(principal, connection);
@@ -139,6 +140,7 @@ export async function sshHooks(services: GatewayServices): Promise<SshSessionHoo
     record: (meta) => openCast(services, meta),
     log: hookLog(services.logger),
   };
+  return withLoginGuard(hooks, services.loginGuard);
 }
 
 /**
@@ -179,6 +181,7 @@ export async function startSsh(
     host: ssh.host,
     port: ssh.port,
     hostKey: await services.secrets.resolve(ssh.hostKey),
+    authTimeoutMs: ssh.authTimeoutMs,
     hooks: await sshHooks(services),
   });
   closers.unshift(() => listener.close());

@@ -65,6 +65,7 @@ async function startAdmin(services: GatewayServices, closers: Closer[]): Promise
     sessions: services.sessions,
     authenticator: services.authenticator,
     adminGroups: config.identity.sessionTokens?.adminGroups,
+    guardLogin: (address, verify) => services.loginGuard.authenticate(address, verify),
     configure: (router) => services.approvals?.configureAdminRoutes(router),
   });
   closers.unshift(() => server.close());
@@ -85,6 +86,7 @@ async function startPostgres(
       key: await services.secrets.resolve(pg.tls.key),
     },
     allowPlaintextPassword: pg.allowPlaintextPassword,
+    startupTimeoutMs: pg.startupTimeoutMs,
     hooks: postgresHooks(services),
   });
   closers.unshift(() => listener.close());
