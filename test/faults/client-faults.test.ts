@@ -7,7 +7,7 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer as createHttpServer, type Server } from 'node:http';
-import { request as httpsRequest } from 'node:https';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { connect as tcpConnect, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -56,7 +56,12 @@ beforeAll(async () => {
       workers: 2,
       listeners: {
         postgres: { host: '127.0.0.1', port: 0, tls: f.tls, startupTimeoutMs: STARTUP_TIMEOUT_MS },
-        ssh: { host: '127.0.0.1', port: 0, hostKey: 'env:FAULTS_SSH_HOST_KEY', authTimeoutMs: STARTUP_TIMEOUT_MS },
+        ssh: {
+          host: '127.0.0.1',
+          port: 0,
+          hostKey: 'env:FAULTS_SSH_HOST_KEY',
+          authTimeoutMs: STARTUP_TIMEOUT_MS,
+        },
         http: {
           host: '127.0.0.1',
           port: 0,
@@ -148,15 +153,24 @@ describe('slow-loris clients', () => {
     const before = await workersRss();
     const auditBefore = (await gateway.audit()).length;
     const dribblers = [
-      ...Array.from({ length: 40 }, () => dribble(tcpConnect(postgres!.port, postgres!.host), startupBytes())),
-      ...Array.from({ length: 40 }, () => dribble(tcpConnect(ssh!.port, ssh!.host), Buffer.from('SSH-2.0-slowloris\r\n'))),
-      ...Array.from({ length: 20 }, () =>
-        dribble(tlsConnect({ port: http!.port, host: http!.host, rejectUnauthorized: false }), Buffer.from('GET /api/ HTTP/1.1\r\nHost: x\r\n')),
+      ...Array.from({ length: 40 }, () =>
+        dribble(tcpConnect(postgres!.port, postgres!.host), startupBytes()),
+      ),
+      ...Array.from({ length: 40 }, () =>
+        dribble(tcpConnect(ssh!.port, ssh!.host), Buffer.from('SSH-2.0-slowloris\r\n')),
       ),
       ...Array.from({ length: 20 }, () =>
         dribble(
           tlsConnect({ port: http!.port, host: http!.host, rejectUnauthorized: false }),
-          Buffer.from(`POST /api/ HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${token}\r\nContent-Length: 4096\r\n\r\n${'x'.repeat(64)}`),
+          Buffer.from('GET /api/ HTTP/1.1\r\nHost: x\r\n'),
+        ),
+      ),
+      ...Array.from({ length: 20 }, () =>
+        dribble(
+          tlsConnect({ port: http!.port, host: http!.host, rejectUnauthorized: false }),
+          Buffer.from(
+            `POST /api/ HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${token}\r\nContent-Length: 4096\r\n\r\n${'x'.repeat(64)}`,
+          ),
           // Headers at once, then a body that trickles.
           110,
         ),
@@ -186,18 +200,24 @@ describe('a client that never reads its results', () => {
     const before = await workersRss();
     const stuck = await connect('never-reads');
     // About a gigabyte of rows; the client reads none of it.
-    void stuck.query("SELECT repeat('x', 1000) AS filler FROM generate_series(1, 1000000)").catch(() => undefined);
+    void stuck
+      .query("SELECT repeat('x', 1000) AS filler FROM generate_series(1, 1000000)")
+      .catch(() => undefined);
     const socket = (stuck as unknown as { connection: { stream: Socket } }).connection.stream;
     socket.pause();
     const direct = new Client(db.connection);
     await direct.connect();
     // The database waits to write to the gateway, which waits for the client: backpressure end to end.
-    await until(async () => {
-      const { rows } = await direct.query(
-        "SELECT wait_event FROM pg_stat_activity WHERE query LIKE 'SELECT repeat%' AND state = 'active'",
-      );
-      return rows[0]?.wait_event === 'ClientWrite';
-    }, 20_000, 'the upstream to block on writing');
+    await until(
+      async () => {
+        const { rows } = await direct.query(
+          "SELECT wait_event FROM pg_stat_activity WHERE query LIKE 'SELECT repeat%' AND state = 'active'",
+        );
+        return rows[0]?.wait_event === 'ClientWrite';
+      },
+      20_000,
+      'the upstream to block on writing',
+    );
     await new Promise((r) => setTimeout(r, 2000));
     const after = await workersRss();
     for (const [i, mb] of after.entries()) expect(mb - (before[i] ?? mb)).toBeLessThan(32);
@@ -205,13 +225,21 @@ describe('a client that never reads its results', () => {
 
     // It goes away: its statement is cancelled upstream and its session ends.
     socket.destroy();
-    await until(async () => {
-      const { rows } = await direct.query("SELECT count(*)::int AS n FROM pg_stat_activity WHERE query LIKE 'SELECT repeat%' AND state = 'active'");
-      return rows[0].n === 0;
-    }, 20_000, 'the upstream statement to end');
+    await until(
+      async () => {
+        const { rows } = await direct.query(
+          "SELECT count(*)::int AS n FROM pg_stat_activity WHERE query LIKE 'SELECT repeat%' AND state = 'active'",
+        );
+        return rows[0].n === 0;
+      },
+      20_000,
+      'the upstream statement to end',
+    );
     await direct.end();
     const events = await gateway.audit();
-    const start = events.find((e) => e.type === 'session.start' && e.body.clientApplication === 'never-reads')!;
+    const start = events.find(
+      (e) => e.type === 'session.start' && e.body.clientApplication === 'never-reads',
+    )!;
     const end = await until(async () =>
       (await gateway.audit()).find((e) => e.type === 'session.end' && e.session === start.session),
     );
@@ -264,7 +292,9 @@ describe('a flood of bad logins from one address', () => {
     await until(async () => (await attempt(bad)).startsWith('28000:'), 5000, 'the block to apply');
     const burst = await Promise.all(Array.from({ length: 30 }, () => attempt(bad)));
     for (const b of burst)
-      expect(b).toMatch(/^28000:Warden refused this login: too many failed logins from your address; try again in \d+ s$/);
+      expect(b).toMatch(
+        /^28000:Warden refused this login: too many failed logins from your address; try again in \d+ s$/,
+      );
 
     // A good login from elsewhere passes at once; from the blocked address it waits for the block.
     const good = await connect('good-login');
@@ -280,17 +310,60 @@ describe('a flood of bad logins from one address', () => {
     const events = await gateway.audit();
     const blocks = events.filter((e) => e.type === 'login.throttled');
     expect(blocks).toHaveLength(1);
-    expect(blocks[0]!).toMatchObject({ chain: '', body: { source: FLOOD_SOURCE, maxFailures: MAX_FAILURES } });
+    expect(blocks[0]!).toMatchObject({
+      chain: '',
+      body: { source: FLOOD_SOURCE, maxFailures: MAX_FAILURES },
+    });
     const reasons = events.filter((e) => e.type === 'session.refused').map((e) => e.body.reason);
     expect(reasons.filter((r) => r === 'bad-token').length).toBeGreaterThanOrEqual(MAX_FAILURES);
     expect(reasons.filter((r) => r === 'login-throttled').length).toBeGreaterThanOrEqual(30 + 2);
-    expect(events.some((e) => e.type === 'request.refused' && e.body.reason === 'ERR_LOGIN_THROTTLED')).toBe(true);
+    expect(events.some((e) => e.type === 'request.refused' && e.body.reason === 'ERR_LOGIN_THROTTLED')).toBe(
+      true,
+    );
 
     // Once the block is over, a good login from that address passes again.
     await new Promise((r) => setTimeout(r, BLOCK_SEC * 1000));
     const back = await floodClient(token);
     expect((await back.query('SELECT 1 AS ok')).rows).toEqual([{ ok: 1 }]);
     await back.end();
+  });
+});
+
+describe('an upstream that drops a kept-alive connection as the gateway reuses it', () => {
+  it('gets an idempotent request sent again on a new connection; any other request gets a 502', async () => {
+    const agent = new HttpsAgent({ keepAlive: true, maxSockets: 1, rejectUnauthorized: false });
+    const call = (method: string, path: string) =>
+      new Promise<number>((resolve, reject) => {
+        const { http } = gateway.ready;
+        const req = httpsRequest({
+          host: http!.host,
+          port: http!.port,
+          method,
+          path,
+          agent,
+          headers: { authorization: `Bearer ${token}` },
+        });
+        req.on('response', (res) => {
+          res.resume();
+          res.once('end', () => resolve(res.statusCode ?? 0));
+        });
+        req.on('error', reject);
+        req.end(method === 'POST' ? '{}' : undefined);
+      });
+    try {
+      // One client connection, so one worker; its upstream connection is kept alive for the next.
+      expect(await call('GET', '/api/small')).toBe(200);
+      const resetsBefore = upstreamResets.count;
+      expect(await call('GET', '/api/drop-if-reused')).toBe(200);
+      expect(upstreamResets.count).toBeGreaterThan(resetsBefore);
+      // A POST may have reached the upstream's application: it is not sent twice.
+      expect(await call('POST', '/api/drop-if-reused')).toBe(502);
+      const events = await gateway.audit();
+      const refusedPost = events.filter((e) => e.type === 'request.result' && e.body.error === 'ECONNRESET');
+      expect(refusedPost).toHaveLength(1);
+    } finally {
+      agent.destroy();
+    }
   });
 });
 
@@ -326,7 +399,14 @@ function sshLogin(localAddress: string, password: string): Promise<void> {
       resolve();
     });
     c.on('error', reject);
-    c.connect({ host: ssh!.host, port: ssh!.port, username: 'app', password, localAddress, readyTimeout: 10_000 });
+    c.connect({
+      host: ssh!.host,
+      port: ssh!.port,
+      username: 'app',
+      password,
+      localAddress,
+      readyTimeout: 10_000,
+    });
   });
 }
 
@@ -389,10 +469,22 @@ function dribble(socket: Socket, bytes: Buffer, atOnce = 0): { closed: Promise<n
 
 const BIG_BODY_BYTES = 512 * 1024 * 1024;
 const bigBodyServed = { bytes: 0 };
+/** Connections /drop-if-reused reset: a second request on a kept-alive connection is answered with a reset. */
+const upstreamResets = { count: 0 };
+const requestsOnSocket = new WeakMap<object, number>();
 
-/** An upstream API with a small answer and a 512 MiB one, written only as fast as it is read. */
+/**
+ * An upstream API with a small answer and a 512 MiB one, written only as fast as it is read, and
+ * one that resets the connection when it is not the first request on it.
+ */
 async function bigBodyApi(): Promise<Server> {
   const server = createHttpServer((req, res) => {
+    const nth = (requestsOnSocket.get(req.socket) ?? 0) + 1;
+    requestsOnSocket.set(req.socket, nth);
+    if (req.url === '/drop-if-reused' && nth > 1) {
+      upstreamResets.count++;
+      return void req.socket.resetAndDestroy();
+    }
     if (req.url !== '/big') {
       res.writeHead(200, { 'content-type': 'application/json' });
       return void res.end('{"ok":true}');

@@ -104,27 +104,32 @@ async function exchange(
 ): Promise<void> {
   const up = await ctx.upstream.target(x.route.connection);
   const base = up.url.pathname.replace(/\/+$/, '');
-  const upRes = await new Promise<IncomingMessage>((resolve, reject) => {
-    const send = up.url.protocol === 'https:' ? httpsRequest : httpRequest;
-    const upReq = send({
-      host: up.url.hostname.replace(/^\[(.*)\]$/, '$1'),
-      port: up.url.port || undefined,
-      method: req.method,
-      path: `${base}${x.route.path}${x.target.search}`,
-      headers: upstreamRequestHeaders(req.headers, up.headers, up.url.host, x.body.length),
-      agent: up.agent,
+  const send = (): Promise<IncomingMessage> =>
+    new Promise<IncomingMessage>((resolve, reject) => {
+      const request = up.url.protocol === 'https:' ? httpsRequest : httpRequest;
+      const upReq = request({
+        host: up.url.hostname.replace(/^\[(.*)\]$/, '$1'),
+        port: up.url.port || undefined,
+        method: req.method,
+        path: `${base}${x.route.path}${x.target.search}`,
+        headers: upstreamRequestHeaders(req.headers, up.headers, up.url.host, x.body.length),
+        agent: up.agent,
+      });
+      upReq.setTimeout(ctx.upstreamTimeoutMs, () =>
+        upReq.destroy(Object.assign(new Error('upstream timeout'), { code: 'ERR_HTTP_UPSTREAM_TIMEOUT' })),
+      );
+      upReq.once('response', (r) => {
+        upReq.setTimeout(0);
+        resolve(r);
+      });
+      upReq.once('error', (err) => reject(Object.assign(err, { reusedSocket: upReq.reusedSocket })));
+      // A client that goes away mid-request takes the upstream request with it.
+      res.once('close', () => upReq.destroy());
+      upReq.end(x.body);
     });
-    upReq.setTimeout(ctx.upstreamTimeoutMs, () =>
-      upReq.destroy(Object.assign(new Error('upstream timeout'), { code: 'ERR_HTTP_UPSTREAM_TIMEOUT' })),
-    );
-    upReq.once('response', (r) => {
-      upReq.setTimeout(0);
-      resolve(r);
-    });
-    upReq.once('error', reject);
-    // A client that goes away mid-request takes the upstream request with it.
-    res.once('close', () => upReq.destroy());
-    upReq.end(x.body);
+  const upRes = await send().catch((err: { code?: string; reusedSocket?: boolean }) => {
+    if (!staleKeptAliveSocket(err) || !IDEMPOTENT.has(req.method ?? '') || res.destroyed) throw err;
+    return send();
   });
   const status = upRes.statusCode ?? 502;
   outcome.status = status;
@@ -183,6 +188,19 @@ async function exchange(
     outcome.responseBody = counter.kept();
     outcome.responseBodyTruncated = counter.truncated;
   }
+}
+
+/** Methods a request may be sent again with (RFC 9110 § 9.2.2), all of its body held in x.body. */
+const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+/**
+ * The upstream closed an idle kept-alive connection just as the gateway reused it (its keep-alive
+ * timeout and the gateway's reuse crossed): the request almost certainly never reached the
+ * upstream's application, and for an idempotent method one more try on a new connection is safe
+ * either way.
+ */
+function staleKeptAliveSocket(err: { code?: string; reusedSocket?: boolean }): boolean {
+  return err.reusedSocket === true && (err.code === 'ECONNRESET' || err.code === 'EPIPE');
 }
 
 /** Counts bytes on their way to the client and keeps the first `keep` of them for the recorder. */
