@@ -95,8 +95,8 @@ export class SoakMetrics {
     for (const [label, pid] of processes) {
       const [rss, fds] = await Promise.all([rssMb(pid), openFds(pid)]);
       if (rss === undefined || fds === undefined) continue;
-      (m.rss[label] ??= []).push(rss);
-      (m.fds[label] ??= []).push(fds);
+      m.rss[label] = [...(m.rss[label] ?? []), rss];
+      m.fds[label] = [...(m.fds[label] ?? []), fds];
       this.rssMax = Math.max(this.rssMax, rss);
       this.fdMax = Math.max(this.fdMax, fds);
     }
