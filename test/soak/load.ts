@@ -364,15 +364,37 @@ async function httpClients(ctx: LoadContext): Promise<void> {
 }
 
 function httpRequest(ctx: LoadContext, agent: Agent | undefined): Promise<void> {
-  const offset = Math.floor(Math.random() * (FHIR_PATIENTS - 5));
+  const path = `/${ctx.stack.httpConnection}/Patient?_count=5&_offset=${Math.floor(Math.random() * (FHIR_PATIENTS - 5))}`;
   ctx.ledger.httpRequests++;
   const started = performance.now();
-  return new Promise<void>((resolve) => {
+  return httpGet(ctx, agent, path).then(
+    (outcome) => {
+      if (outcome === 'ok') ctx.metrics.done('http', performance.now() - started);
+      else ctx.metrics.error(outcome);
+    },
+    // What every HTTP client does (RFC 9112 § 9.3.1): a GET on a kept-alive connection the
+    // server closed as it was reused goes again on a new connection. The gateway never saw it.
+    async (err: Error & { code?: string; reusedSocket?: boolean }) => {
+      if (!(err.reusedSocket && err.code === 'ECONNRESET'))
+        return ctx.metrics.error(`http-request:${errorCode(err)}`);
+      ctx.metrics.retried++;
+      const outcome = await httpGet(ctx, undefined, path).catch(
+        (e: unknown) => `http-request:${errorCode(e)}`,
+      );
+      if (outcome === 'ok') ctx.metrics.done('http', performance.now() - started);
+      else ctx.metrics.error(outcome);
+    },
+  );
+}
+
+/** One GET: 'ok', or the kind of error of a bad answer; rejects when the request fails. */
+function httpGet(ctx: LoadContext, agent: Agent | undefined, path: string): Promise<string> {
+  return new Promise((resolve, reject) => {
     const req = httpsRequest(
       {
         host: ctx.stack.http.host,
         port: ctx.stack.http.port,
-        path: `/${ctx.stack.httpConnection}/Patient?_count=5&_offset=${offset}`,
+        path,
         headers: { authorization: `Bearer ${ctx.tokens.agent}` },
         ...(agent ? { agent } : { agent: false, rejectUnauthorized: false }),
         timeout: 30_000,
@@ -384,22 +406,14 @@ function httpRequest(ctx: LoadContext, agent: Agent | undefined): Promise<void> 
           body += d;
         });
         res.once('end', () => {
-          if (res.statusCode !== 200) ctx.metrics.error(`http:${res.statusCode}`);
-          else if (!body.includes('"Bundle"')) ctx.metrics.error('http-result:not-a-bundle');
-          else ctx.metrics.done('http', performance.now() - started);
-          resolve();
+          if (res.statusCode !== 200) resolve(`http:${res.statusCode}`);
+          else resolve(body.includes('"Bundle"') ? 'ok' : 'http-result:not-a-bundle');
         });
-        res.once('error', () => {
-          ctx.metrics.error('http-response');
-          resolve();
-        });
+        res.once('error', () => resolve('http-response'));
       },
     );
-    req.once('timeout', () => req.destroy(new Error('timeout')));
-    req.once('error', (err) => {
-      ctx.metrics.error(`http-request:${errorCode(err)}`);
-      resolve();
-    });
+    req.once('timeout', () => req.destroy(Object.assign(new Error('timeout'), { code: 'TIMEOUT' })));
+    req.once('error', (err) => reject(Object.assign(err, { reusedSocket: req.reusedSocket })));
     req.end();
   });
 }

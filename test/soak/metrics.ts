@@ -4,6 +4,9 @@
  * process's resident memory and open file descriptors read from /proc.
  */
 import { readdir, readFile } from 'node:fs/promises';
+import type { MemoryProbe } from './stack';
+
+const MIB = 1024 * 1024;
 
 export type OperationKind = 'pg' | 'ssh' | 'http';
 
@@ -16,6 +19,9 @@ interface Minute {
   /** Per process label ("primary", "worker-1", …): RSS MiB and fd samples. */
   readonly rss: Record<string, number[]>;
   readonly fds: Record<string, number[]>;
+  /** Per process: the V8 heap in use and memory outside it (Buffers, TLS, native), MiB. */
+  readonly heap: Record<string, number[]>;
+  readonly outside: Record<string, number[]>;
 }
 
 export interface MinuteReport {
@@ -33,6 +39,8 @@ export interface MinuteReport {
   /** Mean of the minute's samples, per process. */
   readonly rss_mb: Record<string, number>;
   readonly fds: Record<string, number>;
+  readonly heap_mb: Record<string, number>;
+  readonly external_mb: Record<string, number>;
 }
 
 const emptyMinute = (): Minute => ({
@@ -43,6 +51,8 @@ const emptyMinute = (): Minute => ({
   errors: {},
   rss: {},
   fds: {},
+  heap: {},
+  outside: {},
 });
 
 export class SoakMetrics {
@@ -75,6 +85,9 @@ export class SoakMetrics {
     this.totals.pg++;
   }
 
+  /** Requests a client sent again because a kept-alive connection was closed as it reused it. */
+  retried = 0;
+
   sessionOpened(): void {
     this.current().sessions++;
   }
@@ -89,10 +102,18 @@ export class SoakMetrics {
     return Object.values(this.errors).reduce((a, b) => a + b, 0);
   }
 
-  /** Reads RSS and open descriptors of each labelled process. */
-  async sample(processes: ReadonlyMap<string, number>): Promise<void> {
+  /** Reads RSS and open descriptors of each labelled process, and its latest memory probe. */
+  async sample(
+    processes: ReadonlyMap<string, number>,
+    probes: ReadonlyMap<number, MemoryProbe>,
+  ): Promise<void> {
     const m = this.current();
     for (const [label, pid] of processes) {
+      const probe = probes.get(pid);
+      if (probe) {
+        m.heap[label] = [...(m.heap[label] ?? []), probe.heapUsed / MIB];
+        m.outside[label] = [...(m.outside[label] ?? []), probe.external / MIB];
+      }
       const [rss, fds] = await Promise.all([rssMb(pid), openFds(pid)]);
       if (rss === undefined || fds === undefined) continue;
       m.rss[label] = [...(m.rss[label] ?? []), rss];
@@ -122,6 +143,8 @@ export class SoakMetrics {
       http_p99_ms: round(percentile(m.latencies.http, 99), 1),
       rss_mb: mapValues(m.rss, (v) => round(mean(v), 1)),
       fds: mapValues(m.fds, (v) => round(mean(v), 0)),
+      heap_mb: mapValues(m.heap, (v) => round(mean(v), 1)),
+      external_mb: mapValues(m.outside, (v) => round(mean(v), 1)),
     }));
   }
 }
@@ -154,7 +177,7 @@ export function formatTable(rows: readonly MinuteReport[]): string {
     'pg p99',
     'ssh p99',
     'http p99',
-    ...labels.map((l) => `${l} MB/fds`),
+    ...labels.map((l) => `${l} RSS/heap MB, fds`),
   ];
   const lines = rows.map((r) => [
     String(r.minute),
@@ -168,7 +191,7 @@ export function formatTable(rows: readonly MinuteReport[]): string {
     `${r.pg_p99_ms} ms`,
     `${r.ssh_p99_ms} ms`,
     `${r.http_p99_ms} ms`,
-    ...labels.map((l) => `${r.rss_mb[l] ?? '-'}/${r.fds[l] ?? '-'}`),
+    ...labels.map((l) => `${r.rss_mb[l] ?? '-'}/${r.heap_mb[l] ?? '-'}, ${r.fds[l] ?? '-'}`),
   ]);
   const widths = head.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i]!.length)));
   const row = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i]!)).join(' | ')} |`;

@@ -57,7 +57,7 @@ async function main(): Promise<number> {
         const lost = [...processes.values()].filter((pid) => ![...now.values()].includes(pid));
         for (const _ of lost) metrics.error('gateway-process-restarted');
         for (const [label, pid] of now) processes.set(label, pid);
-        await metrics.sample(processes);
+        await metrics.sample(processes, stack.memory);
       })();
     }, SAMPLE_EVERY_MS);
     for (let m = 1; m <= minutes; m++) {
@@ -112,6 +112,7 @@ async function main(): Promise<number> {
         ssh_execs_audited: audit.sshExecsAudited,
         http_requests: load.ledger.httpRequests,
         http_requests_audited: audit.httpRequestsAudited,
+        http_retried_on_reused_connection: metrics.retried,
         audit_events: audit.events,
         latency_ms: {
           pg_p50: round(metrics.latency('pg', 50)),

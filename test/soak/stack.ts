@@ -49,6 +49,8 @@ export interface SoakStack {
   stopGateway(): Promise<number | null>;
   /** Gateway log lines at warn and above (JSON), for the report. */
   readonly gatewayLog: string[];
+  /** The latest memory probe of each gateway process, by pid (memory-probe.cjs). */
+  readonly memory: ReadonlyMap<number, MemoryProbe>;
   close(): Promise<void>;
 }
 
@@ -85,6 +87,7 @@ export async function startSoakStack(stateDir: string, patients: number): Promis
       approverToken: () => parts.issuer.userToken(SANDBOX_APPROVER.id),
       stopGateway: gateway.stop,
       gatewayLog: gateway.log,
+      memory: gateway.memory,
       close: parts.close,
     };
   } catch (err) {
@@ -131,6 +134,13 @@ async function createScratchTables(parts: SandboxParts): Promise<void> {
   }
 }
 
+export interface MemoryProbe {
+  readonly rss: number;
+  readonly heapUsed: number;
+  readonly external: number;
+  readonly arrayBuffers: number;
+}
+
 interface Ready {
   readonly admin: string;
   readonly postgres: Address;
@@ -142,23 +152,35 @@ interface GatewayChild {
   readonly child: ChildProcess;
   readonly ready: Ready;
   readonly log: string[];
+  readonly memory: Map<number, MemoryProbe>;
   stop(): Promise<number | null>;
 }
 
 /** `warden gateway --config FILE` with the sandbox's secrets in its environment, until ready. */
 async function spawnGateway(configFile: string, env: Record<string, string>): Promise<GatewayChild> {
+  const probe = `--require ${join(__dirname, 'memory-probe.cjs')}`;
   const child = spawn(process.execPath, [WARDEN_BIN, 'gateway', '--config', configFile], {
-    env: { ...process.env, WARDEN_LOG_LEVEL: process.env.WARDEN_LOG_LEVEL ?? 'warn', ...env },
+    env: {
+      ...process.env,
+      WARDEN_LOG_LEVEL: process.env.WARDEN_LOG_LEVEL ?? 'warn',
+      ...env,
+      // Inherited by the workers the gateway forks.
+      NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} ${probe}`.trim(),
+    },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   const log: string[] = [];
+  const memory = new Map<number, MemoryProbe>();
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const ready = await new Promise<Ready>((resolve, reject) => {
     child.once('exit', (code) =>
       reject(new Error(`warden gateway exited ${code}: ${log.slice(-5).join('\n')}`)),
     );
     createInterface({ input: child.stderr! }).on('line', (line) => {
-      if (line.includes('"gateway ready"')) resolve(JSON.parse(line) as Ready);
+      if (line.startsWith('{"wardenSoakProbe"')) {
+        const m = JSON.parse(line) as MemoryProbe & { pid: number };
+        memory.set(m.pid, m);
+      } else if (line.includes('"gateway ready"')) resolve(JSON.parse(line) as Ready);
       else if (log.length < 1000) log.push(line);
     });
   });
@@ -173,5 +195,5 @@ async function spawnGateway(configFile: string, env: Record<string, string>): Pr
     })();
     return stopping;
   };
-  return { child, ready, log, stop };
+  return { child, ready, log, memory, stop };
 }
