@@ -1,57 +1,80 @@
 /**
- * HTTP data path benchmark: requests per second and p99 latency for a FHIR search returning 20
- * Patients (~13 KB of JSON with PHI), straight to the sandbox FHIR API and through Warden (the real
- * gateway services: OIDC verification, access, policy, audit log, recording, streamed JSON
- * masking), with ratios from one run. A third row goes through Warden to a connection without PHI,
- * so masking's share of the cost can be told apart from the rest of the path.
+ * HTTP data path benchmark (`npm run bench:http`): requests per second and p99 latency of
+ * `GET /Patient?_count=20` (a ~13 KB FHIR searchset Bundle with names, birth dates, identifiers,
+ * phones and addresses), keep-alive, BENCH_HTTP_CONNECTIONS connections (default 10):
  *
- * autocannon runs in a worker thread; the upstream and the gateway share the main thread, as one
- * gateway process per core would. The direct leg is plain HTTP, the Warden legs HTTPS (the
- * gateway only listens with TLS), so the ratios include TLS termination.
- * Run: `npx tsx test/bench/http-bench.ts` (npm run bench:http). BENCH_HTTP_SECONDS sets the duration.
+ *   direct       straight to the sandbox FHIR API
+ *   passthrough  through Warden to a connection without PHI (no masking: relayed as it comes)
+ *   masked       through Warden to a PHI connection with field rules and the detectors
+ *
+ * Both Warden legs pay for everything the gateway does per request: TLS, token verification,
+ * access, policy, the audit attempt (durable before forwarding) and result, and the recording.
+ * The gateway runs in a child process of its own, started as the image starts it
+ * (`--max-semi-space-size=2`), so its peak RSS is its own; the FHIR API runs on this process's
+ * main thread and autocannon in a worker thread. The direct leg is plain HTTP (the sandbox API
+ * has no TLS), the Warden legs HTTPS, so the ratios include TLS termination.
+ *
+ * This machine's cores are shared, so the legs are interleaved: BENCH_HTTP_ROUNDS rounds
+ * (default 3) of each leg for BENCH_HTTP_SECONDS (default 5), after a short warm-up. req/s is the
+ * mean over rounds, p99 the median of the rounds' p99. The gateway's CPU time per request (all
+ * its threads, user and system) is reported too: on shared cores it is steadier than req/s.
+ * The last line printed is one JSON object.
+ * To profile the gateway: BENCH_PROF=<dir> writes its CPU profile there (node --cpu-prof), and
+ * BENCH_HTTP_LEGS=masked (or passthrough) runs only that Warden leg.
  */
+import { type ChildProcess, fork } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
 import { validateConfig } from '../../gateway-image/src/config/load';
-import { startHttp } from '../../gateway-image/src/gateway/http-hooks';
-import { createGatewayServices } from '../../gateway-image/src/gateway/services';
+import { startGateway } from '../../gateway-image/src/gateway/start';
 import { createLogger } from '../../gateway-image/src/logging/logger';
 import { startSandboxFhirApi } from '../../gateway-image/src/sandbox/fhir-api';
 import { startLocalIssuer } from '../../gateway-image/src/sandbox/local-issuer';
 import { writeGatewayFiles } from '../support/gateway-stack';
 
-const SECONDS = Number(process.env.BENCH_HTTP_SECONDS ?? 10);
+const SECONDS = Number(process.env.BENCH_HTTP_SECONDS ?? 5);
+const ROUNDS = Number(process.env.BENCH_HTTP_ROUNDS ?? 3);
 const CONNECTIONS = Number(process.env.BENCH_HTTP_CONNECTIONS ?? 10);
 const QUERY = '/Patient?_count=20';
 const AUDIENCE = 'urn:warden:http-bench';
 
-interface Figures {
+interface Run {
   readonly rps: number;
   readonly p99: number;
   readonly errors: number;
+  /** CPU time of the gateway process per request, in µs (0 for the direct leg). */
+  readonly gatewayCpuUs: number;
 }
 
-async function load(url: string, token: string): Promise<Figures> {
+async function load(url: string, token: string, seconds: number, child?: ChildProcess): Promise<Run> {
+  const cpuBefore = child ? await ask<{ cpuUs: number }>(child, 'cpu') : { cpuUs: 0 };
   const result = await autocannon({
     url,
     connections: CONNECTIONS,
-    duration: SECONDS,
+    duration: seconds,
     workers: 1,
     headers: { authorization: `Bearer ${token}` },
   });
+  const cpuAfter = child ? await ask<{ cpuUs: number }>(child, 'cpu') : { cpuUs: 0 };
   return {
-    rps: result.requests.average,
+    rps: result.requests.total / (result.duration || seconds),
     p99: result.latency.p99,
     errors: result.errors + result.timeouts + result.non2xx,
+    gatewayCpuUs: (cpuAfter.cpuUs - cpuBefore.cpuUs) / Math.max(1, result.requests.total),
   };
 }
+
+const median = (xs: readonly number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const round1 = (n: number) => Math.round(n * 10) / 10;
+const round2 = (n: number) => Math.round(n * 100) / 100;
 
 async function main(): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'warden-http-bench-'));
   const closers: (() => Promise<void>)[] = [];
+  let child: ChildProcess | undefined;
   try {
     const [fhir, issuer] = await Promise.all([
       startSandboxFhirApi({ patients: 1000 }),
@@ -72,11 +95,9 @@ async function main(): Promise<void> {
     });
     const f = keys.ref;
     const upstream = { url: fhir.url, credential: { type: 'bearer', token: f('fhir.token') } };
-    const config = validateConfig({
+    const config = {
       version: 1,
-      listeners: {
-        http: { host: '127.0.0.1', port: 0, tls: keys.tls },
-      },
+      listeners: { http: { host: '127.0.0.1', port: 0, tls: keys.tls } },
       identity: { issuers: [{ issuer: issuer.issuer, audiences: [AUDIENCE] }] },
       connections: [
         {
@@ -101,41 +122,134 @@ async function main(): Promise<void> {
       masking: { tokenKey: f('token.key') },
       audit: { dir: join(dir, 'audit'), signingKey: f('audit.key') },
       recording: { dir: join(dir, 'recordings') },
-    });
-    const services = await createGatewayServices(config, {
-      logger: createLogger({ WARDEN_LOG_LEVEL: 'error' }),
-    });
-    const gatewayClosers: (() => Promise<void>)[] = [() => services.close()];
-    closers.unshift(async () => {
-      for (const close of gatewayClosers) await close();
-    });
-    const http = (await startHttp(services, gatewayClosers))!;
+    };
+    validateConfig(config, 'bench');
+    const started = await startChild(config);
+    child = started.child;
     const token = await issuer.agentToken('bench');
-    const gateway = `https://127.0.0.1:${http.port}`;
-
-    const direct = await load(`${fhir.url}${QUERY}`, fhir.token);
-    const masked = await load(`${gateway}/fhir${QUERY}`, token);
-    const plain = await load(`${gateway}/fhir-plain${QUERY}`, token);
-
-    console.log(`GET ${QUERY}, ${CONNECTIONS} connections, ${SECONDS} s per run`);
-    console.log(['path', 'req/s', 'p99 ms', 'errors', 'req/s ratio', 'p99 ratio'].join('\t'));
-    for (const [name, r] of [
-      ['direct', direct],
-      ['warden (JSON masking)', masked],
-      ['warden (no PHI, no masking)', plain],
-    ] as const) {
-      const cells = [r.rps.toFixed(0), String(r.p99), String(r.errors)];
-      const ratios = [(r.rps / direct.rps).toFixed(2), (r.p99 / direct.p99).toFixed(2)];
-      console.log([name, ...cells, ...ratios].join('\t'));
+    const gateway = `https://127.0.0.1:${started.port}`;
+    const legs = {
+      direct: () => [`${fhir.url}${QUERY}`, fhir.token, undefined] as const,
+      passthrough: () => [`${gateway}/fhir-plain${QUERY}`, token, child] as const,
+      masked: () => [`${gateway}/fhir${QUERY}`, token, child] as const,
+    };
+    type Leg = keyof typeof legs;
+    const only = process.env.BENCH_HTTP_LEGS?.split(',');
+    const names = (Object.keys(legs) as Leg[]).filter((l) => l === 'direct' || !only || only.includes(l));
+    const run = (leg: Leg, seconds: number) => {
+      const [url, bearer, measured] = legs[leg]();
+      return load(url, bearer, seconds, measured);
+    };
+    for (const leg of names) await run(leg, 1);
+    const runs: Record<Leg, Run[]> = { direct: [], passthrough: [], masked: [] };
+    for (let r = 0; r < ROUNDS; r++) {
+      for (const leg of names) runs[leg].push(await run(leg, SECONDS));
     }
-    if (masked.errors + plain.errors + direct.errors > 0) process.exitCode = 1;
+    const rss = await ask<{ maxRssKiB: number }>(child, 'rss');
+
+    const figure = (leg: Leg) => {
+      const rs = runs[leg];
+      return {
+        rps: rs.reduce((s, r) => s + r.rps, 0) / rs.length,
+        p99: median(rs.map((r) => r.p99)),
+        errors: rs.reduce((s, r) => s + r.errors, 0),
+        gatewayCpuUs: median(rs.map((r) => r.gatewayCpuUs)),
+      };
+    };
+    const direct = figure('direct');
+    const versus = (leg: Leg) => {
+      const w = figure(leg);
+      return {
+        direct_rps: round1(direct.rps),
+        warden_rps: round1(w.rps),
+        ratio: round2(w.rps / direct.rps),
+        p99_ms: { direct: direct.p99, warden: w.p99, ratio: round2(w.p99 / direct.p99) },
+        errors: w.errors,
+        gateway_cpu_us_per_request: Math.round(w.gatewayCpuUs),
+        rounds_rps: runs[leg].map((r) => round1(r.rps)),
+      };
+    };
+    const result = {
+      bench: 'http',
+      request: `GET ${QUERY}`,
+      connections: CONNECTIONS,
+      rounds: ROUNDS,
+      seconds_per_round: SECONDS,
+      direct_rounds_rps: runs.direct.map((r) => round1(r.rps)),
+      ...(names.includes('passthrough') ? { passthrough: versus('passthrough') } : {}),
+      ...(names.includes('masked') ? { masked: versus('masked') } : {}),
+      rss_mb: Math.round(rss.maxRssKiB / 1024),
+    };
+    console.log(`GET ${QUERY}, ${CONNECTIONS} connections, ${ROUNDS} rounds × ${SECONDS} s per leg`);
+    console.log(
+      ['leg', 'req/s', 'p99 ms', 'errors', 'req/s ratio', 'p99 ratio', 'gateway CPU µs/req'].join('\t'),
+    );
+    for (const leg of names) {
+      const r = figure(leg);
+      const cells = [r.rps.toFixed(0), String(r.p99), String(r.errors), r.gatewayCpuUs.toFixed(0)];
+      const ratios = [(r.rps / direct.rps).toFixed(2), (r.p99 / direct.p99).toFixed(2)];
+      console.log([leg, ...cells.slice(0, 3), ...ratios, cells[3]].join('\t'));
+    }
+    console.log(`gateway peak RSS ${result.rss_mb} MB`);
+    if (names.some((leg) => figure(leg).errors > 0)) process.exitCode = 1;
+    console.log(JSON.stringify(result));
   } finally {
+    child?.kill('SIGTERM');
+    if (child && child.exitCode === null) await new Promise((resolve) => child!.once('exit', resolve));
     for (const close of closers) await close().catch(() => undefined);
     await rm(dir, { recursive: true, force: true });
   }
 }
 
-main().catch((err: unknown) => {
-  console.error(err);
-  process.exitCode = 1;
-});
+function startChild(config: unknown): Promise<{ child: ChildProcess; port: number }> {
+  const child = fork(__filename, ['--gateway'], {
+    // As bin/warden.js runs the gateway (tsx's CommonJS hook), with the young-generation size the
+    // image's ENTRYPOINT sets (gateway-image/Dockerfile).
+    execArgv: [
+      '--max-semi-space-size=2',
+      '--require',
+      'tsx/cjs',
+      ...(process.env.BENCH_PROF ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_PROF] : []),
+    ],
+    env: { ...process.env, WARDEN_BENCH_CONFIG: JSON.stringify(config), WARDEN_LOG_LEVEL: 'error' },
+  });
+  return new Promise((resolve, reject) => {
+    child.once('message', (m) => resolve({ child, port: (m as { port: number }).port }));
+    child.once('exit', (code) => reject(new Error(`gateway exited (${code})`)));
+  });
+}
+
+function ask<T>(child: ChildProcess, what: string): Promise<T> {
+  return new Promise((resolve, reject) => {
+    child.once('message', (m) => resolve(m as T));
+    child.once('exit', (code) => reject(new Error(`gateway exited (${code})`)));
+    child.send(what);
+  });
+}
+
+/** The child: the gateway alone; it reports its port, then answers 'rss'. */
+async function gatewayChild(): Promise<void> {
+  const config = validateConfig(JSON.parse(process.env.WARDEN_BENCH_CONFIG!), 'bench');
+  const gateway = await startGateway(config, { logger: createLogger(), serve: { admin: false } });
+  process.send!({ port: gateway.http!.port });
+  process.on('message', (m) => {
+    if (m === 'rss') process.send!({ maxRssKiB: process.resourceUsage().maxRSS });
+    if (m === 'cpu') {
+      const { user, system } = process.cpuUsage();
+      process.send!({ cpuUs: user + system });
+    }
+  });
+  process.on('SIGTERM', () => void gateway.close().finally(() => process.exit(0)));
+}
+
+if (process.argv.includes('--gateway')) {
+  gatewayChild().catch((err: unknown) => {
+    console.error(err);
+    process.exit(1);
+  });
+} else {
+  main().catch((err: unknown) => {
+    console.error(err);
+    process.exitCode = 1;
+  });
+}

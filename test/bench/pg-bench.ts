@@ -13,7 +13,10 @@
  *
  * Knobs (environment): PG_BENCH_SECONDS per run (default 5), PG_BENCH_SCALE (default 10),
  * PG_BENCH_WORKERS (gateway processes, default 'auto'), PG_BENCH_ONLY (a regular expression over
- * cell names, e.g. 'select-only/prepared'), PG_BENCH_TARGETS (comma list, e.g. 'warden' to profile).
+ * cell names, e.g. 'select-only/prepared'), PG_BENCH_TARGETS (comma list, e.g. 'warden' to profile),
+ * PG_BENCH_NO_METRICS (turn the gateway's metrics off, to measure what they cost per transaction).
+ * With metrics on, each Warden run also reports the gateway's own warden_gateway_added_seconds
+ * median (and mean) over the run, beside pgbench's figures.
  */
 
 import { type ChildProcess, execFile, fork } from 'node:child_process';
@@ -30,6 +33,7 @@ import { startEmbeddedPostgres } from '../../gateway-image/src/sandbox/embedded-
 import { startLocalIssuer } from '../../gateway-image/src/sandbox/local-issuer';
 import { generateSelfSigned } from '../../gateway-image/src/tls/self-signed';
 import { EXAMPLE_CONFIG, examplePostgresConfig } from '../support/example-config';
+import { type Buckets, meanAddedMs, medianAddedMs, scrapeAdded } from './pg-bench-metrics';
 import { pgbenchBinary, pgbouncerBinary, startPgbouncer } from './pg-bench-pgbouncer';
 import { startNodeRelay } from './pg-bench-relay';
 
@@ -39,6 +43,10 @@ const WORKERS = process.env.PG_BENCH_WORKERS ?? 'auto';
 const ONLY = new RegExp(process.env.PG_BENCH_ONLY ?? '.');
 const AUDIENCE = 'urn:warden:bench';
 const TEMPLATE = EXAMPLE_CONFIG;
+/** The gateway's default: workers report their figures to the primary every 5 s. */
+const WORKER_REPORT_MS = 5_000;
+/** A scrape waits this long, so every worker's report of the last run has reached the primary. */
+const settle = () => new Promise((r) => setTimeout(r, WORKER_REPORT_MS + 500));
 
 type Target = 'direct' | 'warden' | 'pgbouncer' | 'pgbouncer_tls' | 'node_relay';
 const ALL_TARGETS: readonly Target[] = ['direct', 'warden', 'pgbouncer', 'pgbouncer_tls', 'node_relay'];
@@ -58,6 +66,9 @@ interface Measured {
   readonly latencyMs: number;
   /** Warden only: CPU time of every gateway process per transaction, in µs (independent of other load). */
   readonly gatewayCpuUsPerTx?: number;
+  /** Warden only: median of the gateway's own warden_gateway_added_seconds over the run, in ms. */
+  readonly addedMedianMs?: number;
+  readonly addedMeanMs?: number;
 }
 
 function cells(): Cell[] {
@@ -79,6 +90,8 @@ interface Endpoint {
   readonly env: NodeJS.ProcessEnv;
   /** Gateway CPU used so far (µs), for the per-transaction figure. */
   readonly cpu?: () => number;
+  /** The gateway's gateway-added-latency histogram so far. */
+  readonly added?: () => Promise<Buckets>;
 }
 
 async function pgbench(args: string[], env: NodeJS.ProcessEnv): Promise<string> {
@@ -105,14 +118,25 @@ async function run(cell: Cell, e: Endpoint): Promise<Measured> {
   args.push('-M', cell.mode, '-b', cell.script);
   if (cell.connectEach) args.push('-C');
   args.push(e.database(cell));
+  // The gateway's own figure is compared with pgbench's for one client (the scrape waits for reports).
+  const scrape = cell.clients === 1 && !cell.connectEach ? e.added : undefined;
+  const addedBefore = await scrape?.();
   const cpuBefore = e.cpu?.();
   const out = await pgbench(args, e.env);
   const cpuAfter = e.cpu?.();
+  const addedAfter = await scrape?.();
   const tps = /^tps = ([\d.]+)/m.exec(out);
   const latency = /^latency average = ([\d.]+) ms/m.exec(out);
   const done = /^number of transactions actually processed: (\d+)/m.exec(out);
   if (!tps || !latency || !done) throw new Error(`cannot read pgbench output:\n${out}`);
-  const measured = { tps: Number(tps[1]), latencyMs: Number(latency[1]) };
+  const addedMedianMs = addedBefore && addedAfter ? medianAddedMs(addedBefore, addedAfter) : undefined;
+  const addedMeanMs = addedBefore && addedAfter ? meanAddedMs(addedBefore, addedAfter) : undefined;
+  const measured = {
+    tps: Number(tps[1]),
+    latencyMs: Number(latency[1]),
+    ...(addedMedianMs === undefined ? {} : { addedMedianMs }),
+    ...(addedMeanMs === undefined ? {} : { addedMeanMs }),
+  };
   if (cpuBefore === undefined || cpuAfter === undefined || Number(done[1]) === 0) return measured;
   return { ...measured, gatewayCpuUsPerTx: Math.round((cpuAfter - cpuBefore) / Number(done[1])) };
 }
@@ -203,6 +227,12 @@ async function main(): Promise<void> {
         user: 'bench-agent',
         env: { PGPASSWORD: gateway.token, PGSSLMODE: 'require' },
         cpu: () => processTreeCpuUs(gateway.pid),
+        added: process.env.PG_BENCH_NO_METRICS
+          ? undefined
+          : async () => {
+              await settle();
+              return scrapeAdded(gateway.adminUrl);
+            },
       },
       pgbouncer: {
         port: bouncer.port,
@@ -236,7 +266,7 @@ async function main(): Promise<void> {
         results[target] = await run(cell, endpoints[target]).catch((err: Error) => err);
         const r = results[target];
         console.error(
-          `  ${cellName(cell).padEnd(26)} ${target.padEnd(9)} ${r instanceof Error ? `FAILED ${r.message}` : `${r.tps.toFixed(0)} tps${r.gatewayCpuUsPerTx === undefined ? '' : `, gateway process ${r.gatewayCpuUsPerTx} µs CPU/tx`}`}`,
+          `  ${cellName(cell).padEnd(26)} ${target.padEnd(9)} ${r instanceof Error ? `FAILED ${r.message}` : `${r.tps.toFixed(0)} tps${r.gatewayCpuUsPerTx === undefined ? '' : `, gateway process ${r.gatewayCpuUsPerTx} µs CPU/tx`}${r.addedMedianMs === undefined ? '' : `, added median ${(r.addedMedianMs * 1000).toFixed(0)} µs, mean ${((r.addedMeanMs ?? 0) * 1000).toFixed(0)} µs (metric)`}`}`,
         );
       }
       rows.push({ cell, results });
@@ -298,6 +328,8 @@ async function startWarden(
   };
   // The allow-all policy holds nothing for approval; without approval rules no shared store is needed.
   raw.approvals = {};
+  // Workers report their figures to the primary often enough for a scrape right after each run.
+  raw.observability = { metrics: { enabled: !process.env.PG_BENCH_NO_METRICS } };
   raw.audit.dir = join(work, 'audit');
   if (raw.recording) raw.recording.dir = join(work, 'recordings');
   if (process.env.PG_BENCH_NO_RECORDING) delete raw.recording;
@@ -322,6 +354,7 @@ async function startWarden(
   const gateway = await startGatewayProcess();
   return {
     port: gateway.port,
+    adminUrl: gateway.adminUrl,
     pid: gateway.child.pid!,
     token: await issuer.agentToken('bench-agent'),
     close: async () => {
@@ -337,7 +370,7 @@ async function startWarden(
  * The gateway in a process of its own, run as bin/warden.js and the image run it (tsx's CommonJS
  * hook, the image's young-generation size), so its CPU can be told apart from the bench's.
  */
-function startGatewayProcess(): Promise<{ child: ChildProcess; port: number }> {
+function startGatewayProcess(): Promise<{ child: ChildProcess; port: number; adminUrl: string }> {
   const child = fork(__filename, ['--gateway'], {
     execArgv: [
       '--max-semi-space-size=2',
@@ -347,7 +380,10 @@ function startGatewayProcess(): Promise<{ child: ChildProcess; port: number }> {
     ],
   });
   return new Promise((resolve, reject) => {
-    child.once('message', (m) => resolve({ child, port: (m as { port: number }).port }));
+    child.once('message', (m) => {
+      const { port, adminUrl } = m as { port: number; adminUrl: string };
+      resolve({ child, port, adminUrl });
+    });
     child.once('exit', (code) => reject(new Error(`gateway exited (${code})`)));
   });
 }
@@ -357,7 +393,7 @@ async function gatewayMain(): Promise<void> {
   const gateway = await runGateway(benchConfig());
   if (gateway.role !== 'worker') {
     if (!gateway.postgres) throw new Error('the gateway did not start its Postgres listener');
-    process.send?.({ port: gateway.postgres.port });
+    process.send?.({ port: gateway.postgres.port, adminUrl: gateway.adminUrl });
     process.once('SIGTERM', () => void gateway.close().then(() => process.exit(0)));
   } else {
     await gateway.done;
@@ -432,6 +468,15 @@ function figures(rows: Rows): Summary {
     }
     if (lat.direct !== undefined && lat.warden !== undefined)
       lat.warden_added = round(lat.warden - lat.direct);
+    // The gateway's own median of warden_gateway_added_seconds over the same run.
+    const w = row.results.warden;
+    if (w && !(w instanceof Error) && w.addedMedianMs !== undefined)
+      lat.warden_added_metric_median = round(w.addedMedianMs, 4);
+    if (w && !(w instanceof Error) && w.addedMeanMs !== undefined)
+      lat.warden_added_metric_mean = round(w.addedMeanMs, 4);
+    // What any Node TLS relay adds (the extra hop): the part of warden_added outside the gateway's code.
+    if (lat.node_relay !== undefined && lat.direct !== undefined)
+      lat.node_relay_added = round(lat.node_relay - lat.direct);
     latency_ms[mode] = lat;
   }
   const ratio = (name: string, t: Target) => {

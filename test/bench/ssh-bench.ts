@@ -1,16 +1,36 @@
 /**
- * SSH data path benchmark: exec round trips per second and `cat` of a 100 MB text file in MB/s,
- * straight to a real OpenSSH server and through Warden (masking on), with ratios from one run.
- * The same ssh2 client is used for both paths, so the figures compare the paths, not clients.
- * Run as root with openssh-server installed: `npx tsx test/bench/ssh-bench.ts` (npm run bench:ssh).
+ * SSH data path benchmark (`npm run bench:ssh`, as root with openssh-server installed): exec round
+ * trips per second, and `cat` of a 100 MB text file in MB/s, straight to a real OpenSSH server and
+ * through Warden, with ratios from the same run:
+ *
+ *   masked   a `phi: true` connection: every output line through the gateway's detectors
+ *   relayed  the same host as a `phi: false` connection: the SSH relay alone, nothing masked
+ *
+ * The gateway is the real one (token verification, shell inspection, policy, the audit attempt
+ * durable before the command runs, the session recording on disk, output masking), in a child
+ * process of its own started as the image starts it. The same ssh2 client, in this process, is
+ * used for every path, so the figures compare paths, not clients. One PHI-looking line in ten
+ * (an SSN and an MRN) gives the masker work. BENCH_SSH_ROUNDS rounds (default 3), each measuring
+ * every path in turn; figures are medians. The last line printed is one JSON object.
  */
+import { type ChildProcess, fork } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, type ConnectConfig } from 'ssh2';
-import { type SshHarness, startSshHarness } from '../protocols/ssh/harness';
+import { validateConfig } from '../../gateway-image/src/config/load';
+import { startGateway } from '../../gateway-image/src/gateway/start';
+import { createLogger } from '../../gateway-image/src/logging/logger';
+import { startLocalIssuer } from '../../gateway-image/src/sandbox/local-issuer';
+import { keygen, startOpenSshServer } from '../../gateway-image/src/sandbox/ssh-host';
+import { sshConnection, writeGatewayFiles } from '../support/gateway-stack';
 
 const ROUND_TRIPS = Number(process.env.BENCH_SSH_EXECS ?? 100);
 const FILE_MB = Number(process.env.BENCH_SSH_FILE_MB ?? 100);
+const ROUNDS = Number(process.env.BENCH_SSH_ROUNDS ?? 3);
+const AUDIENCE = 'urn:warden:ssh-bench';
 
 function connect(config: ConnectConfig): Promise<Client> {
   const c = new Client();
@@ -38,62 +58,184 @@ function exec(c: Client, command: string): Promise<number> {
   );
 }
 
-async function measure(c: Client, file: string): Promise<{ execsPerSec: number; mbPerSec: number }> {
+async function roundTrips(c: Client): Promise<number> {
   await exec(c, 'true');
-  let t = performance.now();
+  const t = performance.now();
   for (let i = 0; i < ROUND_TRIPS; i++) await exec(c, 'true');
-  const execsPerSec = ROUND_TRIPS / ((performance.now() - t) / 1000);
-  t = performance.now();
-  const bytes = await exec(c, `cat ${file}`);
-  const mbPerSec = bytes / 1e6 / ((performance.now() - t) / 1000);
-  return { execsPerSec, mbPerSec };
+  return ROUND_TRIPS / ((performance.now() - t) / 1000);
 }
 
+async function cat(c: Client, file: string, expectBytes: number): Promise<number> {
+  const t = performance.now();
+  const bytes = await exec(c, `cat ${file}`);
+  // Masking changes lengths a little; a short read would be a broken run, not a fast one.
+  if (bytes < expectBytes * 0.9) throw new Error(`cat returned ${bytes} of ${expectBytes} bytes`);
+  return bytes / 1e6 / ((performance.now() - t) / 1000);
+}
+
+const median = (xs: readonly number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const round1 = (n: number) => Math.round(n * 10) / 10;
+const round2 = (n: number) => Math.round(n * 100) / 100;
+
 async function main(): Promise<void> {
-  const h: SshHarness = await startSshHarness();
+  const dir = await mkdtemp(join(tmpdir(), 'warden-ssh-bench-'));
+  const closers: (() => Promise<void>)[] = [];
+  let child: ChildProcess | undefined;
   try {
-    // Text with a PHI-looking value on every tenth line, so the masker has work to do.
+    const [sshd, issuer] = await Promise.all([
+      startOpenSshServer(),
+      startLocalIssuer({
+        audience: AUDIENCE,
+        agents: [{ clientId: 'bench', clientSecret: 'bench-secret', groups: ['agents'] }],
+        accessTokenTtlSec: 3600,
+      }),
+    ]);
+    closers.push(
+      () => sshd.close(),
+      () => issuer.close(),
+    );
     const line = 'encounter 2024-01-01 ward 7 note: stable, follow up in two weeks ........\n';
     const phi = 'patient ssn 123-45-6789 mrn MRN00012345 ..................................\n';
     const block = Buffer.from((line.repeat(9) + phi).repeat(1000));
-    const file = join(h.sshd.dir, 'big.txt');
+    const file = join(sshd.dir, 'big.txt');
     const copies = Math.ceil((FILE_MB * 1e6) / block.length);
     writeFileSync(file, Buffer.concat(Array.from({ length: copies }, () => block)));
+    const fileBytes = copies * block.length;
 
-    const direct = await connect({
-      host: h.sshd.host,
-      port: h.sshd.port,
-      username: h.sshd.user,
-      privateKey: h.sshd.clientPrivateKey,
+    keygen(dir, 'gateway_ed25519');
+    const keys = await writeGatewayFiles(dir, {
+      commonName: 'warden-bench',
+      extra: { 'lab.key': sshd.clientPrivateKey, 'token.key': randomBytes(32).toString('base64') },
     });
-    const gateway = await connect({
-      host: '127.0.0.1',
-      port: h.port,
-      username: 'sandbox',
-      password: 'human-token',
-    });
-    const d = await measure(direct, file);
-    const w = await measure(gateway, file);
-    direct.end();
-    gateway.end();
-    const fmt = (n: number) => n.toFixed(1);
-    const rows = [
-      [
-        'exec round trips/s',
-        fmt(d.execsPerSec),
-        fmt(w.execsPerSec),
-        (w.execsPerSec / d.execsPerSec).toFixed(2),
+    const f = keys.ref;
+    const config = {
+      version: 1,
+      listeners: { ssh: { host: '127.0.0.1', port: 0, hostKey: `file:${join(dir, 'gateway_ed25519')}` } },
+      identity: { issuers: [{ issuer: issuer.issuer, audiences: [AUDIENCE] }] },
+      connections: [
+        sshConnection('masked', sshd, f('lab.key')),
+        { ...sshConnection('relayed', sshd, f('lab.key')), phi: false },
       ],
-      [`cat ${FILE_MB} MB (MB/s)`, fmt(d.mbPerSec), fmt(w.mbPerSec), (w.mbPerSec / d.mbPerSec).toFixed(2)],
-    ];
-    console.log(['metric', 'direct', 'warden', 'ratio'].join('\t'));
-    for (const r of rows) console.log(r.join('\t'));
+      access: { grants: [{ name: 'bench', connections: ['masked', 'relayed'], principals: {} }] },
+      policy: {
+        default: 'deny',
+        rules: [{ name: 'exec', decision: 'allow', principals: {}, ssh: { modes: ['exec'] } }],
+      },
+      masking: { tokenKey: f('token.key') },
+      audit: { dir: join(dir, 'audit'), signingKey: f('audit.key') },
+      recording: { dir: join(dir, 'recordings') },
+    };
+    validateConfig(config, 'bench');
+    const started = await startChild(config);
+    child = started.child;
+    const token = await issuer.agentToken('bench');
+    const through = (connection: string) =>
+      connect({ host: '127.0.0.1', port: started.port, username: connection, password: token });
+    const clients = {
+      direct: await connect({
+        host: sshd.host,
+        port: sshd.port,
+        username: sshd.user,
+        privateKey: sshd.clientPrivateKey,
+      }),
+      masked: await through('masked'),
+      relayed: await through('relayed'),
+    };
+    type Path = keyof typeof clients;
+    const paths = Object.keys(clients) as Path[];
+    const execs: Record<Path, number[]> = { direct: [], masked: [], relayed: [] };
+    const cats: Record<Path, number[]> = { direct: [], masked: [], relayed: [] };
+    for (let r = 0; r < ROUNDS; r++) {
+      for (const p of paths) execs[p].push(await roundTrips(clients[p]));
+      for (const p of paths) cats[p].push(await cat(clients[p], file, fileBytes));
+    }
+    for (const c of Object.values(clients)) c.end();
+    const rss = await ask<{ maxRssKiB: number }>(child, 'rss');
+
+    const exec = (p: Path) => median(execs[p]);
+    const mbps = (p: Path) => median(cats[p]);
+    const result = {
+      bench: 'ssh',
+      rounds: ROUNDS,
+      exec: {
+        direct_per_s: round1(exec('direct')),
+        warden_per_s: round1(exec('masked')),
+        ratio: round2(exec('masked') / exec('direct')),
+        relayed_ratio: round2(exec('relayed') / exec('direct')),
+      },
+      cat: {
+        mb: round1(fileBytes / 1e6),
+        direct_mb_s: round1(mbps('direct')),
+        warden_mb_s: round1(mbps('masked')),
+        ratio: round2(mbps('masked') / mbps('direct')),
+        relayed_mb_s: round1(mbps('relayed')),
+        relayed_ratio: round2(mbps('relayed') / mbps('direct')),
+      },
+      rounds_exec_per_s: Object.fromEntries(paths.map((p) => [p, execs[p].map(round1)])),
+      rounds_cat_mb_s: Object.fromEntries(paths.map((p) => [p, cats[p].map(round1)])),
+      rss_mb: Math.round(rss.maxRssKiB / 1024),
+    };
+    console.log(`${ROUND_TRIPS} exec round trips and cat of ${result.cat.mb} MB, ${ROUNDS} rounds (medians)`);
+    console.log(['path', 'exec/s', 'ratio', 'cat MB/s', 'ratio'].join('\t'));
+    for (const p of paths) {
+      const cells = [exec(p).toFixed(1), (exec(p) / exec('direct')).toFixed(2)];
+      console.log([p, ...cells, mbps(p).toFixed(1), (mbps(p) / mbps('direct')).toFixed(2)].join('\t'));
+    }
+    console.log(`gateway peak RSS ${result.rss_mb} MB`);
+    console.log(JSON.stringify(result));
   } finally {
-    await h.close();
+    child?.kill('SIGTERM');
+    if (child && child.exitCode === null) await new Promise((resolve) => child!.once('exit', resolve));
+    for (const close of closers) await close().catch(() => undefined);
+    await rm(dir, { recursive: true, force: true });
   }
 }
 
-main().catch((err: unknown) => {
-  console.error(err);
-  process.exitCode = 1;
-});
+function startChild(config: unknown): Promise<{ child: ChildProcess; port: number }> {
+  const child = fork(__filename, ['--gateway'], {
+    // As bin/warden.js runs the gateway (tsx's CommonJS hook), with the young-generation size the
+    // image's ENTRYPOINT sets (gateway-image/Dockerfile).
+    execArgv: [
+      '--max-semi-space-size=2',
+      '--require',
+      'tsx/cjs',
+      ...(process.env.BENCH_PROF ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_PROF] : []),
+    ],
+    env: { ...process.env, WARDEN_BENCH_CONFIG: JSON.stringify(config), WARDEN_LOG_LEVEL: 'error' },
+  });
+  return new Promise((resolve, reject) => {
+    child.once('message', (m) => resolve({ child, port: (m as { port: number }).port }));
+    child.once('exit', (code) => reject(new Error(`gateway exited (${code})`)));
+  });
+}
+
+function ask<T>(child: ChildProcess, what: string): Promise<T> {
+  return new Promise((resolve, reject) => {
+    child.once('message', (m) => resolve(m as T));
+    child.once('exit', (code) => reject(new Error(`gateway exited (${code})`)));
+    child.send(what);
+  });
+}
+
+/** The child: the gateway alone; it reports its port, then answers 'rss'. */
+async function gatewayChild(): Promise<void> {
+  const config = validateConfig(JSON.parse(process.env.WARDEN_BENCH_CONFIG!), 'bench');
+  const gateway = await startGateway(config, { logger: createLogger(), serve: { admin: false } });
+  process.send!({ port: gateway.ssh!.port });
+  process.on('message', (m) => {
+    if (m === 'rss') process.send!({ maxRssKiB: process.resourceUsage().maxRSS });
+  });
+  process.on('SIGTERM', () => void gateway.close().finally(() => process.exit(0)));
+}
+
+if (process.argv.includes('--gateway')) {
+  gatewayChild().catch((err: unknown) => {
+    console.error(err);
+    process.exit(1);
+  });
+} else {
+  main().catch((err: unknown) => {
+    console.error(err);
+    process.exitCode = 1;
+  });
+}

@@ -4,21 +4,10 @@ import { connect as tcpConnect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import type { DevLine } from '../support/dev-sandbox';
 
 const root = join(__dirname, '..', '..');
 const bin = join(root, 'gateway-image', 'bin', 'warden.js');
-
-interface DevLine {
-  postgres: { host: string; port: number; connections: string[] };
-  tokens: { agent: string; human: string; approver: string };
-  adminUrl: string;
-  oidcIssuer: string;
-  upstream: { url: string };
-  auditDir: string;
-  recordingsDir: string;
-  ssh?: { host: string; port: number; connection: string };
-  http?: { url: string; connection: string };
-}
 
 function psql(line: DevLine, token: string, db: string, sql: string) {
   return spawnSync(
@@ -74,6 +63,7 @@ describe('warden dev', () => {
         'adminUrl',
         'auditDir',
         'http',
+        'kubernetes',
         'oidcIssuer',
         'postgres',
         'recordingsDir',
@@ -144,6 +134,34 @@ describe('warden dev', () => {
     for (const e of bundle.entry) expect(e.resource.birthDate).toMatch(/^\d{4}$/);
   });
 
+  it('serves the sandbox Kubernetes API through the gateway to stock kubectl, masked, Secrets denied to the agent', () => {
+    expect(line.kubernetes).toEqual({
+      url: expect.stringMatching(/^https:\/\/127\.0\.0\.1:\d+\/ehr-cluster$/),
+      connection: 'ehr-cluster',
+    });
+    const kubectl = (...args: string[]) =>
+      spawnSync(
+        'kubectl',
+        [
+          '--server',
+          line.kubernetes!.url,
+          '--insecure-skip-tls-verify',
+          '--token',
+          line.tokens.agent,
+          '-n',
+          'clinical',
+          ...args,
+        ],
+        { encoding: 'utf8', timeout: 20_000, env: { ...process.env, KUBECONFIG: '/dev/null' } },
+      );
+    const pods = kubectl('get', 'pods');
+    expect(pods.stdout).toMatch(/ehr-export-0\s+1\/1\s+Running/);
+    const logs = kubectl('logs', 'ehr-export-0');
+    expect(logs.stdout.split('\n').filter(Boolean)).toHaveLength(10);
+    expect(logs.stdout).not.toMatch(/\b\d{3}-\d{2}-\d{4}\b/);
+    expect(kubectl('get', 'secret', 'ehr-db').stderr).toContain('deny-agent-secret-reads');
+  });
+
   it('stops on SIGINT within 10 s whatever is open: exit 0, no process left, an audit log that verifies', async () => {
     const upstreamPort = new URL(line.upstream.url).port;
     const pgEnv = (token: string) => ({ ...process.env, PGPASSWORD: token });
@@ -169,9 +187,12 @@ describe('warden dev', () => {
         env: { ...process.env, SSHPASS: line.tokens.human },
       }),
     ];
-    const idle = [line.postgres.port, line.ssh!.port, Number(new URL(line.http!.url).port)].map((port) =>
-      tcpConnect(port, '127.0.0.1').on('error', () => {}),
-    );
+    const idle = [
+      line.postgres.port,
+      line.ssh!.port,
+      Number(new URL(line.http!.url).port),
+      Number(new URL(line.kubernetes!.url).port),
+    ].map((port) => tcpConnect(port, '127.0.0.1').on('error', () => {}));
     await new Promise((r) => setTimeout(r, 3_000));
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
     const started = performance.now();

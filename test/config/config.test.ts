@@ -83,7 +83,7 @@ describe('config contract', () => {
         expect.stringMatching(/^identity\.issuers\[0\]\.issuer: .*URL.*, found "not a url"$/),
         'identity.issuers[0].audiences: expected array to have >=1 items, found an array of 0',
         'connections[0].upstream.port: expected number, found "five"',
-        'connections[1].kind: expected one of "postgres", "ssh", "http", found "ftp"',
+        'connections[1].kind: expected one of "postgres", "ssh", "http", "kubernetes", found "ftp"',
         expect.stringMatching(/^\(top level\): unknown key "polcy"/),
       ]),
     );
@@ -211,7 +211,13 @@ describe('config contract', () => {
   it('loads a file, resolving relative directories against the file', async () => {
     const cfg = await loadConfigFile(join(root, 'examples/local/warden.json'));
     expect(cfg.audit.dir).toBe(join(root, '.warden/audit'));
-    expect(cfg.connections.map((c) => c.name)).toEqual(['patients', 'scratch', 'lab-host', 'fhir']);
+    expect(cfg.connections.map((c) => c.name)).toEqual([
+      'patients',
+      'scratch',
+      'lab-host',
+      'fhir',
+      'ehr-cluster',
+    ]);
   });
 
   it('names the file when it is not JSON', async () => {

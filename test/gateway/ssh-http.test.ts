@@ -7,7 +7,7 @@
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -27,6 +27,7 @@ import {
   sshdInstalled,
   startSandboxSshHost,
 } from '../../gateway-image/src/sandbox/ssh-host';
+import { readAuditLines } from '../support/audit-lines';
 import { sshConnection, writeGatewayFiles } from '../support/gateway-stack';
 import { type OpenSshRun, runOpenSsh } from '../support/ssh-client';
 
@@ -151,13 +152,7 @@ describe('gateway SSH and HTTP data paths', () => {
   }
 
   async function auditEvents(): Promise<AuditLine[]> {
-    const auditDir = join(dir, 'audit');
-    const names = (await readdir(auditDir)).filter((n) => /^segment-\d+\.jsonl$/.test(n)).sort();
-    const text = (await Promise.all(names.map((n) => readFile(join(auditDir, n), 'utf8')))).join('');
-    return text
-      .split('\n')
-      .filter(Boolean)
-      .map((l) => JSON.parse(l));
+    return readAuditLines(join(dir, 'audit'));
   }
 
   it('runs an allowed exec on the sandbox host and masks the SSNs in its output', async () => {
@@ -184,7 +179,7 @@ describe('gateway SSH and HTTP data paths', () => {
   it('refuses a denied exec with the policy reason and never runs it', async () => {
     const r = await sshExec('rm -f README.txt');
     expect(r.code).not.toBe(0);
-    expect(r.stderr).toContain('denied by policy rule "deny-rm"');
+    expect(r.stderr).toContain('denied by Warden policy rule "deny-rm"');
     expect(existsSync(join(sshHost.home, 'README.txt'))).toBe(true);
     const events = await auditEvents();
     expect(events).toContainEqual(
@@ -231,6 +226,14 @@ describe('gateway SSH and HTTP data paths', () => {
         }),
       }),
     );
-    expect(events.some((e) => e.type === 'request.result' && e.connection === 'fhir')).toBe(true);
+    // The result follows the response (it rides with the next write, within deferredFlushMs).
+    const hasResult = (list: AuditLine[]) =>
+      list.some((e) => e.type === 'request.result' && e.connection === 'fhir');
+    let later = events;
+    for (let i = 0; i < 100 && !hasResult(later); i++) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      later = await auditEvents();
+    }
+    expect(hasResult(later)).toBe(true);
   });
 });

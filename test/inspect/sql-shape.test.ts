@@ -119,7 +119,7 @@ describe('facts by shape equal facts from a fresh parse', () => {
     let fresh: unknown;
     try {
       fresh = inspectSql(other, { searchPath: pathA });
-    } catch (err) {
+    } catch {
       // A variant that does not parse (a literal where only one value is valid) must not parse from the cache either.
       expect(() => inspect(other, pathA)).toThrow();
       return;

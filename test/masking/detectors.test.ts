@@ -30,6 +30,16 @@ describe('detectors: true positives', () => {
     ['NAME', 'Patient Maria Garcia seen today', 'Maria Garcia'],
     ['NAME', 'per Garcia, Maria in triage', 'Garcia, Maria'],
     ['NAME', 'signed -- Dr. Okafor', 'Okafor'],
+    // Every context word and form a detector's prefilter must let through (types.ts, `prefilter`).
+    ['DOB', 'D.O.B.: 1984-03-07', '1984-03-07'],
+    ['DOB', 'date of birth 03/07/1984', '03/07/1984'],
+    ['DOB', 'Birthday: 7 March 1984', '7 March 1984'],
+    ['DOB', 'birth date 1984-03-07', '1984-03-07'],
+    ['IP', 'peer fe80:0:0:0:202:b3ff:fe1e:8329 up', 'fe80:0:0:0:202:b3ff:fe1e:8329'],
+    ['IP', 'bound to 2001:DB8::1 now', '2001:DB8::1'],
+    ['MRN', 'medical record number 12345678', '12345678'],
+    ['MRN', 'MEDICAL RECORD NO. AB1234567', 'AB1234567'],
+    ['ADDRESS', 'moved to Springfield, IL 62704 last year', 'IL 62704'],
   ])('%s in %j', (entity, text, value) => {
     expect(found(text)).toContainEqual([entity, value]);
   });

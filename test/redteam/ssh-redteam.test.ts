@@ -8,7 +8,7 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { validateConfig } from '../../gateway-image/src/config/load';
@@ -24,6 +24,7 @@ import {
   sshdInstalled,
   startSandboxSshHost,
 } from '../../gateway-image/src/sandbox/ssh-host';
+import { readAuditLines } from '../support/audit-lines';
 import { EXAMPLE_CONFIG } from '../support/example-config';
 import { sshConnection, writeGatewayFiles } from '../support/gateway-stack';
 import { type OpenSshRun, runOpenSsh } from '../support/ssh-client';
@@ -164,14 +165,8 @@ describe('SSH red team: every spelling ends refused and audited truthfully', () 
   }
 
   async function auditEvents(type: string): Promise<{ type: string; body: Record<string, unknown> }[]> {
-    const auditDir = join(dir, 'audit');
-    const names = (await readdir(auditDir)).filter((n) => /^segment-\d+\.jsonl$/.test(n)).sort();
-    const text = (await Promise.all(names.map((n) => readFile(join(auditDir, n), 'utf8')))).join('');
-    return text
-      .split('\n')
-      .filter(Boolean)
-      .map((l) => JSON.parse(l))
-      .filter((e) => e.type === type);
+    const events = await readAuditLines<{ type: string; body: Record<string, unknown> }>(join(dir, 'audit'));
+    return events.filter((e) => e.type === type);
   }
 
   async function attempts(): Promise<Attempt[]> {

@@ -23,6 +23,7 @@ export interface DevLine {
   recordingsDir: string;
   ssh?: { host: string; port: number; connection: string };
   http?: { url: string; connection: string };
+  kubernetes?: { url: string; connection: string };
 }
 
 export interface AuditLine {

@@ -88,9 +88,12 @@ export function spawnGateway<Ready>(
   configFile: string,
   env: Record<string, string>,
   label = 'gateway',
+  /** Run as this user and group (as the image does: not root); the test must run as root. @default this process's */
+  user?: { readonly uid: number; readonly gid: number },
 ): SpawnedGateway<Ready> {
   const child = spawn(process.execPath, [WARDEN_BIN, 'gateway', '--config', configFile], {
     env: { ...process.env, ...env },
+    ...user,
   });
   const ready = new Promise<Ready>((resolve, reject) => {
     let output = '';

@@ -4,11 +4,14 @@
  */
 import { Token } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import type * as eks from 'aws-cdk-lib/aws-eks';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import {
   type ConnectionEntry,
   type HttpConnectionBaseProps,
   httpEntry,
+  type KubernetesConnectionBaseProps,
+  kubernetesEntry,
   type PostgresConnectionBaseProps,
   postgresEntry,
   type SshConnectionBaseProps,
@@ -56,6 +59,21 @@ export interface HttpConnectionProps extends HttpConnectionBaseProps<SecretInput
   readonly peer?: ec2.IPeer;
 }
 
+export interface KubernetesConnectionProps extends KubernetesConnectionBaseProps<SecretInput> {
+  /** The API server's private endpoint, e.g. `cluster.clusterEndpoint` or `cfnCluster.attrEndpoint`. */
+  readonly endpoint: string;
+  /**
+   * The control plane's security group(s) (an `eks.Cluster`, or the cluster's security group): opened
+   * to the gateway on 443, and checked to admit only the gateway and the cluster's own nodes.
+   */
+  readonly controlPlane: ec2.IConnectable;
+  /**
+   * The cluster resource, so the bypass rule can check that its endpoint is private.
+   * @default - not checked: the bypass rule reports "could not validate" for this connection
+   */
+  readonly cluster?: eks.CfnCluster;
+}
+
 /** A connection as the gateway construct consumes it. */
 export interface ResolvedConnection {
   readonly entry: ConnectionEntry;
@@ -66,7 +84,13 @@ export interface ResolvedConnection {
     readonly connectable?: ec2.IConnectable;
     readonly peer?: ec2.IPeer;
     readonly port: ec2.Port;
+    /** The target is a Kubernetes control plane, whose nodes reach it through its own group. */
+    readonly selfIngress?: boolean;
   };
+  /** An EKS cluster whose endpoint must be private. */
+  readonly cluster?: eks.CfnCluster;
+  /** A Kubernetes connection without its cluster resource: its endpoint cannot be checked. */
+  readonly clusterUnverifiable?: boolean;
 }
 
 /** A reference function that also collects the secrets it referenced. */
@@ -128,5 +152,16 @@ export function httpConnection(name: string, p: HttpConnectionProps, vpc: ec2.IV
     path: p.target
       ? { connectable: p.target, port }
       : { peer: p.peer ?? ec2.Peer.ipv4(vpc.vpcCidrBlock), port },
+  };
+}
+
+export function kubernetesConnection(name: string, p: KubernetesConnectionProps): ResolvedConnection {
+  const { ref, secrets } = collector();
+  const entry = kubernetesEntry(name, p, p.endpoint, ref);
+  return {
+    entry,
+    secrets,
+    path: { connectable: p.controlPlane, port: ec2.Port.tcp(443), selfIngress: true },
+    ...(p.cluster ? { cluster: p.cluster } : { clusterUnverifiable: true }),
   };
 }

@@ -19,6 +19,7 @@ export const LISTENERS = [
   { id: 'Postgres', lbPort: 5432, taskPort: DEFAULT_PORTS.postgres },
   { id: 'Ssh', lbPort: 22, taskPort: DEFAULT_PORTS.ssh },
   { id: 'Https', lbPort: 443, taskPort: DEFAULT_PORTS.http },
+  { id: 'Kubernetes', lbPort: 6443, taskPort: DEFAULT_PORTS.kubernetes },
   { id: 'Admin', lbPort: DEFAULT_PORTS.admin, taskPort: DEFAULT_PORTS.admin },
 ] as const;
 
@@ -58,12 +59,13 @@ export function addGatewayContainer(
     linuxParameters,
     portMappings: LISTENERS.map((l) => ({ containerPort: l.taskPort, protocol: ecs.Protocol.TCP })),
     healthCheck: {
-      // A TCP probe of the admin port needs nothing but node, which the image has.
+      // Liveness (/healthz): the process answers. Readiness (/readyz) is the load balancer's check;
+      // a task that is up but not ready is taken out of rotation, not restarted. Only node is in the image.
       command: [
         'CMD',
         'node',
         '-e',
-        `require('net').connect(${DEFAULT_PORTS.admin},'127.0.0.1').on('connect',()=>process.exit(0)).on('error',()=>process.exit(1))`,
+        `require('https').get({host:'127.0.0.1',port:${DEFAULT_PORTS.admin},path:'/healthz',rejectUnauthorized:false},(r)=>process.exit(r.statusCode===200?0:1)).on('error',()=>process.exit(1))`,
       ],
       interval: Duration.seconds(30),
       timeout: Duration.seconds(5),
@@ -91,6 +93,8 @@ export interface GatewayLoadBalancer {
   readonly loadBalancer: elbv2.NetworkLoadBalancer;
   readonly securityGroup: ec2.SecurityGroup;
   readonly listeners: elbv2.NetworkListener[];
+  /** Target groups by listener id (Postgres, Ssh, Https, Admin). */
+  readonly targetGroups: Record<(typeof LISTENERS)[number]['id'], elbv2.NetworkTargetGroup>;
 }
 
 /**
@@ -118,19 +122,26 @@ export function addGatewayLoadBalancer(
   // negotiates TLS inside its own protocol, so the gateway's audit log is the per-connection record.
   // logAccessLogs() needs a concrete region (for ALB account ids); NLB delivery is region-agnostic.
   enableNlbAccessLogs(loadBalancer, options.accessLogBucket, 'nlb');
+  const targetGroups = {} as GatewayLoadBalancer['targetGroups'];
   const listeners = LISTENERS.map((l) => {
     const listener = loadBalancer.addListener(l.id, { port: l.lbPort, protocol: elbv2.Protocol.TCP });
-    listener.addTargets(l.id, {
+    targetGroups[l.id] = listener.addTargets(l.id, {
       port: l.taskPort,
       protocol: elbv2.Protocol.TCP,
       targets: [options.service.loadBalancerTarget({ containerName: CONTAINER, containerPort: l.taskPort })],
-      // Every protocol's health is the process's health; the admin port answers without a credential.
-      healthCheck: { protocol: elbv2.Protocol.TCP, port: String(DEFAULT_PORTS.admin) },
+      // Every protocol is served only while the gateway is ready: it can audit, reach its approvals
+      // store and resolve its connections' secrets (/readyz on the admin port, no credential needed).
+      healthCheck: {
+        protocol: elbv2.Protocol.HTTPS,
+        port: String(DEFAULT_PORTS.admin),
+        path: '/readyz',
+        healthyHttpCodes: '200',
+      },
     });
     options.securityGroup.connections.allowFrom(securityGroup, ec2.Port.tcp(l.taskPort));
     return listener;
   });
-  return { loadBalancer, securityGroup, listeners };
+  return { loadBalancer, securityGroup, listeners, targetGroups };
 }
 
 /** Lets clients in `peer` reach every listener on the load balancer. */

@@ -11,6 +11,7 @@ import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import type { WardenConfig, WardenConfigInput } from '../core';
 import {
@@ -26,6 +27,8 @@ import {
 import {
   type HttpConnectionProps,
   httpConnection,
+  type KubernetesConnectionProps,
+  kubernetesConnection,
   type PostgresConnectionProps,
   postgresConnection,
   type ResolvedConnection,
@@ -42,6 +45,7 @@ import { GatewaySecrets } from './gateway-secrets';
 import { WardenImage } from './image';
 import { createLogsKey } from './log-key';
 import { addMark } from './marks';
+import { GatewayOperations } from './operations';
 import { acknowledgeGatewayFindings, grantSecretRead, grantStorageWrite } from './permissions';
 import { substituteTokens } from './placeholders';
 import { AuditStorage } from './storage';
@@ -104,10 +108,36 @@ export interface WardenGatewayProps extends GatewayPolicyProps {
    * @default - a secret is created; put the certificate in it before the service starts
    */
   readonly tlsSecret?: secretsmanager.ISecret;
+  /**
+   * Where the operating alarms (audit append failures, readiness, hold age, denied spikes, task and
+   * worker restarts) notify.
+   * @default - an SNS topic encrypted with the gateway's key; subscribe to `operations.alarmTopic`
+   */
+  readonly alarmTopic?: sns.ITopic;
+  /**
+   * Alarm when a held command has waited this long for an approver, in seconds.
+   * @default 300
+   */
+  readonly holdAgeAlarmSeconds?: number;
+  /**
+   * Alarm when more statements, commands and requests than this are denied in five minutes.
+   * @default 100
+   */
+  readonly deniedStatementsAlarmThreshold?: number;
+  /**
+   * The CloudWatch agent image that scrapes the gateway's metrics in each task.
+   * @default - public.ecr.aws/cloudwatch-agent/cloudwatch-agent:latest
+   */
+  readonly metricsAgentImage?: ecs.ContainerImage;
 }
 
 /** The load balancer listener clients of each kind of connection use. */
-const CLIENT_LISTENER = { postgres: 'Postgres', ssh: 'Ssh', http: 'Https' } as const;
+const CLIENT_LISTENER = {
+  postgres: 'Postgres',
+  ssh: 'Ssh',
+  http: 'Https',
+  kubernetes: 'Kubernetes',
+} as const;
 
 export class WardenGateway extends Construct implements ec2.IConnectable {
   readonly key: kms.Key;
@@ -127,6 +157,8 @@ export class WardenGateway extends Construct implements ec2.IConnectable {
   readonly listeners: elbv2.NetworkListener[];
   /** Clients connect to the load balancer: allow them here (default port: Postgres). */
   readonly connections: ec2.Connections;
+  /** The metrics agent, alarms (and their SNS topic) and the CloudWatch dashboard. */
+  readonly operations: GatewayOperations;
 
   private readonly props: WardenGatewayProps;
   private readonly resolved: ResolvedConnection[] = [];
@@ -221,6 +253,20 @@ export class WardenGateway extends Construct implements ec2.IConnectable {
       defaultPort: ec2.Port.tcp(5432),
     });
     for (const peer of props.allowFrom ?? []) this.allowClientsFrom(peer);
+    this.operations = new GatewayOperations(this, 'Operations', {
+      gateway: this.node.path,
+      cluster: this.cluster,
+      service: this.service,
+      taskDefinition: this.taskDefinition,
+      logGroup: this.logGroup,
+      key: this.key,
+      adminTargetGroup: lb.targetGroups.Admin,
+      desiredCount,
+      alarmTopic: props.alarmTopic,
+      holdAgeAlarmSeconds: props.holdAgeAlarmSeconds,
+      deniedStatementsAlarmThreshold: props.deniedStatementsAlarmThreshold,
+      agentImage: props.metricsAgentImage,
+    });
 
     for (const s of this.secrets.all()) this.grantSecret(s);
     grantStorageWrite(this.taskDefinition.taskRole, this.auditBucket, this.key);
@@ -256,6 +302,14 @@ export class WardenGateway extends Construct implements ec2.IConnectable {
   /** An HTTP API reached only through the gateway. */
   addHttp(name: string, props: HttpConnectionProps): WardenConnection {
     return this.addConnection(httpConnection(name, props, this.props.vpc));
+  }
+
+  /**
+   * A Kubernetes cluster (EKS, private endpoint) reached only through the gateway: kubectl and
+   * client libraries use `warden kubeconfig`; the control plane admits the gateway on 443.
+   */
+  addKubernetes(name: string, props: KubernetesConnectionProps): WardenConnection {
+    return this.addConnection(kubernetesConnection(name, props));
   }
 
   /** Lets `grantee` read the audit bucket (e.g. an auditor role). Object Lock still forbids changes. */
@@ -315,6 +369,7 @@ export class WardenGateway extends Construct implements ec2.IConnectable {
     if (this.resolved.some((r) => r.entry.spec.name === name)) {
       throw new Error(`${this.node.path}: a connection named "${name}" already exists`);
     }
+
     this.resolved.push(c);
     for (const s of c.secrets) this.grantSecret(s);
     const accepted = privilegedRoleAcknowledgement(this.resolved.map((r) => r.entry));
@@ -327,7 +382,12 @@ export class WardenGateway extends Construct implements ec2.IConnectable {
       for (const sg of c.path.connectable.connections.securityGroups) {
         const cfn = sg.node.defaultChild;
         if (cfn instanceof ec2.CfnSecurityGroup) {
-          addMark(cfn, { role: 'protected-target', gateway: this.node.path, connection: name });
+          addMark(cfn, {
+            role: 'protected-target',
+            gateway: this.node.path,
+            connection: name,
+            ...(c.path.selfIngress ? { selfIngress: true } : {}),
+          });
           verifiable = true;
         }
       }
@@ -336,6 +396,9 @@ export class WardenGateway extends Construct implements ec2.IConnectable {
       this.securityGroup.addEgressRule(c.path.peer, c.path.port, `Warden → ${name}`);
       this.unverifiable.push(name);
     }
+    if (c.cluster)
+      addMark(c.cluster, { role: 'protected-cluster', gateway: this.node.path, connection: name });
+    if (c.clusterUnverifiable) this.unverifiable.push(name);
     const clientPort = LISTENERS.find((l) => l.id === CLIENT_LISTENER[kind])!.lbPort;
     return { name, kind, phi: phi ?? false, clientPort };
   }

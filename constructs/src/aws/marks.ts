@@ -13,8 +13,18 @@ const MARK = Symbol.for('warden.aws.mark');
 export type WardenMark =
   /** The gateway task's own security group: the only source a protected target may admit. */
   | { readonly role: 'gateway-security-group'; readonly gateway: string }
-  /** A security group of a resource reached through the gateway, e.g. an RDS instance. */
-  | { readonly role: 'protected-target'; readonly gateway: string; readonly connection: string }
+  /**
+   * A security group of a resource reached through the gateway, e.g. an RDS instance. A Kubernetes
+   * control plane's may also admit itself: the cluster's own nodes reach their API server so.
+   */
+  | {
+      readonly role: 'protected-target';
+      readonly gateway: string;
+      readonly connection: string;
+      readonly selfIngress?: boolean;
+    }
+  /** An EKS cluster reached through the gateway: its endpoint must not be public. */
+  | { readonly role: 'protected-cluster'; readonly gateway: string; readonly connection: string }
   /** The gateway's task role: it may read exactly `allowedSecrets` (secret ARNs, tokens allowed). */
   | {
       readonly role: 'gateway-task-role';
@@ -29,7 +39,11 @@ export type WardenMark =
    * Connections whose target cannot be checked in this app (an imported database, a host name):
    * the bypass rule reports them as "could not validate" on the gateway's security group.
    */
-  | { readonly role: 'unverifiable-targets'; readonly gateway: string; readonly connections: string[] };
+  | { readonly role: 'unverifiable-targets'; readonly gateway: string; readonly connections: string[] }
+  /** A CloudWatch alarm on one of the gateway's operating signals (aws/operations.ts). */
+  | { readonly role: 'gateway-alarm'; readonly gateway: string; readonly signal: string }
+  /** The gateway's CloudWatch dashboard. */
+  | { readonly role: 'gateway-dashboard'; readonly gateway: string };
 
 type Marked = { [MARK]?: WardenMark[] };
 

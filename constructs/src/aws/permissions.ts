@@ -56,6 +56,8 @@ const LISTENER_PASS_THROUGH = {
   Ssh: 'SSH is not TLS: it encrypts with its own transport protocol (RFC 4253) under the gateway host key, so there is no certificate for the load balancer to hold; the gateway terminates SSH itself.',
   Https:
     'TCP pass-through so that bearer tokens and PHI responses are decrypted only inside the gateway, where they are audited and masked; a TLS listener here would decrypt them first. The gateway presents TLS on this listener (Warden-GatewayTlsRequired).',
+  Kubernetes:
+    'TCP pass-through so that kubectl bearer tokens, exec streams and PHI responses are decrypted only inside the gateway, where they are inspected, audited and masked; the gateway presents TLS on this listener (Warden-GatewayTlsRequired).',
   Admin:
     'The admin API and reviewer console carry sign-ins and approval decisions; the gateway terminates their TLS itself (Warden-GatewayTlsRequired) so no credential is decrypted in the load balancer.',
 } as const;
@@ -98,6 +100,6 @@ export function acknowledgeGatewayFindings(gw: WardenGateway): void {
   Validations.of(gw.taskDefinition).acknowledge({
     id: 'AwsSolutions-ECS2',
     reason:
-      'WARDEN_CONFIG_JSON holds the gateway config with secret references (ARNs), never secret values; it is validated at synth with the gateway schema.',
+      'WARDEN_CONFIG_JSON holds the gateway config with secret references (ARNs), never secret values; it is validated at synth with the gateway schema. The metrics agent is configured with its scrape and CloudWatch settings, which hold no secret.',
   });
 }

@@ -21,6 +21,8 @@ export const PLACEHOLDER_BUCKET = '<audit bucket, named at deploy>';
 export const substituteTokens: Substitute = (value, path) => {
   if (!Token.isUnresolved(value)) return value;
   if (path.at(-1) === 'bucket' && path.includes('sinks')) return PLACEHOLDER_BUCKET;
+  // A whole URL known only at deploy (an EKS cluster's endpoint attribute) must still be a URL.
+  if (path.at(-1) === 'url' && value.replace(STRING_TOKEN, '') === '') return `https://${PLACEHOLDER_HOST}`;
   return value.replace(STRING_TOKEN, (_token, offset: number) =>
     value.slice(0, offset).endsWith('aws-secretsmanager:') ? PLACEHOLDER_SECRET_ARN : PLACEHOLDER_HOST,
   );

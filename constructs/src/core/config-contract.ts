@@ -120,6 +120,34 @@ export type WardenConfigInput = {
       readonly requestTimeoutMs?: number;
     };
     /**
+     * HTTPS in front of the kubernetes connections (kubectl, client libraries).
+     * @default - not set
+     */
+    readonly kubernetes?: {
+      /**
+       * @default "0.0.0.0"
+       */
+      readonly host?: string;
+      /**
+       * Default 6443.
+       * @default 6443
+       */
+      readonly port?: number;
+      /**
+       * The gateway's own TLS certificate and key.
+       */
+      readonly tls: {
+        /**
+         * Certificate chain (PEM).
+         */
+        readonly certificate: string;
+        /**
+         * Private key (PEM).
+         */
+        readonly key: string;
+      };
+    };
+    /**
      * @default {}
      */
     readonly admin?: {
@@ -527,10 +555,15 @@ export type WardenConfigInput = {
       });
     };
     /**
-     * PHI fields in JSON responses: path → entity. Paths: $.a.b, [*] any element, .* any member, ..name at any depth. The whole value at a path is masked. Default none (detectors still run on every string).
+     * PHI fields in JSON responses: path → entity. Paths: $.a.b, [*] any element, .* any member, ..name at any depth. A path reaching a string, number or boolean masks that value; a path reaching an object or array masks every value beneath it except its codeMembers, so the document keeps its members and shape. Default none (detectors still run on every string).
      * @default {}
      */
     readonly phiFields?: { readonly [key: string]: "SSN" | "MRN" | "DOB" | "NAME" | "ADDRESS" | "PHONE" | "EMAIL" | "NOTE" | string };
+    /**
+     * Members left as they are beneath a PHI field that names an object or array, with everything under them: values from fixed code sets that say what kind of name, number or address a value is and identify no one. They still go through the detectors, like every unclassified string; a path naming one of them directly still masks it. Default FHIR's ["use", "system", "type", "period", "rank", "url"] (a rule on $..name or $..telecom masks family, given and value, and keeps use, system and period, so the resource stays valid). [] masks every value beneath a PHI field.
+     * @default ["use","system","type","period","rank","url"]
+     */
+    readonly codeMembers?: readonly string[];
     /**
      * Response content types passed through unmasked (e.g. application/pdf, image/*); they are audited. Default none: other non-text responses are refused.
      * @default []
@@ -548,6 +581,89 @@ export type WardenConfigInput = {
       readonly host?: string;
       /**
        * Route requests whose path starts with this prefix.
+       * @default - not set
+       */
+      readonly pathPrefix?: string;
+    };
+  }) | ({
+    /**
+     * Connection name; clients select it (Postgres: the database name).
+     */
+    readonly name: string;
+    /**
+     * @default - not set
+     */
+    readonly description?: string;
+    /**
+     * Whether the target may hold PHI. Default false.
+     * @default false
+     */
+    readonly phi?: boolean;
+    readonly kind: "kubernetes";
+    readonly upstream: {
+      /**
+       * The cluster API server, e.g. https://10.0.0.2 (a private endpoint). HTTPS only.
+       */
+      readonly url: string;
+      /**
+       * TLS towards the API server; ca is the cluster CA bundle (PEM, by secret reference).
+       * @default {}
+       */
+      readonly tls?: {
+        /**
+         * verify-full checks the certificate chain and host name (default). disable is for loopback sandboxes only.
+         * @default "verify-full"
+         */
+        readonly mode?: "verify-full" | "disable";
+        /**
+         * CA bundle (PEM) to trust, e.g. the RDS or Cloud SQL bundle. Default: the system store.
+         * @default - not set
+         */
+        readonly ca?: string;
+        /**
+         * Name to verify in the certificate. Default: the upstream host.
+         * @default - not set
+         */
+        readonly serverName?: string;
+      };
+      /**
+       * How the gateway authenticates to the cluster; callers never see it.
+       */
+      readonly credential: ({
+        readonly type: "bearer";
+        /**
+         * A secret reference (never the secret): env:NAME, file:/absolute/path, aws-secretsmanager:<arn>[#jsonKey], gcp-secretmanager:projects/<p>/secrets/<s>/versions/<v>[#jsonKey].
+         */
+        readonly token: string;
+      }) | ({
+        readonly type: "client-certificate";
+        /**
+         * A secret reference (never the secret): env:NAME, file:/absolute/path, aws-secretsmanager:<arn>[#jsonKey], gcp-secretmanager:projects/<p>/secrets/<s>/versions/<v>[#jsonKey].
+         */
+        readonly certificate: string;
+        /**
+         * A secret reference (never the secret): env:NAME, file:/absolute/path, aws-secretsmanager:<arn>[#jsonKey], gcp-secretmanager:projects/<p>/secrets/<s>/versions/<v>[#jsonKey].
+         */
+        readonly key: string;
+      });
+    };
+    /**
+     * Namespaces holding PHI (globs). Policy matches them with kubernetes.phiNamespace. Default: every namespace when phi is true, none otherwise.
+     * @default - not set
+     */
+    readonly phiNamespaces?: readonly string[];
+    /**
+     * API groups beyond Kubernetes' built-in ones (custom resources) whose requests the gateway may pass to policy. Requests to any other group are refused. Default none.
+     * @default []
+     */
+    readonly apiGroups?: readonly string[];
+    /**
+     * Where callers reach this cluster: https://<gateway>:<kubernetes listener port><pathPrefix>.
+     * @default {}
+     */
+    readonly route?: {
+      /**
+       * Path prefix on the kubernetes listener. Default /<name>.
        * @default - not set
        */
       readonly pathPrefix?: string;
@@ -787,6 +903,52 @@ export type WardenConfigInput = {
          * @default - not set
          */
         readonly minBodyBytes?: number;
+      };
+      /**
+       * Kubernetes request facts to match; every field given must match. An exec request is also decided by its command, as an SSH exec of the same command line (ssh rules apply to it).
+       * @default - not set
+       */
+      readonly kubernetes?: {
+        /**
+         * Verbs as RBAC names them: get, list, watch, create, update, patch, delete, deletecollection. kubectl exec is create on pods/exec, whatever HTTP method carried it. Discovery requests (/api, /apis, /version, /openapi) are get.
+         * @default - not set
+         */
+        readonly verbs?: readonly ("get" | "list" | "watch" | "create" | "update" | "patch" | "delete" | "deletecollection")[];
+        /**
+         * API groups ("" is the core group; * wildcards).
+         * @default - not set
+         */
+        readonly apiGroups?: readonly string[];
+        /**
+         * Resources, plural and lower-case as in the URL: pods, secrets, deployments (* wildcards).
+         * @default - not set
+         */
+        readonly resources?: readonly string[];
+        /**
+         * Subresources: exec, log, scale, status, eviction, ephemeralcontainers, token, … (* wildcards).
+         * @default - not set
+         */
+        readonly subresources?: readonly string[];
+        /**
+         * Namespaces (* wildcards). A request across every namespace (kubectl get -A) matches every pattern.
+         * @default - not set
+         */
+        readonly namespaces?: readonly string[];
+        /**
+         * Object names (* wildcards); a request without a name matches none.
+         * @default - not set
+         */
+        readonly names?: readonly string[];
+        /**
+         * True: matches requests in a namespace the connection lists in phiNamespaces (a request across namespaces, and a namespace object itself by its name, included). False: only the others.
+         * @default - not set
+         */
+        readonly phiNamespace?: boolean;
+        /**
+         * True: matches discovery requests only (/api, /apis, /version, /openapi); false: only the others.
+         * @default - not set
+         */
+        readonly discovery?: boolean;
       };
     }[];
     /**
@@ -1039,6 +1201,73 @@ export type WardenConfigInput = {
       readonly prefix?: string;
     }))[];
   };
+  /**
+   * Metrics, traces and health checks for operators (README: Operating Warden).
+   * @default {}
+   */
+  readonly observability?: {
+    /**
+     * Prometheus metrics (OpenMetrics text). Labels never carry PHI, SQL text or tokens.
+     * @default {}
+     */
+    readonly metrics?: {
+      /**
+       * Serve Prometheus metrics at /metrics on the admin listener. Default true.
+       * @default true
+       */
+      readonly enabled?: boolean;
+      /**
+       * Networks that may scrape /metrics without a token. Default loopback only (a sidecar agent in the same task or VM).
+       * @default ["127.0.0.1/32","::1/128"]
+       */
+      readonly allowFrom?: readonly string[];
+      /**
+       * A scraper outside allowFrom must send Authorization: Bearer <this secret>. Default none: only allowFrom may scrape.
+       * @default - not set
+       */
+      readonly bearerToken?: string;
+      /**
+       * How often each worker process sends its figures to the primary, which adds them up for /metrics. Default 5 s.
+       * @default 5000
+       */
+      readonly workerReportIntervalMs?: number;
+    };
+    /**
+     * OpenTelemetry traces: a span per statement, command or request with its stages as child spans. Off unless set.
+     * @default - not set
+     */
+    readonly tracing?: {
+      /**
+       * OTLP/HTTP traces endpoint, e.g. http://otel-collector:4318/v1/traces (JSON encoding).
+       */
+      readonly otlpEndpoint: string;
+      /**
+       * Headers sent with each export, each value a secret reference (an API key).
+       * @default {}
+       */
+      readonly headers?: { readonly [key: string]: string };
+      /**
+       * Default "warden-gateway".
+       * @default "warden-gateway"
+       */
+      readonly serviceName?: string;
+      /**
+       * Share of statements, commands and requests traced. Default 1.
+       * @default 1
+       */
+      readonly sampleRatio?: number;
+    };
+    /**
+     * @default {}
+     */
+    readonly readiness?: {
+      /**
+       * How long /readyz reuses its last check that every connection's secrets resolve (cloud secret stores are not asked on every probe). Default 60 s.
+       * @default 60000
+       */
+      readonly secretsCheckIntervalMs?: number;
+    };
+  };
 };
 
 /** A validated gateway config: every default filled in (see `WardenConfigInput` for the documentation). */
@@ -1072,6 +1301,14 @@ export type WardenConfig = {
       };
       readonly headersTimeoutMs: number;
       readonly requestTimeoutMs: number;
+    };
+    readonly kubernetes?: {
+      readonly host: string;
+      readonly port: number;
+      readonly tls: {
+        readonly certificate: string;
+        readonly key: string;
+      };
     };
     readonly admin: {
       readonly host: string;
@@ -1198,9 +1435,36 @@ export type WardenConfig = {
       });
     };
     readonly phiFields: { readonly [key: string]: "SSN" | "MRN" | "DOB" | "NAME" | "ADDRESS" | "PHONE" | "EMAIL" | "NOTE" | string };
+    readonly codeMembers: readonly string[];
     readonly binaryContentTypes: readonly string[];
     readonly route: {
       readonly host?: string;
+      readonly pathPrefix?: string;
+    };
+  }) | ({
+    readonly name: string;
+    readonly description?: string;
+    readonly phi: boolean;
+    readonly kind: "kubernetes";
+    readonly upstream: {
+      readonly url: string;
+      readonly tls: {
+        readonly mode: "verify-full" | "disable";
+        readonly ca?: string;
+        readonly serverName?: string;
+      };
+      readonly credential: ({
+        readonly type: "bearer";
+        readonly token: string;
+      }) | ({
+        readonly type: "client-certificate";
+        readonly certificate: string;
+        readonly key: string;
+      });
+    };
+    readonly phiNamespaces?: readonly string[];
+    readonly apiGroups: readonly string[];
+    readonly route: {
       readonly pathPrefix?: string;
     };
   }))[];
@@ -1263,6 +1527,16 @@ export type WardenConfig = {
         readonly methods?: readonly string[];
         readonly paths?: readonly string[];
         readonly minBodyBytes?: number;
+      };
+      readonly kubernetes?: {
+        readonly verbs?: readonly ("get" | "list" | "watch" | "create" | "update" | "patch" | "delete" | "deletecollection")[];
+        readonly apiGroups?: readonly string[];
+        readonly resources?: readonly string[];
+        readonly subresources?: readonly string[];
+        readonly namespaces?: readonly string[];
+        readonly names?: readonly string[];
+        readonly phiNamespace?: boolean;
+        readonly discovery?: boolean;
       };
     }[];
     readonly vettedFunctions: readonly string[];
@@ -1350,5 +1624,22 @@ export type WardenConfig = {
       readonly bucket: string;
       readonly prefix: string;
     }))[];
+  };
+  readonly observability: {
+    readonly metrics: {
+      readonly enabled: boolean;
+      readonly allowFrom: readonly string[];
+      readonly bearerToken?: string;
+      readonly workerReportIntervalMs: number;
+    };
+    readonly tracing?: {
+      readonly otlpEndpoint: string;
+      readonly headers: { readonly [key: string]: string };
+      readonly serviceName: string;
+      readonly sampleRatio: number;
+    };
+    readonly readiness: {
+      readonly secretsCheckIntervalMs: number;
+    };
   };
 };

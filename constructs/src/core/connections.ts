@@ -7,6 +7,7 @@ import type {
   CommonConnectionProps,
   ConnectionEntry,
   HttpConnectionSpec,
+  KubernetesConnectionSpec,
   PhiEntity,
   PostgresConnectionSpec,
   PrincipalSelectorProps,
@@ -265,6 +266,62 @@ export function httpEntry<S>(
       tls: { mode: 'verify-full', ...(p.caCertificate ? { ca: ref(p.caCertificate) } : {}) },
     },
     ...(p.route ? { route: { ...p.route } } : {}),
+  };
+  return connectionEntry(spec, p);
+}
+
+/** How the gateway authenticates to a cluster API server; callers never see it. */
+export type KubernetesCredential<S> =
+  /** A service-account (or other bearer) token. */
+  | { readonly type: 'bearer'; readonly token: S }
+  /** A client certificate and its key (PEM). */
+  | { readonly type: 'client-certificate'; readonly certificate: S; readonly key: S };
+
+/** Kubernetes connection props shared by the clouds (the cluster itself is cloud specific). */
+export interface KubernetesConnectionBaseProps<S> extends CommonConnectionProps {
+  /** How the gateway authenticates to the API server. */
+  readonly credential: KubernetesCredential<S>;
+  /** The cluster CA certificate (PEM), as a secret: the API server is verified against it alone. */
+  readonly caCertificate: S;
+  /**
+   * Namespaces holding PHI (globs); policy matches them with `kubernetes.phiNamespace`.
+   * @default - every namespace of a PHI connection
+   */
+  readonly phiNamespaces?: readonly string[];
+  /**
+   * API groups beyond Kubernetes' own (custom resources) the gateway may pass to policy.
+   * @default - none: requests to other groups are refused
+   */
+  readonly apiGroups?: readonly string[];
+  /**
+   * Path prefix on the gateway's Kubernetes listener (a kubeconfig's server URL ends with it).
+   * @default - `/<name>`
+   */
+  readonly pathPrefix?: string;
+}
+
+export function kubernetesEntry<S>(
+  name: string,
+  p: KubernetesConnectionBaseProps<S>,
+  /** The API server's private endpoint URL (https). */
+  url: string,
+  ref: SecretRefFn<S>,
+): ConnectionEntry {
+  const c = p.credential;
+  const spec: KubernetesConnectionSpec = {
+    ...connectionBasics(name, p),
+    kind: 'kubernetes',
+    upstream: {
+      url,
+      tls: { mode: 'verify-full', ca: ref(p.caCertificate) },
+      credential:
+        c.type === 'bearer'
+          ? { type: 'bearer', token: ref(c.token) }
+          : { type: 'client-certificate', certificate: ref(c.certificate), key: ref(c.key) },
+    },
+    ...(p.phiNamespaces ? { phiNamespaces: [...p.phiNamespaces] } : {}),
+    ...(p.apiGroups ? { apiGroups: [...p.apiGroups] } : {}),
+    ...(p.pathPrefix ? { route: { pathPrefix: p.pathPrefix } } : {}),
   };
   return connectionEntry(spec, p);
 }

@@ -10,6 +10,8 @@ export type {
   HttpCredential,
   HttpRoute,
   IdentityProps,
+  KubernetesConnectionBaseProps,
+  KubernetesCredential,
   MaskingProfileProps,
   MaskingProps,
   OidcIssuerProps,

@@ -19,9 +19,16 @@ export const PHI_RULE_NAMES = {
   sql: 'warden.phi-sql-writes',
   ssh: 'warden.phi-ssh-commands',
   http: 'warden.phi-http-writes',
+  kubernetes: 'warden.phi-kubernetes-changes',
 } as const;
 
-export const DEFAULT_PORTS = { postgres: 5432, ssh: 2222, http: 8443, admin: 8444 } as const;
+export const DEFAULT_PORTS = {
+  postgres: 5432,
+  ssh: 2222,
+  http: 8443,
+  kubernetes: 6443,
+  admin: 8444,
+} as const;
 /**
  * Six years: HIPAA keeps required documentation six years (45 CFR § 164.316(b)(2)(i)); counted as
  * 2192 days so leap days never shorten it. Default retention and the compliance rules' minimum.
@@ -32,11 +39,14 @@ export const DEFAULT_RECORDING_DIR = '/var/lib/warden/recordings';
 
 /** HTTP methods that change state upstream. */
 const HTTP_WRITE_METHODS = ['POST', 'PUT', 'PATCH', 'DELETE'];
+/** Kubernetes verbs that change a cluster (exec is create on pods/exec). */
+const KUBERNETES_WRITE_VERBS = ['create', 'update', 'patch', 'delete', 'deletecollection'] as const;
 
 /**
  * Policy rules that hold writes on PHI connections for approval (or deny them when nobody can
  * approve): SQL writes as the gateway defines them (`sql.write`), every SSH command (a shell
- * command's effect cannot be known in advance), and state-changing HTTP methods. One rule per
+ * command's effect cannot be known in advance), state-changing HTTP methods, and every write verb
+ * on a Kubernetes cluster (exec included). One rule per
  * protocol, because a rule's matchers are protocol specific.
  */
 export function phiSafeguardRules(
@@ -77,6 +87,17 @@ export function phiSafeguardRules(
       decision,
       connections: http,
       http: { methods: HTTP_WRITE_METHODS },
+    });
+  }
+  const kubernetes = phiNames('kubernetes');
+  if (kubernetes.length > 0) {
+    rules.push({
+      name: PHI_RULE_NAMES.kubernetes,
+      description:
+        'Changes in PHI clusters (exec, delete, scale and every other write) need a second person.',
+      decision,
+      connections: kubernetes,
+      kubernetes: { verbs: [...KUBERNETES_WRITE_VERBS] },
     });
   }
   return rules;
@@ -125,6 +146,7 @@ export function renderGatewayConfig(spec: GatewaySpec): WardenConfigInput {
       postgres: { port: ports.postgres, tls },
       ...(spec.secrets.sshHostKey ? { ssh: { port: ports.ssh, hostKey: spec.secrets.sshHostKey } } : {}),
       http: { port: ports.http, tls },
+      kubernetes: { port: ports.kubernetes, tls },
       admin: { port: ports.admin, tls },
     },
     identity: {

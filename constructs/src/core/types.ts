@@ -22,6 +22,7 @@ export type ConnectionSpec = Item<NonNullable<Input['connections']>>;
 export type PostgresConnectionSpec = Extract<ConnectionSpec, { kind: 'postgres' }>;
 export type SshConnectionSpec = Extract<ConnectionSpec, { kind: 'ssh' }>;
 export type HttpConnectionSpec = Extract<ConnectionSpec, { kind: 'http' }>;
+export type KubernetesConnectionSpec = Extract<ConnectionSpec, { kind: 'kubernetes' }>;
 /** How the gateway authenticates to an HTTP upstream. */
 export type HttpCredentialSpec = HttpConnectionSpec['upstream']['credential'];
 
@@ -102,9 +103,9 @@ export interface CommonConnectionProps {
  * rules and grants, and where clients reach the connection.
  */
 export interface WardenConnection {
-  /** Connection name: the Postgres database name, the SSH user name, the HTTP path prefix. */
+  /** Connection name: the Postgres database name, the SSH user name, the HTTP or Kubernetes path prefix. */
   readonly name: string;
-  readonly kind: 'postgres' | 'ssh' | 'http';
+  readonly kind: 'postgres' | 'ssh' | 'http' | 'kubernetes';
   /** Whether policy treats the target as holding PHI. */
   readonly phi: boolean;
   /** Port clients connect to on the gateway's load balancer for this kind of connection. */
@@ -145,6 +146,8 @@ export interface GatewayPorts {
   readonly ssh?: number;
   /** @default 8443 */
   readonly http?: number;
+  /** @default 6443 */
+  readonly kubernetes?: number;
   /** @default 8444 */
   readonly admin?: number;
 }

@@ -18,7 +18,12 @@ export interface CloudInitProps {
   readonly image: string;
   /** Registry host the image is pulled from (europe-west3-docker.pkg.dev). */
   readonly registryHost: string;
+  /** The metrics collector beside the gateway (operations.ts): its image and configuration. */
+  readonly collector?: { readonly image: string; readonly config: string };
 }
+
+/** Where the collector's configuration is written on the VM and mounted into its container. */
+export const COLLECTOR_DIR = '/etc/warden-metrics';
 
 export function gatewayCloudInit(props: CloudInitProps): string {
   const metadataUrl = `http://metadata.google.internal/computeMetadata/v1/instance/attributes/${CONFIG_METADATA_KEY}`;
@@ -41,17 +46,47 @@ export function gatewayCloudInit(props: CloudInitProps): string {
     'Restart=always',
     'RestartSec=5',
   ];
-  return [
-    '#cloud-config',
-    'write_files:',
-    '  - path: /etc/systemd/system/warden.service',
+  const file = (path: string, lines: readonly string[]) => [
+    `  - path: ${path}`,
     "    permissions: '0644'",
     '    owner: root',
     '    content: |',
-    ...unit.map((l) => (l ? `      ${l}` : '')),
+    ...lines.map((l) => (l ? `      ${l}` : '')),
+  ];
+  const c = props.collector;
+  return [
+    '#cloud-config',
+    'write_files:',
+    ...file('/etc/systemd/system/warden.service', unit),
+    ...(c
+      ? [
+          ...file('/etc/systemd/system/warden-metrics.service', collectorUnit(c.image)),
+          ...file(`${COLLECTOR_DIR}/collector.yaml`, c.config.trimEnd().split('\n')),
+        ]
+      : []),
     'runcmd:',
     '  - systemctl daemon-reload',
     '  - systemctl start warden.service',
+    ...(c ? ['  - systemctl start warden-metrics.service'] : []),
     '',
   ].join('\n');
+}
+
+/** The collector unit: its failure never touches the gateway's (separate unit and container). */
+function collectorUnit(image: string): string[] {
+  return [
+    '[Unit]',
+    'Description=Warden metrics collector',
+    'Wants=network-online.target',
+    'After=network-online.target docker.service warden.service',
+    '',
+    '[Service]',
+    `Environment=HOME=${STATE_DIR}/home`,
+    `ExecStartPre=/usr/bin/docker-credential-gcr configure-docker --registries ${image.split('/')[0]}`,
+    'ExecStartPre=-/usr/bin/docker rm -f warden-metrics',
+    `ExecStart=/usr/bin/docker run --rm --name warden-metrics --network host --read-only -v ${COLLECTOR_DIR}:${COLLECTOR_DIR}:ro ${image} --config=${COLLECTOR_DIR}/collector.yaml`,
+    'ExecStop=/usr/bin/docker stop warden-metrics',
+    'Restart=always',
+    'RestartSec=10',
+  ];
 }

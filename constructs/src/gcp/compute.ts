@@ -21,8 +21,10 @@ export interface GatewayComputeProps {
   readonly tag: string;
   /** Rendered config, JSON, with Terraform references inside. */
   readonly configJson: string;
-  /** Port the autohealing check probes. */
+  /** The admin port: autohealing probes /healthz on it. */
   readonly healthPort: number;
+  /** The metrics collector container beside the gateway. */
+  readonly collector: { readonly image: string; readonly config: string };
   readonly dependsOn: ITerraformDependable[];
 }
 
@@ -32,10 +34,13 @@ export class GatewayCompute extends Construct {
   readonly group: ComputeRegionInstanceGroupManager;
   readonly autohealCheck: ComputeHealthCheck;
   readonly baseInstanceName: string;
+  /** The group's name, known at synth (alert queries name it). */
+  readonly groupName: string;
 
   constructor(scope: Construct, id: string, props: GatewayComputeProps) {
     super(scope, id);
     this.baseInstanceName = `${props.namePrefix}-gw`;
+    this.groupName = `${props.namePrefix}-gw`;
     this.template = new ComputeInstanceTemplate(this, 'template', {
       project: props.project,
       namePrefix: `${props.namePrefix}-gw-`,
@@ -62,7 +67,11 @@ export class GatewayCompute extends Construct {
         'google-logging-enabled': 'true',
         'google-logging-use-fluentbit': 'true',
         'google-monitoring-enabled': 'true',
-        'user-data': gatewayCloudInit({ image: props.image, registryHost: props.registryHost }),
+        'user-data': gatewayCloudInit({
+          image: props.image,
+          registryHost: props.registryHost,
+          collector: props.collector,
+        }),
         [CONFIG_METADATA_KEY]: props.configJson,
       },
       labels: { 'warden-role': 'gateway' },
@@ -77,12 +86,14 @@ export class GatewayCompute extends Construct {
       timeoutSec: 5,
       healthyThreshold: 2,
       unhealthyThreshold: 3,
-      tcpHealthCheck: { port: props.healthPort },
+      // Liveness: a VM whose gateway does not answer is recreated. A gateway that answers but is
+      // not ready is only taken out of the load balancer (/readyz there), not recreated.
+      httpsHealthCheck: { port: props.healthPort, requestPath: '/healthz' },
     });
     this.group = new ComputeRegionInstanceGroupManager(this, 'group', {
       project: props.project,
       region: props.region,
-      name: `${props.namePrefix}-gw`,
+      name: this.groupName,
       baseInstanceName: this.baseInstanceName,
       targetSize: props.instances,
       version: [{ instanceTemplate: this.template.selfLinkUnique, name: 'gateway' }],

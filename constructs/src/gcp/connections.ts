@@ -3,11 +3,14 @@
  * network facts the gateway construct needs to fence each target: what port, which VMs (tags) or
  * which range.
  */
+import type { ContainerCluster } from '@cdktf/provider-google/lib/container-cluster';
 import type { GatewayTarget } from '../compliance/gcp';
 import {
   type ConnectionEntry,
   type HttpConnectionBaseProps,
   httpEntry,
+  type KubernetesConnectionBaseProps,
+  kubernetesEntry,
   type PostgresConnectionBaseProps,
   postgresEntry,
   type SshConnectionBaseProps,
@@ -47,6 +50,20 @@ export interface HttpConnectionProps extends HttpConnectionBaseProps<SecretInput
    * @default 443
    */
   readonly port?: number;
+}
+
+export interface KubernetesConnectionProps extends KubernetesConnectionBaseProps<SecretInput> {
+  /**
+   * The GKE control plane's private endpoint URL, e.g.
+   * `https://${cluster.privateClusterConfig.privateEndpoint}`.
+   */
+  readonly endpoint: string;
+  /**
+   * The cluster resource, so the bypass rule can check that its endpoint is private and that its
+   * authorized networks are set.
+   * @default - not checked: the bypass rule reports "could not validate" for this connection
+   */
+  readonly cluster?: ContainerCluster;
 }
 
 /** What adding a connection produces: the neutral entry, the secrets read and the target to fence. */
@@ -111,5 +128,18 @@ export function httpConnection(name: string, p: HttpConnectionProps): GcpConnect
     entry,
     secrets,
     target: { connection: name, kind: 'http', port: p.port ?? 443, targetTags: [...(p.targetTags ?? [])] },
+  };
+}
+
+export function kubernetesConnection(name: string, p: KubernetesConnectionProps): GcpConnection {
+  const { ref, secrets } = collector();
+  const entry = kubernetesEntry(name, p, p.endpoint, ref);
+  const resource = p.cluster ? `${p.cluster.terraformResourceType}.${p.cluster.friendlyUniqueId}` : undefined;
+  // The control plane is no VM of the network: no firewall fences it; its private endpoint and
+  // authorized networks do, and the bypass rule checks them on the cluster resource.
+  return {
+    entry,
+    secrets,
+    target: { connection: name, kind: 'kubernetes', port: 443, ...(resource ? { resource } : {}) },
   };
 }

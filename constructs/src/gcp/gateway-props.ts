@@ -75,7 +75,30 @@ export interface WardenGcpGatewayProps extends GatewayPolicyProps {
   readonly keyRotationDays?: number;
   /**
    * Ports the gateway listens on; the load balancer passes them through.
-   * @default - postgres 5432, ssh 2222, http 8443, admin 8444
+   * @default - postgres 5432, ssh 2222, http 8443, kubernetes 6443, admin 8444
    */
   readonly ports?: GatewayPorts;
+  /**
+   * Where the operating alert policies (audit append failures, readiness, hold age, denied spikes,
+   * gateway and worker restarts) notify: ids of notification channels
+   * (`google_monitoring_notification_channel.x.id`).
+   * @default - a Pub/Sub topic and its notification channel; subscribe to `monitoring.alertTopic`
+   */
+  readonly alertNotificationChannels?: readonly string[];
+  /**
+   * Alert when a held command has waited this long for an approver, in seconds.
+   * @default 300
+   */
+  readonly holdAgeAlarmSeconds?: number;
+  /**
+   * Alert when more statements, commands and requests than this are denied in five minutes.
+   * @default 100
+   */
+  readonly deniedStatementsAlarmThreshold?: number;
+  /**
+   * The collector image that scrapes the gateway's metrics on each VM into Managed Service for
+   * Prometheus (the Google-Built OpenTelemetry Collector); pin a digest here.
+   * @default - us-docker.pkg.dev/cloud-ops-agents-artifacts/google-cloud-opentelemetry-collector/otelcol-google:0.121.0
+   */
+  readonly metricsCollectorImage?: string;
 }

@@ -17,12 +17,15 @@ import {
   type WardenConfigInput,
   type WardenConnection,
 } from '../core';
+import { AlertTopic } from './alert-channel';
 import { AuditStorage } from './audit-storage';
 import { GatewayCompute } from './compute';
 import {
   type GcpConnection,
   type HttpConnectionProps,
   httpConnection,
+  type KubernetesConnectionProps,
+  kubernetesConnection,
   type PostgresConnectionProps,
   postgresConnection,
   type SshConnectionProps,
@@ -32,6 +35,7 @@ import { fenceTarget } from './fence';
 import type { WardenGcpGatewayProps } from './gateway-props';
 import { GatewayKeys } from './kms';
 import { GatewayLoadBalancer } from './load-balancer';
+import { collectorConfig, DEFAULT_COLLECTOR_IMAGE, GatewayMonitoring } from './operations';
 import type { GcpPeer } from './peers';
 import { type ISecret, type SecretInput, selectorOf } from './refs';
 import { GatewayRegistry } from './registry';
@@ -42,7 +46,7 @@ import { escapeForTerraform, placeholderFor } from './tokens';
  * The Warden gateway on Google Cloud: a regional managed instance group of Container-Optimized OS
  * VMs behind an internal passthrough load balancer, its own least-privilege service account, CMEK
  * everywhere, write-once audit storage and six-year logs. Add targets with `addPostgres`, `addSsh`
- * and `addHttp`; each becomes reachable only through the gateway.
+ * `addHttp` and `addKubernetes`; each becomes reachable only through the gateway.
  */
 export class WardenGcpGateway extends Construct {
   readonly serviceAccount: ServiceAccount;
@@ -62,6 +66,10 @@ export class WardenGcpGateway extends Construct {
   readonly secrets = new Map<string, SecretManagerSecret>();
   /** Private address clients connect to. */
   readonly address: string;
+  /** The alert policies and the Cloud Monitoring dashboard. */
+  readonly monitoring: GatewayMonitoring;
+  /** The Pub/Sub topic the alerts go to, when no `alertNotificationChannels` were given. */
+  readonly alertTopic?: AlertTopic;
 
   private readonly props: WardenGcpGatewayProps;
   private readonly ports: Required<GatewayPorts>;
@@ -147,6 +155,10 @@ export class WardenGcpGateway extends Construct {
         produce: () => JSON.stringify(escapeForTerraform(this.renderConfig())),
       }),
       healthPort: ports.admin,
+      collector: {
+        image: props.metricsCollectorImage ?? DEFAULT_COLLECTOR_IMAGE,
+        config: collectorConfig(ports.admin, this.prefix),
+      },
       dependsOn: this.keys.grants,
     });
     this.loadBalancer = new GatewayLoadBalancer(this, 'lb', {
@@ -157,11 +169,24 @@ export class WardenGcpGateway extends Construct {
       subnetwork: props.subnetwork,
       instanceGroup: this.compute.group.instanceGroup,
       serviceAccountEmail: this.serviceAccount.email,
-      ports: [ports.postgres, ports.ssh, ports.http, ports.admin],
+      ports: [ports.postgres, ports.ssh, ports.http, ports.kubernetes, ports.admin],
       healthPort: ports.admin,
     });
     this.address = this.loadBalancer.forwardingRule.ipAddress;
     this.ports = ports;
+    if (!props.alertNotificationChannels?.length)
+      this.alertTopic = new AlertTopic(this, 'alerts', { project: props.project, namePrefix: this.prefix });
+    this.monitoring = new GatewayMonitoring(this, 'monitoring', {
+      project: props.project,
+      gateway: this.prefix,
+      notificationChannels: props.alertNotificationChannels?.length
+        ? props.alertNotificationChannels
+        : [this.alertTopic!.channel.id],
+      instanceGroupName: this.compute.groupName,
+      instances: props.instances ?? 2,
+      holdAgeAlarmSeconds: props.holdAgeAlarmSeconds ?? 300,
+      deniedStatementsAlarmThreshold: props.deniedStatementsAlarmThreshold ?? 100,
+    });
     for (const peer of props.allowFrom ?? []) this.allowClientsFrom(peer);
     this.node.addValidation({ validate: () => this.configProblems() });
     this.writeManifest();
@@ -191,6 +216,14 @@ export class WardenGcpGateway extends Construct {
   /** An HTTP API; the gateway adds the credential, clients never see it. */
   addHttp(name: string, props: HttpConnectionProps): WardenConnection {
     return this.addConnection(httpConnection(name, props));
+  }
+
+  /**
+   * A GKE cluster on its private endpoint, reachable only through the gateway: kubectl and client
+   * libraries use `warden kubeconfig`; the gateway holds the cluster credential and CA.
+   */
+  addKubernetes(name: string, props: KubernetesConnectionProps): WardenConnection {
+    return this.addConnection(kubernetesConnection(name, props));
   }
 
   /** Lets `member` (e.g. `group:auditors@example.org`) read the audit bucket; retention still forbids changes. */
@@ -277,6 +310,7 @@ export class WardenGcpGateway extends Construct {
     if (this.connections.some((x) => x.entry.spec.name === name)) {
       throw new Error(`${this.node.path}: connection "${name}" is already defined`);
     }
+
     this.connections.push(c);
     for (const s of c.secrets) this.grantSecretRead(s);
     const accepted = privilegedRoleAcknowledgement(this.connections.map((x) => x.entry));
@@ -306,6 +340,7 @@ export class WardenGcpGateway extends Construct {
   /** What the compliance rules need to know about this gateway, kept beside its service account. */
   private writeManifest(): void {
     const manifest: Omit<GatewayManifest, 'address'> = {
+      name: this.prefix,
       serviceAccountEmail: this.serviceAccount.email,
       tags: [this.tag],
       secrets: this.readable.map((s) => s.id),

@@ -45,7 +45,9 @@ export class GatewayLoadBalancer extends Construct {
       project: props.project,
       region: props.region,
       name: `${props.namePrefix}-gw-lb`,
-      tcpHealthCheck: { port: props.healthPort },
+      // Every protocol is served only while the gateway is ready: it can audit, reach its approvals
+      // store and resolve its connections' secrets (/readyz on the admin port, no credential needed).
+      httpsHealthCheck: { port: props.healthPort, requestPath: '/readyz' },
     });
     this.backendService = new ComputeRegionBackendService(this, 'backend', {
       project: props.project,

@@ -266,8 +266,13 @@ export function openApiDocument(): Json {
             status: { enum: ['pending', 'approved', 'denied', 'expired', 'abandoned'] },
             requester: { type: 'object' },
             connection: { type: 'string' },
-            command: { type: 'string', description: 'Normalized: literals replaced by placeholders' },
-            statements: { type: 'array' },
+            protocol: { enum: ['postgres', 'ssh', 'http', 'kubernetes'] },
+            command: {
+              type: 'string',
+              description:
+                'What the approver is shown, with no values: SQL with placeholders, a masked command line, a method and path with query parameter names, a Kubernetes request',
+            },
+            statements: { type: 'array', description: 'SQL only: what each statement reads and writes' },
             rule: { type: 'string' },
             reason: { type: 'string' },
             createdAt: { type: 'string', format: 'date-time' },

@@ -8,21 +8,23 @@ import type { AuditSink } from '../audit/event';
 import { WardenError } from '../errors';
 import type { Principal } from '../identity/principal';
 import { principalSummary } from '../identity/principal';
-import type { SqlFacts } from '../inspect/facts';
+import type { Facts } from '../inspect/facts';
 import type { Decision } from '../policy/decision';
-import type { ApprovalRecord, StatementSummary } from './model';
+import { heldCommand } from './held-command';
+import type { ApprovalRecord } from './model';
 import { samePrincipal } from './model';
 import { consoleLink, type Notifier } from './notify';
 import type { ApprovalStore } from './store';
 
-/** The protocol-neutral hold request (the Postgres adapter's ApprovalRequest satisfies it). */
+/** A held command of any protocol (every adapter's approval request satisfies it). */
 export interface HoldRequest {
   readonly principal: Principal;
   readonly connection: string;
   readonly session: string;
-  readonly facts: SqlFacts;
+  /** The facts as audited (identifiers masked): what the approver is shown, via heldCommand. */
+  readonly facts: Facts;
   readonly decision: Extract<Decision, { outcome: 'require-approval' }>;
-  /** The exact command text; a `once` approval is bound to its hash. @default facts.normalized */
+  /** The exact command text; a `once` approval is bound to its hash. @default what approvers are shown */
   readonly command?: string;
   /** Why the requester needs this (`SET warden.reason`). */
   readonly reason?: string;
@@ -53,18 +55,6 @@ export function commandHash(connection: string, command: string): string {
   return createHash('sha256').update(connection).update('\0').update(command).digest('hex');
 }
 
-export function summarize(facts: SqlFacts): StatementSummary[] {
-  return facts.statements.map((s) => ({
-    kind: s.kind,
-    reads: [...s.reads],
-    writes: [...s.writes],
-    columns: [...new Set(s.columns.map((c) => (c.relation ? `${c.relation}.${c.column}` : c.column)))],
-    functions: [...s.functions],
-    ...(s.hasWhere === undefined ? {} : { hasWhere: s.hasWhere }),
-    returnsRows: s.returnsRows,
-  }));
-}
-
 /** What the client is told when a command cannot be held because the store cannot be reached. */
 const STORE_DOWN =
   'the approvals store is unavailable, so the command could not be held for an approver; nothing ran — try again later';
@@ -86,6 +76,7 @@ async function hold(o: HoldOptions, req: HoldRequest): Promise<Decision> {
   if (!rule) return deny(`${decision.reason}; no approvers are configured for rule "${decision.rule}"`);
   const auditAs = { principal: principalSummary(principal), connection, session };
   const now = o.now();
+  const held = heldCommand(req.facts);
 
   // A window approved earlier for this principal, connection and rule covers this command.
   const windows = await o.store.listApprovals({ status: 'approved' });
@@ -102,7 +93,7 @@ async function hold(o: HoldOptions, req: HoldRequest): Promise<Decision> {
     await o.audit.append({
       ...auditAs,
       type: 'approval.used',
-      body: { approval: win.id, scope: 'window', fingerprint: req.facts.fingerprint },
+      body: { approval: win.id, scope: 'window', fingerprint: held.fingerprint },
     });
     return { outcome: 'allow', rule: decision.rule };
   }
@@ -113,10 +104,11 @@ async function hold(o: HoldOptions, req: HoldRequest): Promise<Decision> {
     requester: principalSummary(principal),
     connection,
     session,
-    command: req.facts.normalized,
-    commandHash: commandHash(connection, req.command ?? req.facts.normalized),
-    fingerprint: req.facts.fingerprint,
-    statements: summarize(req.facts),
+    protocol: held.protocol,
+    command: held.text,
+    commandHash: commandHash(connection, req.command ?? held.text),
+    fingerprint: held.fingerprint,
+    ...(held.statements ? { statements: held.statements } : {}),
     rule: decision.rule,
     ruleReason: decision.reason,
     ...(req.reason ? { reason: req.reason } : {}),
@@ -228,6 +220,7 @@ export function requestedBody(r: ApprovalRecord): Record<string, unknown> {
     approval: r.id,
     kind: r.kind,
     rule: r.rule,
+    ...(r.protocol === undefined ? {} : { protocol: r.protocol }),
     ...(r.command === undefined ? {} : { command: r.command, commandHash: r.commandHash ?? null }),
     ...(r.fingerprint === undefined ? {} : { fingerprint: r.fingerprint }),
     ...(r.statements === undefined ? {} : { statements: r.statements }),

@@ -39,6 +39,8 @@ export interface ApprovalRecord {
   readonly connection: string;
   /** The gateway session holding the command (command approvals). */
   readonly session?: string;
+  /** The protocol of the held command (command approvals). */
+  readonly protocol?: 'postgres' | 'ssh' | 'http' | 'kubernetes';
   /** The command with literals replaced by placeholders. */
   readonly command?: string;
   /** sha256 of the exact command text: a `once` approval covers only that text. */

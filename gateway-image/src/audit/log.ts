@@ -20,6 +20,7 @@ import { join } from 'node:path';
 import { AuditError } from '../errors';
 import { type AuditEvent, type AuditEventInput, type AuditSink, encodeEvent, normalizeInput } from './event';
 import { signCheckpoint } from './keys';
+import { auditChannel, publishAudit } from './observe';
 import { type AuditLogOptions, type ResolvedOptions, resolveOptions } from './options';
 import { type RecoveredState, recoverLog } from './recover';
 import { type SegmentFile, segmentName, syncDirectory } from './segments';
@@ -48,6 +49,8 @@ interface Entry {
   readonly deferred: boolean;
   /** Set on the last line of a segment: after it is durable, seal the file and open `next`. */
   readonly seal?: { readonly path: string; readonly segment: string; readonly next: string };
+  /** performance.now() at append, kept only while someone observes the log (observe.ts). */
+  readonly queuedAt: number;
 }
 
 const noop = (): void => {};
@@ -189,7 +192,10 @@ export class AuditLog
     seal?: Entry['seal'],
     deferred = false,
   ): Promise<AuditEvent> {
-    if (this.failure) return Promise.reject(this.failure);
+    if (this.failure) {
+      publishAudit({ kind: 'append.failed', count: 1 });
+      return Promise.reject(this.failure);
+    }
     if (this.closing) return Promise.reject(new AuditError('audit log is closed'));
     const now = Date.now();
     const isSystem = fields.type === 'checkpoint' || fields.type === 'segment.sealed';
@@ -205,8 +211,11 @@ export class AuditLog
     this.lastType = event.type;
     this.segmentBytes += Buffer.byteLength(line);
     if (this.segmentEvents++ === 0) this.segmentStartedAt = now;
+    const observed = auditChannel.hasSubscribers;
+    if (observed) auditChannel.publish({ kind: 'event', event });
+    const queuedAt = observed ? performance.now() : 0;
     const promise = new Promise<AuditEvent>((resolve, reject) =>
-      this.queue.push({ line, event, resolve, reject, deferred, seal }),
+      this.queue.push({ line, event, resolve, reject, deferred, seal, queuedAt }),
     );
     if (!deferred) this.urgent++;
     this.tail = promise;
@@ -279,8 +288,9 @@ export class AuditLog
         const cut = this.queue.findIndex((e) => e.seal !== undefined);
         const batch = this.queue.splice(0, cut === -1 ? this.queue.length : cut + 1);
         for (const e of batch) if (!e.deferred) this.urgent--;
+        const bytes = Buffer.from(batch.map((e) => e.line).join(''));
         try {
-          await this.file.append(Buffer.from(batch.map((e) => e.line).join('')));
+          await this.file.append(bytes);
           await this.file.sync();
           this.syncs++;
         } catch (err) {
@@ -288,6 +298,7 @@ export class AuditLog
           return;
         }
         for (const e of batch) e.resolve(e.event);
+        if (auditChannel.hasSubscribers) this.observeBatch(batch, bytes.length);
         const seal = batch.at(-1)?.seal;
         if (seal) {
           try {
@@ -309,6 +320,19 @@ export class AuditLog
     }
   }
 
+  private observeBatch(batch: readonly Entry[], bytes: number): void {
+    const now = performance.now();
+    publishAudit({
+      kind: 'batch',
+      events: batch.length,
+      bytes,
+      // Entries appended before the first subscriber carry no time; they are left out.
+      waitsMs: batch.filter((e) => !e.deferred && e.queuedAt > 0).map((e) => now - e.queuedAt),
+      unsealedBytes: this.segmentBytes,
+      checkpoint: batch.some((e) => e.event.type === 'checkpoint'),
+    });
+  }
+
   private async rotate(seal: NonNullable<Entry['seal']>, lastSeq: number): Promise<void> {
     await this.file.close();
     await chmod(seal.path, 0o444);
@@ -327,7 +351,9 @@ export class AuditLog
     clearInterval(this.timer);
     clearTimeout(this.flushTimer);
     this.urgent = 0;
-    for (const e of [...batch, ...this.queue.splice(0)]) e.reject(err);
+    const refused = [...batch, ...this.queue.splice(0)];
+    for (const e of refused) e.reject(err);
+    publishAudit({ kind: 'append.failed', count: refused.length });
     try {
       this.emit('failed', err);
     } catch {

@@ -7,6 +7,7 @@ import { configCheck, configSchema } from './commands/config';
 import { devCommand } from './commands/dev';
 import { evidenceExport, evidenceVerify } from './commands/evidence';
 import { gatewayCommand } from './commands/gateway';
+import { kubeconfigCommand } from './commands/kubeconfig';
 import { loginCommand } from './commands/login';
 import { replayCommand } from './commands/replay';
 
@@ -21,6 +22,7 @@ export const COMMANDS: readonly Command[] = [
   evidenceVerify,
   classifyCommand,
   loginCommand,
+  kubeconfigCommand,
   replayCommand,
   approvalsList,
   approvalsShow,

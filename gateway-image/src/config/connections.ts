@@ -155,6 +155,12 @@ export const sshConnection = z.strictObject({
     ),
 });
 
+/**
+ * FHIR R4's code-valued members of the datatypes that hold identifiers (HumanName, ContactPoint,
+ * Address, Identifier): `use`, `system`, `type`, `period`, `rank`, and an extension's `url`.
+ */
+export const DEFAULT_CODE_MEMBERS = ['use', 'system', 'type', 'period', 'rank', 'url'] as const;
+
 export const httpConnection = z.strictObject({
   ...common,
   kind: z.literal('http'),
@@ -178,7 +184,13 @@ export const httpConnection = z.strictObject({
     )
     .default({})
     .describe(
-      'PHI fields in JSON responses: path → entity. Paths: $.a.b, [*] any element, .* any member, ..name at any depth. The whole value at a path is masked. Default none (detectors still run on every string).',
+      'PHI fields in JSON responses: path → entity. Paths: $.a.b, [*] any element, .* any member, ..name at any depth. A path reaching a string, number or boolean masks that value; a path reaching an object or array masks every value beneath it except its codeMembers, so the document keeps its members and shape. Default none (detectors still run on every string).',
+    ),
+  codeMembers: z
+    .array(z.string().min(1))
+    .default([...DEFAULT_CODE_MEMBERS])
+    .describe(
+      'Members left as they are beneath a PHI field that names an object or array, with everything under them: values from fixed code sets that say what kind of name, number or address a value is and identify no one. They still go through the detectors, like every unclassified string; a path naming one of them directly still masks it. Default FHIR\'s ["use", "system", "type", "period", "rank", "url"] (a rule on $..name or $..telecom masks family, given and value, and keeps use, system and period, so the resource stays valid). [] masks every value beneath a PHI field.',
     ),
   binaryContentTypes: z
     .array(
@@ -203,9 +215,71 @@ export const httpConnection = z.strictObject({
     ),
 });
 
-export const connection = z.discriminatedUnion('kind', [postgresConnection, sshConnection, httpConnection]);
+/** Kubernetes namespace or name glob: `*` matches any run of characters. */
+const namespacePattern = z.string().regex(/^[a-z0-9*]([-a-z0-9*.]*)?$/, 'expected a namespace name or glob');
+
+export const kubernetesConnection = z.strictObject({
+  ...common,
+  name: common.name.refine(
+    (n) => !['api', 'apis', 'version', 'openapi'].includes(n),
+    'a Kubernetes connection may not be named api, apis, version or openapi: its path prefix would hide Kubernetes API paths',
+  ),
+  kind: z.literal('kubernetes'),
+  upstream: z.strictObject({
+    url: z
+      .url({ protocol: /^https$/ })
+      .describe('The cluster API server, e.g. https://10.0.0.2 (a private endpoint). HTTPS only.'),
+    tls: upstreamTls
+      .prefault({})
+      .describe('TLS towards the API server; ca is the cluster CA bundle (PEM, by secret reference).'),
+    credential: z
+      .discriminatedUnion('type', [
+        z
+          .strictObject({ type: z.literal('bearer'), token: secretRef })
+          .describe('A service-account (or other bearer) token.'),
+        z
+          .strictObject({ type: z.literal('client-certificate'), certificate: secretRef, key: secretRef })
+          .describe('A client certificate and key (PEM).'),
+      ])
+      .describe('How the gateway authenticates to the cluster; callers never see it.'),
+  }),
+  phiNamespaces: z
+    .array(namespacePattern)
+    .optional()
+    .describe(
+      'Namespaces holding PHI (globs). Policy matches them with kubernetes.phiNamespace. Default: every namespace when phi is true, none otherwise.',
+    ),
+  apiGroups: z
+    .array(z.string().regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/, 'expected an API group name'))
+    .default([])
+    .describe(
+      "API groups beyond Kubernetes' built-in ones (custom resources) whose requests the gateway may pass to policy. Requests to any other group are refused. Default none.",
+    ),
+  route: z
+    .strictObject({
+      pathPrefix: z
+        .string()
+        .regex(/^\/[A-Za-z0-9._~-]+(\/[A-Za-z0-9._~-]+)*$/, 'expected a path prefix such as /prod')
+        .refine(
+          (p) => !/^\/(api|apis|version|openapi)(\/|$)/.test(p),
+          'a prefix may not start with /api, /apis, /version or /openapi: it would hide Kubernetes API paths',
+        )
+        .optional()
+        .describe('Path prefix on the kubernetes listener. Default /<name>.'),
+    })
+    .default({})
+    .describe('Where callers reach this cluster: https://<gateway>:<kubernetes listener port><pathPrefix>.'),
+});
+
+export const connection = z.discriminatedUnion('kind', [
+  postgresConnection,
+  sshConnection,
+  httpConnection,
+  kubernetesConnection,
+]);
 export type ConnectionConfig = z.infer<typeof connection>;
 export type PostgresConnectionConfig = z.infer<typeof postgresConnection>;
 export type SshConnectionConfig = z.infer<typeof sshConnection>;
 export type HttpConnectionConfig = z.infer<typeof httpConnection>;
+export type KubernetesConnectionConfig = z.infer<typeof kubernetesConnection>;
 export type ClassifiedFileConfig = z.infer<typeof classifiedFile>;

@@ -131,6 +131,58 @@ export const httpMatch = z.strictObject({
     .describe('Matches requests whose body is at least this size.'),
 });
 
+/** Kubernetes API verbs as RBAC names them; exec, attach and port-forward are `create` on their subresource. */
+export const KUBERNETES_VERBS = [
+  'get',
+  'list',
+  'watch',
+  'create',
+  'update',
+  'patch',
+  'delete',
+  'deletecollection',
+] as const;
+
+export const kubernetesMatch = z
+  .strictObject({
+    verbs: z
+      .array(z.enum(KUBERNETES_VERBS))
+      .optional()
+      .describe(
+        'Verbs as RBAC names them: get, list, watch, create, update, patch, delete, deletecollection. kubectl exec is create on pods/exec, whatever HTTP method carried it. Discovery requests (/api, /apis, /version, /openapi) are get.',
+      ),
+    apiGroups: names.optional().describe('API groups ("" is the core group; * wildcards).'),
+    resources: names
+      .optional()
+      .describe('Resources, plural and lower-case as in the URL: pods, secrets, deployments (* wildcards).'),
+    subresources: names
+      .optional()
+      .describe(
+        'Subresources: exec, log, scale, status, eviction, ephemeralcontainers, token, … (* wildcards).',
+      ),
+    namespaces: names
+      .optional()
+      .describe(
+        'Namespaces (* wildcards). A request across every namespace (kubectl get -A) matches every pattern.',
+      ),
+    names: names.optional().describe('Object names (* wildcards); a request without a name matches none.'),
+    phiNamespace: z
+      .boolean()
+      .optional()
+      .describe(
+        'True: matches requests in a namespace the connection lists in phiNamespaces (a request across namespaces, and a namespace object itself by its name, included). False: only the others.',
+      ),
+    discovery: z
+      .boolean()
+      .optional()
+      .describe(
+        'True: matches discovery requests only (/api, /apis, /version, /openapi); false: only the others.',
+      ),
+  })
+  .describe(
+    'Kubernetes request facts to match; every field given must match. An exec request is also decided by its command, as an SSH exec of the same command line (ssh rules apply to it).',
+  );
+
 export const policyRule = z.strictObject({
   name,
   description: z.string().optional(),
@@ -150,6 +202,7 @@ export const policyRule = z.strictObject({
   sql: sqlMatch.optional(),
   ssh: sshMatch.optional(),
   http: httpMatch.optional(),
+  kubernetes: kubernetesMatch.optional(),
 });
 export type PolicyRuleConfig = z.infer<typeof policyRule>;
 

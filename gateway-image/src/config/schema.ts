@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { isLoopbackHost } from '../identity/loopback';
 import { connection } from './connections';
+import { observability } from './observability';
 import { access, approvals, masking, policy } from './policy';
 import { secretRef } from './secret-ref';
 
@@ -64,6 +65,14 @@ export const listeners = z
         ),
       })
       .optional(),
+    kubernetes: z
+      .strictObject({
+        host: host.default('0.0.0.0'),
+        port: port.default(6443).describe('Default 6443.'),
+        tls,
+      })
+      .optional()
+      .describe('HTTPS in front of the kubernetes connections (kubectl, client libraries).'),
     admin: z
       .strictObject({
         host: host
@@ -252,6 +261,7 @@ const configObject = z.strictObject({
   approvals: approvals.prefault({}),
   audit,
   recording,
+  observability: observability.prefault({}),
 });
 
 export const wardenConfig = configObject.superRefine(checkReferences);

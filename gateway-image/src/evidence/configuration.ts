@@ -19,6 +19,7 @@ export function configurationEvidence(config: WardenConfig): ConfigurationEviden
     });
   if (l.ssh) listeners.push({ name: 'ssh', tls: false, note: 'SSH transport encryption, gateway host key' });
   if (l.http) listeners.push({ name: 'http', tls: true, note: '' });
+  if (l.kubernetes) listeners.push({ name: 'kubernetes', tls: true, note: '' });
   listeners.push({
     name: 'admin',
     tls: l.admin.tls !== undefined,

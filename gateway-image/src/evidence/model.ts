@@ -104,7 +104,7 @@ export interface IntegrityEvidence {
   }[];
 }
 
-export type Protocol = 'postgres' | 'ssh' | 'http';
+export type Protocol = 'postgres' | 'ssh' | 'http' | 'kubernetes';
 
 export interface PrincipalEvidence {
   readonly subject: string;

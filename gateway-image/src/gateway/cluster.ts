@@ -26,6 +26,7 @@ export interface GatewayProcess {
   readonly postgres?: ListenerAddress;
   readonly ssh?: ListenerAddress;
   readonly http?: ListenerAddress;
+  readonly kubernetes?: ListenerAddress;
   /** Resolves when this process should stop on its own (a worker whose primary is gone). */
   readonly done: Promise<void>;
   close(): Promise<void>;
@@ -36,6 +37,7 @@ interface Listening {
   readonly postgres?: ListenerAddress;
   readonly ssh?: ListenerAddress;
   readonly http?: ListenerAddress;
+  readonly kubernetes?: ListenerAddress;
 }
 
 /** How long the primary waits for a worker to finish its sessions before killing it. */
@@ -65,6 +67,7 @@ export async function runGateway(config: WardenConfig, opts: StartOptions = {}):
       postgres: g.postgres,
       ssh: g.ssh,
       http: g.http,
+      kubernetes: g.kubernetes,
       done: new Promise(() => {}),
       close: g.close,
     };
@@ -88,7 +91,7 @@ async function startWorker(config: WardenConfig, opts: StartOptions): Promise<Ga
     wrapAudit: reportSessionsToPrimary,
     serve: { admin: false },
   });
-  const listening: Listening = { postgres: g.postgres, ssh: g.ssh, http: g.http };
+  const listening: Listening = { postgres: g.postgres, ssh: g.ssh, http: g.http, kubernetes: g.kubernetes };
   process.send?.({ warden: 'listening', ...listening });
   const done = new Promise<void>((resolve) => process.once('disconnect', () => resolve()));
   return { role: 'worker', ...listening, done, close: g.close };
@@ -114,7 +117,7 @@ async function startPrimary(config: WardenConfig, opts: StartOptions): Promise<G
       ledger.serveWorker(worker.process);
       worker.on('message', (m: { warden?: string } & Listening) => {
         if (m?.warden !== 'listening') return;
-        listening ??= { postgres: m.postgres, ssh: m.ssh, http: m.http };
+        listening ??= { postgres: m.postgres, ssh: m.ssh, http: m.http, kubernetes: m.kubernetes };
         resolve(worker);
       });
       worker.once('exit', (code, signal) => {

@@ -8,7 +8,7 @@ import { RecordingFile } from '../recording/recording-file';
 import { errorSummary, hookLog } from './hook-log';
 import { withLoginGuard } from './login-guard';
 import type { GatewayServices } from './services';
-import { holdRequest, PASS_THROUGH, principalMaskers } from './ssh-hooks';
+import { PASS_THROUGH, principalMaskers } from './ssh-hooks';
 import type { ListenerAddress } from './start';
 
 /** The HTTP hooks plus the exchange recorder they own, which must be flushed on shutdown. */
@@ -42,22 +42,18 @@ export async function httpHooks(services: GatewayServices): Promise<GatewayHttpH
     },
     resolveSecret: (ref) => services.secrets.resolve(ref),
     decide: (principal, connection, facts) => services.policy.decide(principal, connection, facts),
-    awaitApproval:
-      approvals &&
-      ((r) => {
-        // Method, path and query parameter names: what policy saw, and nothing that carries values.
-        const { method, path, query } = r.facts;
-        const normalized = `${method} ${path}${query.length > 0 ? `?${query.join('&')}` : ''}`;
-        return approvals.awaitApproval(holdRequest({ ...r, normalized, command: normalized }));
-      }),
+    awaitApproval: approvals && ((r) => approvals.awaitApproval(r)),
     async audit(input) {
-      await services.audit.append({
+      const event = {
         type: input.type,
         principal: input.principal ?? null,
         connection: input.connection,
         session: input.session,
         body: { protocol: 'http', ...input.body },
-      });
+      };
+      const { audit } = services;
+      // A result rides with the next durable append (group commit); an attempt is durable first.
+      await (input.deferred && audit.appendDeferred ? audit.appendDeferred(event) : audit.append(event));
     },
     masker(principal, connection): HttpMasker {
       const c = connections.get(connection);
@@ -72,6 +68,7 @@ export async function httpHooks(services: GatewayServices): Promise<GatewayHttpH
     },
     ...(recorder ? { record: (x: HttpExchangeRecord) => recorder.record(x) } : {}),
     log: hookLog(services.logger),
+    ...(services.tracer ? { tracer: services.tracer } : {}),
     close: async () => recorder?.close(),
   };
   return withLoginGuard(hooks, services.loginGuard);

@@ -48,6 +48,7 @@ export function postgresHooks(services: GatewayServices): PostgresSessionHooks {
       await (input.deferred && audit.appendDeferred ? audit.appendDeferred(event) : audit.append(event));
     },
     log: hookLog(services.logger),
+    ...(services.tracer ? { tracer: services.tracer } : {}),
   };
   return withLoginGuard(hooks, services.loginGuard);
 }

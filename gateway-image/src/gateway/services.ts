@@ -20,6 +20,7 @@ import { createPolicyEngine, type PolicyEngine } from '../policy/engine';
 import { createSessionRecorder } from '../recording/session-recorder';
 import { createDefaultSecretResolver } from '../secrets/default-resolver';
 import type { SecretResolver } from '../secrets/resolver';
+import { type OperationTracer, startTracing } from '../tracing';
 import { hookLog } from './hook-log';
 import { LiveSessionRegistry } from './live-sessions';
 import { type LoginGuard, loginGuard } from './login-guard';
@@ -45,6 +46,8 @@ export interface GatewayServices {
   /** Live Postgres and SSH sessions (in the primary: every worker's), for the admin API. */
   readonly liveSessions: LiveSessionRegistry;
   readonly logger: Logger;
+  /** Spans of statements, requests and commands; absent unless observability.tracing is set. */
+  readonly tracer: OperationTracer | undefined;
   close(): Promise<void>;
 }
 
@@ -153,6 +156,7 @@ export async function createGatewayServices(
         log: (message, detail) => logger.warn(detail, message),
       })
     : undefined;
+  const tracing = await startTracing(config, (ref) => secrets.resolve(ref));
   return {
     config,
     secrets,
@@ -166,7 +170,9 @@ export async function createGatewayServices(
     policy: createPolicyEngine(config.policy, { connections: config.connections }),
     liveSessions,
     logger,
+    tracer: tracing.tracer,
     close: async () => {
+      await tracing.close().catch((err: unknown) => logger.warn({ err }, 'trace export failed at close'));
       await approvals?.close();
       await recorder?.close();
       unsubscribe();

@@ -3,6 +3,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { AuditEventInput } from '../audit/event';
 import type { SealedSegment } from '../audit/log';
+import { publishAudit } from '../audit/observe';
 import { listSegments, segmentNumber } from '../audit/segments';
 import type { WardenConfig } from '../config/schema';
 import type { Logger } from '../logging/logger';
@@ -141,8 +142,11 @@ class SinkQueue {
       const segment = this.queue[0]!;
       try {
         attempts++;
+        publishAudit({ kind: 'upload', state: 'started', sink: this.sink.kind });
         await this.uploader.uploadSegment(join(this.opts.dir, segment), chain, hostname());
+        publishAudit({ kind: 'upload', state: 'done', sink: this.sink.kind });
       } catch (err) {
+        publishAudit({ kind: 'upload', state: 'failed', sink: this.sink.kind });
         this.failed(segment, attempts, err);
         await new Promise<void>((resolve) => {
           this.timer = setTimeout(resolve, delay);

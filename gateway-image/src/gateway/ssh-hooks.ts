@@ -1,17 +1,13 @@
-import { createHash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { HoldRequest } from '../approvals';
 import type { SshConnectionConfig } from '../config/connections';
 import type { Principal } from '../identity/principal';
-import type { SqlFacts } from '../inspect/facts';
 import { inspectSsh } from '../inspect/ssh';
 import { createDetectors } from '../masking/detectors';
 import { type MaskingPolicy, resolveMaskingPolicy } from '../masking/profile';
 import { createTextMasker, type TextMasker } from '../masking/text-masker';
 import type { TokenKeyring } from '../masking/token';
-import type { Decision } from '../policy/decision';
 import type { RecordingTarget, SshRecordingMeta, SshSessionHooks } from '../protocols/ssh/hooks';
 import { startSshListener } from '../protocols/ssh/listener';
 import { errorSummary, hookLog } from './hook-log';
@@ -58,30 +54,6 @@ export async function principalMaskers(
 export const PASS_THROUGH: TextMasker = { mask: (text) => ({ text, counts: {} }) };
 
 /**
- * The approval store keeps SQL-shaped requests (normalized text, fingerprint, statements). A shell
- * command or HTTP request fills the first two; `statements` stays empty since there is no parse
- * tree to summarise. `normalized` must already be safe to keep (masked, no query values).
- */
-export function holdRequest(r: {
-  readonly principal: Principal;
-  readonly connection: string;
-  readonly session: string;
-  readonly decision: Extract<Decision, { outcome: 'require-approval' }>;
-  readonly normalized: string;
-  /** The exact command; a `once` approval is bound to its hash, never stored. */
-  readonly command: string;
-}): HoldRequest {
-  const facts: SqlFacts = {
-    protocol: 'postgres',
-    statements: [],
-    normalized: r.normalized,
-    fingerprint: createHash('sha256').update(r.normalized).digest('hex').slice(0, 16),
-  };
-  const { principal, connection, session, decision, command } = r;
-  return { principal, connection, session, decision, facts, command };
-}
-
-/**
  * The SSH adapter's view of the gateway: identity, access, inspection, policy, approvals, audit,
  * masking and recording, each delegated to the service that owns it.
  */
@@ -116,29 +88,24 @@ export async function sshHooks(services: GatewayServices): Promise<SshSessionHoo
     outputMasker: (request) => files.outputMasker(request),
     classifiedFile: (connection, path) => files.classified(connection)?.(path) ?? false,
     decide: (principal, connection, facts) => services.policy.decide(principal, connection, facts),
-    awaitApproval:
-      approvals &&
-      ((r) => {
-        const line = r.facts.commandLine;
-        const normalized =
-          line === undefined
-            ? `${r.facts.mode}${r.facts.subsystem ? ` ${r.facts.subsystem}` : ''}`
-            : masker(r.principal, r.connection).mask(line).text;
-        return approvals.awaitApproval(holdRequest({ ...r, normalized, command: line ?? normalized }));
-      }),
+    awaitApproval: approvals && ((r) => approvals.awaitApproval(r)),
     async audit(input) {
-      await services.audit.append({
+      const event = {
         type: input.type,
         principal: input.principal ?? null,
         connection: input.connection,
         session: input.session,
         body: { protocol: 'ssh', ...input.body },
-      });
+      };
+      const { audit } = services;
+      // A result rides with the next durable append (group commit); an attempt is durable first.
+      await (input.deferred && audit.appendDeferred ? audit.appendDeferred(event) : audit.append(event));
     },
     masker,
     opened: (info) => services.liveSessions.open('ssh', info),
     record: (meta) => openCast(services, meta),
     log: hookLog(services.logger),
+    ...(services.tracer ? { tracer: services.tracer } : {}),
   };
   return withLoginGuard(hooks, services.loginGuard);
 }
@@ -148,16 +115,23 @@ export async function sshHooks(services: GatewayServices): Promise<SshSessionHoo
  * same connection. The file is open before the channel runs, so an unwritable directory refuses
  * the command instead of running it unrecorded. With recording off, lines go nowhere.
  */
-async function openCast(services: GatewayServices, meta: SshRecordingMeta): Promise<RecordingTarget> {
+export async function openCast(
+  services: GatewayServices,
+  meta: Pick<SshRecordingMeta, 'session' | 'channel'>,
+): Promise<RecordingTarget> {
   const rec = services.config.recording;
   if (!rec?.enabled) return { write: () => {}, close: async () => {} };
   // Recordings hold masked output that may still be sensitive: owner-only, never overwritten.
-  await mkdir(rec.dir, { recursive: true, mode: 0o700 });
+  await recordingDir(rec.dir);
   const name = meta.channel === 0 ? `${meta.session}.cast` : `${meta.session}.${meta.channel}.cast`;
   const file = createWriteStream(join(rec.dir, name), { flags: 'wx', mode: 0o600 });
   await new Promise<void>((resolve, reject) => {
     file.once('open', () => resolve());
-    file.once('error', reject);
+    file.once('error', (err) => {
+      // The directory may have gone since it was made: the next command makes it again.
+      madeDirs.delete(rec.dir);
+      reject(err);
+    });
   });
   file.on('error', (err) =>
     services.logger.error({ session: meta.session, err: errorSummary(err) }, 'ssh recording write failed'),
@@ -168,6 +142,19 @@ async function openCast(services: GatewayServices, meta: SshRecordingMeta): Prom
     },
     close: () => new Promise<void>((resolve) => file.end(() => resolve())),
   };
+}
+
+/** Recording directories made by this process: a command opens its file without a mkdir first. */
+const madeDirs = new Map<string, Promise<unknown>>();
+
+function recordingDir(dir: string): Promise<unknown> {
+  let made = madeDirs.get(dir);
+  if (!made) {
+    made = mkdir(dir, { recursive: true, mode: 0o700 });
+    madeDirs.set(dir, made);
+    made.catch(() => madeDirs.delete(dir));
+  }
+  return made;
 }
 
 /** Starts the SSH listener when the config has one; mirrors startPostgres in start.ts. */

@@ -1,8 +1,10 @@
 import { startAdminServer } from '../admin/server';
 import type { WardenConfig } from '../config/schema';
 import { WardenError } from '../errors';
+import { type Operations, startOperations } from '../metrics';
 import { startPostgresListener } from '../protocols/postgres/listener';
 import { startHttp } from './http-hooks';
+import { startKubernetes } from './kubernetes-hooks';
 import { postgresHooks } from './postgres-hooks';
 import { createGatewayServices, type GatewayServices, type ServiceOptions } from './services';
 import { startSsh } from './ssh-hooks';
@@ -20,6 +22,7 @@ export interface RunningGateway {
   readonly postgres?: ListenerAddress;
   readonly ssh?: ListenerAddress;
   readonly http?: ListenerAddress;
+  readonly kubernetes?: ListenerAddress;
   close(): Promise<void>;
 }
 
@@ -36,18 +39,26 @@ export async function startGateway(config: WardenConfig, opts: StartOptions = {}
   try {
     const serveAdmin = opts.serve?.admin ?? true;
     const serveData = opts.serve?.data ?? true;
-    const adminUrl = serveAdmin ? await startAdmin(services, closers) : undefined;
+    // Metrics observe what the services and listeners publish: subscribed before any listener opens.
+    const operations = startOperations(services, serveData ? (serveAdmin ? 'single' : 'worker') : 'primary');
+    closers.unshift(() => operations.close());
+    const adminUrl = serveAdmin ? await startAdmin(services, operations, closers) : undefined;
     const postgres = serveData ? await startPostgres(services, closers) : undefined;
     const ssh = serveData ? await startSsh(services, closers) : undefined;
     const http = serveData ? await startHttp(services, closers) : undefined;
-    return { services, adminUrl, postgres, ssh, http, close: () => closeAll(closers) };
+    const kubernetes = serveData ? await startKubernetes(services, closers) : undefined;
+    return { services, adminUrl, postgres, ssh, http, kubernetes, close: () => closeAll(closers) };
   } catch (err) {
     await closeAll(closers).catch(() => undefined);
     throw err;
   }
 }
 
-async function startAdmin(services: GatewayServices, closers: Closer[]): Promise<string> {
+async function startAdmin(
+  services: GatewayServices,
+  operations: Operations,
+  closers: Closer[],
+): Promise<string> {
   const { config } = services;
   const admin = config.listeners.admin;
   if (!services.sessions) {
@@ -66,7 +77,10 @@ async function startAdmin(services: GatewayServices, closers: Closer[]): Promise
     authenticator: services.authenticator,
     adminGroups: config.identity.sessionTokens?.adminGroups,
     guardLogin: (address, verify) => services.loginGuard.authenticate(address, verify),
-    configure: (router) => services.approvals?.configureAdminRoutes(router),
+    configure: (router) => {
+      operations.configureAdminRoutes(router);
+      services.approvals?.configureAdminRoutes(router);
+    },
   });
   closers.unshift(() => server.close());
   return server.url;

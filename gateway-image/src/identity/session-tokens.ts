@@ -49,6 +49,8 @@ export interface SessionTokens {
   verify(token: string): Promise<Principal>;
   /** Revokes a token id; the entry is kept until no token with it can still be valid. */
   revoke(tokenId: string): Promise<void>;
+  /** Whether a token id is revoked (what `verify` checks last; callers that cached a verification ask again). */
+  isRevoked(tokenId: string): Promise<boolean>;
 }
 
 export async function createSessionTokens(opts: SessionTokenOptions): Promise<SessionTokens> {
@@ -146,6 +148,8 @@ export async function createSessionTokens(opts: SessionTokenOptions): Promise<Se
         tokenId: payload.jti,
       };
     },
+
+    isRevoked: (tokenId) => opts.revocations.isRevoked(tokenId),
 
     async revoke(tokenId) {
       if (typeof tokenId !== 'string' || tokenId.length === 0 || tokenId.length > 128) {

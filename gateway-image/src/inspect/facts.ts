@@ -2,7 +2,7 @@
  * Protocol-neutral facts about one command, produced by the inspectors (SQL, SSH, HTTP) and
  * consumed by policy, approvals and audit. Facts never contain literal values from the command.
  */
-export type Facts = SqlFacts | ShellFacts | HttpFacts;
+export type Facts = SqlFacts | ShellFacts | HttpFacts | KubernetesFacts;
 
 export type SqlStatementKind =
   | 'select'
@@ -152,4 +152,48 @@ export interface HttpFacts {
   readonly path: string;
   readonly query: readonly string[];
   readonly bodyBytes: number;
+}
+
+export type KubernetesVerb =
+  | 'get'
+  | 'list'
+  | 'watch'
+  | 'create'
+  | 'update'
+  | 'patch'
+  | 'delete'
+  | 'deletecollection';
+
+/**
+ * One Kubernetes API request, as RBAC would see it, plus what the gateway adds: whether its
+ * namespace holds PHI, and for exec the command as the SSH inspector reads it. Never holds query
+ * values, request bodies or header values.
+ */
+export interface KubernetesFacts {
+  readonly protocol: 'kubernetes';
+  readonly verb: KubernetesVerb;
+  /** HTTP method as sent (an exec's GET upgrade is verb create). */
+  readonly method: string;
+  /** Discovery (/api, /apis, /version, /openapi/…): no resource. */
+  readonly discovery: boolean;
+  /** The request path relative to the connection, for discovery and the audit. */
+  readonly path: string;
+  /** "" for the core group. Absent for discovery. */
+  readonly apiGroup?: string;
+  readonly apiVersion?: string;
+  readonly resource?: string;
+  readonly subresource?: string;
+  /** Absent for cluster-scoped resources and requests across every namespace. */
+  readonly namespace?: string;
+  readonly name?: string;
+  /** Whether the request touches a PHI namespace (a request across namespaces does when any is). */
+  readonly phiNamespace: boolean;
+  /** Query parameter names (values never). */
+  readonly query: readonly string[];
+  /** exec: the container's command line (argv quoted as a shell would need), inspected as SSH exec. */
+  readonly command?: ShellFacts;
+  /** exec and log: the container named, stdin and tty asked for. */
+  readonly container?: string;
+  readonly stdin?: boolean;
+  readonly tty?: boolean;
 }

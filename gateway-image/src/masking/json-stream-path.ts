@@ -7,6 +7,12 @@
  *   .*                any object member
  *   [*]               any array element;  [3]  element 3
  *   ..name  ..*  ..[*]  the step at any depth below (recursive descent)
+ *
+ * A path that reaches an object or array classifies every value beneath it, except the members
+ * named in `codeMembers` (and everything under them): code-valued members such as FHIR's `use`,
+ * `system` or `period`, which say what kind of name or number a value is and identify no one.
+ * Those are left to the detectors, like any unclassified string. A path that names such a member
+ * itself still classifies it.
  */
 import { WardenError } from '../errors';
 
@@ -55,12 +61,17 @@ export const UNNAMED_KEY = `'"`;
 export interface CompiledFieldPaths {
   /** States at the document root. */
   readonly root: PathStates;
-  /** UTF-8 byte lengths of the member names the paths name: other names step like UNNAMED_KEY. */
+  /**
+   * UTF-8 byte lengths of the member names the paths and `codeMembers` name: other names step like
+   * UNNAMED_KEY.
+   */
   readonly keyLengths: ReadonlySet<number>;
+  /** Member names beneath a classified object that stay unclassified (see the module comment). */
+  readonly codeMembers: ReadonlySet<string>;
   /**
    * States of the child reached through `key` (a member name or an array index), and the entity
-   * of the first path that the child completes (the whole child is then PHI). The result is
-   * shared: never change it.
+   * of the first path that the child completes (the whole child is then PHI, but for its code
+   * members). The result is shared: never change it.
    */
   step(states: PathStates, key: string | number): StepResult;
 }
@@ -73,8 +84,17 @@ export interface StepResult {
 /** Transitions remembered per state set: enough for the member names of any ordinary schema. */
 const MAX_TRANSITIONS = 512;
 
+export interface FieldPathOptions {
+  /** Members left unclassified beneath a classified object or array. @default none */
+  readonly codeMembers?: readonly string[];
+}
+
 /** Compiles `path → entity` rules (e.g. `$.entry[*].resource.birthDate → DOB`). */
-export function compileFieldPaths(rules: Readonly<Record<string, string>>): CompiledFieldPaths {
+export function compileFieldPaths(
+  rules: Readonly<Record<string, string>>,
+  options: FieldPathOptions = {},
+): CompiledFieldPaths {
+  const codeMembers = new Set(options.codeMembers ?? []);
   const paths = Object.entries(rules).map(([p, entity]) => ({ steps: parseFieldPath(p), entity }));
   const close = (out: number[], p: number, s: number) => {
     // Epsilon closure: a descend step may match zero levels, so its successor is active too.
@@ -87,6 +107,7 @@ export function compileFieldPaths(rules: Readonly<Record<string, string>>): Comp
     }
   };
   const keyLengths = new Set<number>();
+  for (const name of codeMembers) keyLengths.add(Buffer.byteLength(name, 'utf8'));
   let indexed = false;
   for (const { steps } of paths) {
     for (const step of steps) {
@@ -135,12 +156,14 @@ export function compileFieldPaths(rules: Readonly<Record<string, string>>): Comp
       if (s + 1 === paths[p]!.steps.length) entity ??= paths[p]!.entity;
       else close(next, p, s + 1);
     }
-    return entity === undefined ? { states: intern(next) } : { states: empty, entity };
+    // Paths go on beneath a classified value: one may name a code member there (`$..system`).
+    return entity === undefined ? { states: intern(next) } : { states: intern(next), entity };
   };
   const none: StepResult = { states: empty };
   return {
     root,
     keyLengths,
+    codeMembers,
     step(states, key) {
       if (states.length === 0) return none;
       // Without a numbered step every index steps alike.

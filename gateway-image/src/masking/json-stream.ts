@@ -2,8 +2,9 @@
  * A streaming JSON rewriter: bytes in, masked bytes out, in constant memory (one token at most,
  * plus the container stack). Structural bytes and unchanged tokens are copied through as they are;
  * only strings (values and member names) that a field rule or the text masker changes are
- * re-encoded. A value at a classified field path is masked whole (every scalar beneath an object
- * or array at that path).
+ * re-encoded. A value at a classified field path is masked whole: every scalar beneath an object
+ * or array at that path, except what sits under the paths' code members (json-stream-path.ts),
+ * which only the detectors see.
  * A sequence of top-level values (NDJSON) is accepted. Invalid JSON throws: a body the rewriter
  * cannot follow is never passed on half-masked.
  */
@@ -225,11 +226,16 @@ export class JsonMaskRewriter {
     const fields = this.opts.fields;
     if (depth === 0) states = fields?.root ?? NO_STATES;
     else {
-      entity = this.entities[depth - 1];
-      const key = this.isObject[depth - 1] ? this.key : this.nextIndex[depth - 1]!++;
+      const inObject = this.isObject[depth - 1]!;
+      const key = inObject ? this.key : this.nextIndex[depth - 1]!++;
       const parent = this.states[depth - 1]!;
-      if (entity === undefined && fields && parent.length > 0)
-        ({ states, entity } = fields.step(parent, key));
+      const stepped = fields && parent.length > 0 ? fields.step(parent, key) : undefined;
+      states = stepped?.states ?? NO_STATES;
+      // Beneath a classified value everything is classified, but for its code members (`use`,
+      // `system`), which say what the value is and not whose; a path naming one still counts.
+      entity = this.entities[depth - 1];
+      if (entity !== undefined && inObject && fields?.codeMembers.has(key as string)) entity = undefined;
+      entity ??= stepped?.entity;
     }
     if (b === OPEN_OBJECT || b === OPEN_ARRAY) {
       if (depth >= this.maxDepth) this.fail(at, 'JSON nesting is deeper than the masking limit');
@@ -267,8 +273,9 @@ export class JsonMaskRewriter {
       const name = decodeString(buf, start, end, this.sawEscape, this.offset);
       // Paths step with a member name only when its length is one a path names: the others all
       // step alike, which keeps the remembered transitions few.
-      const states = this.states[this.states.length - 1] ?? NO_STATES;
-      if (states.length > 0) {
+      const top = this.states.length - 1;
+      const states = this.states[top] ?? NO_STATES;
+      if (states.length > 0 || this.entities[top] !== undefined) {
         this.key =
           this.sawEscape || this.opts.fields?.keyLengths.has(end - start - 2) !== false ? name : UNNAMED_KEY;
       }

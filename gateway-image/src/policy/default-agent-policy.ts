@@ -16,6 +16,16 @@ export const DANGEROUS_SQL_FUNCTIONS: readonly string[] = [
   'dblink*',
 ];
 
+/** Kubernetes resources that decide who may do what, or mint credentials. */
+export const KUBERNETES_ACCESS_RESOURCES: readonly string[] = [
+  'roles',
+  'rolebindings',
+  'clusterroles',
+  'clusterrolebindings',
+  'serviceaccounts',
+  'certificatesigningrequests',
+];
+
 /**
  * A starting policy for PHI databases with AI agents in the loop (the rule set the local example
  * uses). Principals reach policy only with an access grant, so the last rule allows the rest.
@@ -203,6 +213,36 @@ export const DEFAULT_AGENT_POLICY_RULES: readonly PolicyRuleConfig[] = [
     reason: 'writes to the API by agents need approval',
     principals: { kinds: ['agent'] },
     http: { methods: ['POST', 'PUT', 'PATCH', 'DELETE'] },
+  },
+  {
+    name: 'deny-agent-secret-reads',
+    description:
+      'Agents never read Kubernetes Secrets: they hold credentials (and their values are redacted for everyone anyway).',
+    decision: 'deny',
+    reason: 'agents may not get, list or watch Secrets',
+    principals: { kinds: ['agent'] },
+    kubernetes: { verbs: ['get', 'list', 'watch'], resources: ['secrets'] },
+  },
+  {
+    name: 'deny-agent-kubernetes-escalation',
+    description:
+      'Agents do not change who may do what in a cluster, nor mint credentials (RBAC objects, service accounts and their tokens, certificate requests).',
+    decision: 'deny',
+    reason: 'agents may not change RBAC objects, service accounts, tokens or certificate requests',
+    principals: { kinds: ['agent'] },
+    kubernetes: {
+      verbs: ['create', 'update', 'patch', 'delete', 'deletecollection'],
+      resources: [...KUBERNETES_ACCESS_RESOURCES],
+    },
+  },
+  {
+    name: 'hold-agent-kubernetes-phi-changes',
+    description:
+      'Changes by agents in namespaces holding PHI (delete, exec, scale and every other write) need a human approval.',
+    decision: 'require-approval',
+    reason: 'changes by agents in namespaces holding PHI (delete, exec, scale, writes) need approval',
+    principals: { kinds: ['agent'] },
+    kubernetes: { verbs: ['create', 'update', 'patch', 'delete', 'deletecollection'], phiNamespace: true },
   },
   {
     name: 'allow-granted',

@@ -1,10 +1,10 @@
 import type { PolicyRuleConfig } from '../config/policy';
 import type { Principal } from '../identity/principal';
-import type { Facts, HttpFacts, ShellFacts, ShellFeature, SqlFacts } from '../inspect/facts';
+import type { Facts, HttpFacts, KubernetesFacts, ShellFacts, ShellFeature, SqlFacts } from '../inspect/facts';
 import { isLineFeature } from '../inspect/ssh';
 import { type Classification, ClassificationIndex } from './classification';
 import type { Decision } from './decision';
-import { compileHttpMatch, compileSshMatch } from './match-command';
+import { compileHttpMatch, compileKubernetesMatch, compileSshMatch } from './match-command';
 import { compileSqlMatch, type SqlMatchContext, type SqlMatcher } from './match-sql';
 import { matchesPrincipal } from './principals';
 import { functionVetter } from './vetted-functions';
@@ -117,6 +117,11 @@ function parts(facts: Facts): readonly Facts[] {
   if (facts.protocol === 'postgres' && facts.statements.length > 1) {
     return facts.statements.map((statement) => ({ ...facts, statements: [statement] }));
   }
+  if (facts.protocol === 'kubernetes' && facts.command) {
+    // An exec is the request (create pods/exec) and the command it runs, each decided alone.
+    const { command, ...request } = facts;
+    return [request, ...parts(command)];
+  }
   if (facts.protocol === 'ssh' && facts.commands && facts.commands.length > 0) {
     return shellParts(facts, facts.commands);
   }
@@ -150,7 +155,8 @@ function compileRule(
   const sql: SqlMatcher | undefined = config.sql ? compileSqlMatch(config.sql, sqlContext) : undefined;
   const ssh = config.ssh ? compileSshMatch(config.ssh) : undefined;
   const http = config.http ? compileHttpMatch(config.http) : undefined;
-  const anyProtocol = !sql && !ssh && !http;
+  const kubernetes = config.kubernetes ? compileKubernetesMatch(config.kubernetes) : undefined;
+  const anyProtocol = !sql && !ssh && !http && !kubernetes;
   const connections =
     config.connections && !config.connections.includes('*') ? config.connections : undefined;
   return {
@@ -167,6 +173,8 @@ function compileRule(
           return ssh?.(facts as ShellFacts) ?? false;
         case 'http':
           return http?.(facts as HttpFacts) ?? false;
+        case 'kubernetes':
+          return kubernetes?.(facts as KubernetesFacts) ?? false;
       }
     },
   };

@@ -7,7 +7,13 @@
 import diagnosticsChannel from 'node:diagnostics_channel';
 import { join } from 'node:path';
 import { principalSummary } from '../identity/principal';
-import { POSTGRES_CHANNEL, type PostgresEvent, requestResultRows } from '../protocols/postgres/events';
+import { GATE_CHANNEL, type GateAttemptEvent } from '../protocols/gate';
+import {
+  POSTGRES_CHANNEL,
+  type PostgresEvent,
+  type QueryAttemptBody,
+  requestResultRows,
+} from '../protocols/postgres/events';
 import { RECORDING_FORMAT, type ResultSet, SESSION_ID } from './format';
 import { decodeDataRow, decodeRowDescription } from './pg-rows';
 import { RecordingFile } from './recording-file';
@@ -59,7 +65,9 @@ export function createSessionRecorder(opts: SessionRecorderOptions): SessionReco
     closing.add(done);
   };
 
-  const handlers: { [K in PostgresEvent['type']]: (e: Extract<PostgresEvent, { type: K }>) => void } = {
+  // Timings (round trips, upstream logins) are for metrics; a recording keeps what was said.
+  type Recorded = Exclude<PostgresEvent['type'], 'round-trip' | 'upstream.connect'>;
+  const handlers: { [K in Recorded]: (e: Extract<PostgresEvent, { type: K }>) => void } = {
     'session.start'(e) {
       if (!SESSION_ID.test(e.session) || live.has(e.session)) return;
       const path = join(opts.dir, `${e.session}.jsonl`);
@@ -84,27 +92,6 @@ export function createSessionRecorder(opts: SessionRecorderOptions): SessionReco
         principal: principalSummary(e.principal),
         client: { user: e.parameters.user, ...(application ? { application } : {}) },
         maxResultRows: maxRows,
-      });
-    },
-    statement(e) {
-      const s = live.get(e.session);
-      if (!s) return;
-      const d = e.decision;
-      s.file.append({
-        type: 'statement',
-        t: elapsed(s),
-        message: e.message,
-        ...(e.statement === undefined ? {} : { statement: e.statement }),
-        ...(e.facts
-          ? {
-              text: e.facts.normalized,
-              fingerprint: e.facts.fingerprint,
-              kinds: e.facts.statements.map((x) => x.kind),
-            }
-          : {}),
-        decision: d?.outcome ?? e.outcome ?? 'unknown',
-        ...(d?.rule ? { rule: d.rule } : {}),
-        ...(d && d.outcome !== 'allow' ? { reason: d.reason } : {}),
       });
     },
     row(e) {
@@ -167,7 +154,7 @@ export function createSessionRecorder(opts: SessionRecorderOptions): SessionReco
   const onMessage = (message: unknown) => {
     const e = message as PostgresEvent;
     try {
-      (handlers[e.type] as ((e: PostgresEvent) => void) | undefined)?.(e);
+      (handlers[e.type as Recorded] as ((e: PostgresEvent) => void) | undefined)?.(e);
     } catch (err) {
       // diagnostics_channel rethrows a subscriber's exception on the next tick (an uncaught
       // exception): never let one escape.
@@ -175,13 +162,45 @@ export function createSessionRecorder(opts: SessionRecorderOptions): SessionReco
     }
   };
 
+  /** A statement's attempt as the command gate audited it (protocols/gate.ts). */
+  const onAttempt = (message: unknown) => {
+    const a = message as GateAttemptEvent<QueryAttemptBody>;
+    if (a.type !== 'query.attempt') return;
+    const s = live.get(a.session);
+    if (!s) return;
+    try {
+      const e = a.body;
+      const d = e.decision;
+      s.file.append({
+        type: 'statement',
+        t: elapsed(s),
+        message: e.message,
+        ...(e.statement === undefined ? {} : { statement: e.statement }),
+        ...(e.facts
+          ? {
+              text: e.facts.normalized,
+              fingerprint: e.facts.fingerprint,
+              kinds: e.facts.statements.map((x) => x.kind),
+            }
+          : {}),
+        decision: d?.outcome ?? e.outcome ?? 'unknown',
+        ...(d?.rule ? { rule: d.rule } : {}),
+        ...(d && d.outcome !== 'allow' ? { reason: d.reason } : {}),
+      });
+    } catch (err) {
+      log('session recorder event failed', a.session, err);
+    }
+  };
+
   const withdrawRows = requestResultRows(maxRows);
   diagnosticsChannel.subscribe(POSTGRES_CHANNEL, onMessage);
+  diagnosticsChannel.subscribe(GATE_CHANNEL, onAttempt);
   let closed: Promise<void> | undefined;
   return {
     close() {
       closed ??= (async () => {
         diagnosticsChannel.unsubscribe(POSTGRES_CHANNEL, onMessage);
+        diagnosticsChannel.unsubscribe(GATE_CHANNEL, onAttempt);
         withdrawRows();
         for (const [id, s] of [...live]) {
           finish(id, s, { type: 'recording.stopped', t: elapsed(s), time: new Date().toISOString() });

@@ -9,6 +9,7 @@ import { envProvider, fileProvider } from '../secrets/local-providers';
 import { SecretResolver } from '../secrets/resolver';
 import { generateSelfSigned } from '../tls/self-signed';
 import { type SandboxFhirApi, startSandboxFhirApi } from './fhir-api';
+import { type SandboxKubernetesApi, startSandboxKubernetesApi } from './kubernetes/server';
 import { type LocalIssuer, startLocalIssuer } from './local-issuer';
 import { type SandboxDatabaseHandle, startSandboxDatabase } from './sandbox';
 import { type OpenSshServer, sshdInstalled, startSandboxSshHost } from './ssh-host';
@@ -48,6 +49,8 @@ export interface DevStackDescription {
   readonly ssh?: { readonly host: string; readonly port: number; readonly connection: string };
   /** The sandbox FHIR-like API through the gateway. */
   readonly http?: { readonly url: string; readonly connection: string };
+  /** The sandbox Kubernetes API through the gateway: a kubeconfig's server URL (warden kubeconfig). */
+  readonly kubernetes?: { readonly url: string; readonly connection: string };
 }
 
 export interface DevStack {
@@ -115,6 +118,8 @@ export async function startSandboxParts(opts: DevStackOptions): Promise<SandboxP
       WARDEN_DEV_PATIENTS_PASSWORD: database.seed.roles.patients.password,
       WARDEN_DEV_SCRATCH_PASSWORD: database.seed.roles.scratch.password,
       WARDEN_DEV_FHIR_TOKEN: upstreams.fhir.token,
+      WARDEN_DEV_K8S_TOKEN: upstreams.kubernetes.token,
+      WARDEN_DEV_K8S_CA: upstreams.kubernetes.ca,
       ...(upstreams.ssh ? { WARDEN_DEV_LAB_HOST_KEY: upstreams.ssh.clientPrivateKey } : {}),
     };
     const config = await sandboxConfig(
@@ -193,6 +198,12 @@ export async function startDevStack(opts: DevStackOptions): Promise<DevStack> {
           connection: connectionOf(config, 'http'),
         },
       }),
+      ...(gateway.kubernetes && {
+        kubernetes: {
+          url: `https://${gateway.kubernetes.host}:${gateway.kubernetes.port}/${connectionOf(config, 'kubernetes')}`,
+          connection: connectionOf(config, 'kubernetes'),
+        },
+      }),
     };
     return { description, config, gateway, issuer, database, close: parts.close, kill: parts.kill };
   } catch (err) {
@@ -208,6 +219,7 @@ function defaultTemplate(): string {
 export interface SandboxUpstreams {
   readonly ssh: OpenSshServer | undefined;
   readonly fhir: SandboxFhirApi;
+  readonly kubernetes: SandboxKubernetesApi;
 }
 
 /** The lab SSH host (real OpenSSH, when installed) and the FHIR-like API, reachable only through the gateway. */
@@ -224,10 +236,12 @@ async function startSandboxUpstreams(
   }
   const fhir = await startSandboxFhirApi({ seed });
   closers.push(() => fhir.close());
-  return { ssh, fhir };
+  const kubernetes = await startSandboxKubernetesApi({ seed });
+  closers.push(() => kubernetes.close());
+  return { ssh, fhir, kubernetes };
 }
 
-function connectionOf(config: WardenConfig, kind: 'ssh' | 'http'): string {
+function connectionOf(config: WardenConfig, kind: 'ssh' | 'http' | 'kubernetes'): string {
   return config.connections.find((c) => c.kind === kind)?.name ?? '';
 }
 
@@ -251,7 +265,7 @@ async function sandboxConfig(
 ): Promise<WardenConfig> {
   const raw = JSON.parse(await readFile(template, 'utf8')) as RawTemplate;
   for (const issuer of raw.identity.issuers) issuer.issuer = issuerUrl;
-  const { ssh, fhir } = upstreams;
+  const { ssh, fhir, kubernetes } = upstreams;
   for (const conn of raw.connections) {
     if (conn.kind === 'postgres') {
       conn.upstream.host = database.postgres.host;
@@ -260,6 +274,8 @@ async function sandboxConfig(
       Object.assign(conn.upstream, { host: ssh.host, port: ssh.port, user: ssh.user, hostKey: ssh.hostKey });
     } else if (conn.kind === 'http') {
       conn.upstream.url = fhir.url;
+    } else if (conn.kind === 'kubernetes') {
+      conn.upstream.url = kubernetes.url;
     }
   }
   if (!ssh) withoutSsh(raw);

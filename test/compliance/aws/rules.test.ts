@@ -305,6 +305,7 @@ describe('WardenChecks pack', () => {
       'Warden-GatewayOidcAuthentication',
       'Warden-GatewayUpstreamTlsVerified',
       'Warden-GatewayTlsRequired',
+      'Warden-CloudWatchGatewayActivityReviewed',
     ]);
   });
 

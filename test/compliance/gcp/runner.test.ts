@@ -39,6 +39,7 @@ describe('GCP compliance runner', () => {
       ['Warden-GatewayOidcAuthentication', 'error', '164.312(d)'],
       ['Warden-GatewayUpstreamTlsVerified', 'error', '164.312(e)(2)(i)'],
       ['Warden-GatewayTlsRequired', 'error', '164.312(e)(2)(ii)'],
+      ['Warden-MonitoringGatewayActivityReviewed', 'error', '164.308(a)(1)(ii)(D)'],
     ]);
   });
 

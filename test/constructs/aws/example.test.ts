@@ -34,6 +34,28 @@ describe('examples/aws', () => {
       ),
     );
     expect(readFileSync(join(out, 'warden-report', 'hipaa-matrix.md'), 'utf8')).toContain('| 164.312(b) |');
+    expect(
+      report.findings.find(
+        (f: { ruleId: string }) => f.ruleId === 'Warden-CloudWatchGatewayActivityReviewed',
+      ),
+    ).toMatchObject({ status: 'compliant', hipaaControl: '164.308(a)(1)(ii)(D)' });
+    // Operating the gateway: the dashboard and an alarm per signal, each notifying the topic.
+    const template = JSON.parse(readFileSync(join(out, 'WardenExample.template.json'), 'utf8'));
+    const ofType = (type: string) =>
+      Object.values(
+        template.Resources as Record<string, { Type: string; Properties: Record<string, unknown> }>,
+      ).filter((r) => r.Type === type);
+    expect(ofType('AWS::CloudWatch::Dashboard')).toHaveLength(1);
+    const alarms = ofType('AWS::CloudWatch::Alarm');
+    expect(alarms.map((a) => a.Properties.MetricName).sort()).toEqual([
+      'RunningTaskCount',
+      'warden_approval_oldest_hold_seconds',
+      'warden_audit_append_failures_total',
+      'warden_ready',
+      'warden_statements_total',
+      'warden_worker_restarts_total',
+    ]);
+    for (const a of alarms) expect(a.Properties.AlarmActions).toHaveLength(1);
     expect(existsSync(join(out, 'warden-report', 'hipaa-matrix.html'))).toBe(true);
   });
 });

@@ -16,8 +16,10 @@ describe('WardenGateway template', () => {
 
   it('runs a hardened container: read-only root, non-root, no capabilities, not privileged', () => {
     t.hasResourceProperties('AWS::ECS::TaskDefinition', {
-      ContainerDefinitions: [
+      ContainerDefinitions: Match.arrayWith([
         Match.objectLike({
+          Name: 'gateway',
+          Essential: true,
           ReadonlyRootFilesystem: true,
           User: '10001:10001',
           Privileged: false,
@@ -25,7 +27,7 @@ describe('WardenGateway template', () => {
           Command: ['gateway', '--config-env', 'WARDEN_CONFIG_JSON'],
           Environment: [Match.objectLike({ Name: 'WARDEN_CONFIG_JSON' })],
         }),
-      ],
+      ]),
     });
   });
 
@@ -65,6 +67,7 @@ describe('WardenGateway template', () => {
       [5432, 'TCP'],
       [22, 'TCP'],
       [443, 'TCP'],
+      [6443, 'TCP'],
       [8444, 'TCP'],
     ]);
   });
@@ -151,6 +154,7 @@ describe('WardenGateway props', () => {
       ['10.9.0.0/16', 5432],
       ['10.9.0.0/16', 22],
       ['10.9.0.0/16', 443],
+      ['10.9.0.0/16', 6443],
       ['10.9.0.0/16', 8444],
     ]);
   });

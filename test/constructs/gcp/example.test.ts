@@ -19,12 +19,24 @@ describe('examples/gcp', () => {
     new WardenGcpExample(app, 'example', { project: 'p1', region: 'europe-west3', reportDir });
     app.synth();
     expect(Date.now() - started).toBeLessThan(15_000);
-    expect(existsSync(join(out, 'stacks', 'example', 'cdk.tf.json'))).toBe(true);
+    const tf = JSON.parse(readFileSync(join(out, 'stacks', 'example', 'cdk.tf.json'), 'utf8'));
+    // Operating the gateway: the dashboard and an alert policy per signal, all to one channel.
+    expect(Object.keys(tf.resource.google_monitoring_dashboard)).toHaveLength(1);
+    const policies = Object.values(tf.resource.google_monitoring_alert_policy) as {
+      notification_channels: string[];
+    }[];
+    expect(policies).toHaveLength(6);
+    for (const p of policies) expect(p.notification_channels).toHaveLength(1);
     const report = JSON.parse(readFileSync(join(reportDir, 'hipaa-findings.json'), 'utf8'));
     expect(report.summary.blocking).toBe(0);
     expect(report.meta).toMatchObject({ cloud: 'gcp', packs: ['Warden-GCP'] });
     // Every § 164.312 row has at least one automated rule.
     expect(report.matrix.filter((r: { status: string }) => r.status === 'no-checks')).toEqual([]);
+    expect(
+      report.findings.find(
+        (f: { ruleId: string }) => f.ruleId === 'Warden-MonitoringGatewayActivityReviewed',
+      ),
+    ).toMatchObject({ status: 'compliant', hipaaControl: '164.308(a)(1)(ii)(D)' });
     expect(report.meta.notes).toContain(
       'Evidence packs of example/gateway/compute/template: gs://p1-warden-audit/audit/evidence/<host>/<YYYY-MM-DD>/ (daily, signed; check with warden evidence verify)',
     );

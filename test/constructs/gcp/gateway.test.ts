@@ -116,7 +116,7 @@ describe('WardenGcpGateway: network', () => {
     expect(synth).toHaveResourceWithProperties(ComputeForwardingRule, {
       load_balancing_scheme: 'INTERNAL',
       ip_protocol: 'TCP',
-      ports: ['5432', '2222', '8443', '8444'],
+      ports: ['5432', '2222', '8443', '6443', '8444'],
     });
     expect(synth).toHaveResourceWithProperties(ComputeRegionBackendService, {
       load_balancing_scheme: 'INTERNAL',

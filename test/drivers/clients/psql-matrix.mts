@@ -117,10 +117,21 @@ async function listenNotify() {
 }
 
 // Ctrl-C in psql: it sends a CancelRequest for the running statement.
+// psql cancels the running statement on SIGINT: send it once the statement before the sleep has
+// answered (a fixed delay can come before the login on a busy machine, and end psql instead).
 const cancel = () =>
   psql({
-    args: ['-c', S.sleep, '-c', 'SELECT 1'],
-    during: (child) => void sleep(500).then(() => child.kill('SIGINT')),
+    args: ['-c', "SELECT 'connected' AS marker", '-c', S.sleep, '-c', 'SELECT 1'],
+    during: (child) => {
+      let seen = '';
+      const onData = (d: Buffer) => {
+        seen += d;
+        if (!seen.includes('connected')) return;
+        child.stdout?.off('data', onData);
+        void sleep(300).then(() => child.kill('SIGINT'));
+      };
+      child.stdout?.on('data', onData);
+    },
   });
 
 const statementTimeout = () =>

@@ -121,6 +121,48 @@ export async function startFhirUpstream(
       res.writeHead(200, { 'content-type': p.endsWith('png') ? 'image/png' : 'application/pdf' });
       return void res.end(Buffer.from('%PDF-1.7 binary 123-45-6789'));
     }
+    if (p === '/fhir/located') {
+      // Headers that name a patient, on a JSON body and on a PDF.
+      const pdf = url.searchParams.has('pdf');
+      res.writeHead(pdf ? 200 : 201, {
+        'content-type': pdf ? 'application/pdf' : 'application/fhir+json',
+        location: 'https://upstream.test/fhir/Patient/123-45-6789/_history/1',
+        'content-location': '/fhir/Patient?identifier=MRN10001234',
+        link: '<https://upstream.test/fhir/Patient?ssn=123-45-6789&page=2>; rel="next"',
+        'content-disposition': 'attachment; filename="MRN10001234 123-45-6789.pdf"',
+        'x-request-id': 'req-7',
+      });
+      return void res.end(pdf ? '%PDF-1.7' : '{"resourceType":"Patient","id":"p1"}');
+    }
+    if (p === '/fhir/stall') {
+      // Part of a document, then nothing: the socket stays open and silent.
+      res.writeHead(200, { 'content-type': 'application/fhir+json' });
+      res.write('{"resourceType":"Bundle","entry":[');
+      return;
+    }
+    if (p === '/fhir/stall-before-body') {
+      res.writeHead(200, { 'content-type': 'application/fhir+json' });
+      res.flushHeaders();
+      return;
+    }
+    if (p === '/fhir/trickle') {
+      // A body that keeps coming, a piece every 150 ms for about 1.5 s.
+      res.writeHead(200, { 'content-type': 'application/fhir+json' });
+      res.write('{"entry":[0');
+      let n = 0;
+      const timer = setInterval(() => {
+        if (++n < 10) return void res.write(`,${n}`);
+        clearInterval(timer);
+        res.end(']}');
+      }, 150);
+      return;
+    }
+    if (p === '/fhir/broken-late') {
+      // Valid JSON first, sent on its own, then bytes that are not JSON.
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.write('{"entry":[{"ok":"fine"},');
+      return void setTimeout(() => res.end('{"leak": 123-45-6789}]}'), 100);
+    }
     if (p === '/fhir/broken') {
       res.writeHead(200, { 'content-type': 'application/json' });
       return void res.end('{"ok":"fine","leak": 123-45-6789}');

@@ -26,7 +26,8 @@ describe('HTTP gateway with curl', () => {
     const p = doc.entry[1].resource;
     expect(p.name).toEqual([{ family: '[NAME]', given: ['[NAME]'] }]);
     expect(p.birthDate).toBe('[DOB]');
-    expect(p.telecom).toEqual([{ system: '[PHONE]', value: '[PHONE]' }]);
+    // A code member under a classified field says what kind of value it is: kept (codeMembers).
+    expect(p.telecom).toEqual([{ system: 'phone', value: '[PHONE]' }]);
     expect(p.identifier[0].value).toBe('[SSN]');
     expect(p.identifier[1].value).toBe('[MRN]');
     expect(p.text.div).toBe('Patient with SSN [SSN] seen today.');
@@ -113,11 +114,20 @@ describe('HTTP gateway with curl', () => {
     expect(png.body).not.toMatch(ssn);
   });
 
-  it('ends a response that stops being valid JSON instead of passing it on', async () => {
+  it('answers 502 for a body that is not valid JSON before any of it was sent', async () => {
     const r = await h.curl('/ehr/broken');
+    expect(r.status).toBe(502);
+    expect(JSON.parse(r.body)).toMatchObject({ code: 'ERR_HTTP_UPSTREAM' });
+    expect(r.body).not.toMatch(ssn);
+    expect(h.audit.at(-1)?.body).toMatchObject({ status: 502, error: 'ERR_JSON_STREAM' });
+  });
+
+  it('ends a response that stops being valid JSON midway instead of passing it on', async () => {
+    const r = await h.curl('/ehr/broken-late');
+    expect(r.status).toBe(200);
     expect(r.exitCode).not.toBe(0);
     expect(r.body).not.toMatch(ssn);
-    expect(h.audit.at(-1)?.body).toMatchObject({ error: 'ERR_JSON_STREAM' });
+    expect(h.audit.at(-1)?.body).toMatchObject({ status: 200, error: 'ERR_JSON_STREAM' });
   });
 
   it('refuses requests without a token, with a bad token, or without a grant', async () => {
@@ -146,7 +156,7 @@ describe('HTTP gateway with curl', () => {
     expect(JSON.parse(r.body)).toMatchObject({
       type: 'urn:warden:error:ERR_POLICY_DENIED',
       status: 403,
-      detail: 'denied by policy rule "no-deletes": deletes are not allowed',
+      detail: 'denied by Warden policy rule "no-deletes": deletes are not allowed',
     });
     expect(h.upstream.lastHeaders?.['x-never']).toBeUndefined();
   });

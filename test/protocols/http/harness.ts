@@ -12,10 +12,11 @@ import { promisify } from 'node:util';
 import { type HttpConnectionConfig, httpConnection } from '../../../gateway-image/src/config/connections';
 import { AuthenticationError } from '../../../gateway-image/src/errors';
 import type { Principal } from '../../../gateway-image/src/identity/principal';
+import type { HttpFacts } from '../../../gateway-image/src/inspect/facts';
 import type { Decision } from '../../../gateway-image/src/policy/decision';
 import { createPolicyEngine } from '../../../gateway-image/src/policy/engine';
+import type { ApprovalRequest } from '../../../gateway-image/src/protocols/gate';
 import type {
-  HttpApprovalRequest,
   HttpAuditInput,
   HttpExchangeRecord,
   HttpGatewayHooks,
@@ -64,7 +65,7 @@ export interface HttpHarness {
   readonly audit: HttpAuditInput[];
   readonly records: HttpExchangeRecord[];
   /** Every request awaitApproval received. */
-  readonly held: HttpApprovalRequest[];
+  readonly held: ApprovalRequest<HttpFacts>[];
   readonly logs: { message: string; err?: unknown }[];
   readonly secrets: Map<string, string>;
   /** Set to make awaitApproval answer; absent hook when undefined. */
@@ -82,7 +83,7 @@ export interface CurlResult {
 }
 
 export async function startHttpHarness(
-  extra: { connections?: unknown[]; withApprovalHook?: boolean } = {},
+  extra: { connections?: unknown[]; withApprovalHook?: boolean; upstreamTimeoutMs?: number } = {},
 ): Promise<HttpHarness> {
   const gatewayCert = await generateSelfSigned({
     commonName: 'warden-test',
@@ -155,7 +156,7 @@ export async function startHttpHarness(
   );
   const audit: HttpAuditInput[] = [];
   const records: HttpExchangeRecord[] = [];
-  const held: HttpApprovalRequest[] = [];
+  const held: ApprovalRequest<HttpFacts>[] = [];
   const logs: { message: string; err?: unknown }[] = [];
   const h = { approve: undefined, auditDown: false } as Pick<HttpHarness, 'approve' | 'auditDown'>;
   const hooks: HttpGatewayHooks = {
@@ -174,7 +175,7 @@ export async function startHttpHarness(
     decide: (p, c, f) => engine.decide(p, c, f),
     ...(extra.withApprovalHook
       ? {
-          awaitApproval: async (r: HttpApprovalRequest) => {
+          awaitApproval: async (r: ApprovalRequest<HttpFacts>) => {
             held.push(r);
             return h.approve ? h.approve(r.decision) : r.decision;
           },
@@ -195,6 +196,7 @@ export async function startHttpHarness(
     connections,
     hooks,
     credentialCacheMs: 0,
+    ...(extra.upstreamTimeoutMs === undefined ? {} : { upstreamTimeoutMs: extra.upstreamTimeoutMs }),
   });
   const port = listener.address.port;
   return Object.assign(h, {

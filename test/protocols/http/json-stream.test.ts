@@ -67,4 +67,72 @@ describe('streaming JSON rewriter', () => {
     const rw = new JsonMaskRewriter({ masker: regexMasker, maxTokenBytes: 10 });
     expect(() => rw.write(Buffer.from('["aaaaaaaaaaaaaaaaaaaaaaaaaaaaa'))).toThrow(/longer than/);
   });
+
+  describe('code members beneath a classified object', () => {
+    const human = {
+      use: 'official',
+      family: 'Chalmers',
+      given: ['Peter', 'James'],
+      period: { start: '2001-05-06', end: '2014-01-01' },
+      _family: {
+        extension: [
+          { url: 'http://hl7.org/fhir/StructureDefinition/humanname-own-prefix', valueString: 'VV' },
+        ],
+      },
+    };
+    const phone = { system: 'phone', value: '(03) 5555 6473', use: 'work', rank: 1 };
+    const doc = JSON.stringify({ resourceType: 'Patient', name: [human], telecom: [phone], active: true });
+    const rules = { '$..name': 'NAME', '$..telecom': 'PHONE' };
+    const run = (fields: ReturnType<typeof compileFieldPaths>, size: number) => {
+      const rw = new JsonMaskRewriter({ masker: regexMasker, fields });
+      const buf = Buffer.from(doc);
+      const out: Buffer[] = [];
+      for (let i = 0; i < buf.length; i += size) out.push(rw.write(buf.subarray(i, i + size)));
+      out.push(rw.end());
+      return JSON.parse(Buffer.concat(out).toString('utf8'));
+    };
+
+    it('keeps code members (use, system, period, rank, url) and masks every other value', () => {
+      const fhirCodes = compileFieldPaths(rules, {
+        codeMembers: ['use', 'system', 'type', 'period', 'rank', 'url'],
+      });
+      for (const size of [1, 3, doc.length]) {
+        const out = run(fhirCodes, size);
+        expect(out.name).toEqual([
+          {
+            use: 'official',
+            family: '[NAME]',
+            given: ['[NAME]', '[NAME]'],
+            period: human.period,
+            _family: { extension: [{ url: human._family.extension[0]!.url, valueString: '[NAME]' }] },
+          },
+        ]);
+        expect(out.telecom).toEqual([{ system: 'phone', value: '[PHONE]', use: 'work', rank: 1 }]);
+        expect(out.active).toBe(true);
+      }
+    });
+
+    it('still masks a code member a path names itself, and everything when there are none', () => {
+      const direct = run(
+        compileFieldPaths({ ...rules, '$..system': 'PHONE' }, { codeMembers: ['system', 'use'] }),
+        4,
+      );
+      expect(direct.telecom[0]).toMatchObject({ system: '[PHONE]', use: 'work' });
+      const none = run(compileFieldPaths(rules), 4);
+      expect(none.telecom).toEqual([
+        { system: '[PHONE]', value: '[PHONE]', use: '[PHONE]', rank: '[PHONE]' },
+      ]);
+      expect(none.name[0].period).toEqual({ start: '[NAME]', end: '[NAME]' });
+    });
+
+    it('leaves code members to the detectors', () => {
+      const leaky = JSON.stringify({ telecom: [{ system: 'SSN 123-45-6789', value: 'x' }] });
+      const rw = new JsonMaskRewriter({
+        masker: regexMasker,
+        fields: compileFieldPaths(rules, { codeMembers: ['system'] }),
+      });
+      const out = JSON.parse(Buffer.concat([rw.write(Buffer.from(leaky)), rw.end()]).toString('utf8'));
+      expect(out.telecom[0]).toEqual({ system: 'SSN [SSN]', value: '[PHONE]' });
+    });
+  });
 });

@@ -27,6 +27,7 @@ it('masks a very large JSON array in bounded memory', async () => {
   expect(result.bytes).toBeGreaterThan(100 * 1024 * 1024);
   expect(result.masked['DOB/field']).toBe(COUNT);
   expect(result.masked.SSN).toBe(2 * COUNT);
-  // Upstream and gateway share this process: a buffered body would add well over 200 MB.
-  expect(peak - before).toBeLessThan(150 * 1024 * 1024);
+  // Upstream and gateway share this process: a buffered body would hold the 120 MB it received and
+  // its masked copy at once (over 240 MB); garbage not yet collected on a busy machine stays below.
+  expect(peak - before).toBeLessThan(190 * 1024 * 1024);
 }, 120_000);

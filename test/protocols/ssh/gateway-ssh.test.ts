@@ -76,7 +76,7 @@ describe('SSH gateway with OpenSSH on both sides', () => {
     for (const command of [`rm -f ${victim}`, `ls ${data}; rm -f ${victim}`, `sh -c 'rm -f ${victim}'`]) {
       const r = await agent(command);
       expect(r.code).toBe(126);
-      expect(r.stderr).toMatch(/warden: denied by policy rule "deny-rm": rm is not allowed/);
+      expect(r.stderr).toMatch(/warden: denied by Warden policy rule "deny-rm": rm is not allowed/);
       expect(existsSync(victim)).toBe(true);
     }
   });
@@ -97,9 +97,11 @@ describe('SSH gateway with OpenSSH on both sides', () => {
     r = await agent(`touch ${file}`);
     expect(r.code).toBe(0);
     expect(existsSync(file)).toBe(true);
-    expect(h.audit.find((a) => a.type === 'command.attempt')!.body).toMatchObject({
-      approvalRule: 'hold-touch',
-    });
+    const attempts = h.audit.filter((a) => a.type === 'command.attempt').map((a) => a.body);
+    // Without approvals the attempt records the hold itself; with them, the rule that held it.
+    expect(attempts.at(-2)).toMatchObject({ decision: { outcome: 'require-approval', rule: 'hold-touch' } });
+    expect(attempts.at(-2)).not.toHaveProperty('approvalRule');
+    expect(attempts.at(-1)).toMatchObject({ approvalRule: 'hold-touch', decision: { outcome: 'allow' } });
   });
 
   it('refuses the command when the audit log is down', async () => {
@@ -134,7 +136,7 @@ describe('SSH gateway with OpenSSH on both sides', () => {
 
   it('gives agents no shell, and refuses remote port forwarding', async () => {
     const shell = await sshThroughGateway(h, { token: 'agent-token', args: ['-tt'], input: 'id\nexit\n' });
-    expect(shell.stdout + shell.stderr).toMatch(/denied by policy rule "default"/);
+    expect(shell.stdout + shell.stderr).toMatch(/denied by Warden policy rule "default"/);
     const fwd = await sshThroughGateway(h, {
       token: 'agent-token',
       command: 'true',

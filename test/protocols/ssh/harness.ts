@@ -10,15 +10,13 @@ import { join } from 'node:path';
 import type { SshConnectionConfig } from '../../../gateway-image/src/config/connections';
 import { AuthenticationError } from '../../../gateway-image/src/errors';
 import type { Principal } from '../../../gateway-image/src/identity/principal';
+import type { ShellFacts } from '../../../gateway-image/src/inspect/facts';
 import { inspectSsh } from '../../../gateway-image/src/inspect/ssh';
 import type { TextMasker } from '../../../gateway-image/src/masking/text-masker';
 import type { Decision } from '../../../gateway-image/src/policy/decision';
 import { createPolicyEngine } from '../../../gateway-image/src/policy/engine';
-import type {
-  SshApprovalRequest,
-  SshAuditInput,
-  SshSessionHooks,
-} from '../../../gateway-image/src/protocols/ssh/hooks';
+import type { ApprovalRequest } from '../../../gateway-image/src/protocols/gate';
+import type { SshAuditInput, SshSessionHooks } from '../../../gateway-image/src/protocols/ssh/hooks';
 import { type SshListener, startSshListener } from '../../../gateway-image/src/protocols/ssh/listener';
 import {
   keygen,
@@ -99,7 +97,7 @@ export interface SshHarness {
   readonly knownHosts: string;
   readonly audit: SshAuditInput[];
   readonly recordings: string[];
-  approve: ((r: SshApprovalRequest) => Promise<Decision>) | undefined;
+  approve: ((r: ApprovalRequest<ShellFacts>) => Promise<Decision>) | undefined;
   auditDown: boolean;
   /** The revocation signal of every grant the harness hands out. @default none */
   revoked: AbortSignal | undefined;

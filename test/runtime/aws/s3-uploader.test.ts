@@ -102,8 +102,12 @@ describe('S3Uploader', () => {
     const seg = await file('segment-000004.jsonl', 'first\n');
     await uploader().uploadSegment(seg, '', 'host-a');
     await writeFile(seg, 'tampered\n');
-    await expect(uploader().uploadSegment(seg, '', 'host-a')).rejects.toThrow(/already exists with different content/);
-    expect(aws.objects.get('warden-audit/gw1/segments/host-a/segment-000004.jsonl')?.data.toString()).toBe('first\n');
+    await expect(uploader().uploadSegment(seg, '', 'host-a')).rejects.toThrow(
+      /already exists with different content/,
+    );
+    expect(aws.objects.get('warden-audit/gw1/segments/host-a/segment-000004.jsonl')?.data.toString()).toBe(
+      'first\n',
+    );
   });
 
   it('retries transient failures with a fresh read of the file', async () => {

@@ -65,7 +65,9 @@ describe('GcsUploader', () => {
     const seg = await file('segment-000003.jsonl', 'first\n');
     await uploader().uploadSegment(seg, '', 'host-a');
     await writeFile(seg, 'tampered\n');
-    await expect(uploader().uploadSegment(seg, '', 'host-a')).rejects.toThrow(/already exists with different content/);
+    await expect(uploader().uploadSegment(seg, '', 'host-a')).rejects.toThrow(
+      /already exists with different content/,
+    );
     expect(google.objects.get('warden-audit/gw1/segments/host-a/segment-000003.jsonl')?.data.toString()).toBe(
       'first\n',
     );

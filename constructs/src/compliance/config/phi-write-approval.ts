@@ -20,6 +20,7 @@ type Conn = WardenConfig['connections'][number];
 
 const SSH_MODES = ['exec', 'shell', 'subsystem'] as const;
 const HTTP_WRITES = ['POST', 'PUT', 'PATCH', 'DELETE'];
+const KUBERNETES_WRITES = ['create', 'update', 'patch', 'delete', 'deletecollection'] as const;
 
 const appliesToEveryone = (r: PolicyRuleConfig) =>
   Object.values(r.principals).every((v) => v === undefined || (Array.isArray(v) && v.length === 0));
@@ -28,7 +29,7 @@ const appliesToEveryone = (r: PolicyRuleConfig) =>
 const onlyKeys = (o: object, allowed: readonly string[]) =>
   Object.entries(o).every(([k, v]) => v === undefined || allowed.includes(k));
 
-const hasProtocolBlock = (r: PolicyRuleConfig) => !!(r.sql || r.ssh || r.http);
+const hasProtocolBlock = (r: PolicyRuleConfig) => !!(r.sql || r.ssh || r.http || r.kubernetes);
 
 function reachesConnection(r: PolicyRuleConfig, c: Conn): boolean {
   if (r.connections && !r.connections.includes(c.name) && !r.connections.includes('*')) return false;
@@ -47,6 +48,14 @@ function coversWrites(r: PolicyRuleConfig, c: Conn): boolean {
       );
     case 'ssh':
       return !!r.ssh && onlyKeys(r.ssh, ['modes']) && SSH_MODES.every((m) => r.ssh?.modes?.includes(m));
+    case 'kubernetes':
+      // Every write verb (exec is create on pods/exec), in every namespace or every PHI namespace.
+      return (
+        !!r.kubernetes &&
+        onlyKeys(r.kubernetes, ['verbs', 'phiNamespace']) &&
+        r.kubernetes.phiNamespace !== false &&
+        KUBERNETES_WRITES.every((v) => r.kubernetes?.verbs?.includes(v))
+      );
   }
 }
 

@@ -14,6 +14,7 @@ import { IamNoPrimitiveRoles } from './rules/iam-no-primitive-roles';
 import { KmsCryptoKeyRotation } from './rules/kms-crypto-key-rotation';
 import { LoggingBucketCmek } from './rules/logging-bucket-cmek';
 import { LoggingBucketRetention } from './rules/logging-bucket-retention';
+import { MonitoringGatewayActivityReviewed } from './rules/monitoring-gateway-activity-reviewed';
 import { SecretAccessScopedToGateway } from './rules/secret-access-scoped-to-gateway';
 import { SecretManagerSecretCmek } from './rules/secret-manager-secret-cmek';
 import { SqlInstanceNoPublicIp } from './rules/sql-instance-no-public-ip';
@@ -144,4 +145,11 @@ export const GCP_PACK: readonly PackEntry[] = [
     hipaaControl: meta.hipaaControl,
     explanation: meta.explanation,
   })),
+  {
+    rule: MonitoringGatewayActivityReviewed,
+    level: 'error',
+    hipaaControl: '164.308(a)(1)(ii)(D)',
+    explanation:
+      'Someone is told when the audit log refuses appends, the gateway is not ready, approvals wait, denials spike or the gateway restarts.',
+  },
 ];

@@ -15,7 +15,7 @@ export const GATEWAY_KEY = 'warden_gateway';
 /** A protected upstream: only the gateway may reach `port` on it. */
 export interface GatewayTarget {
   readonly connection: string;
-  readonly kind: 'postgres' | 'ssh' | 'http';
+  readonly kind: 'postgres' | 'ssh' | 'http' | 'kubernetes';
   readonly port: number;
   /** Terraform address of the target resource (google_sql_database_instance.db), when in this stack. */
   readonly resource?: string;
@@ -29,6 +29,8 @@ export interface GatewayTarget {
 export interface GatewayManifest {
   /** Address of the service account resource carrying the manifest. */
   readonly address: string;
+  /** The gateway's name prefix: the `warden_gateway` label of its alert policies and dashboard. */
+  readonly name?: string;
   readonly serviceAccountEmail: string;
   readonly tags: readonly string[];
   /** Secret resource ids (`${google_secret_manager_secret.x.id}`) the gateway reads. */

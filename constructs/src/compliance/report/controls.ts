@@ -123,6 +123,15 @@ export const HIPAA_CONTROLS: readonly HipaaControl[] = [
     runtimeEvidence:
       'Evidence pack: gateway configuration (TLS on every listener) when exported with --config.',
   },
+  {
+    id: '164.308(a)(1)(ii)(D)',
+    title: 'Information system activity review',
+    kind: 'required',
+    mechanism:
+      'The gateway serves metrics (sessions, decisions, holds, audit health, readiness); the constructs deploy a dashboard and alarms on audit append failures, readiness, hold age, denied-statement spikes and task restarts that notify a topic or channel operators subscribe to.',
+    runtimeEvidence:
+      'Alarm history and dashboards in the cloud monitoring service; evidence pack: activity per day, denials and refusals, held commands.',
+  },
 ];
 
 /** Row for findings whose rule maps to no § 164.312 control (general hygiene checks). */

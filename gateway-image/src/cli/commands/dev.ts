@@ -14,9 +14,11 @@ Starts an embedded PostgreSQL seeded with a synthetic hospital (databases "patie
 example policy. When everything is ready it prints exactly one JSON line on stdout:
 
   {"postgres":{"host","port","connections"},"tokens":{"agent","human","approver"},"adminUrl",
-   "oidcIssuer","upstream":{"url"},"auditDir","recordingsDir"}
+   "oidcIssuer","upstream":{"url"},"auditDir","recordingsDir","ssh":{…},"http":{"url","connection"},
+   "kubernetes":{"url","connection"}}
 
 Connect as the agent:  PGPASSWORD=<tokens.agent> psql "host=<host> port=<port> dbname=patients user=agent sslmode=require"
+                       kubectl --server <kubernetes.url> --insecure-skip-tls-verify --token <tokens.agent> get pods -n clinical
 It runs until SIGINT or SIGTERM, then stops everything; the audit log and recordings stay in the
 state directory (verify with: warden audit verify <auditDir> --public-key <stateDir>/audit-public-key.pem).
 

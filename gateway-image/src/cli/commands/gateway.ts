@@ -43,6 +43,7 @@ listens. Logs are JSON lines on stderr.
       postgres: gateway.postgres,
       ssh: gateway.ssh,
       http: gateway.http,
+      kubernetes: gateway.kubernetes,
       role: gateway.role,
     });
     log('gateway stopping', { signal: await stopped });

@@ -6,7 +6,7 @@ export const loginCommand: Command = {
   path: ['login'],
   summary: 'Exchange an OIDC token or agent client credentials for a Warden session token',
   help: `Usage: warden login --admin-url URL (--token-env VAR | --issuer URL --client-id ID --client-secret-env VAR)
-                    [--resource URI] [--scope S] [--ttl SECONDS] [--ca FILE] [--json]
+                    [--resource URI] [--scope S] [--ttl SECONDS] [--ca FILE] [--json | --exec-credential]
 
 Prints a short-lived Warden session token on stdout (use it as the Postgres password, the SSH
 password or an HTTP bearer token). Secrets are read from environment variables, never from flags,
@@ -21,7 +21,8 @@ so they do not appear in the process list or shell history.
   --scope S                 space-separated scopes to request
   --ttl SECONDS             requested lifetime (the gateway caps it; default 15 min, at most 1 h)
   --ca FILE                 PEM CA bundle to trust for the admin API
-  --json                    print {"token","expiresAt"} instead of the bare token`,
+  --json                    print {"token","expiresAt"} instead of the bare token
+  --exec-credential         print a Kubernetes ExecCredential (kubectl's exec plugin; see warden kubeconfig)`,
   options: {
     'admin-url': { type: 'string' },
     'token-env': { type: 'string' },
@@ -33,6 +34,7 @@ so they do not appear in the process list or shell history.
     ttl: { type: 'string' },
     ca: { type: 'string' },
     json: { type: 'boolean' },
+    'exec-credential': { type: 'boolean' },
   },
   positionals: { min: 0, max: 0, names: '' },
   async run(args, io) {
@@ -66,6 +68,10 @@ so they do not appear in the process list or shell history.
             },
           }),
     });
+    if (args.values['exec-credential']) {
+      io.stdout.write(`${JSON.stringify(execCredential(result.token, result.expiresAt))}\n`);
+      return 0;
+    }
     io.stdout.write(
       args.values.json
         ? `${JSON.stringify({ token: result.token, expiresAt: result.expiresAt.toISOString() })}\n`
@@ -74,3 +80,13 @@ so they do not appear in the process list or shell history.
     return 0;
   },
 };
+
+/** What kubectl's exec credential plugin protocol expects on stdout (client.authentication.k8s.io/v1). */
+export function execCredential(token: string, expiresAt: Date) {
+  return {
+    apiVersion: 'client.authentication.k8s.io/v1',
+    kind: 'ExecCredential',
+    // kubectl runs the plugin again shortly before this time.
+    status: { token, expirationTimestamp: expiresAt.toISOString().replace(/\.\d{3}Z$/, 'Z') },
+  };
+}

@@ -7,10 +7,10 @@ export interface Collector<T> {
   result(): T;
 }
 
-/** The protocol of a session, from its session.start (Postgres, SSH) or its request events (HTTP). */
+/** The protocol of a session, from its session.start (Postgres, SSH) or its request events (HTTP, Kubernetes). */
 export function protocolOf(event: AuditEvent): Protocol | undefined {
   const p = event.body.protocol;
-  if (p === 'postgres' || p === 'ssh' || p === 'http') return p;
+  if (p === 'postgres' || p === 'ssh' || p === 'http' || p === 'kubernetes') return p;
   if (event.type.startsWith('query.')) return 'postgres';
   if (event.type.startsWith('command.')) return 'ssh';
   if (event.type.startsWith('request.')) return 'http';

@@ -44,15 +44,15 @@ export class PrincipalCollector implements Collector<PrincipalEvidence[]> {
     const protocol = protocolOf(e);
     if (e.type === 'session.start' && protocol)
       entry.sessions[protocol] = (entry.sessions[protocol] ?? 0) + 1;
-    // An HTTP request is its own session: count each request id once.
+    // An HTTP or Kubernetes request is its own session: count each request id once.
     if (
-      protocol === 'http' &&
+      (protocol === 'http' || protocol === 'kubernetes') &&
       e.session &&
       e.type === 'request.attempt' &&
       !entry.httpSessions.has(e.session)
     ) {
       entry.httpSessions.add(e.session);
-      entry.sessions.http = (entry.sessions.http ?? 0) + 1;
+      entry.sessions[protocol] = (entry.sessions[protocol] ?? 0) + 1;
     }
     if (ATTEMPT_TYPES.has(e.type)) {
       entry.commands++;

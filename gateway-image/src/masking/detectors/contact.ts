@@ -43,7 +43,8 @@ export const addressDetector = regexDetector({
 /** ZIP+4 or a state and ZIP after a city: the tail of an address written without a street. */
 export const cityStateZipDetector = regexDetector({
   entity: 'ADDRESS',
-  needs: Needs.digit,
+  // The city before it is a capitalised word.
+  needs: Needs.digit | Needs.upper,
   pattern: new RegExp(`(?<=\\b[A-Z][a-z]+,\\s)(?:${STATES})\\s+\\d{5}(?:-\\d{4})?\\b`, 'g'),
 });
 
@@ -65,6 +66,8 @@ export const dobDetector: Detector = regexDetector({
   entity: 'DOB',
   needs: Needs.digit,
   pattern: new RegExp(`(?<![\\w/.-])${DATE}(?![\\w/]|[.-]\\d)`, 'g'),
+  // Every word `context` accepts holds one of these: without one, no date here is a birth date.
+  prefilter: /\b(?:dob|d\.o\.b|born|birth)/i,
   context:
     /\b(?:DOB|D\.O\.B\.?|born(?:\s+on)?|date\s+of\s+birth|birth\s*date|birthday)\b[\s:#-]*(?:\S+\s+){0,2}$/i,
   contextChars: 40,

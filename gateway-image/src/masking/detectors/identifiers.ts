@@ -41,6 +41,7 @@ export function mrnDetectors(patterns: readonly string[]): Detector[] {
 export const labelledMrn = regexDetector({
   entity: 'MRN',
   needs: Needs.digit,
+  prefilter: /mrn|medical record/i,
   pattern: /\b(?:MRN|medical record(?: number| no\.?)?)[:#\s]*(?<value>[A-Z]{0,3}\d{6,12})\b/gi,
 });
 
@@ -111,6 +112,8 @@ export const ipDetector = regexDetector({
 export const ipv6Detector = regexDetector({
   entity: 'IP',
   needs: Needs.digit,
+  // Either form holds "::" or a hex digit on both sides of a colon.
+  prefilter: /::|[0-9a-f]:[0-9a-f]/i,
   pattern:
     /(?<![\w:])(?:[0-9a-f]{1,4}:){7}[0-9a-f]{1,4}(?![\w:])|(?<![\w:])(?:[0-9a-f]{1,4}:){1,6}:(?:[0-9a-f]{1,4}:?){1,6}(?<!:)(?![\w:])/gi,
   valid: (v) => /\d/.test(v) && v.split(':').length >= 3,

@@ -59,6 +59,12 @@ export interface RegexDetectorOptions {
   readonly contextChars?: number;
   /** See `Detector.needs`. @default 0 */
   readonly needs?: number;
+  /**
+   * A cheaper pattern that any text holding a match (with its `context`) also matches: text it
+   * does not match skips the detector. It must be a necessary condition, never a guess: it
+   * changes how fast a detector runs, never what it finds. @default none
+   */
+  readonly prefilter?: RegExp;
 }
 
 export function regexDetector(o: RegexDetectorOptions): Detector {
@@ -71,7 +77,7 @@ export function regexDetector(o: RegexDetectorOptions): Detector {
     entity: o.entity,
     ...(o.needs ? { needs: o.needs } : {}),
     *find(text) {
-      if (!probe.test(text)) return;
+      if (o.prefilter?.test(text) === false || !probe.test(text)) return;
       // A fresh RegExp per call: detectors are shared between sessions and lastIndex is state.
       const re = new RegExp(o.pattern.source, o.pattern.flags);
       for (const m of text.matchAll(re)) {

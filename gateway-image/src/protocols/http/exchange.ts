@@ -16,7 +16,8 @@ import {
   parseRequestTarget,
   type RequestTarget,
 } from '../../inspect/http/request';
-import type { Decision } from '../../policy/decision';
+import type { OperationTrace } from '../../tracing';
+import { type GateRefusal, passGate, refusalText } from '../gate';
 import { forward } from './forward';
 import { problem } from './headers';
 import type { HttpGatewayHooks, HttpMasker } from './hooks';
@@ -43,6 +44,8 @@ export interface AllowedExchange {
   readonly shownFacts: HttpFacts;
   readonly body: Buffer;
   readonly masker: HttpMasker;
+  /** The request's span when traced: forwarding adds the upstream and masking stages. */
+  readonly trace?: OperationTrace;
 }
 
 class Refusal extends Error {
@@ -61,6 +64,29 @@ export async function handleExchange(
   req: IncomingMessage,
   res: ServerResponse,
 ): Promise<void> {
+  // A caller's W3C traceparent makes the request's span a child of the caller's.
+  const parent = req.headers.traceparent;
+  const trace = ctx.hooks.tracer?.start(
+    'http.request',
+    { 'http.request.method': req.method ?? '' },
+    typeof parent === 'string' ? parent : undefined,
+  );
+  if (!trace) return exchange(ctx, req, res, undefined);
+  try {
+    await exchange(ctx, req, res, trace);
+    trace.end({ 'http.response.status_code': res.statusCode }, res.statusCode >= 500);
+  } catch (err) {
+    trace.end(undefined, true);
+    throw err;
+  }
+}
+
+async function exchange(
+  ctx: ExchangeContext,
+  req: IncomingMessage,
+  res: ServerResponse,
+  trace: OperationTrace | undefined,
+): Promise<void> {
   const { hooks } = ctx;
   const session = randomUUID();
   const startedAt = new Date();
@@ -72,7 +98,9 @@ export async function handleExchange(
     if (token === undefined) {
       throw new Refusal(problem(401, 'ERR_HTTP_NO_CREDENTIAL', 'send Authorization: Bearer <token>'));
     }
+    trace?.stage('auth');
     principal = await authenticate(hooks, token, session);
+    trace?.stage('inspect');
     let target: RequestTarget;
     try {
       target = parseRequestTarget(req.url ?? '');
@@ -83,8 +111,11 @@ export async function handleExchange(
     if (!route)
       throw new Refusal(problem(404, 'ERR_HTTP_NO_ROUTE', 'no connection serves this host and path'));
     connection = route.connection.name;
+    trace?.set({ 'warden.connection': connection });
+    trace?.stage('policy');
     const access = await hooks.authorize(principal, connection);
     if (!access.allowed) throw new Refusal(problem(403, 'ERR_HTTP_NO_GRANT', access.reason));
+    trace?.stage('inspect');
     const body = await readBody(req, ctx.maxRequestBodyBytes);
     let facts: HttpFacts;
     try {
@@ -95,12 +126,15 @@ export async function handleExchange(
     const masker = hooks.masker(principal, connection);
     // Paths can carry identifiers (/Patient/123-45-6789): only policy sees the real one.
     const shownFacts = { ...facts, path: masker.mask(facts.path).text };
-    const verdict = await gate(ctx, { session, principal, connection, facts, shownFacts });
+    const verdict = await gate(ctx, { session, principal, connection, facts, shownFacts, trace });
+    trace?.endStage();
     if (verdict) throw new Refusal(verdict, true);
     // The client may have gone while the request was held.
     if (res.destroyed || req.socket.destroyed) return;
-    await forward(ctx, { session, startedAt, principal, route, target, shownFacts, body, masker }, req, res);
+    const allowed = { session, startedAt, principal, route, target, shownFacts, body, masker };
+    await forward(ctx, trace ? { ...allowed, trace } : allowed, req, res);
   } catch (err) {
+    trace?.endStage();
     if (!(err instanceof Refusal)) {
       hooks.log?.({ level: 'error', message: 'HTTP exchange failed', session, err });
       if (res.headersSent) return void res.destroy();
@@ -146,7 +180,13 @@ function inspectRefusal(err: unknown): Refusal {
   throw err;
 }
 
+const NO_BODY = Buffer.alloc(0);
+
 function readBody(req: IncomingMessage, max: number): Promise<Buffer> {
+  // Neither header: the request has no body (RFC 9112 §6.3), and the server discards the rest.
+  if (req.headers['content-length'] === undefined && req.headers['transfer-encoding'] === undefined) {
+    return Promise.resolve(NO_BODY);
+  }
   const declared = Number(req.headers['content-length'] ?? 0);
   if (declared > max) return Promise.reject(tooLarge(max));
   // Events rather than async iteration: iteration destroys the request, and with it the reply.
@@ -175,55 +215,29 @@ interface GateInput {
   readonly connection: string;
   readonly facts: HttpFacts;
   readonly shownFacts: HttpFacts;
+  readonly trace: OperationTrace | undefined;
 }
 
-/** decide → hold → audit the attempt. Returns the refusal to send, or undefined to forward. */
+/** The command gate (protocols/gate.ts). Returns the refusal to send, or undefined to forward. */
 async function gate(ctx: ExchangeContext, g: GateInput): Promise<ProblemDocument | undefined> {
-  const { hooks } = ctx;
-  let decision: Decision;
-  try {
-    decision = hooks.decide(g.principal, g.connection, g.facts);
-  } catch (err) {
-    hooks.log?.({ level: 'error', message: 'policy evaluation failed', session: g.session, err });
-    decision = { outcome: 'deny', rule: 'policy-error', reason: 'the policy could not be evaluated' };
-  }
-  let heldBy: string | undefined;
-  if (decision.outcome === 'require-approval' && hooks.awaitApproval) {
-    const held = decision;
-    heldBy = held.rule;
-    try {
-      const { principal, connection, session, shownFacts: facts } = g;
-      const result = await hooks.awaitApproval({ principal, connection, session, facts, decision: held });
-      decision = result.outcome === 'require-approval' ? { ...result, outcome: 'deny' } : result;
-    } catch (err) {
-      hooks.log?.({ level: 'error', message: 'approval hold failed', session: g.session, err });
-      decision = { outcome: 'deny', rule: held.rule, reason: 'the approval hold failed' };
-    }
-  }
-  try {
-    await hooks.audit({
-      type: 'request.attempt',
-      principal: g.principal,
-      connection: g.connection,
-      session: g.session,
-      body: {
-        request: g.session,
-        facts: g.shownFacts,
-        decision,
-        ...(heldBy ? { approvalRule: heldBy } : {}),
-      },
-    });
-  } catch (err) {
-    hooks.log?.({ level: 'error', message: 'audit append failed; request refused', session: g.session, err });
-    return problem(503, 'ERR_AUDIT_UNAVAILABLE', 'the audit log is unavailable; nothing was forwarded');
-  }
-  if (decision.outcome === 'allow') return undefined;
-  if (decision.outcome === 'deny') {
-    return problem(403, 'ERR_POLICY_DENIED', `denied by policy rule "${decision.rule}": ${decision.reason}`);
-  }
-  return problem(
-    403,
-    'ERR_APPROVAL_REQUIRED',
-    `policy rule "${decision.rule}" requires approval (${decision.reason}), and approvals are not available on this gateway`,
-  );
+  const { trace, ...command } = g;
+  const verdict = await passGate(ctx.hooks, {
+    ...command,
+    ...(trace ? { trace } : {}),
+    attemptType: 'request.attempt',
+    attemptFields: { request: g.session },
+  });
+  return verdict.kind === 'allowed' ? undefined : gateProblem(verdict);
+}
+
+const GATE_PROBLEM = {
+  denied: [403, 'ERR_POLICY_DENIED'],
+  'approval-unavailable': [403, 'ERR_APPROVAL_REQUIRED'],
+  'policy-error': [500, 'ERR_POLICY_ERROR'],
+  'audit-unavailable': [503, 'ERR_AUDIT_UNAVAILABLE'],
+} as const;
+
+function gateProblem(verdict: GateRefusal): ProblemDocument {
+  const [status, code] = GATE_PROBLEM[verdict.kind];
+  return problem(status, code, refusalText(verdict));
 }

@@ -1,30 +1,38 @@
 /**
  * The upstream leg of an allowed exchange and the response's way back: the credential injected,
- * the body decoded and masked as it streams (see response-body.ts), a capped masked copy kept for
- * the recorder, and the result audited when the response has ended. A body that fails to decode
- * or to mask after the status line went out ends the response early: the client sees a truncated
- * transfer, never unmasked bytes.
+ * identifying response headers masked, the body decoded and masked as it streams (relay.ts,
+ * response-body.ts), a capped masked copy kept for the recorder, and the result audited when the
+ * response has ended. `upstreamTimeoutMs` covers the whole response: the upstream may not stay
+ * silent that long, before its headers or anywhere in its body. A body that fails to decode, to
+ * mask or to arrive in time is answered with a problem document if nothing was sent yet, and
+ * otherwise ends the response early: the client sees an incomplete transfer, never unmasked bytes
+ * nor a short body that looks whole.
  */
 import { request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import { Transform } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import { sendProblem } from '../../admin/problem';
 import { JsonMaskRewriter } from '../../masking/json-stream';
 import type { AllowedExchange, ExchangeContext } from './exchange';
 import { clientResponseHeaders, problem, upstreamRequestHeaders } from './headers';
-import { binaryAllowed, bodyKind, decoders, fieldPathsFor, maskingStream } from './response-body';
+import { relay } from './relay';
+import { binaryAllowed, bodyKind, bodyMask, decoders, fieldPathsFor } from './response-body';
+import type { UpstreamTarget } from './upstream';
 
 interface Outcome {
   status: number;
   bytes: number;
   kind?: string;
-  counts?: Record<string, number>;
+  /** Masked values in the response headers, per entity and strategy. */
+  counts: Record<string, number>;
+  /** The body masker's counts, complete once the body has ended. */
+  bodyCounts?: Readonly<Record<string, number>>;
   error?: string;
   responseBody?: string;
   responseBodyTruncated?: boolean;
   responseContentType?: string;
 }
+
+const TIMEOUT = 'ERR_HTTP_UPSTREAM_TIMEOUT';
 
 export async function forward(
   ctx: ExchangeContext,
@@ -32,161 +40,74 @@ export async function forward(
   req: IncomingMessage,
   res: ServerResponse,
 ): Promise<void> {
-  const outcome: Outcome = { status: 0, bytes: 0 };
+  const outcome: Outcome = { status: 0, bytes: 0, counts: {} };
   try {
     await exchange(ctx, x, req, res, outcome);
   } catch (err) {
     outcome.error ??= (err as { code?: string }).code ?? 'ERR_INTERNAL';
     ctx.hooks.log?.({ level: 'warn', message: 'HTTP upstream exchange failed', session: x.session, err });
-    if (!res.headersSent) {
-      const timeout = outcome.error === 'ERR_HTTP_UPSTREAM_TIMEOUT';
-      const p = timeout
-        ? problem(504, outcome.error, 'the upstream did not answer in time')
-        : outcome.error === 'ERR_HTTP_UPSTREAM_CREDENTIAL'
-          ? problem(502, outcome.error, 'the gateway could not load the upstream credential')
-          : problem(502, 'ERR_HTTP_UPSTREAM', 'the upstream could not be reached or answered badly');
+    if (!res.headersSent && !res.destroyed) {
+      const p =
+        outcome.error === TIMEOUT
+          ? problem(504, TIMEOUT, 'the upstream did not answer in time')
+          : outcome.error === 'ERR_HTTP_UPSTREAM_CREDENTIAL'
+            ? problem(502, outcome.error, 'the gateway could not load the upstream credential')
+            : problem(502, 'ERR_HTTP_UPSTREAM', 'the upstream could not be reached or answered badly');
       outcome.status = p.status;
       sendProblem(res, p);
     } else res.destroy();
   }
   const durationMs = Date.now() - x.startedAt.getTime();
   const { hooks } = ctx;
+  x.trace?.stage('audit');
+  const masked = { ...outcome.counts };
+  for (const [k, n] of Object.entries(outcome.bodyCounts ?? {})) masked[k] = (masked[k] ?? 0) + n;
+  const connection = x.route.connection.name;
+  if (hooks.record) {
+    try {
+      const requestBody = recordRequestBody(x, req.headers['content-type'], ctx.recordMaxBytes);
+      await hooks.record({
+        session: x.session,
+        principal: x.principal,
+        connection,
+        startedAt: x.startedAt,
+        durationMs,
+        facts: x.shownFacts,
+        status: outcome.status,
+        ...requestBody,
+        ...(outcome.responseBody === undefined
+          ? {}
+          : {
+              responseBody: outcome.responseBody,
+              responseBodyTruncated: outcome.responseBodyTruncated ?? false,
+            }),
+        ...(outcome.responseContentType ? { responseContentType: outcome.responseContentType } : {}),
+      });
+    } catch (err) {
+      hooks.log?.({ level: 'error', message: 'recording failed', session: x.session, err });
+    }
+  }
   try {
+    // Nothing waits on the result: it rides with the next attempt's write (the attempt itself was
+    // durable before the request went upstream).
     await hooks.audit({
       type: 'request.result',
       principal: x.principal,
-      connection: x.route.connection.name,
+      connection,
       session: x.session,
+      deferred: true,
       body: {
         request: x.session,
         status: outcome.status,
         bytes: outcome.bytes,
         durationMs,
         ...(outcome.kind ? { body: outcome.kind } : {}),
-        ...(outcome.counts && Object.keys(outcome.counts).length > 0 ? { masked: outcome.counts } : {}),
+        ...(Object.keys(masked).length > 0 ? { masked } : {}),
         ...(outcome.error ? { error: outcome.error } : {}),
       },
     });
   } catch (err) {
     hooks.log?.({ level: 'error', message: 'audit append of a result failed', session: x.session, err });
-  }
-  if (!hooks.record) return;
-  try {
-    const requestBody = recordRequestBody(x, req.headers['content-type'], ctx.recordMaxBytes);
-    await hooks.record({
-      session: x.session,
-      principal: x.principal,
-      connection: x.route.connection.name,
-      startedAt: x.startedAt,
-      durationMs,
-      facts: x.shownFacts,
-      status: outcome.status,
-      ...requestBody,
-      ...(outcome.responseBody === undefined
-        ? {}
-        : {
-            responseBody: outcome.responseBody,
-            responseBodyTruncated: outcome.responseBodyTruncated ?? false,
-          }),
-      ...(outcome.responseContentType ? { responseContentType: outcome.responseContentType } : {}),
-    });
-  } catch (err) {
-    hooks.log?.({ level: 'error', message: 'recording failed', session: x.session, err });
-  }
-}
-
-async function exchange(
-  ctx: ExchangeContext,
-  x: AllowedExchange,
-  req: IncomingMessage,
-  res: ServerResponse,
-  outcome: Outcome,
-): Promise<void> {
-  const up = await ctx.upstream.target(x.route.connection);
-  const base = up.url.pathname.replace(/\/+$/, '');
-  const send = (): Promise<IncomingMessage> =>
-    new Promise<IncomingMessage>((resolve, reject) => {
-      const request = up.url.protocol === 'https:' ? httpsRequest : httpRequest;
-      const upReq = request({
-        host: up.url.hostname.replace(/^\[(.*)\]$/, '$1'),
-        port: up.url.port || undefined,
-        method: req.method,
-        path: `${base}${x.route.path}${x.target.search}`,
-        headers: upstreamRequestHeaders(req.headers, up.headers, up.url.host, x.body.length),
-        agent: up.agent,
-      });
-      upReq.setTimeout(ctx.upstreamTimeoutMs, () =>
-        upReq.destroy(Object.assign(new Error('upstream timeout'), { code: 'ERR_HTTP_UPSTREAM_TIMEOUT' })),
-      );
-      upReq.once('response', (r) => {
-        upReq.setTimeout(0);
-        resolve(r);
-      });
-      upReq.once('error', (err) => reject(Object.assign(err, { reusedSocket: upReq.reusedSocket })));
-      // A client that goes away mid-request takes the upstream request with it.
-      res.once('close', () => upReq.destroy());
-      upReq.end(x.body);
-    });
-  const upRes = await send().catch((err: { code?: string; reusedSocket?: boolean }) => {
-    if (!staleKeptAliveSocket(err) || !IDEMPOTENT.has(req.method ?? '') || res.destroyed) throw err;
-    return send();
-  });
-  const status = upRes.statusCode ?? 502;
-  outcome.status = status;
-  const contentType = upRes.headers['content-type'];
-  outcome.responseContentType = contentType;
-  const noBody = req.method === 'HEAD' || status === 204 || status === 304 || status < 200;
-  if (noBody) {
-    res.writeHead(status, clientResponseHeaders(upRes.headers, true));
-    res.end();
-    upRes.resume();
-    return;
-  }
-  const kind = bodyKind(contentType);
-  outcome.kind = kind;
-  const counter = new ByteTap(kind === 'binary' ? 0 : ctx.recordMaxBytes);
-  if (kind === 'binary') {
-    if (!binaryAllowed(contentType, x.route.connection.binaryContentTypes)) {
-      upRes.destroy();
-      outcome.status = 403;
-      outcome.error = 'ERR_HTTP_CONTENT_TYPE_REFUSED';
-      return sendProblem(
-        res,
-        problem(
-          403,
-          outcome.error,
-          'the upstream answered with a content type this connection does not pass through',
-        ),
-      );
-    }
-    res.writeHead(status, clientResponseHeaders(upRes.headers, false));
-    await pipeline(upRes, counter, res);
-    outcome.bytes = counter.bytes;
-    return;
-  }
-  const decode = decoders(upRes.headers['content-encoding']);
-  if (decode === undefined) {
-    upRes.destroy();
-    outcome.status = 502;
-    outcome.error = 'ERR_HTTP_CONTENT_ENCODING';
-    return sendProblem(
-      res,
-      problem(502, outcome.error, 'the upstream used a content coding the gateway cannot mask'),
-    );
-  }
-  // A pass-through masker would copy every token unchanged: skip the parse. Undecoded bytes go
-  // out with the headers that describe them; decoded ones (for the recorder) without.
-  const mask = x.masker.passThrough
-    ? undefined
-    : maskingStream(kind, x.masker, fieldPathsFor(x.route.connection.phiFields));
-  if (mask) outcome.counts = mask.counts;
-  res.writeHead(status, clientResponseHeaders(upRes.headers, mask !== undefined || decode.length > 0));
-  try {
-    await pipeline([upRes, ...decode, ...(mask ? [mask] : []), counter, res]);
-  } finally {
-    outcome.bytes = counter.bytes;
-    outcome.responseBody = counter.kept();
-    outcome.responseBodyTruncated = counter.truncated;
   }
 }
 
@@ -203,31 +124,146 @@ function staleKeptAliveSocket(err: { code?: string; reusedSocket?: boolean }): b
   return err.reusedSocket === true && (err.code === 'ECONNRESET' || err.code === 'EPIPE');
 }
 
+/** Sends the request upstream; resolves with the response head. */
+function send(
+  ctx: ExchangeContext,
+  x: AllowedExchange,
+  up: UpstreamTarget,
+  req: IncomingMessage,
+  res: ServerResponse,
+): Promise<IncomingMessage> {
+  const headers = upstreamRequestHeaders(req.headers, up.headers, up.url.host, x.body.length);
+  // Traced: the upstream call is a child of the gateway's upstream stage (W3C Trace Context).
+  const traceparent = x.trace?.traceparent();
+  if (traceparent) headers.traceparent = traceparent;
+  return new Promise<IncomingMessage>((resolve, reject) => {
+    const request = up.url.protocol === 'https:' ? httpsRequest : httpRequest;
+    const upReq = request({
+      host: up.hostname,
+      port: up.url.port || undefined,
+      method: req.method,
+      path: `${up.basePath}${x.route.path}${x.target.search}`,
+      headers,
+      agent: up.agent,
+    });
+    // Until the response head; the relay's watchdog takes over for the body.
+    upReq.setTimeout(ctx.upstreamTimeoutMs, () =>
+      upReq.destroy(Object.assign(new Error('upstream timeout'), { code: TIMEOUT })),
+    );
+    upReq.once('response', (r) => {
+      upReq.setTimeout(0);
+      resolve(r);
+    });
+    upReq.once('error', (err) => reject(Object.assign(err, { reusedSocket: upReq.reusedSocket })));
+    // A client that goes away mid-request takes the upstream request with it.
+    res.once('close', () => upReq.destroy());
+    upReq.end(x.body);
+  });
+}
+
+async function exchange(
+  ctx: ExchangeContext,
+  x: AllowedExchange,
+  req: IncomingMessage,
+  res: ServerResponse,
+  outcome: Outcome,
+): Promise<void> {
+  x.trace?.stage('upstream');
+  const up = await ctx.upstream.target(x.route.connection);
+  const upRes = await send(ctx, x, up, req, res).catch((err: { code?: string; reusedSocket?: boolean }) => {
+    if (!staleKeptAliveSocket(err) || !IDEMPOTENT.has(req.method ?? '') || res.destroyed) throw err;
+    return send(ctx, x, up, req, res);
+  });
+  const status = upRes.statusCode ?? 502;
+  outcome.status = status;
+  const contentType = upRes.headers['content-type'];
+  outcome.responseContentType = contentType;
+  // Identifying headers (Location, Link, …) are masked whatever the body is.
+  const headers = (unmaskedBytes: boolean) =>
+    clientResponseHeaders(upRes.headers, unmaskedBytes, x.masker, outcome.counts);
+  /** A head for a body whose bytes may differ from the upstream's (`changed`). */
+  const headFor = (changed: boolean) => (length?: number) => {
+    const h = headers(changed);
+    // A body that was whole before the head went out: say how long it is instead of chunking it.
+    if (length !== undefined && h['content-length'] === undefined) h['content-length'] = length;
+    res.writeHead(status, h);
+  };
+  const noBody = req.method === 'HEAD' || status === 204 || status === 304 || status < 200;
+  if (noBody) {
+    res.writeHead(status, headers(true));
+    res.end();
+    upRes.resume();
+    return;
+  }
+  const kind = bodyKind(contentType);
+  outcome.kind = kind;
+  const tap = new ByteTap(kind === 'binary' ? 0 : ctx.recordMaxBytes);
+  const stallMs = ctx.upstreamTimeoutMs;
+  try {
+    if (kind === 'binary') {
+      if (!binaryAllowed(contentType, x.route.connection.binaryContentTypes)) {
+        upRes.destroy();
+        outcome.status = 403;
+        outcome.error = 'ERR_HTTP_CONTENT_TYPE_REFUSED';
+        const why = 'the upstream answered with a content type this connection does not pass through';
+        return sendProblem(res, problem(403, outcome.error, why));
+      }
+      return await relay(upRes, res, { decoders: [], head: headFor(false), tap: (c) => tap.add(c), stallMs });
+    }
+    const decode = decoders(upRes.headers['content-encoding']);
+    if (decode === undefined) {
+      upRes.destroy();
+      outcome.status = 502;
+      outcome.error = 'ERR_HTTP_CONTENT_ENCODING';
+      const why = 'the upstream used a content coding the gateway cannot mask';
+      return sendProblem(res, problem(502, outcome.error, why));
+    }
+    // A pass-through masker would copy every token unchanged: skip the parse. Undecoded bytes go
+    // out with the headers that describe them; decoded ones (for the recorder) without.
+    const mask = x.masker.passThrough
+      ? undefined
+      : bodyMask(kind, x.masker, fieldPathsFor(x.route.connection));
+    if (mask) outcome.bodyCounts = mask.counts;
+    if (mask) x.trace?.stage('masking');
+    const head = headFor(mask !== undefined || decode.length > 0);
+    await relay(upRes, res, {
+      decoders: decode,
+      ...(mask ? { mask } : {}),
+      head,
+      tap: (c) => tap.add(c),
+      stallMs,
+    });
+  } finally {
+    outcome.bytes = tap.bytes;
+    if (kind !== 'binary') {
+      outcome.responseBody = tap.kept();
+      outcome.responseBodyTruncated = tap.truncated;
+    }
+  }
+}
+
 /** Counts bytes on their way to the client and keeps the first `keep` of them for the recorder. */
-class ByteTap extends Transform {
+class ByteTap {
   bytes = 0;
   truncated = false;
   private readonly parts: Buffer[] = [];
   private held = 0;
 
-  constructor(private readonly keep: number) {
-    super();
-  }
+  constructor(private readonly keep: number) {}
 
-  override _transform(chunk: Buffer, _enc: BufferEncoding, callback: () => void): void {
+  add(chunk: Buffer): void {
     this.bytes += chunk.length;
     if (this.held < this.keep) {
-      const part = chunk.subarray(0, this.keep - this.held);
-      this.parts.push(Buffer.from(part));
+      // Chunks are not reused once written, so a view is enough.
+      const part = chunk.length <= this.keep - this.held ? chunk : chunk.subarray(0, this.keep - this.held);
+      this.parts.push(part);
       this.held += part.length;
     }
     if (this.bytes > this.keep) this.truncated = true;
-    this.push(chunk);
-    callback();
   }
 
   kept(): string {
-    return Buffer.concat(this.parts).toString('utf8');
+    return Buffer.concat(this.parts, this.held).toString('utf8');
   }
 }
 
@@ -243,7 +279,7 @@ function recordRequestBody(
   if (kind === 'binary') return {};
   if (kind === 'json') {
     try {
-      const fields = fieldPathsFor(x.route.connection.phiFields);
+      const fields = fieldPathsFor(x.route.connection);
       const rw = new JsonMaskRewriter({
         masker: x.masker,
         ...(fields ? { fields } : {}),

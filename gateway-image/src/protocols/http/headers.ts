@@ -2,10 +2,12 @@
  * Header rewriting between client and upstream. Hop-by-hop headers (RFC 9110 §7.6.1) never cross
  * the gateway. The client's Authorization is the client's Warden token and is never forwarded; the
  * upstream credential is added instead. Range requests are dropped so that masking always sees
- * whole documents, and the gateway asks only for codings it can decode.
+ * whole documents, and the gateway asks only for codings it can decode. Response headers that can
+ * carry identifiers (a URL naming a patient, a file name) are masked like body text.
  */
 import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
 import type { ProblemDocument } from '../../admin/problem';
+import type { TextMasker } from '../../masking/text-masker';
 
 const HOP_BY_HOP = [
   'connection',
@@ -43,6 +45,14 @@ const DESCRIBES_UNMASKED_BYTES = new Set([
   'content-range',
 ]);
 
+/** Response headers whose values can name someone: URLs of resources, links, file names. */
+export const IDENTIFYING_RESPONSE_HEADERS: ReadonlySet<string> = new Set([
+  'location',
+  'content-location',
+  'link',
+  'content-disposition',
+]);
+
 function listedInConnection(headers: IncomingHttpHeaders): Set<string> {
   const value = headers.connection;
   return new Set(
@@ -71,16 +81,35 @@ export function upstreamRequestHeaders(
   return { ...out, ...credential };
 }
 
-/** Response headers for the client; `masked` drops those that describe the unmasked bytes. */
-export function clientResponseHeaders(upstream: IncomingHttpHeaders, masked: boolean): OutgoingHttpHeaders {
+/**
+ * Response headers for the client; `masked` drops those that describe the unmasked bytes. The
+ * values of IDENTIFYING_RESPONSE_HEADERS go through `masker`, what it masked added to `counts`.
+ */
+export function clientResponseHeaders(
+  upstream: IncomingHttpHeaders,
+  masked: boolean,
+  masker: TextMasker,
+  counts: Record<string, number>,
+): OutgoingHttpHeaders {
   const dropped = listedInConnection(upstream);
   const out: OutgoingHttpHeaders = {};
   for (const [name, value] of Object.entries(upstream)) {
     if (value === undefined || HOP_BY_HOP.includes(name) || dropped.has(name)) continue;
     if (masked && DESCRIBES_UNMASKED_BYTES.has(name)) continue;
-    out[name] = value;
+    out[name] = IDENTIFYING_RESPONSE_HEADERS.has(name) ? maskValue(value, masker, counts) : value;
   }
   return out;
+}
+
+function maskValue<T extends string | string[]>(
+  value: T,
+  masker: TextMasker,
+  counts: Record<string, number>,
+): string | string[] {
+  if (Array.isArray(value)) return value.map((v) => maskValue(v, masker, counts) as string);
+  const m = masker.mask(value as string);
+  for (const [k, n] of Object.entries(m.counts)) counts[k] = (counts[k] ?? 0) + n;
+  return m.text;
 }
 
 const TITLES: Record<number, string> = {

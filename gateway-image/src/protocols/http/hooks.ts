@@ -8,7 +8,7 @@
 import type { Principal } from '../../identity/principal';
 import type { HttpFacts } from '../../inspect/facts';
 import type { TextMasker } from '../../masking/text-masker';
-import type { Decision } from '../../policy/decision';
+import type { GateAuditInput, GateHooks } from '../gate';
 
 export type HttpAccessResult =
   | { readonly allowed: true; readonly expiresAt?: Date }
@@ -21,27 +21,7 @@ export type HttpAccessResult =
  */
 export type HttpAuditType = 'request.refused' | 'request.attempt' | 'request.result';
 
-export interface HttpAuditInput {
-  readonly type: HttpAuditType;
-  /** Undefined only for `request.refused` before the credential was verified. */
-  readonly principal: Principal | undefined;
-  /** Null when the request matched no connection. */
-  readonly connection: string | null;
-  /** The request id (random, one per HTTP request). */
-  readonly session: string;
-  /** Facts, decisions, counts and status codes only; never body bytes, header or query values. */
-  readonly body: Readonly<Record<string, unknown>>;
-}
-
-/** A request held for approval: the `awaitApproval` hold point. */
-export interface HttpApprovalRequest {
-  readonly principal: Principal;
-  readonly connection: string;
-  readonly session: string;
-  /** What policy decided on, with identifiers in the path masked (approvers are shown this). */
-  readonly facts: HttpFacts;
-  readonly decision: Extract<Decision, { outcome: 'require-approval' }>;
-}
+export type HttpAuditInput = GateAuditInput<HttpAuditType>;
 
 /** The masking a principal gets on a connection: free text, plus classified JSON fields. */
 export interface HttpMasker extends TextMasker {
@@ -78,7 +58,7 @@ export interface HttpExchangeRecord {
   readonly responseContentType?: string;
 }
 
-export interface HttpGatewayHooks {
+export interface HttpGatewayHooks extends GateHooks<HttpFacts, HttpAuditInput> {
   /** Verifies the bearer token. Throws AuthenticationError (its reason is shown to the client). */
   authenticate(token: string): Promise<Principal>;
   /**
@@ -90,19 +70,8 @@ export interface HttpGatewayHooks {
   authorize(principal: Principal, connection: string): HttpAccessResult | Promise<HttpAccessResult>;
   /** Resolves a secret reference (upstream credential, CA, client certificate). */
   resolveSecret(ref: string): Promise<string>;
-  decide(principal: Principal, connection: string, facts: HttpFacts): Decision;
-  /**
-   * Hold point for require-approval decisions: resolves to allow or deny (deny on timeout; the
-   * hook owns the timeout). The client's request waits meanwhile.
-   * @default absent: every require-approval decision is refused with 403, saying approval is required
-   */
-  awaitApproval?(request: HttpApprovalRequest): Promise<Decision>;
-  /** Appends an audit event durably; rejects when it cannot, and the request is refused (503). */
-  audit(input: HttpAuditInput): Promise<void>;
   /** The masking for this principal on this connection; called once per allowed request. */
   masker(principal: Principal, connection: string): HttpMasker;
   /** Receives each forwarded exchange, masked. Failures are logged, never shown. @default none */
   record?(exchange: HttpExchangeRecord): void | Promise<void>;
-  /** Where internal errors go (they never reach the client). @default silent */
-  log?(entry: { level: 'warn' | 'error'; message: string; session?: string; err?: unknown }): void;
 }

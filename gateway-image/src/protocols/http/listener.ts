@@ -28,7 +28,12 @@ export interface HttpListenerOptions {
   readonly maxRequestBodyBytes?: number;
   /** Masked body bytes kept per direction for the recorder. @default 65536 */
   readonly recordMaxBytes?: number;
-  /** Time from sending the request to the upstream's response headers; then 504. @default 30000 */
+  /**
+   * Longest the upstream may stay silent, over the whole response: until its headers, then between
+   * pieces of its body (time spent waiting for a slow client does not count). Then 504, or the
+   * response is cut short if it had begun; either way the result is audited with
+   * ERR_HTTP_UPSTREAM_TIMEOUT. @default 30000
+   */
   readonly upstreamTimeoutMs?: number;
   /** How long resolved upstream secrets are reused; 0 resolves per request. @default 30000 */
   readonly credentialCacheMs?: number;

@@ -8,10 +8,12 @@
  */
 import type { Transform } from 'node:stream';
 import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
-import { createJsonMaskStream } from '../../masking/json-stream';
+import type { HttpConnectionConfig } from '../../config/connections';
+import { JsonMaskRewriter } from '../../masking/json-stream';
 import { type CompiledFieldPaths, compileFieldPaths } from '../../masking/json-stream-path';
+import { StreamingTextMasker } from '../../masking/streaming-text-masker';
 import type { HttpMasker } from './hooks';
-import { createTextMaskStream } from './text-stream';
+import type { BodyMask } from './relay';
 
 export type BodyKind = 'json' | 'text' | 'binary';
 
@@ -69,26 +71,30 @@ export function decoders(contentEncoding: string | undefined): Transform[] | und
 const compiled = new WeakMap<object, CompiledFieldPaths>();
 
 /** Field rules compiled once per connection config object. */
-export function fieldPathsFor(phiFields: Readonly<Record<string, string>>): CompiledFieldPaths | undefined {
-  if (Object.keys(phiFields).length === 0) return undefined;
-  let c = compiled.get(phiFields);
+export function fieldPathsFor(connection: HttpConnectionConfig): CompiledFieldPaths | undefined {
+  if (Object.keys(connection.phiFields).length === 0) return undefined;
+  let c = compiled.get(connection);
   if (!c) {
-    c = compileFieldPaths(phiFields);
-    compiled.set(phiFields, c);
+    c = compileFieldPaths(connection.phiFields, { codeMembers: connection.codeMembers });
+    compiled.set(connection, c);
   }
   return c;
 }
 
-/** The masking transform for a json or text body; `counts` fills in as it runs. */
-export function maskingStream(
+/** The masker of a json or text body, one chunk at a time; `counts` fills in as it runs. */
+export function bodyMask(
   kind: 'json' | 'text',
   masker: HttpMasker,
   fields: CompiledFieldPaths | undefined,
-): Transform & { readonly counts: Record<string, number> } {
-  if (kind === 'text') return createTextMaskStream({ masker });
-  return createJsonMaskStream({
+): BodyMask & { readonly counts: Record<string, number> } {
+  if (kind === 'text') {
+    const text = new StreamingTextMasker({ masker });
+    return { write: (chunk) => text.write(chunk), end: () => text.end(), counts: text.counts };
+  }
+  const json = new JsonMaskRewriter({
     masker,
     ...(fields === undefined ? {} : { fields }),
     ...(masker.maskField === undefined ? {} : { maskField: (e, v) => masker.maskField!(e, v) }),
   });
+  return { write: (chunk) => json.write(chunk), end: () => json.end(), counts: json.counts };
 }

@@ -3,7 +3,8 @@
  * Secrets are resolved through the hook and kept for `credentialCacheMs`, so a rotated secret is
  * picked up within that time without a restart; failures are never cached. TLS is verify-full
  * (chain and host name, against the configured CA or the system store) unless the connection says
- * `disable`; an agent is rebuilt when its CA or client certificate changes.
+ * `disable`; an agent is rebuilt when its CA or client certificate changes. The resolved target
+ * (URL, agent, credential headers) is reused for as long as its secrets are.
  */
 import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
@@ -12,6 +13,10 @@ import { WardenError } from '../../errors';
 
 export interface UpstreamTarget {
   readonly url: URL;
+  /** The URL's host name, IPv6 brackets removed (what a request's `host` option takes). */
+  readonly hostname: string;
+  /** The URL's path without a trailing slash: the route's path is appended to it. */
+  readonly basePath: string;
   readonly agent: HttpAgent;
   /** Headers that carry the gateway's credential (lower-case names). */
   readonly headers: Readonly<Record<string, string>>;
@@ -25,8 +30,11 @@ export interface UpstreamPoolOptions {
   readonly maxFreeSockets?: number;
 }
 
+/** What the pool needs of a connection: its name and upstream (HTTP and Kubernetes connections fit). */
+export type UpstreamConnection = Pick<HttpConnectionConfig, 'name' | 'upstream'>;
+
 export interface UpstreamPool {
-  target(connection: HttpConnectionConfig): Promise<UpstreamTarget>;
+  target(connection: UpstreamConnection): Promise<UpstreamTarget>;
   close(): void;
 }
 
@@ -79,36 +87,56 @@ export function createUpstreamPool(options: UpstreamPoolOptions): UpstreamPool {
     return agent;
   };
 
-  return {
-    async target(connection) {
-      const { upstream } = connection;
-      const url = new URL(upstream.url);
-      const cred = upstream.credential;
-      const headers: Record<string, string> = {};
-      let tls: TlsMaterial;
-      try {
-        tls = {
-          verify: upstream.tls.mode === 'verify-full',
-          ...(upstream.tls.ca === undefined ? {} : { ca: await secret(upstream.tls.ca) }),
-          ...(upstream.tls.serverName === undefined ? {} : { serverName: upstream.tls.serverName }),
-        };
-        if (cred.type === 'bearer') headers.authorization = `Bearer ${await secret(cred.token)}`;
-        else if (cred.type === 'basic') {
-          const pair = `${cred.username}:${await secret(cred.password)}`;
-          headers.authorization = `Basic ${Buffer.from(pair).toString('base64')}`;
-        } else if (cred.type === 'header') headers[cred.name.toLowerCase()] = await secret(cred.value);
-        else if (cred.type === 'client-certificate') {
-          tls = { ...tls, cert: await secret(cred.certificate), key: await secret(cred.key) };
-        }
-      } catch (cause) {
-        throw new UpstreamCredentialError(connection.name, { cause });
+  const resolve = async (connection: UpstreamConnection): Promise<UpstreamTarget> => {
+    const { upstream } = connection;
+    const url = new URL(upstream.url);
+    const cred = upstream.credential;
+    const headers: Record<string, string> = {};
+    let tls: TlsMaterial;
+    try {
+      tls = {
+        verify: upstream.tls.mode === 'verify-full',
+        ...(upstream.tls.ca === undefined ? {} : { ca: await secret(upstream.tls.ca) }),
+        ...(upstream.tls.serverName === undefined ? {} : { serverName: upstream.tls.serverName }),
+      };
+      if (cred.type === 'bearer') headers.authorization = `Bearer ${await secret(cred.token)}`;
+      else if (cred.type === 'basic') {
+        const pair = `${cred.username}:${await secret(cred.password)}`;
+        headers.authorization = `Basic ${Buffer.from(pair).toString('base64')}`;
+      } else if (cred.type === 'header') headers[cred.name.toLowerCase()] = await secret(cred.value);
+      else if (cred.type === 'client-certificate') {
+        tls = { ...tls, cert: await secret(cred.certificate), key: await secret(cred.key) };
       }
-      return { url, agent: agentFor(connection.name, url, tls), headers };
+    } catch (cause) {
+      throw new UpstreamCredentialError(connection.name, { cause });
+    }
+    return {
+      url,
+      hostname: url.hostname.replace(/^\[(.*)\]$/, '$1'),
+      basePath: url.pathname.replace(/\/+$/, ''),
+      agent: agentFor(connection.name, url, tls),
+      headers,
+    };
+  };
+  // Targets live as long as their secrets would (a failed resolution is not kept).
+  const targets = new Map<string, { value: Promise<UpstreamTarget>; until: number }>();
+
+  return {
+    target(connection) {
+      if (cacheMs === 0) return resolve(connection);
+      const now = Date.now();
+      const hit = targets.get(connection.name);
+      if (hit && hit.until > now) return hit.value;
+      const value = resolve(connection);
+      targets.set(connection.name, { value, until: now + cacheMs });
+      value.catch(() => targets.delete(connection.name));
+      return value;
     },
     close() {
       for (const { agent } of agents.values()) agent.destroy();
       agents.clear();
       secrets.clear();
+      targets.clear();
     },
   };
 }

@@ -168,8 +168,11 @@ export const clientErrors = {
     ),
   notInspectable: () =>
     error(SqlState.InsufficientPrivilege, 'statement refused: Warden could not inspect it', undefined),
-  internalStatement: () =>
-    error(SqlState.InternalError, 'statement refused: internal gateway error; see the Warden gateway log'),
+  policyError: () =>
+    error(
+      SqlState.InternalError,
+      'statement refused: Warden could not evaluate its policy; see the Warden gateway log',
+    ),
   auditUnavailable: () => error(SqlState.SystemError, 'audit log unavailable; statement refused'),
   functionCall: () =>
     error(

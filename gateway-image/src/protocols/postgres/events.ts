@@ -29,15 +29,22 @@ export type PostgresEvent =
       readonly parameters: Readonly<Record<string, string>>;
     }
   | {
-      /** A Query or Parse passed the statement gate (or was refused there). */
-      readonly type: 'statement';
+      /**
+       * One round trip, from the client's first message to the ReadyForQuery written back: the
+       * time the gateway held it (total minus the upstream's part; approval waits excluded).
+       */
+      readonly type: 'round-trip';
       readonly session: string;
-      readonly message: 'query' | 'parse';
-      readonly statement?: string;
-      readonly facts?: SqlFacts;
-      readonly decision?: Decision;
-      /** Why there is no decision: 'syntax-error', 'not-inspectable', 'policy-error'. */
-      readonly outcome?: string;
+      readonly addedMs: number;
+      readonly upstreamMs: number;
+    }
+  | {
+      /** The upstream login (TCP, TLS, authentication) at session start. */
+      readonly type: 'upstream.connect';
+      readonly session: string;
+      readonly connection: string;
+      readonly durationMs: number;
+      readonly ok: boolean;
     }
   | {
       /** A RowDescription or DataRow, exactly as written to the client. */
@@ -59,6 +66,14 @@ export type PostgresEvent =
 const rowRequests = new Map<symbol, number>();
 let rowsWanted = 0;
 
+/**
+ * Whether some subscriber wants `row` events (it called `requestResultRows`): only then does a
+ * session leave the DataRow fast path. Subscribers of other events (metrics) cost rows nothing.
+ */
+export function rowsObserved(): boolean {
+  return rowRequests.size > 0 && postgresChannel.hasSubscribers;
+}
+
 /** A subscriber asks for up to `perResult` rows of each result; the returned function withdraws it. */
 export function requestResultRows(perResult: number): () => void {
   const key = Symbol('rows');
@@ -74,19 +89,28 @@ function publish(event: PostgresEvent): void {
   postgresChannel.publish(event);
 }
 
-/** The shape of the statement gate's `query.attempt` audit body, published as the decision. */
-export interface StatementAttempt {
+/** The body of a Postgres `query.attempt` (audited and published on `warden.gate` alike). */
+export interface QueryAttemptBody {
   readonly message: 'query' | 'parse';
+  /** Prepared statement name for Parse ('' = unnamed). */
   readonly statement?: string;
+  /** Absent when the statement could not be inspected. */
   readonly facts?: SqlFacts;
   readonly decision?: Decision;
+  /** Why there is no decision: 'syntax-error', 'not-inspectable', 'policy-error'. */
   readonly outcome?: string;
+  /** The rule that held the statement for approval; `decision` is then what the approvers decided. */
+  readonly approvalRule?: string;
 }
 
-export function publishStatement(session: string, attempt: StatementAttempt): void {
-  if (!postgresChannel.hasSubscribers) return;
-  const { message, statement, facts, decision, outcome } = attempt;
-  publish({ type: 'statement', session, message, statement, facts, decision, outcome });
+export function publishUpstreamConnect(
+  session: string,
+  connection: string,
+  durationMs: number,
+  ok: boolean,
+): void {
+  if (postgresChannel.hasSubscribers)
+    publish({ type: 'upstream.connect', session, connection, durationMs, ok });
 }
 
 /** One session's publisher: keeps the per-result row count that enforces the cap. */
@@ -115,6 +139,11 @@ export class SessionEvents {
   result(result: CompletedResult): void {
     this.rowsThisResult = 0;
     if (postgresChannel.hasSubscribers) publish({ type: 'result', session: this.session, result });
+  }
+
+  roundTrip(addedMs: number, upstreamMs: number): void {
+    if (postgresChannel.hasSubscribers)
+      publish({ type: 'round-trip', session: this.session, addedMs, upstreamMs });
   }
 
   end(reason: string, durationMs: number, statements: number, sqlState: string | undefined): void {

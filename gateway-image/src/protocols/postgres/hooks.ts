@@ -7,7 +7,7 @@ import type { PostgresConnectionConfig } from '../../config/connections';
 import type { Principal } from '../../identity/principal';
 import type { SqlFacts } from '../../inspect/facts';
 import type { ColumnMasker } from '../../masking/column-masker';
-import type { Decision } from '../../policy/decision';
+import type { GateAuditInput, GateHooks } from '../gate';
 import type { LiveSession, LiveSessionInfo } from '../live-session';
 
 export type AccessResult =
@@ -37,39 +37,7 @@ export type PostgresAuditType =
   | 'inspection.mismatch'
   | 'session.end';
 
-export interface PostgresAuditInput {
-  readonly type: PostgresAuditType;
-  /** Undefined only for `session.refused` before the credential was verified. */
-  readonly principal: Principal | undefined;
-  readonly connection: string;
-  /** Gateway session id (random, unique per client connection). */
-  readonly session: string;
-  /** Type-specific; facts, decisions, counts and SQLSTATEs only, never values from rows or parameters. */
-  readonly body: Readonly<Record<string, unknown>>;
-  /**
-   * Nothing waits on this event (a result, a masking count): the sink may write it with a later
-   * batch instead of a write of its own. It keeps its place in the log and is still made durable;
-   * a failure still rejects (and is logged). Never set on `query.attempt`. @default false
-   */
-  readonly deferred?: boolean;
-}
-
-/** A statement held for approval: the `awaitApproval` hold point. */
-export interface ApprovalRequest {
-  readonly principal: Principal;
-  readonly connection: string;
-  readonly session: string;
-  readonly facts: SqlFacts;
-  readonly decision: Extract<Decision, { outcome: 'require-approval' }>;
-  /** The exact statement text (an approval for it once is bound to its hash). */
-  readonly command: string;
-  /** Why the client needs it: `SET warden.reason = '…'` or the `warden.reason` startup option. */
-  readonly reason?: string;
-  /** Sends the waiting client a NoticeResponse (approval id, where to approve). */
-  notice(notice: { readonly message: string; readonly detail?: string; readonly hint?: string }): void;
-  /** Aborted when the client cancels the statement or its connection ends while it is held. */
-  readonly signal: AbortSignal;
-}
+export type PostgresAuditInput = GateAuditInput<PostgresAuditType>;
 
 /** What a session needs to mask results for one principal on one connection. */
 export interface SessionMasking {
@@ -79,7 +47,7 @@ export interface SessionMasking {
   readonly profile: string | undefined;
 }
 
-export interface PostgresSessionHooks {
+export interface PostgresSessionHooks extends GateHooks<SqlFacts, PostgresAuditInput> {
   /** Verifies the token the client sent as its password. Throws AuthenticationError (reason is shown). */
   authenticate(token: string): Promise<Principal>;
   /**
@@ -97,17 +65,6 @@ export interface PostgresSessionHooks {
    * offset, as PostgreSQL reports it) for a syntax error; any other throw denies the statement.
    */
   inspect(sql: string, searchPath: readonly string[]): SqlFacts;
-  /**
-   * The decision for the whole command. With several statements it must be the most restrictive of
-   * each statement decided alone, so one harmless statement cannot carry another (the policy
-   * engine's `decide` does this).
-   */
-  decide(principal: Principal, connection: string, facts: SqlFacts): Decision;
-  /**
-   * Hold point for require-approval decisions: resolves to allow or deny (deny on timeout).
-   * @default absent: every require-approval decision is refused with a message saying so
-   */
-  awaitApproval?(request: ApprovalRequest): Promise<Decision>;
   /**
    * Result masking for a session, asked once after login and before any statement is relayed.
    * Rejects (the session is refused) when masking cannot be set up, e.g. the catalog cannot be read.
@@ -127,8 +84,4 @@ export interface PostgresSessionHooks {
    * @default absent: not checked
    */
   upstreamRole?(config: PostgresConnectionConfig): Promise<readonly string[]>;
-  /** Appends an audit event durably; rejects (AuditError) when it cannot, and the statement is refused. */
-  audit(input: PostgresAuditInput): Promise<void>;
-  /** Where internal errors go (they never reach the client). @default silent */
-  log?(entry: { level: 'warn' | 'error'; message: string; session?: string; err?: unknown }): void;
 }

@@ -8,8 +8,10 @@ import { chooseBrokeredRole, withBrokeredRole } from '../../access/brokered-role
 import type { PostgresConnectionConfig } from '../../config/connections';
 import { AuthenticationError, LoginThrottledError } from '../../errors';
 import type { Principal } from '../../identity/principal';
+import type { OperationTrace } from '../../tracing';
 import type { ErrorFields } from './backend-writer';
 import { clientErrors } from './client-errors';
+import { publishUpstreamConnect } from './events';
 import type { PostgresSessionHooks } from './hooks';
 import type { StartupMessage } from './messages';
 import {
@@ -27,6 +29,8 @@ export interface LoginContext {
   readonly startup: StartupMessage;
   readonly token: string;
   readonly upstreamConnectTimeoutMs: number;
+  /** The login's span when traced: each step starts its stage. */
+  readonly trace?: OperationTrace;
 }
 
 export type LoginResult =
@@ -89,6 +93,7 @@ export async function login(ctx: LoginContext): Promise<LoginResult> {
   };
 
   let principal: Principal;
+  ctx.trace?.stage('auth');
   try {
     principal = await hooks.authenticate(ctx.token);
   } catch (err) {
@@ -112,6 +117,7 @@ export async function login(ctx: LoginContext): Promise<LoginResult> {
 
   let expiresAt = principal.expiresAt;
   let revoked: AbortSignal | undefined;
+  ctx.trace?.stage('policy');
   try {
     const access = await hooks.authorize(principal, connection);
     if (!access.allowed) {
@@ -183,6 +189,7 @@ export async function login(ctx: LoginContext): Promise<LoginResult> {
     }
   }
 
+  ctx.trace?.stage('audit');
   try {
     await hooks.audit({
       type: 'session.start',
@@ -216,6 +223,8 @@ export async function login(ctx: LoginContext): Promise<LoginResult> {
     };
   }
 
+  const connectStarted = performance.now();
+  ctx.trace?.stage('upstream');
   try {
     const endpoint = await endpointOf(
       config,
@@ -232,6 +241,7 @@ export async function login(ctx: LoginContext): Promise<LoginResult> {
       password: await hooks.resolveSecret(config.upstream.password),
       parameters,
     });
+    publishUpstreamConnect(ctx.session, connection, performance.now() - connectStarted, true);
     return {
       ok: true,
       principal,
@@ -245,6 +255,7 @@ export async function login(ctx: LoginContext): Promise<LoginResult> {
       clientApplication: clientApplication ?? '',
     };
   } catch (err) {
+    publishUpstreamConnect(ctx.session, connection, performance.now() - connectStarted, false);
     hooks.log?.({ level: 'error', message: 'upstream connection failed', session: ctx.session, err });
     return refuse(clientErrors.upstreamUnavailable(connection), 'upstream-unavailable', principal, true);
   }

@@ -53,19 +53,18 @@ export class ResultAudit {
     const fingerprint = r.facts!.fingerprint;
     if (this.fold && (this.fold.statement !== r.statement || this.fold.fingerprint !== fingerprint))
       this.flush();
-    const fold =
-      this.fold ??
-      (this.fold = {
-        statement: r.statement!,
-        fingerprint,
-        executions: 0,
-        rows: 0,
-        bytes: 0,
-        durationMs: 0,
-        firstTags: r.tags,
-        commands: new Set(),
-        timer: setTimeout(() => this.flush(), this.maxAgeMs),
-      });
+    this.fold ??= {
+      statement: r.statement!,
+      fingerprint,
+      executions: 0,
+      rows: 0,
+      bytes: 0,
+      durationMs: 0,
+      firstTags: r.tags,
+      commands: new Set(),
+      timer: setTimeout(() => this.flush(), this.maxAgeMs),
+    };
+    const fold = this.fold;
     fold.executions++;
     fold.rows += r.rows;
     fold.bytes += r.bytes;

@@ -10,12 +10,13 @@ import { serialize } from 'pg-protocol';
 import type { PostgresConnectionConfig } from '../../config/connections';
 import type { Principal } from '../../identity/principal';
 import { lexingValueAccepted } from '../../inspect/sql/settings';
+import type { OperationTrace } from '../../tracing';
 import { type LiveSession, TERMINATED, terminationAudit, terminationOf } from '../live-session';
 import { BackendCode, BackendFramer } from './backend-framer';
 import * as write from './backend-writer';
 import { clientErrors } from './client-errors';
 import { ProtocolError } from './errors';
-import { postgresChannel, SessionEvents } from './events';
+import { postgresChannel, rowsObserved, SessionEvents } from './events';
 import type { FrontendParser } from './frontend-parser';
 import { FrontendRelay } from './frontend-relay';
 import type { PostgresSessionHooks } from './hooks';
@@ -83,7 +84,11 @@ export class PostgresSession {
     notice: (f: write.ErrorFields) => {
       if (this.phase !== 'closed' && this.o.client.writable) this.o.client.write(write.noticeResponse(f));
     },
-    signal: () => AbortSignal.any([this.ended.signal, this.holdCancel.signal]),
+    signal: () => {
+      // Asked for only when a statement waits for approvers: that round trip is human time.
+      this.trip.held = true;
+      return AbortSignal.any([this.ended.signal, this.holdCancel.signal]);
+    },
   };
   private readonly tracker: ResultTracker;
   private readonly relay: FrontendRelay;
@@ -93,6 +98,10 @@ export class PostgresSession {
   private masker: ResultMasker | undefined;
   /** Observers (recorder, metrics) learn about the session from these publishes only. */
   private readonly events: SessionEvents;
+  /** The round trip being timed for observers (performance.now() marks; 0: none open). */
+  private readonly trip = { start: 0, upstreamSent: 0, upstreamDone: 0, held: false };
+  /** Spans of the statements allowed in this round trip, and when results were being masked. */
+  private readonly traced = { statements: [] as OperationTrace[], maskFirst: 0, maskLast: 0 };
   /** query.result events, repeated executions of a prepared statement folded into one. */
   private readonly results = new ResultAudit({ emit: (body) => void this.audit('query.result', body) });
 
@@ -108,8 +117,8 @@ export class PostgresSession {
     });
     this.relay = new FrontendRelay({
       tracker: this.tracker,
-      gate: (request, searchPath) =>
-        gateStatement(
+      gate: async (request, searchPath) => {
+        const verdict = await gateStatement(
           {
             hooks: o.hooks,
             principal: this.principal!,
@@ -119,7 +128,10 @@ export class PostgresSession {
             hold: this.hold,
           },
           request,
-        ),
+        );
+        if (verdict.allowed && verdict.trace) this.traced.statements.push(verdict.trace);
+        return verdict;
+      },
       forward: (bytes) => this.forward(bytes),
       isClosed: () => this.phase === 'closed',
     });
@@ -165,6 +177,7 @@ export class PostgresSession {
     this.ended.abort();
     this.o.onClosed(this);
     this.live?.closed();
+    for (const t of this.traced.statements.splice(0)) t.end(undefined, true);
     if (this.started) this.events.end(reason, Date.now() - this.startedAt, this.relay.attempts, fatal?.code);
     this.results.flush();
     const { client } = this.o;
@@ -193,6 +206,12 @@ export class PostgresSession {
   }
 
   private readonly onClientData = (chunk: Buffer): void => {
+    if (
+      this.trip.start === 0 &&
+      this.phase === 'relaying' &&
+      (postgresChannel.hasSubscribers || this.o.hooks.tracer)
+    )
+      this.trip.start = performance.now();
     try {
       for (const m of this.o.parser.parse(chunk)) this.inbox.push(m);
     } catch (err) {
@@ -275,13 +294,22 @@ export class PostgresSession {
     const token = decodeToken(body);
     if (token === undefined) return this.close('protocol-violation', clientErrors.protocolViolation());
     const o = this.o;
+    const trace = o.hooks.tracer?.start('postgres.login', {});
     const result = await login({
       hooks: o.hooks,
       session: this.id,
       startup: o.startup,
       token,
       upstreamConnectTimeoutMs: o.upstreamConnectTimeoutMs,
+      ...(trace ? { trace } : {}),
     });
+    trace?.end(
+      result.ok
+        ? { 'warden.connection': result.connection, 'warden.decision': 'allow' }
+        : { 'warden.decision': result.reason },
+      // A refused login is an outcome; only the gateway failing to serve one is an error.
+      !result.ok && /unavailable|error/.test(result.reason),
+    );
     this.principal = result.principal;
     if (!result.ok) {
       this.started = result.started;
@@ -388,6 +416,7 @@ export class PostgresSession {
   }
 
   private forward(message: Buffer): void {
+    if (this.trip.start !== 0 && this.trip.upstreamSent === 0) this.trip.upstreamSent = performance.now();
     const bytes = this.masker ? this.masker.outbound(message) : message;
     if (!this.upstream!.write(bytes)) {
       this.upstreamFull = true;
@@ -399,7 +428,10 @@ export class PostgresSession {
     if (this.phase === 'closed') return;
     const out = this.outbound;
     // Rows as the client gets them (after masking) go to observers; nothing is built when nobody listens.
-    const observed = postgresChannel.hasSubscribers;
+    const observed = rowsObserved();
+    if (this.trip.upstreamSent !== 0) this.trip.upstreamDone = performance.now();
+    const maskTraced = this.masker !== undefined && this.traced.statements.length > 0;
+    if (maskTraced && this.traced.maskFirst === 0) this.traced.maskFirst = performance.now();
     try {
       this.framer.each(chunk, (code, src, start, end) => {
         if (this.tracker.broken) return;
@@ -430,10 +462,35 @@ export class PostgresSession {
       out.take();
       return;
     }
+    if (maskTraced) this.traced.maskLast = performance.now();
     if (out.length === 0) return;
     // One write per chunk: rows relayed unchanged stay views of the chunk they came in.
     if (!this.o.client.write(out.take())) this.upstream!.pause();
+    if (this.trip.upstreamSent !== 0) this.endTrip();
   };
+
+  /** Once everything the client sent is answered: what the round trip spent in the gateway. */
+  private endTrip(): void {
+    const t = this.trip;
+    if (this.busy || this.inbox.length > 0 || this.tracker.state !== 'ready') return;
+    const upstreamMs = t.upstreamDone - t.upstreamSent;
+    if (!t.held) this.events.roundTrip(performance.now() - t.start - upstreamMs, upstreamMs);
+    if (this.traced.statements.length > 0) this.endTraces();
+    t.start = t.upstreamSent = t.upstreamDone = 0;
+    t.held = false;
+  }
+
+  /** The round trip's statements get its upstream and masking stages, and end. */
+  private endTraces(): void {
+    const { upstreamSent, upstreamDone } = this.trip;
+    const { maskFirst, maskLast } = this.traced;
+    for (const trace of this.traced.statements.splice(0)) {
+      trace.stageAt('upstream', upstreamSent, upstreamDone);
+      if (maskLast > 0) trace.stageAt('masking', maskFirst, maskLast);
+      trace.end();
+    }
+    this.traced.maskFirst = this.traced.maskLast = 0;
+  }
 
   /**
    * The upstream ran something the gateway did not inspect: audited durably, raised as an alert

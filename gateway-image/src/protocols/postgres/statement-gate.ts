@@ -1,13 +1,15 @@
 /**
- * The hold points every Query and Parse passes before a byte of it reaches the upstream:
- * inspect → decide → (awaitApproval) → audit the attempt. Anything that fails closes the gate.
+ * What every Query and Parse passes before a byte of it reaches the upstream: inspection through
+ * the real parser, then the command gate every protocol shares (protocols/gate.ts: decide → hold →
+ * audit the attempt), answered as PostgreSQL errors. Anything that fails closes the gate.
  */
 import type { Principal } from '../../identity/principal';
 import type { SqlFacts } from '../../inspect/facts';
 import type { Decision } from '../../policy/decision';
+import type { OperationTrace } from '../../tracing';
+import { passGate, recordAttempt } from '../gate';
 import type { ErrorFields } from './backend-writer';
 import { clientErrors } from './client-errors';
-import { publishStatement, type StatementAttempt } from './events';
 import type { PostgresSessionHooks } from './hooks';
 
 export interface GateContext {
@@ -25,7 +27,13 @@ export interface GateContext {
 }
 
 export type GateVerdict =
-  | { readonly allowed: true; readonly facts: SqlFacts; readonly decision: Decision }
+  | {
+      readonly allowed: true;
+      readonly facts: SqlFacts;
+      readonly decision: Decision;
+      /** The statement's span when traced: the session adds the upstream and masking stages and ends it. */
+      readonly trace?: OperationTrace;
+    }
   | { readonly allowed: false; readonly error: ErrorFields; readonly facts?: SqlFacts };
 
 export interface GateRequest {
@@ -68,13 +76,43 @@ function inspectionRefusal(err: unknown): { audit: Record<string, unknown>; erro
 }
 
 export async function gateStatement(ctx: GateContext, req: GateRequest): Promise<GateVerdict> {
+  const trace = ctx.hooks.tracer?.start('postgres.statement', { 'warden.connection': ctx.connection });
+  if (!trace) return gate(ctx, req, undefined);
+  try {
+    const verdict = await gate(ctx, req, trace);
+    if (!verdict.allowed) trace.end();
+    else trace.endStage();
+    return verdict.allowed ? { ...verdict, trace } : verdict;
+  } catch (err) {
+    trace.end(undefined, true);
+    throw err;
+  }
+}
+
+async function gate(
+  ctx: GateContext,
+  req: GateRequest,
+  trace: OperationTrace | undefined,
+): Promise<GateVerdict> {
   const { hooks } = ctx;
-  const base = { message: req.message, ...(req.statement === undefined ? {} : { statement: req.statement }) };
+  const command = {
+    principal: ctx.principal,
+    connection: ctx.connection,
+    session: ctx.session,
+    ...(trace ? { trace } : {}),
+    attemptType: 'query.attempt',
+    attemptFields: {
+      message: req.message,
+      ...(req.statement === undefined ? {} : { statement: req.statement }),
+    },
+  };
+  const refuse = async (outcome: Record<string, unknown>, error: ErrorFields): Promise<GateVerdict> =>
+    (await recordAttempt(hooks, command, outcome)) ? { allowed: false, error } : auditDown();
   if (req.invalidUtf8) {
-    const recorded = await audit(ctx, { ...base, outcome: 'not-inspectable', reason: 'invalid-utf8' });
-    return recorded ? { allowed: false, error: clientErrors.invalidUtf8() } : auditDown();
+    return refuse({ outcome: 'not-inspectable', reason: 'invalid-utf8' }, clientErrors.invalidUtf8());
   }
   let facts: SqlFacts;
+  trace?.stage('inspect');
   try {
     facts = hooks.inspect(req.sql, ctx.searchPath);
   } catch (err) {
@@ -82,71 +120,40 @@ export async function gateStatement(ctx: GateContext, req: GateRequest): Promise
     const known = inspectionRefusal(err);
     if (!known) hooks.log?.({ level: 'error', message: 'inspect failed', session: ctx.session, err });
     const refusal = known ?? { audit: { outcome: 'not-inspectable' }, error: clientErrors.notInspectable() };
-    return (await audit(ctx, { ...base, ...refusal.audit }))
-      ? { allowed: false, error: refusal.error }
-      : auditDown();
+    return refuse(refusal.audit, refusal.error);
   }
 
-  let decision: Decision;
-  try {
-    // Multi-statement Query: decide() weighs each statement alone (see PostgresSessionHooks).
-    decision = hooks.decide(ctx.principal, ctx.connection, facts);
-  } catch (err) {
-    hooks.log?.({ level: 'error', message: 'policy evaluation failed', session: ctx.session, err });
-    return (await audit(ctx, { ...base, facts, outcome: 'policy-error' }))
-      ? { allowed: false, error: clientErrors.internalStatement(), facts }
-      : auditDown();
-  }
-
-  let heldBy: string | undefined;
-  if (decision.outcome === 'require-approval') {
-    heldBy = decision.rule;
-    decision = await approval(ctx, facts, decision, req.sql);
-  }
-
-  const recorded = await audit(ctx, {
-    ...base,
+  const hold = ctx.hold;
+  const verdict = await passGate(hooks, {
+    ...command,
     facts,
-    decision,
-    ...(heldBy ? { approvalRule: heldBy } : {}),
-  });
-  if (!recorded) return auditDown();
-  if (decision.outcome === 'allow') {
-    followReason(ctx, req.sql);
-    return { allowed: true, facts, decision };
-  }
-  const error =
-    decision.outcome === 'deny'
-      ? clientErrors.denied(decision.rule, decision.reason)
-      : clientErrors.approvalRequired(decision.rule, decision.reason);
-  return { allowed: false, error, facts };
-}
-
-/** The `awaitApproval` hold point; without it, or if it fails, the statement stays refused. */
-async function approval(
-  ctx: GateContext,
-  facts: SqlFacts,
-  decision: Extract<Decision, { outcome: 'require-approval' }>,
-  sql: string,
-): Promise<Decision> {
-  if (!ctx.hooks.awaitApproval) return decision;
-  try {
-    const { principal, connection, session, hold } = ctx;
-    const result = await ctx.hooks.awaitApproval({
-      principal,
-      connection,
-      session,
-      facts,
-      decision,
-      command: sql,
+    hold: () => ({
+      command: req.sql,
       ...(hold?.reason ? { reason: hold.reason } : {}),
       notice: (n) => hold?.notice({ severity: 'NOTICE', code: '01000', ...n }),
       signal: hold?.signal() ?? new AbortController().signal,
-    });
-    return result.outcome === 'require-approval' ? { ...result, outcome: 'deny' } : result;
-  } catch (err) {
-    ctx.hooks.log?.({ level: 'error', message: 'approval hold failed', session: ctx.session, err });
-    return { outcome: 'deny', rule: decision.rule, reason: 'the approval hold failed' };
+    }),
+  });
+  switch (verdict.kind) {
+    case 'allowed':
+      followReason(ctx, req.sql);
+      return { allowed: true, facts, decision: verdict.decision };
+    case 'denied':
+      return {
+        allowed: false,
+        error: clientErrors.denied(verdict.decision.rule, verdict.decision.reason),
+        facts,
+      };
+    case 'approval-unavailable':
+      return {
+        allowed: false,
+        error: clientErrors.approvalRequired(verdict.decision.rule, verdict.decision.reason),
+        facts,
+      };
+    case 'policy-error':
+      return { allowed: false, error: clientErrors.policyError(), facts };
+    case 'audit-unavailable':
+      return auditDown();
   }
 }
 
@@ -158,29 +165,6 @@ const SET_REASON = /^\s*set\s+(?:session\s+)?warden\.reason\s*(?:=|to)\s*'((?:[^
 function followReason(ctx: GateContext, sql: string): void {
   const m = ctx.hold ? SET_REASON.exec(sql) : null;
   if (m) ctx.hold!.reason = m[1]!.replaceAll("''", "'").slice(0, 2000);
-}
-
-async function audit(ctx: GateContext, body: Record<string, unknown>): Promise<boolean> {
-  // Every gate outcome passes here exactly once: observers see the attempt as audit does.
-  publishStatement(ctx.session, body as unknown as StatementAttempt);
-  try {
-    await ctx.hooks.audit({
-      type: 'query.attempt',
-      principal: ctx.principal,
-      connection: ctx.connection,
-      session: ctx.session,
-      body,
-    });
-    return true;
-  } catch (err) {
-    ctx.hooks.log?.({
-      level: 'error',
-      message: 'audit append failed; statement refused',
-      session: ctx.session,
-      err,
-    });
-    return false;
-  }
 }
 
 function auditDown(): GateVerdict {

@@ -6,6 +6,7 @@
 import type { ClientChannel, PseudoTtyInfo, ServerChannel, Session } from 'ssh2';
 import type { ShellFacts } from '../../inspect/facts';
 import { AsciicastWriter } from '../../recording/asciicast';
+import type { OperationTrace } from '../../tracing';
 import { gateRequest, type SshGateContext } from './gate';
 import type { RecordingTarget, SshChannelRequest } from './hooks';
 import { MaskStream } from './mask-stream';
@@ -103,8 +104,39 @@ async function run(
   pty: PseudoTtyInfo | undefined,
   wiring: Wiring,
 ): Promise<void> {
-  const verdict = await gateRequest(ctx, request);
+  const trace = ctx.hooks.tracer?.start('ssh.command', {
+    'warden.connection': ctx.connection,
+    'warden.kind': request.mode,
+  });
+  if (!trace) return relay(ctx, request, channel, pty, wiring, undefined);
+  // A command that runs is traced to its exit; anything else ends its span when relay returns.
+  const exited = { handedOver: false };
+  try {
+    await relay(ctx, request, channel, pty, wiring, { trace, exited });
+  } catch (err) {
+    if (!exited.handedOver) trace.end(undefined, true);
+    throw err;
+  }
+  if (!exited.handedOver) trace.end();
+}
+
+interface TracedCommand {
+  readonly trace: OperationTrace;
+  /** Set once the upstream command runs: its exit ends the span. */
+  readonly exited: { handedOver: boolean };
+}
+
+async function relay(
+  ctx: ChannelContext,
+  request: SshChannelRequest,
+  channel: ServerChannel,
+  pty: PseudoTtyInfo | undefined,
+  wiring: Wiring,
+  traced: TracedCommand | undefined,
+): Promise<void> {
+  const verdict = await gateRequest(ctx, request, traced?.trace);
   if (!verdict.allowed) return refuse(channel, verdict.message);
+  traced?.trace.stage('upstream');
 
   let upstream: SshUpstream;
   try {
@@ -216,7 +248,9 @@ async function run(
   // The exit status comes with 'close' (ssh2 keeps it from the exit-status request): an 'exit'
   // listener added here could miss it, since the reply to exec, the output, the exit status and the
   // channel close can all arrive in one read, before this code runs.
+  if (traced) traced.exited.handedOver = true;
   up.once('close', (code?: number | null, signal?: string) => {
+    traced?.trace.end();
     const exit: { code?: number; signal?: string } =
       typeof code === 'number' ? { code } : code === null ? { signal: signal ?? 'KILL' } : {};
     stdout.end();
@@ -235,14 +269,19 @@ async function run(
       .catch((err: unknown) =>
         ctx.hooks.log?.({ level: 'error', message: 'recording close failed', session: ctx.session, err }),
       );
-    void result(ctx, request, {
-      outcome: 'completed',
-      ...exit,
-      stdoutBytes: stdout.bytesIn,
-      stderrBytes: stderr.bytesIn,
-      masked: counts,
-      durationMs: Date.now() - began,
-    });
+    void result(
+      ctx,
+      request,
+      {
+        outcome: 'completed',
+        ...exit,
+        stdoutBytes: stdout.bytesIn,
+        stderrBytes: stderr.bytesIn,
+        masked: counts,
+        durationMs: Date.now() - began,
+      },
+      true,
+    );
   });
 }
 
@@ -266,11 +305,16 @@ async function outputMasking(ctx: ChannelContext, facts: ShellFacts, upstream: S
   }
 }
 
-/** The outcome event; it follows output already sent, so a failure here is logged, not fatal. */
+/**
+ * The outcome event; it follows output already sent, so a failure here is logged, not fatal. A
+ * completed command's result is `deferred`: nothing waits on it, so it rides with the next durable
+ * write (the next command's attempt) instead of an fsync of its own.
+ */
 async function result(
   ctx: ChannelContext,
   request: SshChannelRequest,
   body: Record<string, unknown>,
+  deferred = false,
 ): Promise<void> {
   try {
     await ctx.hooks.audit({
@@ -278,6 +322,7 @@ async function result(
       principal: ctx.principal,
       connection: ctx.connection,
       session: ctx.session,
+      ...(deferred ? { deferred } : {}),
       body: { mode: request.mode, channel: ctx.channel, ...body },
     });
   } catch (err) {

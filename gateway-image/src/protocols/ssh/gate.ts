@@ -1,13 +1,16 @@
 /**
- * The hold points every exec, shell and subsystem request passes before anything reaches the
- * upstream host: inspect → decide → (awaitApproval) → audit the attempt. Anything that fails
- * refuses the request; `message` is the one stderr line the client sees.
+ * What every exec, shell and subsystem request passes before anything reaches the upstream host:
+ * the shell command inspector, then the command gate every protocol shares (protocols/gate.ts:
+ * decide → hold → audit the attempt). Anything that fails refuses the request; `message` is the
+ * one stderr line the client sees.
  */
 import { WardenError } from '../../errors';
 import type { Principal } from '../../identity/principal';
 import type { ShellFacts, ShellFeature } from '../../inspect/facts';
 import type { TextMasker } from '../../masking/text-masker';
 import type { Decision } from '../../policy/decision';
+import type { OperationTrace } from '../../tracing';
+import { type GateRefusal, passGate, recordAttempt, refusalText } from '../gate';
 import type { SshChannelRequest, SshSessionHooks } from './hooks';
 
 export interface SshGateContext {
@@ -22,9 +25,21 @@ export type SshGateVerdict =
   | { readonly allowed: true; readonly facts: ShellFacts; readonly decision: Decision }
   | { readonly allowed: false; readonly message: string };
 
-export async function gateRequest(ctx: SshGateContext, request: SshChannelRequest): Promise<SshGateVerdict> {
+export async function gateRequest(
+  ctx: SshGateContext,
+  request: SshChannelRequest,
+  trace?: OperationTrace,
+): Promise<SshGateVerdict> {
   const { hooks } = ctx;
+  const command = {
+    principal: ctx.principal,
+    connection: ctx.connection,
+    session: ctx.session,
+    ...(trace ? { trace } : {}),
+    attemptType: 'command.attempt',
+  };
   let facts: ShellFacts;
+  trace?.stage('inspect');
   try {
     facts = hooks.inspect(request, ctx.connection);
   } catch (err) {
@@ -32,59 +47,44 @@ export async function gateRequest(ctx: SshGateContext, request: SshChannelReques
     hooks.log?.({ level: 'warn', message: 'ssh request not inspectable', session: ctx.session, err });
     // The inspector's own reasons name constructs and programs; anything else stays internal.
     const why = err instanceof WardenError ? ctx.masker.mask(err.message).text : undefined;
-    const body = {
+    const outcome = {
       mode: request.mode,
       ...maskedCommand(ctx, request),
       outcome: 'not-inspectable',
       ...(why ? { reason: why } : {}),
     };
-    if (!(await audit(ctx, body))) return auditDown();
+    if (!(await recordAttempt(hooks, command, outcome))) return refused({ kind: 'audit-unavailable' });
     return {
       allowed: false,
       message: `the command line cannot be inspected${why ? ` (${why})` : ''}, so it is refused; write program names and paths out literally`,
     };
   }
   const audited = maskedFacts(ctx, facts);
-
-  let decision: Decision;
-  try {
-    // A line with several programs: decide() weighs each alone (see SshSessionHooks.decide).
-    decision = hooks.decide(ctx.principal, ctx.connection, facts);
-    // Policy's own refusal is the one named; anything it lets through still cannot be masked.
-    if (decision.outcome !== 'deny') decision = unmaskable(facts) ?? decision;
-  } catch (err) {
-    hooks.log?.({ level: 'error', message: 'policy evaluation failed', session: ctx.session, err });
-    if (!(await audit(ctx, { facts: audited, outcome: 'policy-error' }))) return auditDown();
-    return { allowed: false, message: 'policy could not be evaluated, so the command is refused' };
-  }
-
-  let heldBy: string | undefined;
-  if (decision.outcome === 'require-approval') {
-    heldBy = decision.rule;
-    decision = await approval(ctx, facts, decision);
-  }
-  const shown =
-    decision.outcome !== 'allow' && decision.program !== undefined
-      ? { ...decision, program: ctx.masker.mask(decision.program).text }
-      : decision;
-  const body = { facts: audited, decision: shown, ...(heldBy ? { approvalRule: heldBy } : {}) };
-  if (!(await audit(ctx, body))) return auditDown();
-  if (decision.outcome === 'allow') return { allowed: true, facts, decision };
-  const detail = programDetail(audited, shown as Extract<Decision, { rule: string }>);
-  if (decision.rule === UNMASKABLE_RULE) {
+  const verdict = await passGate(hooks, {
+    ...command,
+    facts,
+    shownFacts: audited,
+    overrule: unmaskable,
+    showText: (text) => ctx.masker.mask(text).text,
+    // Approvers see the masked line; an approval for it once is bound to the exact line's hash.
+    hold: () => (facts.commandLine === undefined ? {} : { command: facts.commandLine }),
+  });
+  trace?.endStage();
+  if (verdict.kind === 'allowed') return { allowed: true, facts, decision: verdict.decision };
+  if (verdict.kind === 'denied' && verdict.decision.rule === UNMASKABLE_RULE) {
+    const detail = programDetail(audited, verdict.decision);
     return { allowed: false, message: `refused by the gateway (rule "${UNMASKABLE_RULE}"): ${detail}` };
   }
-  const because = detail ? ` (${detail})` : '';
-  if (decision.outcome === 'deny') {
-    return {
-      allowed: false,
-      message: `denied by policy rule "${decision.rule}": ${decision.reason}${because}`,
-    };
-  }
-  return {
-    allowed: false,
-    message: `policy rule "${decision.rule}" requires approval (${decision.reason}${because}), and approvals are not available on this gateway`,
-  };
+  return refused(
+    verdict,
+    verdict.kind === 'denied' || verdict.kind === 'approval-unavailable'
+      ? programDetail(audited, verdict.decision)
+      : '',
+  );
+}
+
+function refused(verdict: GateRefusal, detail = ''): SshGateVerdict {
+  return { allowed: false, message: refusalText(verdict, detail) };
 }
 
 /**
@@ -140,49 +140,7 @@ function programDetail(facts: ShellFacts, decision: Extract<Decision, { rule: st
   return [...notes].join('; ');
 }
 
-/** The `awaitApproval` hold point; without it, or if it fails, the request stays refused. */
-async function approval(
-  ctx: SshGateContext,
-  facts: ShellFacts,
-  decision: Extract<Decision, { outcome: 'require-approval' }>,
-): Promise<Decision> {
-  if (!ctx.hooks.awaitApproval) return decision;
-  try {
-    const { principal, connection, session } = ctx;
-    const result = await ctx.hooks.awaitApproval({ principal, connection, session, facts, decision });
-    return result.outcome === 'require-approval' ? { ...result, outcome: 'deny' } : result;
-  } catch (err) {
-    ctx.hooks.log?.({ level: 'error', message: 'approval hold failed', session: ctx.session, err });
-    return { outcome: 'deny', rule: decision.rule, reason: 'the approval hold failed' };
-  }
-}
-
 function maskedCommand(ctx: SshGateContext, request: SshChannelRequest): Record<string, string> {
   if (request.mode === 'exec') return { commandLine: ctx.masker.mask(request.command).text };
   return request.mode === 'subsystem' ? { subsystem: request.name } : {};
-}
-
-async function audit(ctx: SshGateContext, body: Record<string, unknown>): Promise<boolean> {
-  try {
-    await ctx.hooks.audit({
-      type: 'command.attempt',
-      principal: ctx.principal,
-      connection: ctx.connection,
-      session: ctx.session,
-      body,
-    });
-    return true;
-  } catch (err) {
-    ctx.hooks.log?.({
-      level: 'error',
-      message: 'audit append failed; request refused',
-      session: ctx.session,
-      err,
-    });
-    return false;
-  }
-}
-
-function auditDown(): SshGateVerdict {
-  return { allowed: false, message: 'the audit log is unavailable, so the command is refused' };
 }

@@ -9,7 +9,7 @@ import type { SshConnectionConfig } from '../../config/connections';
 import type { Principal } from '../../identity/principal';
 import type { ShellFacts } from '../../inspect/facts';
 import type { TextMasker } from '../../masking/text-masker';
-import type { Decision } from '../../policy/decision';
+import type { GateAuditInput, GateHooks } from '../gate';
 import type { LiveSession, LiveSessionInfo } from '../live-session';
 
 export type SshAccessResult =
@@ -35,32 +35,13 @@ export type SshAuditType =
   /** One file touched over sftp: operation, path and byte counts. */
   | 'sftp.file';
 
-export interface SshAuditInput {
-  readonly type: SshAuditType;
-  /** Undefined only for `session.refused` before the credential was verified. */
-  readonly principal: Principal | undefined;
-  /** The connection named by the SSH user name ('' when even that was missing). */
-  readonly connection: string;
-  /** Gateway session id (random, one per client SSH connection). */
-  readonly session: string;
-  /** Type-specific: facts, decisions, counts, file names and sizes; never command output. */
-  readonly body: Readonly<Record<string, unknown>>;
-}
+export type SshAuditInput = GateAuditInput<SshAuditType>;
 
 /** What the client asked a session channel to run. */
 export type SshChannelRequest =
   | { readonly mode: 'exec'; readonly command: string }
   | { readonly mode: 'shell' }
   | { readonly mode: 'subsystem'; readonly name: string };
-
-/** A command held for approval: the `awaitApproval` hold point. */
-export interface SshApprovalRequest {
-  readonly principal: Principal;
-  readonly connection: string;
-  readonly session: string;
-  readonly facts: ShellFacts;
-  readonly decision: Extract<Decision, { outcome: 'require-approval' }>;
-}
 
 export interface SshOutputMaskRequest {
   readonly principal: Principal;
@@ -98,7 +79,7 @@ export interface RecordingTarget {
   close(): Promise<void>;
 }
 
-export interface SshSessionHooks {
+export interface SshSessionHooks extends GateHooks<ShellFacts, SshAuditInput> {
   /** Verifies the token sent as the SSH password. Throws AuthenticationError (logged, not shown). */
   authenticate(token: string): Promise<Principal>;
   /**
@@ -129,27 +110,13 @@ export interface SshSessionHooks {
    */
   classifiedFile?(connection: string, path: string): boolean;
   /**
-   * The policy decision. For a line running several programs it is the most restrictive of each
-   * program's alone, so an allow rule naming `ls` cannot carry `ls; rm -rf /` (the policy engine).
-   */
-  decide(principal: Principal, connection: string, facts: ShellFacts): Decision;
-  /**
-   * Hold point for require-approval decisions: resolves to allow or deny (deny on timeout).
-   * @default absent: every require-approval decision is refused with a stderr line saying so
-   */
-  awaitApproval?(request: SshApprovalRequest): Promise<Decision>;
-  /**
    * The client is logged in: the gateway lists the session as live. Its `terminated` signal ends
    * the session (a `warden:` line on each open channel's stderr, then disconnect); `closed` is
    * called once it ends. @default absent: sessions are not listed and cannot be terminated
    */
   opened?(info: LiveSessionInfo): LiveSession;
-  /** Appends an audit event durably; rejects when it cannot, and the request is refused. */
-  audit(input: SshAuditInput): Promise<void>;
   /** The free-text masker for this principal's output (the masking profile that applies). */
   masker(principal: Principal, connection: string): TextMasker;
   /** Opens a recording; a rejection refuses the channel (nothing runs unrecorded). */
   record(meta: SshRecordingMeta): Promise<RecordingTarget>;
-  /** Where internal errors go (they never reach the client). @default silent */
-  log?(entry: { level: 'warn' | 'error'; message: string; session?: string; err?: unknown }): void;
 }

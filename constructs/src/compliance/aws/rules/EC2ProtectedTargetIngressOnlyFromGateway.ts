@@ -2,10 +2,13 @@
  * Bypass detection, 164.312(a)(1). Compliant: a protected target's security group admits traffic
  * only from the gateway's security group, so the gateway is the only path to the data. Checked
  * from both sides: every ingress rule of a marked target group, and, on the gateway's group, the
- * connections whose target is not in this app (could not validate, never a pass).
+ * connections whose target is not in this app (could not validate, never a pass). A Kubernetes
+ * control plane's group may also admit itself (its nodes reach their API server), and the EKS
+ * cluster's endpoint must be private: a public endpoint is a path around the gateway.
  */
 import { type CfnResource, Stack } from 'aws-cdk-lib';
 import { CfnSecurityGroup, CfnSecurityGroupIngress } from 'aws-cdk-lib/aws-ec2';
+import { CfnCluster } from 'aws-cdk-lib/aws-eks';
 import { markOf, marksOf } from '../../../aws/marks';
 import { compliant, couldNotValidate, nonCompliant, notApplicable } from '../../config/outcome';
 import { stackConstructs, type WardenRule } from '../rule';
@@ -52,6 +55,7 @@ export const EC2ProtectedTargetIngressOnlyFromGateway: WardenRule = {
   explanation:
     'Any other ingress is a path to PHI that skips identity, policy, masking and audit: the gateway must be the only path.',
   evaluate(node) {
+    if (node instanceof CfnCluster) return clusterEndpoint(node);
     if (!(node instanceof CfnSecurityGroup)) return notApplicable();
     const unverifiable = markOf(node, 'unverifiable-targets');
     if (unverifiable && unverifiable.connections.length > 0) {
@@ -62,8 +66,10 @@ export const EC2ProtectedTargetIngressOnlyFromGateway: WardenRule = {
     const names = marksOf(node).flatMap((m) => (m.role === 'protected-target' ? [`"${m.connection}"`] : []));
     if (names.length === 0) return notApplicable();
     const gateways = gatewayGroups(node);
+    const self = JSON.stringify(Stack.of(node).resolve(node.attrGroupId));
+    const selfAllowed = marksOf(node).some((m) => m.role === 'protected-target' && m.selfIngress === true);
     const bad = ingressOf(node)
-      .filter(([src]) => !gateways.has(JSON.stringify(src)))
+      .filter(([src]) => !gateways.has(JSON.stringify(src)) && !(selfAllowed && JSON.stringify(src) === self))
       .map(([, d]) => d);
     return bad.length
       ? nonCompliant(
@@ -72,3 +78,23 @@ export const EC2ProtectedTargetIngressOnlyFromGateway: WardenRule = {
       : compliant(`target of connection(s) ${names.join(', ')} admits only the gateway`);
   },
 };
+
+/** An EKS cluster reached through the gateway: only a private endpoint keeps the gateway the only path. */
+function clusterEndpoint(node: CfnCluster) {
+  const names = marksOf(node).flatMap((m) => (m.role === 'protected-cluster' ? [`"${m.connection}"`] : []));
+  if (names.length === 0) return notApplicable();
+  const vpc = Stack.of(node).resolve(node.resourcesVpcConfig) as
+    | { endpointPublicAccess?: unknown; EndpointPublicAccess?: unknown }
+    | undefined;
+  const publicAccess = vpc?.endpointPublicAccess ?? vpc?.EndpointPublicAccess;
+  if (publicAccess === false)
+    return compliant(`cluster of connection(s) ${names.join(', ')} has a private endpoint only`);
+  if (publicAccess === true || publicAccess === undefined) {
+    return nonCompliant(
+      `cluster of connection(s) ${names.join(', ')} has a public API endpoint${publicAccess === undefined ? ' (EKS default)' : ''}: set resourcesVpcConfig.endpointPublicAccess to false so the gateway is the only path`,
+    );
+  }
+  return couldNotValidate(
+    `the endpoint access of the cluster of connection(s) ${names.join(', ')} is not known at synth`,
+  );
+}

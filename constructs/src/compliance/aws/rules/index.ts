@@ -1,4 +1,5 @@
 /** Warden's own rules on AWS, one per file. The pack test pins this exact list. */
+import { CloudWatchGatewayActivityReviewed } from './CloudWatchGatewayActivityReviewed';
 import { EC2ProtectedTargetIngressOnlyFromGateway } from './EC2ProtectedTargetIngressOnlyFromGateway';
 import { GATEWAY_TASK_RULES } from './GatewayConfigRules';
 import { IAMGatewayTaskRoleOnlyConnectionSecrets } from './IAMGatewayTaskRoleOnlyConnectionSecrets';
@@ -21,6 +22,7 @@ export {
   onGatewayTask,
 } from './GatewayConfigRules';
 export {
+  CloudWatchGatewayActivityReviewed,
   EC2ProtectedTargetIngressOnlyFromGateway,
   IAMGatewayTaskRoleOnlyConnectionSecrets,
   LogsRetentionSixYears,
@@ -35,4 +37,5 @@ export const WARDEN_AWS_RULES = [
   VPCNoPublicExposure,
   IAMGatewayTaskRoleOnlyConnectionSecrets,
   ...GATEWAY_TASK_RULES,
+  CloudWatchGatewayActivityReviewed,
 ] as const;

@@ -15,7 +15,9 @@ import { contains, overlaps } from './cidr';
  * Bypass detection. Compliant: no firewall rule lets anything but the gateway reach a protected
  * target's port (ingress to the target's VMs, or egress towards its address range), and every
  * target with an address range (a Cloud SQL private IP) sits behind an egress deny for all other
- * VMs, since Google's implied egress rule would otherwise let any VM in the VPC connect.
+ * VMs, since Google's implied egress rule would otherwise let any VM in the VPC connect. A GKE
+ * cluster is fenced by its control plane, not by firewalls: its endpoint must be private only and
+ * its master authorized networks set, with no range open to everyone.
  */
 export const FirewallTargetOnlyFromGateway: GcpRule = {
   name: 'FirewallTargetOnlyFromGateway',
@@ -24,6 +26,10 @@ export const FirewallTargetOnlyFromGateway: GcpRule = {
     const firewalls = view.resources('google_compute_firewall');
     const results = firewalls.map((resource): RuleResult => ({ resource, ...judgeFirewall(resource, view) }));
     for (const gw of view.gateways) {
+      for (const t of gw.targets.filter((x) => x.kind === 'kubernetes')) {
+        const cluster = t.resource ? view.byAddress(t.resource) : undefined;
+        results.push({ resource: cluster ?? view.byAddress(gw.address)!, ...clusterEndpoint(t, cluster) });
+      }
       for (const t of gw.targets.filter((x) => (x.destinationRanges ?? []).length > 0)) {
         const resource = (t.resource && view.byAddress(t.resource)) || view.byAddress(gw.address)!;
         results.push({ resource, ...egressDenied(t, firewalls) });
@@ -43,7 +49,8 @@ function judgeFirewall(fw: TfResource, view: TerraformView): Verdict {
   const unsure: string[] = [];
   for (const gw of view.gateways) {
     if (appliesOnlyToGateway(fw, gw)) continue;
-    for (const t of gw.targets) {
+    // A cluster's control plane is not a VM of the network: firewalls do not reach it.
+    for (const t of gw.targets.filter((x) => x.kind !== 'kubernetes')) {
       const port = allowsPort(fw, t.port);
       const reaches = port === false ? false : egress ? egressReaches(fw, t) : ingressReaches(fw, t, gw);
       if (port === undefined || reaches === undefined) unsure.push(t.connection);
@@ -124,4 +131,34 @@ function egressDenied(t: GatewayTarget, firewalls: readonly TfResource[]): Verdi
   return covered
     ? ok(`an egress deny keeps other VMs from ${t.connection} (tcp:${t.port})`)
     : fail(`no egress deny for tcp:${t.port} towards ${t.connection}: any VM in the network can connect`);
+}
+
+/** A GKE control plane: private endpoint only, authorized networks set and none open to all. */
+function clusterEndpoint(t: GatewayTarget, cluster: TfResource | undefined): Verdict {
+  if (!cluster) {
+    return unknown(
+      `the cluster of connection "${t.connection}" is not in this stack; prove its endpoint is private`,
+    );
+  }
+  const privateConfig = blocks(cluster.body, 'private_cluster_config')[0];
+  const privateEndpoint = privateConfig ? privateConfig.enable_private_endpoint : undefined;
+  if (isUnresolved(privateEndpoint)) return unknown('enable_private_endpoint is only known at apply');
+  if (flag(privateEndpoint) !== true) {
+    return fail(
+      `the cluster of connection "${t.connection}" has a public endpoint: set private_cluster_config.enable_private_endpoint so the gateway is the only path`,
+    );
+  }
+  const authorized = blocks(cluster.body, 'master_authorized_networks_config')[0];
+  const cidrs = authorized ? blocks(authorized, 'cidr_blocks').map((b) => b.cidr_block) : [];
+  if (!authorized || cidrs.length === 0) {
+    return fail(
+      `the cluster of connection "${t.connection}" sets no master authorized networks: any VM in the network may reach its API`,
+    );
+  }
+  if (flag(authorized.gcp_public_cidrs_access_enabled) === true || cidrs.some((c) => c === '0.0.0.0/0')) {
+    return fail(`the cluster of connection "${t.connection}" authorizes every address to reach its API`);
+  }
+  return ok(
+    `the cluster of connection "${t.connection}" has a private endpoint and authorized networks ${cidrs.join(', ')}`,
+  );
 }

@@ -1,0 +1,142 @@
+/**
+ * The Kubernetes listener: HTTPS in front of the configured Kubernetes connections, for kubectl
+ * and client libraries. Plain requests are REST (rest.ts); WebSocket upgrades are exec
+ * (exec.ts); SPDY upgrades are refused (spdy.ts); any other upgrade is refused.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { createServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
+import type { KubernetesConnectionConfig } from '../../config/connections';
+import { createUpstreamPool } from '../http/upstream';
+import { trackSockets } from '../tracked-sockets';
+import { handleExecUpgrade } from './exec';
+import { type AllowedRequest, gateRequest, Refusal } from './gate';
+import type { KubernetesGatewayHooks } from './hooks';
+import { forwardRest } from './rest';
+import { createKubernetesRouter } from './router';
+import { refusalMemory, refuseSpdy } from './spdy';
+import { refuseUpgrade, sendStatus, status } from './status';
+
+export interface KubernetesListenerOptions {
+  readonly host: string;
+  /** 0 picks a free port. */
+  readonly port: number;
+  readonly tls: { readonly cert: string; readonly key: string };
+  readonly connections: readonly KubernetesConnectionConfig[];
+  readonly hooks: KubernetesGatewayHooks;
+  /** Largest request body (object writes); larger get 413. @default 3 MiB, the API server's own limit */
+  readonly maxRequestBodyBytes?: number;
+  /** Time to the cluster's response headers (or the exec upgrade). @default 30000 */
+  readonly upstreamTimeoutMs?: number;
+  /** How long resolved cluster credentials are reused. @default 30000 */
+  readonly credentialCacheMs?: number;
+}
+
+export interface KubernetesListener {
+  readonly address: AddressInfo;
+  close(): Promise<void>;
+}
+
+export async function startKubernetesListener(
+  options: KubernetesListenerOptions,
+): Promise<KubernetesListener> {
+  const maxBody = options.maxRequestBodyBytes ?? 3 * 1024 * 1024;
+  const upstreamTimeoutMs = options.upstreamTimeoutMs ?? 30_000;
+  const { hooks } = options;
+  const upstream = createUpstreamPool({
+    resolveSecret: (ref) => hooks.resolveSecret(ref),
+    ...(options.credentialCacheMs === undefined ? {} : { credentialCacheMs: options.credentialCacheMs }),
+  });
+  const memory = refusalMemory();
+  const ctx = {
+    hooks,
+    route: createKubernetesRouter(options.connections),
+    upstream,
+    upstreamTimeoutMs,
+    remember: (req: IncomingMessage, r: Refusal) => memory.remember(req, r),
+  };
+  const onRequest = async (req: IncomingMessage, res: ServerResponse) => {
+    let x: AllowedRequest;
+    try {
+      x = await gateRequest(ctx, req, false);
+    } catch (err) {
+      if (!(err instanceof Refusal)) throw err;
+      // A refused request may still be sending its body: answer, then close rather than drain it.
+      if (!req.complete) res.setHeader('connection', 'close');
+      sendStatus(res, err.status);
+      if (!req.complete) res.once('finish', () => req.destroy());
+      return;
+    }
+    if (res.destroyed || req.socket.destroyed) return x.trace?.end();
+    const body = await readBody(req, maxBody);
+    if (body === undefined) {
+      x.trace?.end({ 'http.response.status_code': 413 });
+      res.setHeader('connection', 'close');
+      sendStatus(res, status(413, 'RequestEntityTooLarge', `request bodies are limited to ${maxBody} bytes`));
+      return void res.once('finish', () => req.destroy());
+    }
+    await forwardRest(ctx, x, body, req, res);
+  };
+  const onUpgrade = async (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    const kind = (req.headers.upgrade ?? '').toLowerCase();
+    if (kind === 'websocket') return handleExecUpgrade(ctx, req, socket, head);
+    if (kind.startsWith('spdy/')) return refuseSpdy(ctx, memory, req, socket);
+    refuseUpgrade(socket, status(400, 'BadRequest', `the upgrade "${kind}" is not served`));
+  };
+  const server = createServer(
+    { cert: options.tls.cert, key: options.tls.key, requestTimeout: 0 },
+    (req, res) => {
+      onRequest(req, res).catch((err: unknown) => {
+        hooks.log?.({ level: 'error', message: 'Kubernetes request crashed', err });
+        if (!res.headersSent)
+          sendStatus(res, status(500, 'InternalError', 'the request could not be processed'));
+        else res.destroy();
+      });
+    },
+  );
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    socket.on('error', () => socket.destroy());
+    onUpgrade(req, socket, head).catch((err: unknown) => {
+      hooks.log?.({ level: 'error', message: 'Kubernetes upgrade crashed', err });
+      socket.destroy();
+    });
+  });
+  server.on('tlsClientError', (err) => hooks.log?.({ level: 'warn', message: 'client TLS error', err }));
+  const sockets = trackSockets(server);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, options.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  return {
+    address: server.address() as AddressInfo,
+    async close() {
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeAllConnections();
+      sockets.destroyAll();
+      upstream.close();
+      await closed;
+    },
+  };
+}
+
+/** The whole body, or undefined once it passes `max` (the caller answers 413). */
+function readBody(req: IncomingMessage, max: number): Promise<Buffer | undefined> {
+  if (Number(req.headers['content-length'] ?? 0) > max) return Promise.resolve(undefined);
+  return new Promise((resolve, reject) => {
+    const parts: Buffer[] = [];
+    let size = 0;
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= max) return void parts.push(chunk);
+      req.off('data', onData);
+      resolve(undefined);
+    };
+    req.on('data', onData);
+    req.once('end', () => resolve(Buffer.concat(parts, size)));
+    req.once('error', reject);
+  });
+}
