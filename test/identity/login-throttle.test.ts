@@ -37,7 +37,13 @@ describe('LoginThrottle', () => {
 
   it('forgets the least recently failed sources first, keeping those still blocked', () => {
     const c = clock();
-    const t = new LoginThrottle({ maxFailures: 1, windowMs: 60_000, blockMs: 10_000, maxSources: 3, now: c.now });
+    const t = new LoginThrottle({
+      maxFailures: 1,
+      windowMs: 60_000,
+      blockMs: 10_000,
+      maxSources: 3,
+      now: c.now,
+    });
     t.failed('blocked');
     t.failed('blocked');
     for (const s of ['x', 'y', 'z']) t.failed(s);
