@@ -358,8 +358,17 @@ describe('an upstream that drops a kept-alive connection as the gateway reuses i
       expect(upstreamResets.count).toBeGreaterThan(resetsBefore);
       // A POST may have reached the upstream's application: it is not sent twice.
       expect(await call('POST', '/api/drop-if-reused')).toBe(502);
-      const events = await gateway.audit();
-      const refusedPost = events.filter((e) => e.type === 'request.result' && e.body.error === 'ECONNRESET');
+      // A result is written with the next batch: wait for it.
+      const refusedPost = await until(
+        async () => {
+          const found = (await gateway.audit()).filter(
+            (e) => e.type === 'request.result' && e.body.error === 'ECONNRESET',
+          );
+          return found.length > 0 && found;
+        },
+        5000,
+        'the failed POST in the audit log',
+      );
       expect(refusedPost).toHaveLength(1);
     } finally {
       agent.destroy();
