@@ -6,6 +6,7 @@ import type { HttpExchangeRecord, HttpGatewayHooks, HttpMasker } from '../protoc
 import { startHttpListener } from '../protocols/http/listener';
 import { RecordingFile } from '../recording/recording-file';
 import { errorSummary, hookLog } from './hook-log';
+import { withLoginGuard } from './login-guard';
 import type { GatewayServices } from './services';
 import { PASS_THROUGH, principalMaskers } from './ssh-hooks';
 import type { ListenerAddress } from './start';
@@ -31,7 +32,7 @@ export async function httpHooks(services: GatewayServices): Promise<GatewayHttpH
   const approvals = services.approvals;
   const recorder = exchangeRecorder(services);
 
-  return {
+  const hooks: GatewayHttpHooks = {
     authenticate: (token) => services.authenticator.authenticate(token),
     authorize(principal, connection) {
       // Checked on every request, so a revoked or expired grant stops the next one.
@@ -70,6 +71,7 @@ export async function httpHooks(services: GatewayServices): Promise<GatewayHttpH
     ...(services.tracer ? { tracer: services.tracer } : {}),
     close: async () => recorder?.close(),
   };
+  return withLoginGuard(hooks, services.loginGuard);
 }
 
 /**
@@ -113,6 +115,8 @@ export async function startHttp(
       key: await services.secrets.resolve(http.tls.key),
     },
     connections: services.config.connections.filter((c): c is HttpConnectionConfig => c.kind === 'http'),
+    headersTimeoutMs: http.headersTimeoutMs,
+    requestTimeoutMs: http.requestTimeoutMs,
     hooks,
   });
   // The listener stops first so no exchange is recorded after the recorder has closed.

@@ -11,6 +11,7 @@ import type { TokenKeyring } from '../masking/token';
 import type { RecordingTarget, SshRecordingMeta, SshSessionHooks } from '../protocols/ssh/hooks';
 import { startSshListener } from '../protocols/ssh/listener';
 import { errorSummary, hookLog } from './hook-log';
+import { withLoginGuard } from './login-guard';
 import type { GatewayServices } from './services';
 import { sshFileMasking } from './ssh-file-masking';
 import type { ListenerAddress } from './start';
@@ -67,7 +68,7 @@ export async function sshHooks(services: GatewayServices): Promise<SshSessionHoo
   const approvals = services.approvals;
   const files = sshFileMasking([...connections.values()], maskers);
 
-  return {
+  const hooks: SshSessionHooks = {
     authenticate: (token) => services.authenticator.authenticate(token),
     authorize(principal, connection) {
       const r = services.access.check(principal, connection);
@@ -106,6 +107,7 @@ export async function sshHooks(services: GatewayServices): Promise<SshSessionHoo
     log: hookLog(services.logger),
     ...(services.tracer ? { tracer: services.tracer } : {}),
   };
+  return withLoginGuard(hooks, services.loginGuard);
 }
 
 /**
@@ -166,6 +168,7 @@ export async function startSsh(
     host: ssh.host,
     port: ssh.port,
     hostKey: await services.secrets.resolve(ssh.hostKey),
+    authTimeoutMs: ssh.authTimeoutMs,
     hooks: await sshHooks(services),
   });
   closers.unshift(() => listener.close());

@@ -76,6 +76,7 @@ async function startAdmin(
     sessions: services.sessions,
     authenticator: services.authenticator,
     adminGroups: config.identity.sessionTokens?.adminGroups,
+    guardLogin: (address, verify) => services.loginGuard.authenticate(address, verify),
     configure: (router) => {
       operations.configureAdminRoutes(router);
       services.approvals?.configureAdminRoutes(router);
@@ -99,6 +100,7 @@ async function startPostgres(
       key: await services.secrets.resolve(pg.tls.key),
     },
     allowPlaintextPassword: pg.allowPlaintextPassword,
+    startupTimeoutMs: pg.startupTimeoutMs,
     hooks: postgresHooks(services),
   });
   closers.unshift(() => listener.close());
