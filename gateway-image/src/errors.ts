@@ -41,6 +41,16 @@ export class AuthenticationError extends WardenError {
   }
 }
 
+/**
+ * Logins from the client's source are refused for a while after too many failures
+ * (identity/login-throttle.ts); the credential was not checked.
+ */
+export class LoginThrottledError extends AuthenticationError {
+  constructor(readonly retryAfterSec: number) {
+    super('ERR_LOGIN_THROTTLED', `too many failed logins from your address; try again in ${retryAfterSec} s`);
+  }
+}
+
 /** The audit log could not record an event; the command it describes must be refused. */
 export class AuditError extends WardenError {
   constructor(message: string, options?: { cause?: unknown }) {

@@ -38,6 +38,30 @@ describe('warden command', () => {
     }
   });
 
+  it("lists a group's commands for `warden <group>` (exit 2) and `warden <group> --help` (exit 0)", () => {
+    const help = warden('approvals', '--help');
+    expect(help.status).toBe(0);
+    expect(help.stdout).toMatch(/^Usage: warden approvals <command>/);
+    expect(help.stdout).toContain('  approvals list ');
+    const bare = warden('audit');
+    expect(bare.status).toBe(2);
+    expect(bare.stderr).toContain('  audit verify ');
+  });
+
+  it('stops quietly when its reader closes the pipe early', () => {
+    const r = spawnSync(
+      'bash',
+      ['-o', 'pipefail', '-c', `"${process.execPath}" "${bin}" config schema | head -c 1`],
+      {
+        cwd: root,
+        encoding: 'utf8',
+        timeout: 30_000,
+      },
+    );
+    expect(r.stdout).toBe('{');
+    expect(r.stderr).not.toMatch(/EPIPE|Unhandled|at /);
+  });
+
   it('exits 2 with a clear message on an unknown command or flag', () => {
     const unknown = warden('frobnicate');
     expect(unknown.status).toBe(2);

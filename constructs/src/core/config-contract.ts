@@ -53,6 +53,11 @@ export type WardenConfigInput = {
        * @default false
        */
       readonly allowPlaintextPassword?: boolean;
+      /**
+       * A client must finish encryption, startup and login within this time, or it is disconnected. Default 30000 (30 s).
+       * @default 30000
+       */
+      readonly startupTimeoutMs?: number;
     };
     /**
      * @default - not set
@@ -71,6 +76,11 @@ export type WardenConfigInput = {
        * The gateway's SSH host private key.
        */
       readonly hostKey: string;
+      /**
+       * A client must finish the SSH handshake and log in within this time, or it is disconnected. Default 30000 (30 s).
+       * @default 30000
+       */
+      readonly authTimeoutMs?: number;
     };
     /**
      * @default - not set
@@ -98,6 +108,16 @@ export type WardenConfigInput = {
          */
         readonly key: string;
       };
+      /**
+       * A client must send its request headers within this time. Default 30000 (30 s).
+       * @default 30000
+       */
+      readonly headersTimeoutMs?: number;
+      /**
+       * A client must send its whole request (headers and body) within this time; answering may take longer (a held request waits for its approver). Default 60000 (60 s).
+       * @default 60000
+       */
+      readonly requestTimeoutMs?: number;
     };
     /**
      * HTTPS in front of the kubernetes connections (kubectl, client libraries).
@@ -209,6 +229,32 @@ export type WardenConfigInput = {
        */
       readonly clockSkewSec?: number;
     }[];
+    /**
+     * Per-source limit on failed logins (Postgres, SSH, HTTP and the session-token exchange); a source is an IPv4 address or an IPv6 /64.
+     * @default {}
+     */
+    readonly loginThrottle?: {
+      /**
+       * Default true. Turn off only where every client reaches the gateway from one address (a proxy that hides client addresses).
+       * @default true
+       */
+      readonly enabled?: boolean;
+      /**
+       * Failed logins one source may make within windowSec. Default 20.
+       * @default 20
+       */
+      readonly maxFailures?: number;
+      /**
+       * Default 60.
+       * @default 60
+       */
+      readonly windowSec?: number;
+      /**
+       * How long a source over the limit is refused without its credential being checked. Default 60.
+       * @default 60
+       */
+      readonly blockSec?: number;
+    };
     /**
      * @default - not set
      */
@@ -1238,11 +1284,13 @@ export type WardenConfig = {
         readonly key: string;
       };
       readonly allowPlaintextPassword: boolean;
+      readonly startupTimeoutMs: number;
     };
     readonly ssh?: {
       readonly host: string;
       readonly port: number;
       readonly hostKey: string;
+      readonly authTimeoutMs: number;
     };
     readonly http?: {
       readonly host: string;
@@ -1251,6 +1299,8 @@ export type WardenConfig = {
         readonly certificate: string;
         readonly key: string;
       };
+      readonly headersTimeoutMs: number;
+      readonly requestTimeoutMs: number;
     };
     readonly kubernetes?: {
       readonly host: string;
@@ -1283,6 +1333,12 @@ export type WardenConfig = {
       };
       readonly clockSkewSec: number;
     }[];
+    readonly loginThrottle: {
+      readonly enabled: boolean;
+      readonly maxFailures: number;
+      readonly windowSec: number;
+      readonly blockSec: number;
+    };
     readonly sessionTokens?: {
       readonly lifetimeSec: number;
       readonly signingKey: string;

@@ -4,7 +4,7 @@
  * is ever copied into it; every other error becomes a generic 500.
  */
 import type { ServerResponse } from 'node:http';
-import { AuthenticationError, WardenError } from '../errors';
+import { AuthenticationError, LoginThrottledError, WardenError } from '../errors';
 
 /** A refusal the admin API raises on purpose; `detail` is written for the client. */
 export class HttpProblem extends WardenError {
@@ -33,6 +33,7 @@ const titles: Record<number, string> = {
   405: 'Method Not Allowed',
   413: 'Content Too Large',
   415: 'Unsupported Media Type',
+  429: 'Too Many Requests',
   500: 'Internal Server Error',
   503: 'Service Unavailable',
 };
@@ -45,9 +46,14 @@ export function toProblem(err: unknown): ProblemDocument {
     ({ status, code, detail } = err);
   } else if (err instanceof AuthenticationError) {
     // An unreachable issuer is our outage, not the client's bad credential.
-    status = err.code === 'ERR_ISSUER_UNAVAILABLE' ? 503 : 401;
+    status = err.code === 'ERR_ISSUER_UNAVAILABLE' ? 503 : err instanceof LoginThrottledError ? 429 : 401;
     code = err.code;
     detail = err.reason;
+  } else if (err instanceof WardenError && err.code === 'ERR_APPROVAL_STORE') {
+    // Shared state is down: nothing was decided or recorded, and the same request can be retried.
+    status = 503;
+    code = err.code;
+    detail = 'the approvals store is unavailable; nothing was changed, try again shortly';
   }
   return { type: `urn:warden:error:${code}`, title: titles[status] ?? 'Error', status, detail, code };
 }

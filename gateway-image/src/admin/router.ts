@@ -89,23 +89,49 @@ export async function readJsonBody(req: IncomingMessage, limit: number): Promise
   const declared = Number(req.headers['content-length'] ?? 0);
   if (declared > limit)
     throw new HttpProblem(413, 'ERR_BODY_TOO_LARGE', `request body exceeds ${limit} bytes`);
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > limit) throw new HttpProblem(413, 'ERR_BODY_TOO_LARGE', `request body exceeds ${limit} bytes`);
-    chunks.push(chunk as Buffer);
-  }
-  if (size === 0) return undefined;
+  const body = await readUpTo(req, limit);
+  if (body.length === 0) return undefined;
   const type = (req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
   if (type !== 'application/json') {
     throw new HttpProblem(415, 'ERR_UNSUPPORTED_MEDIA_TYPE', 'request body must be application/json');
   }
   try {
-    return JSON.parse(Buffer.concat(chunks).toString('utf8'));
+    return JSON.parse(body.toString('utf8'));
   } catch {
     throw new HttpProblem(400, 'ERR_BODY_INVALID', 'request body is not valid JSON');
   }
+}
+
+/**
+ * The whole body, or a 413 problem once it passes `limit`. Read with listeners rather than an
+ * async iterator: leaving an iterator early destroys the request and with it the socket, and the
+ * 413 would never reach the client. The server discards whatever is still coming.
+ */
+function readUpTo(req: IncomingMessage, limit: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) {
+        stop();
+        reject(new HttpProblem(413, 'ERR_BODY_TOO_LARGE', `request body exceeds ${limit} bytes`));
+      } else chunks.push(chunk);
+    };
+    const onEnd = () => {
+      stop();
+      resolve(Buffer.concat(chunks));
+    };
+    const onError = (err: Error) => {
+      stop();
+      reject(err);
+    };
+    const stop = () => {
+      req.off('data', onData).off('end', onEnd).off('error', onError);
+      req.pause();
+    };
+    req.on('data', onData).on('end', onEnd).on('error', onError);
+  });
 }
 
 export function bearerToken(req: IncomingMessage): string {

@@ -15,6 +15,7 @@ import type { AddressInfo } from 'node:net';
 import { WardenError } from '../errors';
 import { isLoopbackUrl } from '../identity/loopback';
 import { trackSockets } from '../protocols/tracked-sockets';
+import { refuseCrossSite } from './cross-site';
 import { openApiDocument } from './openapi';
 import { HttpProblem, sendProblem, toProblem } from './problem';
 import { bearerToken, Router, readJsonBody } from './router';
@@ -67,8 +68,9 @@ export async function startAdminServer(opts: AdminServerOptions): Promise<AdminS
     dispatch(router, req, res, maxBodyBytes).catch((err) => {
       const problem = toProblem(err);
       if (problem.status === 500) opts.onInternalError?.(err);
-      if (!res.headersSent) sendProblem(res, problem);
-      else res.destroy();
+      if (res.headersSent) return void res.destroy();
+      if (req.complete) return sendProblem(res, problem);
+      refuseUnreadBody(req, res, () => sendProblem(res, problem));
     });
   };
   const server: Server = opts.tls
@@ -99,7 +101,40 @@ export async function startAdminServer(opts: AdminServerOptions): Promise<AdminS
   };
 }
 
+/**
+ * A refused request may still be sending its body. Answering and closing at once would reset the
+ * connection under the client's write and it would see a broken pipe instead of the answer, so
+ * the rest is read and discarded first (for at most 2 s and 4 MiB), then the answer is sent and
+ * the connection closed.
+ */
+function refuseUnreadBody(req: IncomingMessage, res: ServerResponse, answer: () => void): void {
+  res.setHeader('connection', 'close');
+  let discarded = 0;
+  let answered = false;
+  const answerOnce = () => {
+    if (answered) return;
+    answered = true;
+    clearTimeout(cut);
+    req.off('data', discard);
+    answer();
+  };
+  const discard = (chunk: Buffer) => {
+    discarded += chunk.length;
+    if (discarded > 4 * 1024 * 1024) answerOnce();
+  };
+  const cut = setTimeout(answerOnce, 2000);
+  cut.unref();
+  req.on('data', discard);
+  req.once('end', answerOnce);
+  req.once('close', () => clearTimeout(cut));
+  req.resume();
+}
+
 async function dispatch(router: Router, req: IncomingMessage, res: ServerResponse, maxBodyBytes: number) {
+  // Before anything else is done for it: a body too large to be read, a change from another site.
+  if (Number(req.headers['content-length'] ?? 0) > maxBodyBytes)
+    throw new HttpProblem(413, 'ERR_BODY_TOO_LARGE', `request body exceeds ${maxBodyBytes} bytes`);
+  refuseCrossSite(req);
   const url = new URL(req.url ?? '/', 'http://admin.invalid');
   const match = router.match(req.method ?? 'GET', url.pathname);
   if (match.kind === 'not-found') throw new HttpProblem(404, 'ERR_NOT_FOUND', 'no such endpoint');

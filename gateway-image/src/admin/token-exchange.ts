@@ -12,7 +12,7 @@ import { AuthenticationError } from '../errors';
 import type { Authenticator } from '../identity/authenticator';
 import { publishIdentityEvent } from '../identity/events';
 import type { OidcVerifier } from '../identity/oidc-verifier';
-import { principalSummary } from '../identity/principal';
+import { type Principal, principalSummary } from '../identity/principal';
 import type { SessionTokens } from '../identity/session-tokens';
 import { HttpProblem } from './problem';
 import type { RouteContext, Router } from './router';
@@ -24,13 +24,21 @@ export interface TokenExchangeOptions {
   readonly authenticator: Authenticator;
   /** Groups whose members may revoke any session token. Empty disables the revoke route. @default [] */
   readonly adminGroups?: readonly string[];
+  /**
+   * Verifies an exchange's token on behalf of the client at `address`, so failed exchanges count
+   * against its source like failed logins. @default verify at once
+   */
+  readonly guardLogin?: (address: string | undefined, verify: () => Promise<Principal>) => Promise<Principal>;
 }
 
 export function addTokenExchangeRoutes(router: Router, opts: TokenExchangeOptions): Router {
   const adminGroups = new Set(opts.adminGroups ?? []);
 
   router.add('POST', '/v1/session-tokens', async (ctx) => {
-    const principal = await refusalsObserved('exchange', () => opts.oidc.verify(ctx.bearer()));
+    const verify = () => opts.oidc.verify(ctx.bearer());
+    const principal = await refusalsObserved('exchange', () =>
+      opts.guardLogin ? opts.guardLogin(ctx.req.socket.remoteAddress, verify) : verify(),
+    );
     const ttlSeconds = readTtl(await ctx.json(), opts.sessions.maxTtlSec);
     const issued = await opts.sessions.issue(principal, ttlSeconds);
     publishIdentityEvent({

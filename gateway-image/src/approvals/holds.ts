@@ -5,6 +5,7 @@
  */
 import { createHash, randomUUID } from 'node:crypto';
 import type { AuditSink } from '../audit/event';
+import { WardenError } from '../errors';
 import type { Principal } from '../identity/principal';
 import { principalSummary } from '../identity/principal';
 import type { Facts } from '../inspect/facts';
@@ -54,7 +55,21 @@ export function commandHash(connection: string, command: string): string {
   return createHash('sha256').update(connection).update('\0').update(command).digest('hex');
 }
 
+/** What the client is told when a command cannot be held because the store cannot be reached. */
+const STORE_DOWN =
+  'the approvals store is unavailable, so the command could not be held for an approver; nothing ran — try again later';
+
 export async function holdForApproval(o: HoldOptions, req: HoldRequest): Promise<Decision> {
+  try {
+    return await hold(o, req);
+  } catch (err) {
+    // Fail closed with a reason the client can act on; anything else is the caller's to log.
+    if (!(err instanceof WardenError && err.code === 'ERR_APPROVAL_STORE')) throw err;
+    return { outcome: 'deny', rule: req.decision.rule, reason: STORE_DOWN };
+  }
+}
+
+async function hold(o: HoldOptions, req: HoldRequest): Promise<Decision> {
   const { decision, principal, connection, session } = req;
   const deny = (reason: string): Decision => ({ outcome: 'deny', rule: decision.rule, reason });
   const rule = o.rules.find((r) => r.policyRules.includes(decision.rule) || r.policyRules.includes('*'));
@@ -175,8 +190,16 @@ function waitForDecision(
         .updateApproval(record.id, (r) =>
           r.status === 'pending' ? { ...r, status, decidedAt: o.now().toISOString() } : undefined,
         )
-        // A decision that won the race stands; otherwise this ends the request.
-        .then((r) => finish(r ?? { ...record, status }), reject);
+        // A decision that won the race stands; otherwise this ends the request. With the store
+        // unreachable the wait ends here all the same (refused); the store's housekeeping marks
+        // the record abandoned once it is back.
+        .then(
+          (r) => finish(r ?? { ...record, status }),
+          (err: unknown) =>
+            err instanceof WardenError && err.code === 'ERR_APPROVAL_STORE'
+              ? finish({ ...record, status })
+              : reject(err),
+        );
     };
     const unsubscribe = o.store.subscribe((c) => {
       if (c.kind === 'approval' && c.id === record.id) check();

@@ -21,6 +21,15 @@ export async function main(argv: readonly string[], io: CommandIO = processIO())
     return 0;
   }
   const cmd = findCommand(argv);
+  const group = cmd ? [] : commandsUnder(argv[0]!);
+  if (!cmd && group.length > 0) {
+    // A group (`warden approvals`): its commands, as the usage lists them.
+    const help = argv.slice(1).some((a) => a === '--help' || a === '-h');
+    const list = group.map((c) => `  ${c.path.join(' ').padEnd(22)}${c.summary}`).join('\n');
+    const text = `Usage: warden ${argv[0]} <command> [flags]\n\nCommands:\n${list}\n\nRun \`warden <command> --help\` for a command's flags.\n`;
+    (help ? io.stdout : io.stderr).write(text);
+    return help ? 0 : 2;
+  }
   if (!cmd) {
     const words = argv
       .filter((a) => !a.startsWith('-'))
@@ -43,6 +52,11 @@ export async function main(argv: readonly string[], io: CommandIO = processIO())
 
 function findCommand(argv: readonly string[]): Command | undefined {
   return COMMANDS.find((c) => c.path.every((word, i) => argv[i] === word));
+}
+
+/** The commands of a group (`approvals` → approvals list, approvals approve, …). */
+function commandsUnder(word: string): Command[] {
+  return COMMANDS.filter((c) => c.path.length > 1 && c.path[0] === word);
 }
 
 function reportError(err: unknown, cmd: Command, io: CommandIO): number {
@@ -69,6 +83,13 @@ const LINGER_MS = 1_000;
 
 /** The process entry: runs the command line and sets the exit status. Used by bin/warden.js and the image bundle. */
 export function runCli(argv: readonly string[] = process.argv.slice(2)): void {
+  // A reader that stops early (`warden config schema | head`) is not an error: stop writing quietly.
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+      throw err;
+    });
+  }
   main(argv).then(
     (code) => {
       process.exitCode = code;

@@ -8,6 +8,16 @@ import { secretRef } from './secret-ref';
 const host = z.string().min(1);
 const port = z.number().int().min(0).max(65535);
 
+/** How long a client may take before it is cut off: slow clients must not hold sockets forever. */
+const timeoutMs = (what: string, fallback = 30_000) =>
+  z
+    .number()
+    .int()
+    .min(1000)
+    .max(600_000)
+    .default(fallback)
+    .describe(`${what} Default ${fallback} (${fallback / 1000} s).`);
+
 const tls = z
   .strictObject({
     certificate: secretRef.describe('Certificate chain (PEM).'),
@@ -28,6 +38,9 @@ export const listeners = z
           .describe(
             'Accept a token over an unencrypted connection. Default false; never enable outside a loopback sandbox.',
           ),
+        startupTimeoutMs: timeoutMs(
+          'A client must finish encryption, startup and login within this time, or it is disconnected.',
+        ),
       })
       .optional(),
     ssh: z
@@ -35,6 +48,9 @@ export const listeners = z
         host: host.default('0.0.0.0'),
         port: port.default(2222).describe('Default 2222.'),
         hostKey: secretRef.describe("The gateway's SSH host private key."),
+        authTimeoutMs: timeoutMs(
+          'A client must finish the SSH handshake and log in within this time, or it is disconnected.',
+        ),
       })
       .optional(),
     http: z
@@ -42,6 +58,11 @@ export const listeners = z
         host: host.default('0.0.0.0'),
         port: port.default(8443).describe('Default 8443.'),
         tls,
+        headersTimeoutMs: timeoutMs('A client must send its request headers within this time.'),
+        requestTimeoutMs: timeoutMs(
+          'A client must send its whole request (headers and body) within this time; answering may take longer (a held request waits for its approver).',
+          60_000,
+        ),
       })
       .optional(),
     kubernetes: z
@@ -104,8 +125,38 @@ export const oidcIssuer = z.strictObject({
     .describe('Tolerated clock skew. Default 30 s, at most 300.'),
 });
 
+export const loginThrottle = z
+  .strictObject({
+    enabled: z
+      .boolean()
+      .default(true)
+      .describe(
+        'Default true. Turn off only where every client reaches the gateway from one address (a proxy that hides client addresses).',
+      ),
+    maxFailures: z
+      .number()
+      .int()
+      .min(1)
+      .default(20)
+      .describe('Failed logins one source may make within windowSec. Default 20.'),
+    windowSec: z.number().int().min(1).max(3600).default(60).describe('Default 60.'),
+    blockSec: z
+      .number()
+      .int()
+      .min(1)
+      .max(86_400)
+      .default(60)
+      .describe(
+        'How long a source over the limit is refused without its credential being checked. Default 60.',
+      ),
+  })
+  .describe(
+    'Per-source limit on failed logins (Postgres, SSH, HTTP and the session-token exchange); a source is an IPv4 address or an IPv6 /64.',
+  );
+
 export const identity = z.strictObject({
   issuers: z.array(oidcIssuer).min(1),
+  loginThrottle: loginThrottle.prefault({}),
   sessionTokens: z
     .strictObject({
       lifetimeSec: z

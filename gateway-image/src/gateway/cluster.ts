@@ -8,7 +8,9 @@ import { FileRevocationStore } from '../identity/revocation';
 import { primaryClient, serveWorker } from './ipc';
 import type { ListenerAddress } from './listeners';
 import { LiveSessionRegistry } from './live-sessions';
+import { workerLoginGuard } from './login-guard';
 import { needsApprovals } from './services';
+import { reportSessionsToPrimary, SessionLedger } from './session-ledger';
 import { type StartOptions, startGateway } from './start';
 
 /**
@@ -86,6 +88,8 @@ async function startWorker(config: WardenConfig, opts: StartOptions): Promise<Ga
     auditChain: process.env[AUDIT_CHAIN_ENV] ?? workerChainId(cluster.worker?.id ?? process.pid),
     revocations: link.revocations,
     liveSessions,
+    loginGuard: workerLoginGuard(config),
+    wrapAudit: reportSessionsToPrimary,
     serve: { admin: false },
   });
   const listening: Listening = { postgres: g.postgres, ssh: g.ssh, http: g.http, kubernetes: g.kubernetes };
@@ -101,6 +105,7 @@ async function startPrimary(config: WardenConfig, opts: StartOptions): Promise<G
     : undefined;
   const g = await startGateway(config, { ...opts, revocations, serve: { data: false } });
   const count = workerCount(config);
+  const ledger = new SessionLedger(g.services.audit, g.services.logger);
   let closing = false;
   let listening: Listening | undefined;
 
@@ -109,6 +114,8 @@ async function startPrimary(config: WardenConfig, opts: StartOptions): Promise<G
     new Promise((resolve, reject) => {
       const worker = cluster.fork({ [AUDIT_CHAIN_ENV]: workerChainId(slot) });
       serveWorker(worker.process, { revocations, sessions: g.services.liveSessions });
+      g.services.loginGuard.serveWorker?.(worker.process);
+      ledger.serveWorker(worker.process);
       worker.on('message', (m: { warden?: string } & Listening) => {
         if (m?.warden !== 'listening') return;
         listening ??= { postgres: m.postgres, ssh: m.ssh, http: m.http, kubernetes: m.kubernetes };
@@ -116,6 +123,10 @@ async function startPrimary(config: WardenConfig, opts: StartOptions): Promise<G
       });
       worker.once('exit', (code, signal) => {
         reject(new Error(`gateway worker exited during start (${signal ?? code})`));
+        // A worker asked to stop ended its sessions itself; any other exit lost them.
+        const lost = !closing && !worker.exitedAfterDisconnect;
+        if (worker.process.pid !== undefined)
+          void ledger.workerExited(worker.process.pid, { slot: workerChainId(slot), lost, code, signal });
         if (closing) return;
         g.services.logger.error(
           { pid: worker.process.pid, code, signal },

@@ -5,6 +5,7 @@ import { applyStrategy } from '../masking/strategies';
 import type { HttpExchangeRecord, HttpGatewayHooks, HttpMasker } from '../protocols/http/hooks';
 import { RecordingFile } from '../recording/recording-file';
 import { errorSummary, hookLog } from './hook-log';
+import { withLoginGuard } from './login-guard';
 import { PASS_THROUGH, principalMaskers } from './principal-maskers';
 import type { GatewayServices } from './services';
 
@@ -29,7 +30,7 @@ export async function httpHooks(services: GatewayServices): Promise<GatewayHttpH
   const approvals = services.approvals;
   const recorder = exchangeRecorder(services);
 
-  return {
+  const hooks: GatewayHttpHooks = {
     authenticate: (token) => services.authenticator.authenticate(token),
     authorize(principal, connection) {
       // Checked on every request, so a revoked or expired grant stops the next one.
@@ -68,6 +69,7 @@ export async function httpHooks(services: GatewayServices): Promise<GatewayHttpH
     ...(services.tracer ? { tracer: services.tracer } : {}),
     close: async () => recorder?.close(),
   };
+  return withLoginGuard(hooks, services.loginGuard);
 }
 
 /**

@@ -55,6 +55,7 @@ export async function startAdmin(
     sessions: services.sessions,
     authenticator: services.authenticator,
     adminGroups: config.identity.sessionTokens?.adminGroups,
+    guardLogin: (address, verify) => services.loginGuard.authenticate(address, verify),
     configure: (router) => {
       operations.configureAdminRoutes(router);
       services.approvals?.configureAdminRoutes(router);
@@ -76,6 +77,7 @@ export async function startPostgres(
     port: pg.port,
     tls: await serverTls(services, pg.tls),
     allowPlaintextPassword: pg.allowPlaintextPassword,
+    startupTimeoutMs: pg.startupTimeoutMs,
     hooks: postgresHooks(services),
   });
   closers.unshift(() => listener.close());
@@ -93,6 +95,7 @@ export async function startSsh(
     host: ssh.host,
     port: ssh.port,
     hostKey: await services.secrets.resolve(ssh.hostKey),
+    authTimeoutMs: ssh.authTimeoutMs,
     hooks: await sshHooks(services),
   });
   closers.unshift(() => listener.close());
@@ -112,6 +115,8 @@ export async function startHttp(
     port: http.port,
     tls: await serverTls(services, http.tls),
     connections: services.config.connections.filter((c): c is HttpConnectionConfig => c.kind === 'http'),
+    headersTimeoutMs: http.headersTimeoutMs,
+    requestTimeoutMs: http.requestTimeoutMs,
     hooks,
   });
   // The listener stops first so no exchange is recorded after the recorder has closed.

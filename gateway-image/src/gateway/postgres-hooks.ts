@@ -3,6 +3,7 @@ import { cachedSqlInspector } from '../inspect/sql/cache';
 import type { PostgresSessionHooks } from '../protocols/postgres/hooks';
 import { upstreamRolePrivileges } from '../protocols/postgres/role-check';
 import { hookLog } from './hook-log';
+import { withLoginGuard } from './login-guard';
 import { postgresMasking } from './postgres-masking';
 import type { GatewayServices } from './services';
 
@@ -19,7 +20,7 @@ export function postgresHooks(services: GatewayServices): PostgresSessionHooks {
   const roles = roleChecks((config) =>
     upstreamRolePrivileges(config, (ref) => services.secrets.resolve(ref)),
   );
-  return {
+  const hooks: PostgresSessionHooks = {
     authenticate: (token) => services.authenticator.authenticate(token),
     authorize(principal, connection) {
       const result = services.access.check(principal, connection);
@@ -49,6 +50,7 @@ export function postgresHooks(services: GatewayServices): PostgresSessionHooks {
     log: hookLog(services.logger),
     ...(services.tracer ? { tracer: services.tracer } : {}),
   };
+  return withLoginGuard(hooks, services.loginGuard);
 }
 
 /** How long a role check stands before the next login checks again (grants change). */

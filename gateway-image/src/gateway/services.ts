@@ -5,7 +5,7 @@ import { type AccessChecker, createAccessChecker } from '../access/grants';
 import { type Approvals, createApprovals } from '../approvals';
 import { chainDir } from '../audit/chains';
 import type { AuditSink } from '../audit/event';
-import { AuditLog } from '../audit/log';
+import { RecoveringAuditLog } from '../audit/recovering-log';
 import type { WardenConfig } from '../config/schema';
 import { WardenError } from '../errors';
 import { scheduleDailyEvidence } from '../evidence/daily';
@@ -23,6 +23,7 @@ import type { SecretResolver } from '../secrets/resolver';
 import { type OperationTracer, startTracing } from '../tracing';
 import { hookLog } from './hook-log';
 import { LiveSessionRegistry } from './live-sessions';
+import { type LoginGuard, loginGuard } from './login-guard';
 import { shipSealedSegments } from './sinks';
 
 /**
@@ -36,6 +37,8 @@ export interface GatewayServices {
   readonly oidc: OidcVerifier;
   readonly sessions: SessionTokens | undefined;
   readonly authenticator: Authenticator;
+  /** Per-source limits on failed logins: every protocol authenticates through it. */
+  readonly loginGuard: LoginGuard;
   readonly access: AccessChecker;
   /** Holds, decisions and just-in-time grants; absent when the config has no approval rules. */
   readonly approvals: Approvals | undefined;
@@ -71,6 +74,10 @@ export interface ServiceOptions {
   readonly logger?: Logger;
   /** A worker passes the registry it reports to the primary. @default a registry of this process */
   readonly liveSessions?: LiveSessionRegistry;
+  /** A worker passes the guard that reports to the primary. @default this process counts failed logins */
+  readonly loginGuard?: LoginGuard;
+  /** A worker reports its sessions to the primary through the sink it hands the protocols. @default none */
+  readonly wrapAudit?: (audit: ClosableAuditSink) => ClosableAuditSink;
 }
 
 export async function createGatewayServices(
@@ -109,8 +116,11 @@ export async function createGatewayServices(
     audit = opts.audit;
   } else {
     const chain = opts.auditChain ?? '';
-    const log = await openAuditLog(config, secrets, chain);
-    const stopCopies = shipSealedSegments(log, config.audit.sinks, logger, chain);
+    const log = await openAuditLog(config, secrets, chain, logger);
+    const stopCopies = shipSealedSegments(log, config.audit.sinks, logger, {
+      dir: chainDir(config.audit.dir, chain),
+      chain,
+    });
     // The process that writes the directory's own chain (the single process, or the primary)
     // exports the daily evidence pack, which covers every chain (evidence/daily.ts).
     const evidence =
@@ -123,6 +133,7 @@ export async function createGatewayServices(
     };
     audit = log;
   }
+  if (opts.wrapAudit) audit = opts.wrapAudit(audit);
   await loadSqlParser();
   const liveSessions = opts.liveSessions ?? new LiveSessionRegistry();
   const unsubscribe = auditIdentityEvents(audit);
@@ -153,6 +164,7 @@ export async function createGatewayServices(
     oidc,
     sessions,
     authenticator,
+    loginGuard: opts.loginGuard ?? loginGuard(config, audit, logger),
     access: createAccessChecker(config.access, { sources: approvals ? [approvals.grantSource] : [] }),
     approvals,
     policy: createPolicyEngine(config.policy, { connections: config.connections }),
@@ -175,13 +187,25 @@ export function needsApprovals(config: WardenConfig): boolean {
   return config.approvals.rules.length > 0 || config.access.justInTime !== undefined;
 }
 
-/** Opens this process's chain of the audit directory ('' the directory's own; see audit/chains.ts). */
+/**
+ * Opens this process's chain of the audit directory ('' the directory's own; see audit/chains.ts).
+ * A write failure (full or read-only disk) refuses appends until the chain can be reopened, which
+ * is tried every second; a line a crash left half-written is cut off and recorded.
+ */
 export async function openAuditLog(
   config: WardenConfig,
   secrets: SecretResolver,
-  chain = '',
-): Promise<AuditLog> {
-  return AuditLog.open(chainDir(config.audit.dir, chain), {
+  chain: string,
+  logger: Logger,
+): Promise<RecoveringAuditLog> {
+  return RecoveringAuditLog.open(chainDir(config.audit.dir, chain), {
+    onState: ({ up, cause }) =>
+      up
+        ? logger.warn({ chain }, 'audit log writes again; statements are served')
+        : logger.error(
+            { chain, err: String(cause?.cause ?? cause) },
+            'ALERT audit log cannot write; every statement is refused until it can',
+          ),
     signingKey: await loadEd25519(secrets, config.audit.signingKey, 'audit.signingKey'),
     checkpointEvery: config.audit.checkpointEvery,
     checkpointIntervalMs: config.audit.checkpointIntervalMs,

@@ -5,6 +5,7 @@ import type { TextMasker } from '../masking/text-masker';
 import type { SshSessionHooks } from '../protocols/ssh/hooks';
 import { openCast } from './cast-recording';
 import { hookLog } from './hook-log';
+import { withLoginGuard } from './login-guard';
 import { PASS_THROUGH, principalMaskers } from './principal-maskers';
 import type { GatewayServices } from './services';
 import { sshFileMasking } from './ssh-file-masking';
@@ -24,7 +25,7 @@ export async function sshHooks(services: GatewayServices): Promise<SshSessionHoo
   const approvals = services.approvals;
   const files = sshFileMasking([...connections.values()], maskers);
 
-  return {
+  const hooks: SshSessionHooks = {
     authenticate: (token) => services.authenticator.authenticate(token),
     authorize(principal, connection) {
       const r = services.access.check(principal, connection);
@@ -63,4 +64,5 @@ export async function sshHooks(services: GatewayServices): Promise<SshSessionHoo
     log: hookLog(services.logger),
     ...(services.tracer ? { tracer: services.tracer } : {}),
   };
+  return withLoginGuard(hooks, services.loginGuard);
 }

@@ -66,14 +66,32 @@ export interface DevStack {
 }
 
 /**
- * The local sandbox: embedded Postgres with the synthetic hospital, a local OIDC issuer with an
- * agent client, a human and an approver, and the gateway running the example policy. Every key
- * and certificate is generated for this run; nothing is read from the developer's environment.
+ * Everything `warden dev` starts around the gateway: embedded Postgres with the synthetic hospital,
+ * a local OIDC issuer with an agent client, a human and an approver, the lab SSH host and the FHIR
+ * API, the config template filled in with their addresses, and this run's keys as the environment
+ * the config's `env:` references read. The gateway itself is the caller's to start: in this
+ * process (`warden dev`) or as `warden gateway` in its own (the soak run).
  */
-export async function startDevStack(opts: DevStackOptions): Promise<DevStack> {
+export interface SandboxParts {
+  readonly config: WardenConfig;
+  /** The secrets the config references, as environment variables (`env:WARDEN_DEV_…`). */
+  readonly env: Readonly<Record<string, string>>;
+  readonly stateDir: string;
+  readonly issuer: LocalIssuer;
+  readonly database: SandboxDatabaseHandle;
+  readonly upstreams: SandboxUpstreams;
+  /** Stops what was started, the last started first. Idempotent. */
+  close(): Promise<void>;
+  /** Has `fn` (stopping a gateway) run before everything else when closing. */
+  closeFirst(fn: () => Promise<void>): void;
+  /** When close() does not finish: kills the processes the sandbox started (Postgres, sshd) at once. */
+  kill(): void;
+}
+
+export async function startSandboxParts(opts: DevStackOptions): Promise<SandboxParts> {
   const closers: (() => Promise<void>)[] = [];
-  const closeAll = once(async () => {
-    for (const close of closers.reverse()) await close().catch(() => undefined);
+  const close = once(async () => {
+    for (const c of closers.reverse()) await c().catch(() => undefined);
   });
   try {
     const stateDir = resolve(opts.stateDir);
@@ -111,9 +129,45 @@ export async function startDevStack(opts: DevStackOptions): Promise<DevStack> {
       issuer.issuer,
       upstreams,
     );
-    const secrets = new SecretResolver([envProvider(env), fileProvider()]);
+    const kill = () => {
+      for (const pid of [database.postgres.pid, upstreams.ssh?.pid]) {
+        if (pid === undefined) continue;
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {
+          // Already gone.
+        }
+      }
+    };
+    return {
+      config,
+      env,
+      stateDir,
+      issuer,
+      database,
+      upstreams,
+      close,
+      closeFirst: (fn) => void closers.push(fn),
+      kill,
+    };
+  } catch (err) {
+    await close();
+    throw err;
+  }
+}
+
+/**
+ * The local sandbox: the parts above and the gateway running the example policy in this process.
+ * Every key and certificate is generated for this run; nothing is read from the developer's
+ * environment.
+ */
+export async function startDevStack(opts: DevStackOptions): Promise<DevStack> {
+  const parts = await startSandboxParts(opts);
+  try {
+    const { config, issuer, database } = parts;
+    const secrets = new SecretResolver([envProvider(parts.env), fileProvider()]);
     const gateway = await startGateway(config, { secrets });
-    closers.push(() => gateway.close());
+    parts.closeFirst(() => gateway.close());
     const adminUrl = gateway.adminUrl;
     if (!adminUrl) throw new Error('the sandbox gateway serves no admin API');
 
@@ -151,19 +205,9 @@ export async function startDevStack(opts: DevStackOptions): Promise<DevStack> {
         },
       }),
     };
-    const kill = () => {
-      for (const pid of [database.postgres.pid, upstreams.ssh?.pid]) {
-        if (pid === undefined) continue;
-        try {
-          process.kill(pid, 'SIGKILL');
-        } catch {
-          // Already gone.
-        }
-      }
-    };
-    return { description, config, gateway, issuer, database, close: closeAll, kill };
+    return { description, config, gateway, issuer, database, close: parts.close, kill: parts.kill };
   } catch (err) {
-    await closeAll();
+    await parts.close();
     throw err;
   }
 }
@@ -172,7 +216,7 @@ function defaultTemplate(): string {
   return join(__dirname, '..', '..', '..', 'examples', 'local', 'warden.json');
 }
 
-interface SandboxUpstreams {
+export interface SandboxUpstreams {
   readonly ssh: OpenSshServer | undefined;
   readonly fhir: SandboxFhirApi;
   readonly kubernetes: SandboxKubernetesApi;

@@ -81,6 +81,9 @@ const serverFlags = (port: number) => [
   'full_page_writes=off',
   '-c',
   `port=${port}`,
+  // Room for a few hundred sessions through the gateway (the soak run holds 300) plus its own.
+  '-c',
+  'max_connections=400',
 ];
 
 /** Starts a fresh, empty cluster. Rejects with EmbeddedPostgresError (and leaves nothing behind) on failure. */

@@ -7,7 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { type ProblemDocument, sendProblem } from '../../admin/problem';
-import { AuthenticationError } from '../../errors';
+import { AuthenticationError, LoginThrottledError } from '../../errors';
 import type { Principal } from '../../identity/principal';
 import type { HttpFacts } from '../../inspect/facts';
 import {
@@ -166,7 +166,8 @@ async function authenticate(hooks: HttpGatewayHooks, token: string, session: str
     return await hooks.authenticate(token);
   } catch (err) {
     if (err instanceof AuthenticationError) {
-      const status = err.code === 'ERR_ISSUER_UNAVAILABLE' ? 503 : 401;
+      const status =
+        err.code === 'ERR_ISSUER_UNAVAILABLE' ? 503 : err instanceof LoginThrottledError ? 429 : 401;
       throw new Refusal(problem(status, err.code, err.reason));
     }
     hooks.log?.({ level: 'error', message: 'authentication failed', session, err });

@@ -111,6 +111,19 @@ export async function forward(
   }
 }
 
+/** Methods a request may be sent again with (RFC 9110 § 9.2.2), all of its body held in x.body. */
+const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+/**
+ * The upstream closed an idle kept-alive connection just as the gateway reused it (its keep-alive
+ * timeout and the gateway's reuse crossed): the request almost certainly never reached the
+ * upstream's application, and for an idempotent method one more try on a new connection is safe
+ * either way.
+ */
+function staleKeptAliveSocket(err: { code?: string; reusedSocket?: boolean }): boolean {
+  return err.reusedSocket === true && (err.code === 'ECONNRESET' || err.code === 'EPIPE');
+}
+
 /** Sends the request upstream; resolves with the response head. */
 function send(
   ctx: ExchangeContext,
@@ -141,7 +154,7 @@ function send(
       upReq.setTimeout(0);
       resolve(r);
     });
-    upReq.once('error', reject);
+    upReq.once('error', (err) => reject(Object.assign(err, { reusedSocket: upReq.reusedSocket })));
     // A client that goes away mid-request takes the upstream request with it.
     res.once('close', () => upReq.destroy());
     upReq.end(x.body);
@@ -157,7 +170,10 @@ async function exchange(
 ): Promise<void> {
   x.trace?.stage('upstream');
   const up = await ctx.upstream.target(x.route.connection);
-  const upRes = await send(ctx, x, up, req, res);
+  const upRes = await send(ctx, x, up, req, res).catch((err: { code?: string; reusedSocket?: boolean }) => {
+    if (!staleKeptAliveSocket(err) || !IDEMPOTENT.has(req.method ?? '') || res.destroyed) throw err;
+    return send(ctx, x, up, req, res);
+  });
   const status = upRes.statusCode ?? 502;
   outcome.status = status;
   const contentType = upRes.headers['content-type'];

@@ -61,6 +61,11 @@ export interface HttpExchangeRecord {
 export interface HttpGatewayHooks extends GateHooks<HttpFacts, HttpAuditInput> {
   /** Verifies the bearer token. Throws AuthenticationError (its reason is shown to the client). */
   authenticate(token: string): Promise<Principal>;
+  /**
+   * The hooks for one client connection from `address` (failed logins count per source).
+   * @default these hooks, for every client
+   */
+  forClient?(address: string | undefined): HttpGatewayHooks;
   /** Whether this principal may use this connection now. */
   authorize(principal: Principal, connection: string): HttpAccessResult | Promise<HttpAccessResult>;
   /** Resolves a secret reference (upstream credential, CA, client certificate). */

@@ -39,6 +39,11 @@ export interface HttpListenerOptions {
   readonly credentialCacheMs?: number;
   /** A client must send its request headers within this time. @default 30000 */
   readonly headersTimeoutMs?: number;
+  /**
+   * A client must send its whole request, body included, within this time (a slow body would hold
+   * the exchange open indefinitely); the response may take longer. @default 60000
+   */
+  readonly requestTimeoutMs?: number;
 }
 
 export interface HttpListener {
@@ -52,11 +57,13 @@ export async function startHttpListener(options: HttpListenerOptions): Promise<H
   const recordMaxBytes = options.recordMaxBytes ?? 65_536;
   const upstreamTimeoutMs = options.upstreamTimeoutMs ?? 30_000;
   const headersTimeoutMs = options.headersTimeoutMs ?? 30_000;
+  const requestTimeoutMs = options.requestTimeoutMs ?? 60_000;
   for (const [name, v] of Object.entries({
     maxRequestBodyBytes,
     recordMaxBytes,
     upstreamTimeoutMs,
     headersTimeoutMs,
+    requestTimeoutMs,
   })) {
     if (!Number.isInteger(v) || v < 0)
       throw new RangeError(`${name} must be a non-negative integer, got ${v}`);
@@ -75,9 +82,17 @@ export async function startHttpListener(options: HttpListenerOptions): Promise<H
     upstreamTimeoutMs,
   };
   const server = createServer(
-    { cert: options.tls.cert, key: options.tls.key, headersTimeout: headersTimeoutMs, requestTimeout: 0 },
+    {
+      cert: options.tls.cert,
+      key: options.tls.key,
+      headersTimeout: headersTimeoutMs,
+      requestTimeout: requestTimeoutMs,
+      // Node checks the two deadlines on this interval; a tenth of the shorter keeps them close.
+      connectionsCheckingInterval: Math.max(100, Math.min(headersTimeoutMs, requestTimeoutMs) / 10),
+    },
     (req, res) => {
-      handleExchange(ctx, req, res).catch((err: unknown) => {
+      const forClient = hooks.forClient?.(req.socket.remoteAddress);
+      handleExchange(forClient ? { ...ctx, hooks: forClient } : ctx, req, res).catch((err: unknown) => {
         hooks.log?.({ level: 'error', message: 'HTTP exchange crashed', err });
         if (!res.headersSent)
           sendProblem(res, problem(500, 'ERR_INTERNAL', 'the request could not be processed'));

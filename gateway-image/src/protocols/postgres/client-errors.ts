@@ -54,6 +54,12 @@ export const clientErrors = {
       `Warden could not verify your token: ${reason}`,
       'Send a fresh token as the password.',
     ),
+  loginThrottled: (reason: string) =>
+    fatal(
+      SqlState.InvalidAuthorizationSpecification,
+      `Warden refused this login: ${reason}`,
+      'Logins from this address failed too often; wait, then log in with a valid token.',
+    ),
   noConnection: (name: string) =>
     fatal(
       SqlState.InvalidAuthorizationSpecification,

@@ -50,6 +50,11 @@ export interface SessionMasking {
 export interface PostgresSessionHooks extends GateHooks<SqlFacts, PostgresAuditInput> {
   /** Verifies the token the client sent as its password. Throws AuthenticationError (reason is shown). */
   authenticate(token: string): Promise<Principal>;
+  /**
+   * The hooks for one client connection from `address` (failed logins count per source).
+   * @default these hooks, for every client
+   */
+  forClient?(address: string | undefined): PostgresSessionHooks;
   /** Whether this principal may use this connection now. */
   authorize(principal: Principal, connection: string): AccessResult | Promise<AccessResult>;
   resolveConnection(name: string): PostgresConnectionConfig | undefined;

@@ -79,7 +79,7 @@ export async function startPostgresListener(options: PostgresListenerOptions): P
       client: socket,
       parser,
       startup,
-      hooks,
+      hooks: hooks.forClient?.(raw.remoteAddress) ?? hooks,
       maxMessageBytes,
       upstreamConnectTimeoutMs,
       clientKey: key,

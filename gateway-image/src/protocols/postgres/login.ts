@@ -6,7 +6,7 @@
  */
 import { chooseBrokeredRole, withBrokeredRole } from '../../access/brokered-roles';
 import type { PostgresConnectionConfig } from '../../config/connections';
-import { AuthenticationError } from '../../errors';
+import { AuthenticationError, LoginThrottledError } from '../../errors';
 import type { Principal } from '../../identity/principal';
 import type { OperationTrace } from '../../tracing';
 import type { ErrorFields } from './backend-writer';
@@ -97,6 +97,8 @@ export async function login(ctx: LoginContext): Promise<LoginResult> {
   try {
     principal = await hooks.authenticate(ctx.token);
   } catch (err) {
+    if (err instanceof LoginThrottledError)
+      return refuse(clientErrors.loginThrottled(err.reason), 'login-throttled');
     if (err instanceof AuthenticationError) return refuse(clientErrors.badToken(err.reason), 'bad-token');
     hooks.log?.({ level: 'error', message: 'authentication failed', session: ctx.session, err });
     return refuse(clientErrors.internal(), 'authentication-error');

@@ -228,7 +228,7 @@ export class PostgresSession {
     this.upstream?.cork();
     try {
       while (this.inbox.length > 0 && this.phase !== 'closed') {
-        const pending = this.dispatch(this.inbox.shift()!);
+        const pending = this.dispatchOrClose(this.inbox.shift()!);
         if (pending) {
           this.busy = true;
           this.flow();
@@ -247,6 +247,25 @@ export class PostgresSession {
       }
     } finally {
       this.upstream?.uncork();
+    }
+  }
+
+  /**
+   * A message that has no place where it came (a password in mid-session, a query before login)
+   * ends the session as a protocol violation, as one that cannot be parsed does: thrown from
+   * here it would escape the socket's data handler and take the whole worker down with it.
+   */
+  private dispatchOrClose(m: FrontendMessage): Promise<void> | undefined {
+    try {
+      return this.dispatch(m);
+    } catch (err) {
+      this.inbox.length = 0;
+      if (err instanceof ProtocolError) {
+        this.log('client protocol violation', err);
+        return void this.close('protocol-violation', clientErrors.protocolViolation());
+      }
+      this.log('session failed', err);
+      return void this.close('internal-error', clientErrors.internal());
     }
   }
 

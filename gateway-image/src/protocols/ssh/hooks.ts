@@ -82,6 +82,11 @@ export interface RecordingTarget {
 export interface SshSessionHooks extends GateHooks<ShellFacts, SshAuditInput> {
   /** Verifies the token sent as the SSH password. Throws AuthenticationError (logged, not shown). */
   authenticate(token: string): Promise<Principal>;
+  /**
+   * The hooks for one client connection from `address` (failed logins count per source).
+   * @default these hooks, for every client
+   */
+  forClient?(address: string | undefined): SshSessionHooks;
   /** Whether this principal may use this connection now. */
   authorize(principal: Principal, connection: string): SshAccessResult | Promise<SshAccessResult>;
   resolveConnection(name: string): SshConnectionConfig | undefined;

@@ -49,14 +49,14 @@ export async function startSshListener(options: SshListenerOptions): Promise<Ssh
   }
   const sessions = new Set<SshSession>();
 
-  const server = new Server({ hostKeys: [options.hostKey], ident: 'Warden' }, (client) => {
+  const server = new Server({ hostKeys: [options.hostKey], ident: 'Warden' }, (client, info) => {
     // Small request/reply packets (channel open, exec, exit status): Nagle would add a delayed ACK
     // (~40 ms) to each. ssh2 implements setNoDelay on server connections; @types/ssh2 omits it.
     (client as unknown as { setNoDelay?(on: boolean): void }).setNoDelay?.(true);
     const session = new SshSession({
       id: randomUUID(),
       client,
-      hooks: options.hooks,
+      hooks: options.hooks.forClient?.(info.ip) ?? options.hooks,
       maxAuthAttempts,
       upstreamConnectTimeoutMs,
       idleFlushMs,

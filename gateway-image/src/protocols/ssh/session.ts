@@ -8,6 +8,7 @@
  */
 import type { AuthContext, Connection, ServerChannel } from 'ssh2';
 import type { SshConnectionConfig } from '../../config/connections';
+import { LoginThrottledError } from '../../errors';
 import type { Principal } from '../../identity/principal';
 import {
   ACCESS_ENDED_TEXT,
@@ -99,7 +100,8 @@ export class SshSession {
       principal = await hooks.authenticate(token.trim());
     } catch (err) {
       this.log('ssh token refused', err);
-      await this.auditRefused(undefined, name, 'invalid-token');
+      const throttled = err instanceof LoginThrottledError;
+      await this.auditRefused(undefined, name, throttled ? 'login-throttled' : 'invalid-token');
       return ctx.reject(METHODS);
     }
     const connection = hooks.resolveConnection(name);
