@@ -6,6 +6,7 @@ import type { HttpMasker } from '../protocols/http/hooks';
 import type { KubernetesGatewayHooks } from '../protocols/kubernetes/hooks';
 import { openCast } from './cast-recording';
 import { hookLog } from './hook-log';
+import { withLoginGuard } from './login-guard';
 import { PASS_THROUGH, principalMaskers } from './principal-maskers';
 import type { GatewayServices } from './services';
 
@@ -40,7 +41,7 @@ export async function kubernetesHooks(services: GatewayServices): Promise<Kubern
   const textMasker = (principal: Parameters<typeof maskers>[0], connection: string) =>
     connections.get(connection)?.config.phi === false ? PASS_THROUGH : maskers(principal).text;
 
-  return {
+  const hooks: KubernetesGatewayHooks = {
     authenticate: (token) => services.authenticator.authenticate(token),
     authorize(principal, connection) {
       // Checked on every request, so a revoked or expired grant stops the next one.
@@ -84,4 +85,5 @@ export async function kubernetesHooks(services: GatewayServices): Promise<Kubern
     record: (meta) => openCast(services, { session: meta.session, channel: 0 }),
     log: hookLog(services.logger),
   };
+  return withLoginGuard(hooks, services.loginGuard);
 }
