@@ -14,6 +14,10 @@ import { join } from 'node:path';
 import { connect as tlsConnect } from 'node:tls';
 import { Client } from 'pg';
 import { Client as SshClient } from 'ssh2';
+import {
+  type SandboxKubernetesApi,
+  startSandboxKubernetesApi,
+} from '../../gateway-image/src/sandbox/kubernetes/server';
 import { type LocalIssuer, startLocalIssuer } from '../../gateway-image/src/sandbox/local-issuer';
 import { postgresConnection } from '../support/gateway-stack';
 import { createTestDatabase, type TestDatabase } from '../support/postgres';
@@ -31,6 +35,7 @@ let dir: string;
 let db: TestDatabase;
 let issuer: LocalIssuer;
 let upstreamApi: Server;
+let cluster: SandboxKubernetesApi;
 let gateway: FaultGateway;
 let token: string;
 
@@ -44,6 +49,7 @@ beforeAll(async () => {
     }),
   ]);
   upstreamApi = await bigBodyApi();
+  cluster = await startSandboxKubernetesApi({ patients: 5, seed: 1 });
   const hostKey = generateKeyPairSync('ec', {
     namedCurve: 'prime256v1',
     privateKeyEncoding: { type: 'sec1', format: 'pem' },
@@ -69,6 +75,7 @@ beforeAll(async () => {
           headersTimeoutMs: STARTUP_TIMEOUT_MS,
           requestTimeoutMs: STARTUP_TIMEOUT_MS + 1000,
         },
+        kubernetes: { host: '127.0.0.1', port: 0, tls: f.tls },
         admin: { host: '127.0.0.1', port: 0 },
       },
       identity: {
@@ -87,14 +94,30 @@ beforeAll(async () => {
             credential: { type: 'none' },
           },
         },
+        {
+          name: 'cluster',
+          kind: 'kubernetes',
+          upstream: {
+            url: cluster.url,
+            tls: { ca: 'env:FAULTS_K8S_CA' },
+            credential: { type: 'bearer', token: 'env:FAULTS_K8S_TOKEN' },
+          },
+        },
       ],
       access: {
-        grants: [{ name: 'agents', connections: ['app', 'api'], principals: { groups: ['agents'] } }],
+        grants: [
+          { name: 'agents', connections: ['app', 'api', 'cluster'], principals: { groups: ['agents'] } },
+        ],
       },
       policy: { rules: [{ name: 'allow-all', decision: 'allow' }] },
       audit: { dir: join(dir, 'audit'), signingKey: f.ref('audit.key') },
     }),
-    { FAULTS_PG_PASSWORD: db.connection.password, FAULTS_SSH_HOST_KEY: hostKey },
+    {
+      FAULTS_PG_PASSWORD: db.connection.password,
+      FAULTS_SSH_HOST_KEY: hostKey,
+      FAULTS_K8S_CA: cluster.ca,
+      FAULTS_K8S_TOKEN: cluster.token,
+    },
   );
   token = await issuer.agentToken('bot');
   await warmUp();
@@ -104,7 +127,7 @@ afterAll(async () => {
   if (process.env.FAULTS_DEBUG) console.log(gateway?.log.join('\n'));
   await gateway?.stop();
   await new Promise((r) => upstreamApi?.close(r));
-  await Promise.all([issuer?.close(), db?.drop()]);
+  await Promise.all([issuer?.close(), db?.drop(), cluster?.close()]);
   await rm(dir, { recursive: true, force: true });
 });
 
@@ -302,9 +325,12 @@ describe('a flood of bad logins from one address', () => {
     await good.end();
     await expect(floodClient(token)).rejects.toMatchObject({ code: '28000' });
 
-    // The block covers the source on every protocol: SSH and HTTP refuse it too.
+    // The block covers the source on every protocol: SSH, HTTP and Kubernetes refuse it too, and a
+    // good login to the cluster from elsewhere passes.
     await expect(sshLogin(FLOOD_SOURCE, token)).rejects.toThrow(/authentication methods failed/);
     expect(await httpStatus(FLOOD_SOURCE, token)).toBe(429);
+    expect(await httpStatus(FLOOD_SOURCE, token, 'kubernetes')).toBe(429);
+    expect(await httpStatus('127.0.0.1', token, 'kubernetes')).toBe(200);
 
     // The audit log: the block once, each refused attempt with its reason.
     const events = await gateway.audit();
@@ -419,13 +445,17 @@ function sshLogin(localAddress: string, password: string): Promise<void> {
   });
 }
 
-function httpStatus(localAddress: string, bearer: string): Promise<number> {
-  const { http } = gateway.ready;
+function httpStatus(
+  localAddress: string,
+  bearer: string,
+  listener: 'http' | 'kubernetes' = 'http',
+): Promise<number> {
+  const address = listener === 'http' ? gateway.ready.http! : gateway.ready.kubernetes!;
   return new Promise((resolve, reject) => {
     const req = httpsRequest({
-      host: http!.host,
-      port: http!.port,
-      path: '/api/small',
+      host: address.host,
+      port: address.port,
+      path: listener === 'http' ? '/api/small' : '/cluster/api/v1/namespaces/default/pods',
       localAddress,
       headers: { authorization: `Bearer ${bearer}` },
       rejectUnauthorized: false,

@@ -23,6 +23,7 @@ export interface Ready {
   readonly postgres?: { host: string; port: number };
   readonly ssh?: { host: string; port: number };
   readonly http?: { host: string; port: number };
+  readonly kubernetes?: { host: string; port: number };
   readonly role: string;
 }
 

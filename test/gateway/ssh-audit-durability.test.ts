@@ -11,9 +11,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AuditLog } from '../../gateway-image/src/audit';
 import { validateConfig } from '../../gateway-image/src/config/load';
+import type { ListenerAddress } from '../../gateway-image/src/gateway/listeners';
+import { startSsh } from '../../gateway-image/src/gateway/listeners';
 import { createGatewayServices, type GatewayServices } from '../../gateway-image/src/gateway/services';
-import { startSsh } from '../../gateway-image/src/gateway/ssh-hooks';
-import type { ListenerAddress } from '../../gateway-image/src/gateway/start';
 import { createLogger } from '../../gateway-image/src/logging/logger';
 import { type LocalIssuer, startLocalIssuer } from '../../gateway-image/src/sandbox/local-issuer';
 import {

@@ -6,11 +6,12 @@ import type { WardenConfig } from '../config/schema';
 import { WardenError } from '../errors';
 import { FileRevocationStore } from '../identity/revocation';
 import { primaryClient, serveWorker } from './ipc';
+import type { ListenerAddress } from './listeners';
 import { LiveSessionRegistry } from './live-sessions';
 import { workerLoginGuard } from './login-guard';
 import { needsApprovals } from './services';
 import { reportSessionsToPrimary, SessionLedger } from './session-ledger';
-import { type ListenerAddress, type StartOptions, startGateway } from './start';
+import { type StartOptions, startGateway } from './start';
 
 /**
  * One gateway process per core (config `workers`). The primary owns what must be single —

@@ -3,13 +3,11 @@ import type { HttpConnectionConfig } from '../config/connections';
 import { principalSummary } from '../identity/principal';
 import { applyStrategy } from '../masking/strategies';
 import type { HttpExchangeRecord, HttpGatewayHooks, HttpMasker } from '../protocols/http/hooks';
-import { startHttpListener } from '../protocols/http/listener';
 import { RecordingFile } from '../recording/recording-file';
 import { errorSummary, hookLog } from './hook-log';
 import { withLoginGuard } from './login-guard';
+import { PASS_THROUGH, principalMaskers } from './principal-maskers';
 import type { GatewayServices } from './services';
-import { PASS_THROUGH, principalMaskers } from './ssh-hooks';
-import type { ListenerAddress } from './start';
 
 /** The HTTP hooks plus the exchange recorder they own, which must be flushed on shutdown. */
 export interface GatewayHttpHooks extends HttpGatewayHooks {
@@ -97,32 +95,4 @@ function exchangeRecorder(services: GatewayServices) {
     },
     close: () => file.close(),
   };
-}
-
-/** Starts the HTTP listener when the config has one; mirrors startPostgres in start.ts. */
-export async function startHttp(
-  services: GatewayServices,
-  closers: (() => Promise<void>)[],
-): Promise<ListenerAddress | undefined> {
-  const http = services.config.listeners.http;
-  if (!http) return undefined;
-  const hooks = await httpHooks(services);
-  const listener = await startHttpListener({
-    host: http.host,
-    port: http.port,
-    tls: {
-      cert: await services.secrets.resolve(http.tls.certificate),
-      key: await services.secrets.resolve(http.tls.key),
-    },
-    connections: services.config.connections.filter((c): c is HttpConnectionConfig => c.kind === 'http'),
-    headersTimeoutMs: http.headersTimeoutMs,
-    requestTimeoutMs: http.requestTimeoutMs,
-    hooks,
-  });
-  // The listener stops first so no exchange is recorded after the recorder has closed.
-  closers.unshift(
-    () => listener.close(),
-    () => hooks.close(),
-  );
-  return { host: listener.address.address, port: listener.address.port };
 }

@@ -4,11 +4,11 @@ import { inspectExec } from '../inspect/ssh';
 import { applyStrategy } from '../masking/strategies';
 import type { HttpMasker } from '../protocols/http/hooks';
 import type { KubernetesGatewayHooks } from '../protocols/kubernetes/hooks';
-import { startKubernetesListener } from '../protocols/kubernetes/listener';
+import { openCast } from './cast-recording';
 import { hookLog } from './hook-log';
+import { withLoginGuard } from './login-guard';
+import { PASS_THROUGH, principalMaskers } from './principal-maskers';
 import type { GatewayServices } from './services';
-import { openCast, PASS_THROUGH, principalMaskers } from './ssh-hooks';
-import type { ListenerAddress } from './start';
 
 /** A connection's PHI namespaces as a test (default: every namespace of a PHI connection). */
 function phiNamespaces(c: KubernetesConnectionConfig): { test: (ns: string) => boolean; any: boolean } {
@@ -41,7 +41,7 @@ export async function kubernetesHooks(services: GatewayServices): Promise<Kubern
   const textMasker = (principal: Parameters<typeof maskers>[0], connection: string) =>
     connections.get(connection)?.config.phi === false ? PASS_THROUGH : maskers(principal).text;
 
-  return {
+  const hooks: KubernetesGatewayHooks = {
     authenticate: (token) => services.authenticator.authenticate(token),
     authorize(principal, connection) {
       // Checked on every request, so a revoked or expired grant stops the next one.
@@ -85,27 +85,5 @@ export async function kubernetesHooks(services: GatewayServices): Promise<Kubern
     record: (meta) => openCast(services, { session: meta.session, channel: 0 }),
     log: hookLog(services.logger),
   };
-}
-
-/** Starts the Kubernetes listener when the config has one; mirrors startHttp. */
-export async function startKubernetes(
-  services: GatewayServices,
-  closers: (() => Promise<void>)[],
-): Promise<ListenerAddress | undefined> {
-  const listener = services.config.listeners.kubernetes;
-  if (!listener) return undefined;
-  const started = await startKubernetesListener({
-    host: listener.host,
-    port: listener.port,
-    tls: {
-      cert: await services.secrets.resolve(listener.tls.certificate),
-      key: await services.secrets.resolve(listener.tls.key),
-    },
-    connections: services.config.connections.filter(
-      (c): c is KubernetesConnectionConfig => c.kind === 'kubernetes',
-    ),
-    hooks: await kubernetesHooks(services),
-  });
-  closers.unshift(() => started.close());
-  return { host: started.address.address, port: started.address.port };
+  return withLoginGuard(hooks, services.loginGuard);
 }

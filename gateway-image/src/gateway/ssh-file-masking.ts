@@ -9,7 +9,7 @@ import { compilePathPattern, type PathMatcher } from '../inspect/ssh';
 import { createDelimitedRowMasker, parseHeader } from '../masking/delimited-rows';
 import { createJsonLineMasker } from '../masking/json-lines';
 import type { SshOutputMasking, SshOutputMaskRequest } from '../protocols/ssh/hooks';
-import type { PrincipalMasking } from './ssh-hooks';
+import type { PrincipalMasking } from './principal-maskers';
 
 interface CompiledFile {
   readonly matches: PathMatcher;

@@ -1,18 +1,20 @@
-import { startAdminServer } from '../admin/server';
+/**
+ * The composition root of one gateway process: the services built from the config
+ * (services.ts), then the listeners this process serves (listeners.ts) wired to them, metrics
+ * subscribed before any listener opens. Everything else receives its dependencies from here.
+ */
 import type { WardenConfig } from '../config/schema';
-import { WardenError } from '../errors';
-import { type Operations, startOperations } from '../metrics';
-import { startPostgresListener } from '../protocols/postgres/listener';
-import { startHttp } from './http-hooks';
-import { startKubernetes } from './kubernetes-hooks';
-import { postgresHooks } from './postgres-hooks';
+import { startOperations } from '../metrics';
+import {
+  type Closer,
+  type ListenerAddress,
+  startAdmin,
+  startHttp,
+  startKubernetes,
+  startPostgres,
+  startSsh,
+} from './listeners';
 import { createGatewayServices, type GatewayServices, type ServiceOptions } from './services';
-import { startSsh } from './ssh-hooks';
-
-export interface ListenerAddress {
-  readonly host: string;
-  readonly port: number;
-}
 
 /** A gateway process: its services and its listeners, with the addresses they actually bound. */
 export interface RunningGateway {
@@ -30,8 +32,6 @@ export interface StartOptions extends ServiceOptions {
   /** Which listeners this process serves. @default every listener in the config */
   readonly serve?: { readonly admin?: boolean; readonly data?: boolean };
 }
-
-type Closer = () => Promise<void>;
 
 export async function startGateway(config: WardenConfig, opts: StartOptions = {}): Promise<RunningGateway> {
   const services = await createGatewayServices(config, opts);
@@ -52,59 +52,6 @@ export async function startGateway(config: WardenConfig, opts: StartOptions = {}
     await closeAll(closers).catch(() => undefined);
     throw err;
   }
-}
-
-async function startAdmin(
-  services: GatewayServices,
-  operations: Operations,
-  closers: Closer[],
-): Promise<string> {
-  const { config } = services;
-  const admin = config.listeners.admin;
-  if (!services.sessions) {
-    throw new WardenError('ERR_CONFIG_INVALID', 'identity.sessionTokens is required to serve the admin API');
-  }
-  const tls = admin.tls && {
-    cert: await services.secrets.resolve(admin.tls.certificate),
-    key: await services.secrets.resolve(admin.tls.key),
-  };
-  const server = await startAdminServer({
-    host: admin.host,
-    port: admin.port,
-    tls,
-    oidc: services.oidc,
-    sessions: services.sessions,
-    authenticator: services.authenticator,
-    adminGroups: config.identity.sessionTokens?.adminGroups,
-    guardLogin: (address, verify) => services.loginGuard.authenticate(address, verify),
-    configure: (router) => {
-      operations.configureAdminRoutes(router);
-      services.approvals?.configureAdminRoutes(router);
-    },
-  });
-  closers.unshift(() => server.close());
-  return server.url;
-}
-
-async function startPostgres(
-  services: GatewayServices,
-  closers: Closer[],
-): Promise<ListenerAddress | undefined> {
-  const pg = services.config.listeners.postgres;
-  if (!pg) return undefined;
-  const listener = await startPostgresListener({
-    host: pg.host,
-    port: pg.port,
-    tls: {
-      cert: await services.secrets.resolve(pg.tls.certificate),
-      key: await services.secrets.resolve(pg.tls.key),
-    },
-    allowPlaintextPassword: pg.allowPlaintextPassword,
-    startupTimeoutMs: pg.startupTimeoutMs,
-    hooks: postgresHooks(services),
-  });
-  closers.unshift(() => listener.close());
-  return { host: listener.address.address, port: listener.address.port };
 }
 
 async function closeAll(closers: readonly Closer[]): Promise<void> {

@@ -6,7 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
-import { AuthenticationError } from '../../errors';
+import { AuthenticationError, LoginThrottledError } from '../../errors';
 import type { Principal } from '../../identity/principal';
 import type { KubernetesFacts } from '../../inspect/facts';
 import { HttpInspectError, parseRequestTarget, type RequestTarget } from '../../inspect/http/request';
@@ -67,6 +67,9 @@ export async function authenticateRequest(
   try {
     return await hooks.authenticate(token);
   } catch (err) {
+    if (err instanceof LoginThrottledError) {
+      throw new Refusal(status(429, 'TooManyRequests', err.reason, err.code));
+    }
     if (err instanceof AuthenticationError) {
       const unavailable = err.code === 'ERR_ISSUER_UNAVAILABLE';
       throw new Refusal(

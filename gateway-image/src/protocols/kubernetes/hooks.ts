@@ -37,6 +37,8 @@ export interface KubernetesExecRecordingMeta {
 export interface KubernetesGatewayHooks extends GateHooks<KubernetesFacts, KubernetesAuditInput> {
   /** Verifies the bearer token. Throws AuthenticationError (its reason is shown to the client). */
   authenticate(token: string): Promise<Principal>;
+  /** The hooks for one client address (failed logins are counted per source). @default these hooks */
+  forClient?(address: string | undefined): KubernetesGatewayHooks;
   authorize(principal: Principal, connection: string): HttpAccessResult | Promise<HttpAccessResult>;
   /** Resolves a secret reference (cluster credential and CA). */
   resolveSecret(ref: string): Promise<string>;

@@ -56,8 +56,14 @@ export async function startKubernetesListener(
     upstreamTimeoutMs,
     remember: (req: IncomingMessage, r: Refusal) => memory.remember(req, r),
   };
+  /** The context for one request: failed logins count against its client's address. */
+  const forClient = (req: IncomingMessage) => {
+    const client = hooks.forClient?.(req.socket.remoteAddress);
+    return client ? { ...ctx, hooks: client } : ctx;
+  };
   const onRequest = async (req: IncomingMessage, res: ServerResponse) => {
     let x: AllowedRequest;
+    const ctx = forClient(req);
     try {
       x = await gateRequest(ctx, req, false);
     } catch (err) {
@@ -80,8 +86,8 @@ export async function startKubernetesListener(
   };
   const onUpgrade = async (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     const kind = (req.headers.upgrade ?? '').toLowerCase();
-    if (kind === 'websocket') return handleExecUpgrade(ctx, req, socket, head);
-    if (kind.startsWith('spdy/')) return refuseSpdy(ctx, memory, req, socket);
+    if (kind === 'websocket') return handleExecUpgrade(forClient(req), req, socket, head);
+    if (kind.startsWith('spdy/')) return refuseSpdy(forClient(req), memory, req, socket);
     refuseUpgrade(socket, status(400, 'BadRequest', `the upgrade "${kind}" is not served`));
   };
   const server = createServer(

@@ -15,7 +15,8 @@ export type StatusReason =
   | 'InternalError'
   | 'ServiceUnavailable'
   | 'Timeout'
-  | 'BadGateway';
+  | 'BadGateway'
+  | 'TooManyRequests';
 
 export interface KubernetesStatus {
   readonly kind: 'Status';
