@@ -21,7 +21,10 @@ import { serialize } from 'pg-protocol';
 import { validateConfig } from '../../gateway-image/src/config/load';
 import { startGateway } from '../../gateway-image/src/gateway/start';
 import { createLogger } from '../../gateway-image/src/logging/logger';
-import { connectUpstream, type UpstreamLogin } from '../../gateway-image/src/protocols/postgres/upstream';
+import {
+  connectUpstream,
+  type UpstreamLogin,
+} from '../../gateway-image/src/protocols/postgres/session/upstream';
 import { startEmbeddedPostgres } from '../../gateway-image/src/sandbox/embedded-postgres';
 import { startLocalIssuer } from '../../gateway-image/src/sandbox/local-issuer';
 import { generateSelfSigned } from '../../gateway-image/src/tls/self-signed';

@@ -9,7 +9,7 @@ import { WardenError } from '../errors';
 import type { Operations } from '../metrics';
 import { startHttpListener } from '../protocols/http/listener';
 import { startKubernetesListener } from '../protocols/kubernetes/listener';
-import { startPostgresListener } from '../protocols/postgres/listener';
+import { startPostgresListener } from '../protocols/postgres/session/listener';
 import { startSshListener } from '../protocols/ssh/listener';
 import { httpHooks } from './http-hooks';
 import { kubernetesHooks } from './kubernetes-hooks';

@@ -1,7 +1,7 @@
 import type { PostgresConnectionConfig } from '../config/connections';
 import { cachedSqlInspector } from '../inspect/sql/cache';
 import type { PostgresSessionHooks } from '../protocols/postgres/hooks';
-import { upstreamRolePrivileges } from '../protocols/postgres/role-check';
+import { upstreamRolePrivileges } from '../protocols/postgres/session/role-check';
 import { hookLog } from './hook-log';
 import { withLoginGuard } from './login-guard';
 import { postgresMasking } from './postgres-masking';

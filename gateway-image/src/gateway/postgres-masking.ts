@@ -5,8 +5,8 @@ import { ColumnMasker } from '../masking/column-masker';
 import { createDetectors } from '../masking/detectors';
 import { resolveMaskingPolicy } from '../masking/profile';
 import { createTextMasker } from '../masking/text-masker';
-import { loadUpstreamCatalog } from '../protocols/postgres/catalog-source';
 import type { SessionMasking } from '../protocols/postgres/hooks';
+import { loadUpstreamCatalog } from '../protocols/postgres/session/catalog-source';
 import type { GatewayServices } from './services';
 import { loadTokenKeyring } from './token-keys';
 

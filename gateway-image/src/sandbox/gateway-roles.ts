@@ -1,6 +1,6 @@
 /**
  * The least-privilege login roles the gateway brokers: no superuser, no BYPASSRLS, no predefined
- * server roles — what the gateway's role check (protocols/postgres/role-check.ts) asks of every
+ * server roles — what the gateway's role check (protocols/postgres/session/role-check.ts) asks of every
  * PHI connection. `read-write` may read and change the rows of the public schema; `owner` owns
  * the public schema and everything in it (DDL included) but nothing else on the server.
  */

@@ -5,8 +5,8 @@ import {
   decodeCommandTag,
   decodeErrorFields,
   decodeTransactionStatus,
-} from '../../../gateway-image/src/protocols/postgres/backend-framer';
-import * as w from '../../../gateway-image/src/protocols/postgres/backend-writer';
+} from '../../../gateway-image/src/protocols/postgres/wire/backend-framer';
+import * as w from '../../../gateway-image/src/protocols/postgres/wire/backend-writer';
 
 /** What a real client library makes of our bytes is the test that matters. */
 function viaPg(bytes: Buffer): BackendMessage[] {

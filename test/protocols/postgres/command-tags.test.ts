@@ -4,7 +4,7 @@
  */
 import { Client } from 'pg';
 import { inspectSql, loadSqlParser } from '../../../gateway-image/src/inspect/sql';
-import { checkTag } from '../../../gateway-image/src/protocols/postgres/command-tags';
+import { checkTag } from '../../../gateway-image/src/protocols/postgres/session/command-tags';
 import { createTestDatabase, type TestDatabase } from '../../support/postgres';
 
 const CORPUS = [

@@ -1,6 +1,6 @@
 import { serialize } from 'pg-protocol';
-import { ProtocolError } from '../../../gateway-image/src/protocols/postgres/errors';
-import { FrontendParser } from '../../../gateway-image/src/protocols/postgres/frontend-parser';
+import { ProtocolError } from '../../../gateway-image/src/protocols/postgres/wire/errors';
+import { FrontendParser } from '../../../gateway-image/src/protocols/postgres/wire/frontend-parser';
 
 /** mulberry32: small deterministic PRNG so a failure reproduces from its seed. */
 function prng(seed: number): () => number {

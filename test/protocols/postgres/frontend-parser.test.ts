@@ -1,7 +1,7 @@
 import { serialize } from 'pg-protocol';
-import { ProtocolError } from '../../../gateway-image/src/protocols/postgres/errors';
-import { FrontendParser } from '../../../gateway-image/src/protocols/postgres/frontend-parser';
-import type { FrontendMessage } from '../../../gateway-image/src/protocols/postgres/messages';
+import { ProtocolError } from '../../../gateway-image/src/protocols/postgres/wire/errors';
+import { FrontendParser } from '../../../gateway-image/src/protocols/postgres/wire/frontend-parser';
+import type { FrontendMessage } from '../../../gateway-image/src/protocols/postgres/wire/messages';
 
 function typed(code: string, body: Buffer): Buffer {
   const head = Buffer.alloc(5);

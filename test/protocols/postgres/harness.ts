@@ -23,7 +23,7 @@ import type {
 import {
   type PostgresListener,
   startPostgresListener,
-} from '../../../gateway-image/src/protocols/postgres/listener';
+} from '../../../gateway-image/src/protocols/postgres/session/listener';
 import { makeCertificates, startTestPostgres, type TestCertificates, type TestPostgres } from './support';
 
 let harnesses = 0;

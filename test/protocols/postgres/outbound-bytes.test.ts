@@ -1,4 +1,4 @@
-import { OutboundBytes } from '../../../gateway-image/src/protocols/postgres/outbound-bytes';
+import { OutboundBytes } from '../../../gateway-image/src/protocols/postgres/wire/outbound-bytes';
 
 /** Deterministic bytes, distinct per call, so a misplaced copy shows. */
 let seed = 1;

@@ -1,5 +1,5 @@
-import { ResultAudit } from '../../../gateway-image/src/protocols/postgres/result-audit';
-import type { CompletedResult } from '../../../gateway-image/src/protocols/postgres/result-tracker';
+import { ResultAudit } from '../../../gateway-image/src/protocols/postgres/results/result-audit';
+import type { CompletedResult } from '../../../gateway-image/src/protocols/postgres/results/result-tracker';
 
 const facts = (fingerprint: string) =>
   ({ protocol: 'postgres', statements: [], normalized: '', fingerprint }) as const;

@@ -3,7 +3,7 @@ import {
   settingAsSql,
   startupSettings,
   upstreamApplicationName,
-} from '../../../gateway-image/src/protocols/postgres/startup-settings';
+} from '../../../gateway-image/src/protocols/postgres/session/startup-settings';
 
 const settings = (params: Record<string, string>) => startupSettings(new Map(Object.entries(params)));
 

@@ -1,14 +1,14 @@
 import { serialize } from 'pg-protocol';
 import {
-  BackendFramer,
-  decodeErrorFields,
-} from '../../../gateway-image/src/protocols/postgres/backend-framer';
-import { UpstreamError } from '../../../gateway-image/src/protocols/postgres/errors';
-import {
   connectUpstream,
   type UpstreamConnection,
   type UpstreamLogin,
-} from '../../../gateway-image/src/protocols/postgres/upstream';
+} from '../../../gateway-image/src/protocols/postgres/session/upstream';
+import {
+  BackendFramer,
+  decodeErrorFields,
+} from '../../../gateway-image/src/protocols/postgres/wire/backend-framer';
+import { UpstreamError } from '../../../gateway-image/src/protocols/postgres/wire/errors';
 import { startTestPostgres, type TestPostgres } from './support';
 
 let pg: TestPostgres;

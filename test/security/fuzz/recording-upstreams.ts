@@ -14,7 +14,7 @@ import { createServer as createHttpServer, type Server as HttpServer } from 'nod
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { loadModule, parseSync } from 'libpg-query';
 import { Server as SshServer } from 'ssh2';
-import { REFUSED_SQL } from '../../../gateway-image/src/protocols/postgres/frontend-relay';
+import { REFUSED_SQL } from '../../../gateway-image/src/protocols/postgres/session/frontend-relay';
 
 export interface PgRecording {
   readonly port: number;

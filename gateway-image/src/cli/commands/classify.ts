@@ -6,7 +6,7 @@ import { loadConfigFile } from '../../config/load';
 import { ConfigError } from '../../errors';
 import { isLoopbackHost } from '../../identity/loopback';
 import { createDetectors, scan } from '../../masking/detectors';
-import { queryUpstream } from '../../protocols/postgres/upstream-query';
+import { queryUpstream } from '../../protocols/postgres/session/upstream-query';
 import { createDefaultSecretResolver } from '../../secrets/default-resolver';
 import { type Command, optionalString, requireString, secretFromEnv, UsageError } from '../command';
 

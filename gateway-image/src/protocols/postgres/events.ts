@@ -12,9 +12,9 @@ import diagnosticsChannel from 'node:diagnostics_channel';
 import type { Principal } from '../../identity/principal';
 import type { SqlFacts } from '../../inspect/facts';
 import type { Decision } from '../../policy/decision';
-import { BackendCode } from './backend-framer';
-import type { StartupMessage } from './messages';
-import type { CompletedResult } from './result-tracker';
+import type { CompletedResult } from './results/result-tracker';
+import { BackendCode } from './wire/backend-framer';
+import type { StartupMessage } from './wire/messages';
 
 export const POSTGRES_CHANNEL = 'warden.postgres';
 export const postgresChannel = diagnosticsChannel.channel(POSTGRES_CHANNEL);

@@ -3,9 +3,9 @@
  * format) and each DataRow rewritten as it passes, row by row, nothing buffered. Also counts what
  * was masked for the `mask` audit event (counts only, never values).
  */
-import type { ColumnMasker, ColumnPlan } from '../../masking/column-masker';
-import { ProtocolError } from './errors';
-import type { OutboundBytes } from './outbound-bytes';
+import type { ColumnMasker, ColumnPlan } from '../../../masking/column-masker';
+import { ProtocolError } from '../wire/errors';
+import type { OutboundBytes } from '../wire/outbound-bytes';
 import {
   asText,
   binaryIsText,
@@ -14,7 +14,7 @@ import {
   encodeRowDescription,
   type FieldDescription,
   TypeOid,
-} from './row-codec';
+} from '../wire/row-codec';
 
 type MaskPlan = Extract<ColumnPlan, { kind: 'mask' }>;
 

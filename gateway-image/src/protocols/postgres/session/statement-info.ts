@@ -3,11 +3,11 @@
  * it returns, its COPY output options, and whether it changes the schema (the catalog is then
  * reloaded). One SessionLineage per session, so cursors and SQL-level PREPARE are followed.
  */
-import { type PgNode, tagOf } from '../../inspect/sql/names';
-import { parseStatements } from '../../inspect/sql/parser';
-import type { SharedCatalog } from '../../masking/catalog';
-import { builtinOpaque, type Lineage, SessionLineage } from '../../masking/lineage';
-import { type CopyOptions, copyColumnList, copyOptionsOf } from './copy-masker';
+import { type PgNode, tagOf } from '../../../inspect/sql/names';
+import { parseStatements } from '../../../inspect/sql/parser';
+import type { SharedCatalog } from '../../../masking/catalog';
+import { builtinOpaque, type Lineage, SessionLineage } from '../../../masking/lineage/index';
+import { type CopyOptions, copyColumnList, copyOptionsOf } from '../results/copy-masker';
 
 export interface StatementInfo {
   /** 'none': the statement returns no table data (SET, SHOW, EXPLAIN); 'unknown' fails closed. */

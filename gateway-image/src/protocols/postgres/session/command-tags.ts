@@ -6,7 +6,7 @@
  * server did not run, so the session cannot go on.
  * https://www.postgresql.org/docs/current/protocol-message-formats.html (CommandComplete)
  */
-import type { SqlStatementFacts } from '../../inspect/facts';
+import type { SqlStatementFacts } from '../../../inspect/facts';
 
 /** Tags a statement of each parser node produces (the tag's leading words). Absent node: see tagFits. */
 const TAGS: Readonly<Record<string, readonly string[]>> = {

@@ -7,12 +7,12 @@
 import { randomBytes, randomInt, randomUUID } from 'node:crypto';
 import { type AddressInfo, createServer, type Socket } from 'node:net';
 import { createSecureContext, TLSSocket } from 'node:tls';
-import { trackSockets } from '../tracked-sockets';
-import * as write from './backend-writer';
+import { trackSockets } from '../../tracked-sockets';
+import type { PostgresSessionHooks } from '../hooks';
+import * as write from '../wire/backend-writer';
+import { FrontendParser } from '../wire/frontend-parser';
+import { type FrontendMessage, TLS_HANDSHAKE_BYTE } from '../wire/messages';
 import { clientErrors } from './client-errors';
-import { FrontendParser } from './frontend-parser';
-import type { PostgresSessionHooks } from './hooks';
-import { type FrontendMessage, TLS_HANDSHAKE_BYTE } from './messages';
 import { PostgresSession } from './session';
 
 export interface PostgresListenerOptions {

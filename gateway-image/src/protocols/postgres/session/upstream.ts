@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { isIP, type Socket, connect as tcpConnect } from 'node:net';
 import { type TLSSocket, connect as tlsConnect } from 'node:tls';
 import { serialize } from 'pg-protocol';
-import type { PostgresConnectionConfig } from '../../config/connections';
+import type { PostgresConnectionConfig } from '../../../config/connections';
 import {
   BackendCode,
   type BackendFrame,
@@ -17,9 +17,9 @@ import {
   decodeErrorFields,
   decodeParameterStatus,
   decodeSaslMechanisms,
-} from './backend-framer';
-import { UpstreamError } from './errors';
-import { StartupCode } from './messages';
+} from '../wire/backend-framer';
+import { UpstreamError } from '../wire/errors';
+import { StartupCode } from '../wire/messages';
 import { scramContinue, scramFinish, scramStart } from './scram';
 
 export type UpstreamTls =

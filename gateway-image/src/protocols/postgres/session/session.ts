@@ -7,30 +7,30 @@
  */
 import type { Socket } from 'node:net';
 import { serialize } from 'pg-protocol';
-import type { PostgresConnectionConfig } from '../../config/connections';
-import type { Principal } from '../../identity/principal';
-import { lexingValueAccepted } from '../../inspect/sql/settings';
-import type { OperationTrace } from '../../tracing';
-import { type LiveSession, TERMINATED, terminationAudit, terminationOf } from '../live-session';
-import { BackendCode, BackendFramer } from './backend-framer';
-import * as write from './backend-writer';
-import { clientErrors } from './client-errors';
-import { ProtocolError } from './errors';
-import { postgresChannel, rowsObserved, SessionEvents } from './events';
-import type { FrontendParser } from './frontend-parser';
-import { FrontendRelay } from './frontend-relay';
-import type { PostgresSessionHooks } from './hooks';
-import { decodeToken, login } from './login';
-import type { FrontendMessage, StartupMessage } from './messages';
-import { OutboundBytes } from './outbound-bytes';
-import { ResultAudit } from './result-audit';
-import { ResultMasker } from './result-masker';
+import type { PostgresConnectionConfig } from '../../../config/connections';
+import type { Principal } from '../../../identity/principal';
+import { lexingValueAccepted } from '../../../inspect/sql/settings';
+import type { OperationTrace } from '../../../tracing/index';
+import { type LiveSession, TERMINATED, terminationAudit, terminationOf } from '../../live-session';
+import { postgresChannel, rowsObserved, SessionEvents } from '../events';
+import type { PostgresSessionHooks } from '../hooks';
+import { ResultAudit } from '../results/result-audit';
+import { ResultMasker } from '../results/result-masker';
 import {
   type CompletedResult,
   type InspectionMismatch,
   type RelayState,
   ResultTracker,
-} from './result-tracker';
+} from '../results/result-tracker';
+import { BackendCode, BackendFramer } from '../wire/backend-framer';
+import * as write from '../wire/backend-writer';
+import { ProtocolError } from '../wire/errors';
+import type { FrontendParser } from '../wire/frontend-parser';
+import type { FrontendMessage, StartupMessage } from '../wire/messages';
+import { OutboundBytes } from '../wire/outbound-bytes';
+import { clientErrors } from './client-errors';
+import { FrontendRelay } from './frontend-relay';
+import { decodeToken, login } from './login';
 import { gateStatement } from './statement-gate';
 import { type BackendKey, cancelUpstream, type UpstreamEndpoint } from './upstream';
 

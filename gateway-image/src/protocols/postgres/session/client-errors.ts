@@ -4,9 +4,9 @@
  * https://www.postgresql.org/docs/current/errcodes-appendix.html so clients react as they would to
  * a real server (psql keeps the session after ERROR, ends it after FATAL).
  */
-import { LEXING_SETTINGS } from '../../inspect/sql/settings';
-import { ACCESS_ENDED_TEXT, type Termination, terminationText } from '../live-session';
-import type { ErrorFields } from './backend-writer';
+import { LEXING_SETTINGS } from '../../../inspect/sql/settings';
+import { ACCESS_ENDED_TEXT, type Termination, terminationText } from '../../live-session';
+import type { ErrorFields } from '../wire/backend-writer';
 
 export const SqlState = {
   ConnectionFailure: '08006',

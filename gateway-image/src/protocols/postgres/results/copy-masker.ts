@@ -4,10 +4,10 @@
  * only says text or binary; an agent choosing `DELIMITER '|'` must not shift the columns.
  * https://www.postgresql.org/docs/current/sql-copy.html#SQL-COPY-FILE-FORMATS
  */
-import type { PgNode } from '../../inspect/sql/names';
-import { isObject, list, qualifiedName, str, stringList, unwrap } from '../../inspect/sql/names';
-import type { ColumnPlan } from '../../masking/column-masker';
-import type { Output } from '../../masking/lineage';
+import type { PgNode } from '../../../inspect/sql/names';
+import { isObject, list, qualifiedName, str, stringList, unwrap } from '../../../inspect/sql/names';
+import type { ColumnPlan } from '../../../masking/column-masker';
+import type { Output } from '../../../masking/lineage/index';
 
 export interface CopyOptions {
   readonly csv: boolean;

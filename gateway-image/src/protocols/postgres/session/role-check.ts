@@ -7,7 +7,7 @@
  * session's audit then says so.
  * https://www.postgresql.org/docs/current/predefined-roles.html
  */
-import type { PostgresConnectionConfig } from '../../config/connections';
+import type { PostgresConnectionConfig } from '../../../config/connections';
 import { queryUpstream } from './upstream-query';
 
 /** Predefined roles whose membership gives the brokered role server-level powers. */

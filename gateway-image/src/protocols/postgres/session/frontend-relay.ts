@@ -7,12 +7,12 @@
  * https://www.postgresql.org/docs/current/protocol-flow.html#PROTOCOL-FLOW-EXT-QUERY
  */
 import { serialize } from 'pg-protocol';
-import type { SqlFacts } from '../../inspect/facts';
-import { errorResponse } from './backend-writer';
+import type { SqlFacts } from '../../../inspect/facts';
+import type { ResultTracker } from '../results/result-tracker';
+import { errorResponse } from '../wire/backend-writer';
+import { ProtocolError } from '../wire/errors';
+import type { FrontendMessage, RegularMessage } from '../wire/messages';
 import { clientErrors } from './client-errors';
-import { ProtocolError } from './errors';
-import type { FrontendMessage, RegularMessage } from './messages';
-import type { ResultTracker } from './result-tracker';
 import type { GateRequest, GateVerdict } from './statement-gate';
 
 /** Never valid SQL, and harmless in the upstream's log: it names the gateway's refusal. */

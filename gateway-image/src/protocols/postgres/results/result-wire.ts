@@ -3,9 +3,9 @@
  * writes itself.
  * https://www.postgresql.org/docs/current/protocol-message-formats.html
  */
-import { BackendCode } from './backend-framer';
-import { message } from './backend-writer';
-import type { FieldDescription } from './row-codec';
+import { BackendCode } from '../wire/backend-framer';
+import { message } from '../wire/backend-writer';
+import type { FieldDescription } from '../wire/row-codec';
 
 export const BINARY_COPY_REFUSED = {
   severity: 'ERROR',

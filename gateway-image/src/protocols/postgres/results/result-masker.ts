@@ -12,17 +12,17 @@
  * https://www.postgresql.org/docs/current/protocol-flow.html#PROTOCOL-FLOW-EXT-QUERY
  */
 import { serialize } from 'pg-protocol';
-import type { Lineage } from '../../masking/lineage';
-import { BackendCode, type BackendFrame, decodeTransactionStatus } from './backend-framer';
-import { errorResponse } from './backend-writer';
+import type { Lineage } from '../../../masking/lineage/index';
+import type { SessionMasking } from '../hooks';
+import { type StatementInfo, StatementInfos } from '../session/statement-info';
+import { BackendCode, type BackendFrame, decodeTransactionStatus } from '../wire/backend-framer';
+import { errorResponse } from '../wire/backend-writer';
+import type { OutboundBytes } from '../wire/outbound-bytes';
+import { decodeRowDescription, type FieldDescription } from '../wire/row-codec';
 import { CopyRowMasker } from './copy-masker';
-import type { SessionMasking } from './hooks';
 import { NoticeMasker } from './notice-masker';
-import type { OutboundBytes } from './outbound-bytes';
 import { BINARY_COPY_REFUSED, copyData, Reader, syntheticField } from './result-wire';
-import { decodeRowDescription, type FieldDescription } from './row-codec';
 import { type MaskSummary, RowMasker } from './row-masker';
-import { type StatementInfo, StatementInfos } from './statement-info';
 
 interface Portal {
   readonly info: StatementInfo | undefined;

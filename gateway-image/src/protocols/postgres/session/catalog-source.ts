@@ -1,8 +1,8 @@
 /**
  * Loads the masking catalog over a connection of its own to the upstream (upstream-query.ts).
  */
-import type { PostgresConnectionConfig } from '../../config/connections';
-import { CATALOG_QUERIES, type CatalogRows, catalogRows } from '../../masking/catalog';
+import type { PostgresConnectionConfig } from '../../../config/connections';
+import { CATALOG_QUERIES, type CatalogRows, catalogRows } from '../../../masking/catalog';
 import { queryUpstream } from './upstream-query';
 
 /** Reads the catalog of `config`'s upstream database. Rejects when it cannot (sessions then fail closed). */

@@ -1,4 +1,4 @@
-import { WardenError } from '../../errors';
+import { WardenError } from '../../../errors';
 
 /**
  * Internal errors of the Postgres adapter. They carry a stable `code`; what the

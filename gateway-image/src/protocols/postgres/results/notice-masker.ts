@@ -6,10 +6,10 @@
  * through the detectors.
  * https://www.postgresql.org/docs/current/protocol-error-fields.html
  */
-import { redactionLabel } from '../../masking/entities';
-import type { TextMasker } from '../../masking/text-masker';
-import { BackendCode } from './backend-framer';
-import { message as frame } from './backend-writer';
+import { redactionLabel } from '../../../masking/entities';
+import type { TextMasker } from '../../../masking/text-masker';
+import { BackendCode } from '../wire/backend-framer';
+import { message as frame } from '../wire/backend-writer';
 
 /** Fields that carry text a statement produced: message, detail, hint, context, internal query. */
 const TEXT_FIELDS = new Set(['M', 'D', 'H', 'W', 'q']);

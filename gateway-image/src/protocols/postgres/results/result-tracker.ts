@@ -8,16 +8,16 @@
  * messages until Sync, so the Executes after a failed one in the same group never answer).
  * https://www.postgresql.org/docs/current/protocol-flow.html
  */
-import type { SqlFacts } from '../../inspect/facts';
-import { lexingValueAccepted } from '../../inspect/sql/settings';
+import type { SqlFacts } from '../../../inspect/facts';
+import { lexingValueAccepted } from '../../../inspect/sql/settings';
+import { checkTag, type TagMismatch } from '../session/command-tags';
 import {
   BackendCode,
   type BackendFrame,
   decodeCommandTag,
   decodeErrorFields,
   decodeParameterStatus,
-} from './backend-framer';
-import { checkTag, type TagMismatch } from './command-tags';
+} from '../wire/backend-framer';
 
 export type ResultOutcome = 'ok' | 'error' | 'suspended' | 'skipped' | 'refused';
 

@@ -7,7 +7,7 @@
  * https://www.postgresql.org/docs/current/protocol-message-formats.html (StartupMessage)
  * https://www.postgresql.org/docs/current/libpq-connect.html#LIBPQ-CONNECT-OPTIONS
  */
-import { WardenError } from '../../errors';
+import { WardenError } from '../../../errors';
 
 /** Parameters of the protocol, not settings: who connects where, and how. */
 const PROTOCOL_PARAMETERS = new Set(['user', 'database', 'options', 'replication', 'application_name']);

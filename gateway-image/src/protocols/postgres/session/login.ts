@@ -4,16 +4,16 @@
  * credentials. Each refusal is a FATAL ErrorResponse the client can act on.
  * https://www.postgresql.org/docs/current/protocol-flow.html#PROTOCOL-FLOW-START-UP
  */
-import { chooseBrokeredRole, withBrokeredRole } from '../../access/brokered-roles';
-import type { PostgresConnectionConfig } from '../../config/connections';
-import { AuthenticationError, LoginThrottledError } from '../../errors';
-import type { Principal } from '../../identity/principal';
-import type { OperationTrace } from '../../tracing';
-import type { ErrorFields } from './backend-writer';
+import { chooseBrokeredRole, withBrokeredRole } from '../../../access/brokered-roles';
+import type { PostgresConnectionConfig } from '../../../config/connections';
+import { AuthenticationError, LoginThrottledError } from '../../../errors';
+import type { Principal } from '../../../identity/principal';
+import type { OperationTrace } from '../../../tracing/index';
+import { publishUpstreamConnect } from '../events';
+import type { PostgresSessionHooks } from '../hooks';
+import type { ErrorFields } from '../wire/backend-writer';
+import type { StartupMessage } from '../wire/messages';
 import { clientErrors } from './client-errors';
-import { publishUpstreamConnect } from './events';
-import type { PostgresSessionHooks } from './hooks';
-import type { StartupMessage } from './messages';
 import {
   GATEWAY_NAMESPACE,
   StartupParameterError,

@@ -3,14 +3,14 @@
  * the real parser, then the command gate every protocol shares (protocols/gate.ts: decide → hold →
  * audit the attempt), answered as PostgreSQL errors. Anything that fails closes the gate.
  */
-import type { Principal } from '../../identity/principal';
-import type { SqlFacts } from '../../inspect/facts';
-import type { Decision } from '../../policy/decision';
-import type { OperationTrace } from '../../tracing';
-import { passGate, recordAttempt } from '../gate';
-import type { ErrorFields } from './backend-writer';
+import type { Principal } from '../../../identity/principal';
+import type { SqlFacts } from '../../../inspect/facts';
+import type { Decision } from '../../../policy/decision';
+import type { OperationTrace } from '../../../tracing/index';
+import { passGate, recordAttempt } from '../../gate';
+import type { PostgresSessionHooks } from '../hooks';
+import type { ErrorFields } from '../wire/backend-writer';
 import { clientErrors } from './client-errors';
-import type { PostgresSessionHooks } from './hooks';
 
 export interface GateContext {
   readonly hooks: PostgresSessionHooks;

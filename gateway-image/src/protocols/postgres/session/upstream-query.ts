@@ -5,10 +5,10 @@
  * https://www.postgresql.org/docs/current/protocol-flow.html#PROTOCOL-FLOW-SIMPLE-QUERY
  */
 import { serialize } from 'pg-protocol';
-import type { PostgresConnectionConfig } from '../../config/connections';
-import { BackendCode, BackendFramer, decodeErrorFields } from './backend-framer';
-import { UpstreamError } from './errors';
-import { decodeDataRow } from './row-codec';
+import type { PostgresConnectionConfig } from '../../../config/connections';
+import { BackendCode, BackendFramer, decodeErrorFields } from '../wire/backend-framer';
+import { UpstreamError } from '../wire/errors';
+import { decodeDataRow } from '../wire/row-codec';
 import { connectUpstream, endpointOf, type UpstreamConnection } from './upstream';
 
 export type Rows = (string | null)[][];
