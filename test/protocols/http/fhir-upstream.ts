@@ -39,11 +39,13 @@ export interface FhirUpstream {
   /** Headers of the most recent request. */
   lastHeaders: IncomingHttpHeaders | undefined;
   lastUrl: string | undefined;
+  /** Bytes `/fhir/big` has handed to its socket so far (all responses together). */
+  bigBodyBytes: number;
   close(): Promise<void>;
 }
 
 /** Streams `{"resourceType":"Bundle","entry":[…count patients…]}` without building it in memory. */
-function streamBundle(res: ServerResponse, count: number): void {
+function streamBundle(res: ServerResponse, count: number, sent: (bytes: number) => void): void {
   res.writeHead(200, { 'content-type': 'application/fhir+json' });
   let i = 0;
   const head = '{"resourceType":"Bundle","type":"searchset","entry":[';
@@ -52,6 +54,7 @@ function streamBundle(res: ServerResponse, count: number): void {
     while (i < count) {
       const piece = `${i === 0 ? '' : ','}${JSON.stringify({ resource: patient(i) })}`;
       i++;
+      sent(piece.length);
       if (!res.write(piece)) return void res.once('drain', pump);
     }
     res.end(']}');
@@ -67,6 +70,7 @@ export async function startFhirUpstream(
     port: 0,
     lastHeaders: undefined,
     lastUrl: undefined,
+    bigBodyBytes: 0,
     close: async () => {
       server.closeAllConnections();
       await new Promise<void>((r) => server.close(() => r()));
@@ -105,7 +109,11 @@ export async function startFhirUpstream(
       req.on('end', () => json(201, { received: Buffer.concat(parts).length }));
       return;
     }
-    if (p === '/fhir/big') return streamBundle(res, Number(url.searchParams.get('count') ?? 1000));
+    if (p === '/fhir/big') {
+      return streamBundle(res, Number(url.searchParams.get('count') ?? 1000), (n) => {
+        state.bigBodyBytes += n;
+      });
+    }
     if (p === '/fhir/notes.txt') {
       res.writeHead(200, { 'content-type': 'text/plain' });
       return void res.end('Seen patient MRN10001234, SSN 123-45-6789.\nCall back 555-867-5309.\n');
