@@ -1,12 +1,8 @@
 import type { Logger } from '../logging/logger';
+import type { GateLogEntry } from '../protocols/gate';
 
 /** What every adapter's `log` hook (and the session recorder's) receives. */
-export interface HookLogEntry {
-  readonly level: 'warn' | 'error';
-  readonly message: string;
-  readonly session?: string;
-  readonly err?: unknown;
-}
+export type HookLogEntry = GateLogEntry;
 
 /**
  * Internal errors are logged by code and name only: a message may quote upstream output, and a

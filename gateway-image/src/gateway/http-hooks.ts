@@ -1,12 +1,12 @@
 import { join } from 'node:path';
 import type { HttpConnectionConfig } from '../config/connections';
 import { principalSummary } from '../identity/principal';
-import { applyStrategy } from '../masking/strategies';
 import type { HttpExchangeRecord, HttpGatewayHooks, HttpMasker } from '../protocols/http/hooks';
 import { RecordingFile } from '../recording/recording-file';
-import { errorSummary, hookLog } from './hook-log';
+import { adapterHooks } from './adapter-hooks';
+import { errorSummary } from './hook-log';
 import { withLoginGuard } from './login-guard';
-import { PASS_THROUGH, principalMaskers } from './principal-maskers';
+import { fieldMasker, PASS_THROUGH, principalMaskers } from './principal-maskers';
 import type { GatewayServices } from './services';
 
 /** The HTTP hooks plus the exchange recorder they own, which must be flushed on shutdown. */
@@ -27,46 +27,17 @@ export async function httpHooks(services: GatewayServices): Promise<GatewayHttpH
     config.connections.filter((c): c is HttpConnectionConfig => c.kind === 'http').map((c) => [c.name, c]),
   );
   const maskers = await principalMaskers(services);
-  const approvals = services.approvals;
   const recorder = exchangeRecorder(services);
 
+  // Grants are checked on every request, so a revoked or expired grant stops the next one.
   const hooks: GatewayHttpHooks = {
-    authenticate: (token) => services.authenticator.authenticate(token),
-    authorize(principal, connection) {
-      // Checked on every request, so a revoked or expired grant stops the next one.
-      const r = services.access.check(principal, connection);
-      if (!r.allowed) return { allowed: false, reason: r.reason };
-      return r.expiresAt ? { allowed: true, expiresAt: r.expiresAt } : { allowed: true };
-    },
-    resolveSecret: (ref) => services.secrets.resolve(ref),
-    decide: (principal, connection, facts) => services.policy.decide(principal, connection, facts),
-    awaitApproval: approvals && ((r) => approvals.awaitApproval(r)),
-    async audit(input) {
-      const event = {
-        type: input.type,
-        principal: input.principal ?? null,
-        connection: input.connection,
-        session: input.session,
-        body: { protocol: 'http', ...input.body },
-      };
-      const { audit } = services;
-      // A result rides with the next durable append (group commit); an attempt is durable first.
-      await (input.deferred && audit.appendDeferred ? audit.appendDeferred(event) : audit.append(event));
-    },
+    ...adapterHooks(services, 'http'),
     masker(principal, connection): HttpMasker {
       const c = connections.get(connection);
       if (c && !c.phi && Object.keys(c.phiFields).length === 0) return HTTP_PASS_THROUGH;
-      const { policy, text, tokens } = maskers(principal);
-      const maskText = (s: string) => text.mask(s).text;
-      return {
-        mask: (s) => text.mask(s),
-        maskField: (entity, value) =>
-          applyStrategy(policy.strategyFor(entity), entity, value, { tokens, maskText }),
-      };
+      return fieldMasker(maskers(principal));
     },
     ...(recorder ? { record: (x: HttpExchangeRecord) => recorder.record(x) } : {}),
-    log: hookLog(services.logger),
-    ...(services.tracer ? { tracer: services.tracer } : {}),
     close: async () => recorder?.close(),
   };
   return withLoginGuard(hooks, services.loginGuard);

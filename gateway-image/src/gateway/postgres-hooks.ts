@@ -2,7 +2,7 @@ import type { PostgresConnectionConfig } from '../config/connections';
 import { cachedSqlInspector } from '../inspect/sql/cache';
 import type { PostgresSessionHooks } from '../protocols/postgres/hooks';
 import { upstreamRolePrivileges } from '../protocols/postgres/session/role-check';
-import { hookLog } from './hook-log';
+import { adapterHooks } from './adapter-hooks';
 import { withLoginGuard } from './login-guard';
 import { postgresMasking } from './postgres-masking';
 import type { GatewayServices } from './services';
@@ -21,34 +21,12 @@ export function postgresHooks(services: GatewayServices): PostgresSessionHooks {
     upstreamRolePrivileges(config, (ref) => services.secrets.resolve(ref)),
   );
   const hooks: PostgresSessionHooks = {
-    authenticate: (token) => services.authenticator.authenticate(token),
-    authorize(principal, connection) {
-      const result = services.access.check(principal, connection);
-      return result.allowed
-        ? { allowed: true, expiresAt: result.expiresAt, revoked: result.revoked }
-        : { allowed: false, reason: result.reason };
-    },
+    ...adapterHooks(services, undefined),
     resolveConnection: (name) => connections.get(name),
-    resolveSecret: (ref) => services.secrets.resolve(ref),
     inspect: cachedSqlInspector(),
-    decide: (principal, connection, facts) => services.policy.decide(principal, connection, facts),
-    awaitApproval: services.approvals && ((request) => services.approvals!.awaitApproval(request)),
     masking: postgresMasking(services),
     opened: (info) => services.liveSessions.open('postgres', info),
     upstreamRole: roles,
-    async audit(input) {
-      const event = {
-        type: input.type,
-        principal: input.principal ?? null,
-        connection: input.connection,
-        session: input.session,
-        body: input.body as Record<string, unknown>,
-      };
-      const { audit } = services;
-      await (input.deferred && audit.appendDeferred ? audit.appendDeferred(event) : audit.append(event));
-    },
-    log: hookLog(services.logger),
-    ...(services.tracer ? { tracer: services.tracer } : {}),
   };
   return withLoginGuard(hooks, services.loginGuard);
 }

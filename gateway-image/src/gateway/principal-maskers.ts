@@ -1,8 +1,10 @@
 import type { Principal } from '../identity/principal';
 import { createDetectors } from '../masking/detectors';
 import { type MaskingPolicy, resolveMaskingPolicy } from '../masking/profile';
+import { applyStrategy } from '../masking/strategies';
 import { createTextMasker, type TextMasker } from '../masking/text-masker';
 import type { TokenKeyring } from '../masking/token';
+import type { HttpMasker } from '../protocols/http/hooks';
 import type { GatewayServices } from './services';
 import { loadTokenKeyring } from './token-keys';
 
@@ -41,3 +43,13 @@ export async function principalMaskers(
 
 /** Connections that hold no PHI are relayed unmasked, as Postgres connections without PHI are. */
 export const PASS_THROUGH: TextMasker = { mask: (text) => ({ text, counts: {} }) };
+
+/** A principal's masking of HTTP and Kubernetes bodies: free text, and classified JSON fields by strategy. */
+export function fieldMasker({ policy, text, tokens }: PrincipalMasking): HttpMasker {
+  const maskText = (s: string) => text.mask(s).text;
+  return {
+    mask: (s) => text.mask(s),
+    maskField: (entity, value) =>
+      applyStrategy(policy.strategyFor(entity), entity, value, { tokens, maskText }),
+  };
+}
