@@ -21,6 +21,7 @@ import { type GateRefusal, passGate, refusalText } from '../gate';
 import { forward } from './forward';
 import { problem } from './headers';
 import type { HttpGatewayHooks, HttpMasker } from './hooks';
+import { bearerToken, readRequestBody } from './request-body';
 import type { RouteMatch, Router } from './router';
 import type { UpstreamPool } from './upstream';
 
@@ -57,8 +58,6 @@ class Refusal extends Error {
   }
 }
 
-const BEARER = /^Bearer[ \t]+([^\s]+)[ \t]*$/i;
-
 export async function handleExchange(
   ctx: ExchangeContext,
   req: IncomingMessage,
@@ -94,7 +93,7 @@ async function exchange(
   let connection: string | null = null;
   const refusedBody = (reason: string) => ({ request: session, method: req.method ?? '', reason });
   try {
-    const token = BEARER.exec(req.headers.authorization ?? '')?.[1];
+    const token = bearerToken(req);
     if (token === undefined) {
       throw new Refusal(problem(401, 'ERR_HTTP_NO_CREDENTIAL', 'send Authorization: Bearer <token>'));
     }
@@ -116,7 +115,8 @@ async function exchange(
     const access = await hooks.authorize(principal, connection);
     if (!access.allowed) throw new Refusal(problem(403, 'ERR_HTTP_NO_GRANT', access.reason));
     trace?.stage('inspect');
-    const body = await readBody(req, ctx.maxRequestBodyBytes);
+    const body = await readRequestBody(req, ctx.maxRequestBodyBytes);
+    if (body === undefined) throw tooLarge(ctx.maxRequestBodyBytes);
     let facts: HttpFacts;
     try {
       facts = httpFacts(req.method ?? 'GET', route.path, target, body.length);
@@ -178,31 +178,6 @@ async function authenticate(hooks: HttpGatewayHooks, token: string, session: str
 function inspectRefusal(err: unknown): Refusal {
   if (err instanceof HttpInspectError) return new Refusal(problem(400, err.code, err.detail));
   throw err;
-}
-
-const NO_BODY = Buffer.alloc(0);
-
-function readBody(req: IncomingMessage, max: number): Promise<Buffer> {
-  // Neither header: the request has no body (RFC 9112 §6.3), and the server discards the rest.
-  if (req.headers['content-length'] === undefined && req.headers['transfer-encoding'] === undefined) {
-    return Promise.resolve(NO_BODY);
-  }
-  const declared = Number(req.headers['content-length'] ?? 0);
-  if (declared > max) return Promise.reject(tooLarge(max));
-  // Events rather than async iteration: iteration destroys the request, and with it the reply.
-  return new Promise((resolve, reject) => {
-    const parts: Buffer[] = [];
-    let size = 0;
-    const onData = (chunk: Buffer) => {
-      size += chunk.length;
-      if (size <= max) return void parts.push(chunk);
-      req.off('data', onData);
-      reject(tooLarge(max));
-    };
-    req.on('data', onData);
-    req.once('end', () => resolve(Buffer.concat(parts, size)));
-    req.once('error', reject);
-  });
 }
 
 function tooLarge(max: number): Refusal {

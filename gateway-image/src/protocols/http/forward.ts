@@ -8,15 +8,14 @@
  * otherwise ends the response early: the client sees an incomplete transfer, never unmasked bytes
  * nor a short body that looks whole.
  */
-import { request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
-import { request as httpsRequest } from 'node:https';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { sendProblem } from '../../admin/problem';
 import { JsonMaskRewriter } from '../../masking/json-stream';
 import type { AllowedExchange, ExchangeContext } from './exchange';
 import { clientResponseHeaders, problem, upstreamRequestHeaders } from './headers';
 import { relay } from './relay';
 import { binaryAllowed, bodyKind, bodyMask, decoders, fieldPathsFor } from './response-body';
-import type { UpstreamTarget } from './upstream';
+import { requestUpstream, UPSTREAM_TIMEOUT, type UpstreamTarget } from './upstream';
 
 interface Outcome {
   status: number;
@@ -32,7 +31,6 @@ interface Outcome {
   responseContentType?: string;
 }
 
-const TIMEOUT = 'ERR_HTTP_UPSTREAM_TIMEOUT';
 
 export async function forward(
   ctx: ExchangeContext,
@@ -48,8 +46,8 @@ export async function forward(
     ctx.hooks.log?.({ level: 'warn', message: 'HTTP upstream exchange failed', session: x.session, err });
     if (!res.headersSent && !res.destroyed) {
       const p =
-        outcome.error === TIMEOUT
-          ? problem(504, TIMEOUT, 'the upstream did not answer in time')
+        outcome.error === UPSTREAM_TIMEOUT
+          ? problem(504, UPSTREAM_TIMEOUT, 'the upstream did not answer in time')
           : outcome.error === 'ERR_HTTP_UPSTREAM_CREDENTIAL'
             ? problem(502, outcome.error, 'the gateway could not load the upstream credential')
             : problem(502, 'ERR_HTTP_UPSTREAM', 'the upstream could not be reached or answered badly');
@@ -136,28 +134,13 @@ function send(
   // Traced: the upstream call is a child of the gateway's upstream stage (W3C Trace Context).
   const traceparent = x.trace?.traceparent();
   if (traceparent) headers.traceparent = traceparent;
-  return new Promise<IncomingMessage>((resolve, reject) => {
-    const request = up.url.protocol === 'https:' ? httpsRequest : httpRequest;
-    const upReq = request({
-      host: up.hostname,
-      port: up.url.port || undefined,
-      method: req.method,
-      path: `${up.basePath}${x.route.path}${x.target.search}`,
-      headers,
-      agent: up.agent,
-    });
-    // Until the response head; the relay's watchdog takes over for the body.
-    upReq.setTimeout(ctx.upstreamTimeoutMs, () =>
-      upReq.destroy(Object.assign(new Error('upstream timeout'), { code: TIMEOUT })),
-    );
-    upReq.once('response', (r) => {
-      upReq.setTimeout(0);
-      resolve(r);
-    });
-    upReq.once('error', (err) => reject(Object.assign(err, { reusedSocket: upReq.reusedSocket })));
-    // A client that goes away mid-request takes the upstream request with it.
-    res.once('close', () => upReq.destroy());
-    upReq.end(x.body);
+  return requestUpstream(up, {
+    method: req.method,
+    path: `${x.route.path}${x.target.search}`,
+    headers,
+    body: x.body,
+    timeoutMs: ctx.upstreamTimeoutMs,
+    client: res,
   });
 }
 

@@ -6,6 +6,7 @@
  * carry identifiers (a URL naming a patient, a file name) are masked like body text.
  */
 import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
+import { STATUS_CODES } from 'node:http';
 import type { ProblemDocument } from '../../admin/problem';
 import type { TextMasker } from '../../masking/text-masker';
 
@@ -112,19 +113,7 @@ function maskValue<T extends string | string[]>(
   return m.text;
 }
 
-const TITLES: Record<number, string> = {
-  400: 'Bad Request',
-  401: 'Unauthorized',
-  403: 'Forbidden',
-  404: 'Not Found',
-  413: 'Content Too Large',
-  500: 'Internal Server Error',
-  502: 'Bad Gateway',
-  503: 'Service Unavailable',
-  504: 'Gateway Timeout',
-};
-
 /** An RFC 9457 problem document; `detail` must be text written for clients. */
 export function problem(status: number, code: string, detail: string): ProblemDocument {
-  return { type: `urn:warden:error:${code}`, title: TITLES[status] ?? 'Error', status, detail, code };
+  return { type: `urn:warden:error:${code}`, title: STATUS_CODES[status] ?? 'Error', status, detail, code };
 }

@@ -6,8 +6,9 @@
  * `disable`; an agent is rebuilt when its CA or client certificate changes. The resolved target
  * (URL, agent, credential headers) is reused for as long as its secrets are.
  */
-import { Agent as HttpAgent } from 'node:http';
-import { Agent as HttpsAgent } from 'node:https';
+import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import { Agent as HttpAgent, request as httpRequest } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import type { HttpConnectionConfig } from '../../config/connections';
 import { WardenError } from '../../errors';
 
@@ -147,4 +148,48 @@ interface TlsMaterial {
   readonly serverName?: string;
   readonly cert?: string;
   readonly key?: string;
+}
+
+/** The code of an upstream that sent no response head within its time. */
+export const UPSTREAM_TIMEOUT = 'ERR_HTTP_UPSTREAM_TIMEOUT';
+
+export interface UpstreamRequest {
+  readonly method: string | undefined;
+  /** Path and query below the target's base path. */
+  readonly path: string;
+  readonly headers: OutgoingHttpHeaders;
+  readonly body: Buffer;
+  /** Time to the response head; the body's own watchdog (if any) is the caller's. */
+  readonly timeoutMs: number;
+  /** The client's response: when the client goes away, the upstream request goes with it. */
+  readonly client: ServerResponse;
+}
+
+/**
+ * Sends one request to an upstream target; resolves with the response head. A failure carries
+ * `reusedSocket` (a kept-alive connection the upstream had closed), a missing head `UPSTREAM_TIMEOUT`.
+ */
+export function requestUpstream(up: UpstreamTarget, r: UpstreamRequest): Promise<IncomingMessage> {
+  return new Promise<IncomingMessage>((resolve, reject) => {
+    const request = up.url.protocol === 'https:' ? httpsRequest : httpRequest;
+    const upReq = request({
+      host: up.hostname,
+      port: up.url.port || undefined,
+      method: r.method,
+      path: `${up.basePath}${r.path}`,
+      headers: r.headers,
+      agent: up.agent,
+    });
+    upReq.setTimeout(r.timeoutMs, () =>
+      upReq.destroy(Object.assign(new Error('upstream timeout'), { code: UPSTREAM_TIMEOUT })),
+    );
+    upReq.once('response', (res) => {
+      // The head is here: what follows (a body, a watch, followed logs) has its own pace.
+      upReq.setTimeout(0);
+      resolve(res);
+    });
+    upReq.once('error', (err) => reject(Object.assign(err, { reusedSocket: upReq.reusedSocket })));
+    r.client.once('close', () => upReq.destroy());
+    upReq.end(r.body);
+  });
 }

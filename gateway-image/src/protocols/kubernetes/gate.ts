@@ -15,6 +15,7 @@ import type { Decision } from '../../policy/decision';
 import type { OperationTrace } from '../../tracing';
 import { type GateRefusal, passGate, refusalText } from '../gate';
 import type { HttpMasker } from '../http/hooks';
+import { bearerToken } from '../http/request-body';
 import type { KubernetesGatewayHooks } from './hooks';
 import type { KubernetesRoute } from './router';
 import { type KubernetesStatus, status } from './status';
@@ -50,15 +51,13 @@ export class Refusal extends Error {
   }
 }
 
-const BEARER = /^Bearer[ \t]+([^\s]+)[ \t]*$/i;
-
 /** Identity only (used by the SPDY refusal, which needs to know whom it answers). */
 export async function authenticateRequest(
   hooks: KubernetesGatewayHooks,
   req: IncomingMessage,
   session: string,
 ) {
-  const token = BEARER.exec(req.headers.authorization ?? '')?.[1];
+  const token = bearerToken(req);
   if (token === undefined) {
     throw new Refusal(
       status(401, 'Unauthorized', 'send Authorization: Bearer <Warden or OIDC token>', 'ERR_NO_CREDENTIAL'),

@@ -8,6 +8,7 @@ import { createServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { KubernetesConnectionConfig } from '../../config/connections';
+import { readRequestBody } from '../http/request-body';
 import { createUpstreamPool } from '../http/upstream';
 import { trackSockets } from '../tracked-sockets';
 import { handleExecUpgrade } from './exec';
@@ -75,7 +76,7 @@ export async function startKubernetesListener(
       return;
     }
     if (res.destroyed || req.socket.destroyed) return x.trace?.end();
-    const body = await readBody(req, maxBody);
+    const body = await readRequestBody(req, maxBody);
     if (body === undefined) {
       x.trace?.end({ 'http.response.status_code': 413 });
       res.setHeader('connection', 'close');
@@ -127,22 +128,4 @@ export async function startKubernetesListener(
       await closed;
     },
   };
-}
-
-/** The whole body, or undefined once it passes `max` (the caller answers 413). */
-function readBody(req: IncomingMessage, max: number): Promise<Buffer | undefined> {
-  if (Number(req.headers['content-length'] ?? 0) > max) return Promise.resolve(undefined);
-  return new Promise((resolve, reject) => {
-    const parts: Buffer[] = [];
-    let size = 0;
-    const onData = (chunk: Buffer) => {
-      size += chunk.length;
-      if (size <= max) return void parts.push(chunk);
-      req.off('data', onData);
-      resolve(undefined);
-    };
-    req.on('data', onData);
-    req.once('end', () => resolve(Buffer.concat(parts, size)));
-    req.once('error', reject);
-  });
 }

@@ -6,13 +6,12 @@
  * JSON (never protobuf), and refuses any other body rather than pass bytes it cannot mask.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { request as httpsRequest } from 'node:https';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { clientResponseHeaders, upstreamRequestHeaders } from '../http/headers';
 import type { BodyMask } from '../http/relay';
 import { bodyKind, bodyMask, decoders } from '../http/response-body';
-import type { UpstreamPool } from '../http/upstream';
+import { requestUpstream, UPSTREAM_TIMEOUT, type UpstreamPool } from '../http/upstream';
 import type { AllowedRequest } from './gate';
 import type { KubernetesGatewayHooks } from './hooks';
 import { responseMasking } from './response-masking';
@@ -53,7 +52,7 @@ export async function forwardRest(
     });
     if (!res.headersSent) {
       const s =
-        outcome.error === 'ERR_UPSTREAM_TIMEOUT'
+        outcome.error === UPSTREAM_TIMEOUT
           ? status(504, 'Timeout', 'the cluster API did not answer in time', outcome.error)
           : outcome.error === 'ERR_HTTP_UPSTREAM_CREDENTIAL'
             ? status(502, 'BadGateway', 'the gateway could not load the cluster credential', outcome.error)
@@ -108,7 +107,6 @@ async function relay(
 ): Promise<void> {
   x.trace?.stage('upstream');
   const up = await ctx.upstream.target(x.route.connection);
-  const base = up.url.pathname.replace(/\/+$/, '');
   const headers = upstreamRequestHeaders(
     { ...req.headers, accept: jsonOnlyAccept(req.headers.accept) },
     up.headers,
@@ -118,27 +116,15 @@ async function relay(
   // The cluster's own tracing (if any) sees the gateway's upstream stage as its parent.
   const traceparent = x.trace?.traceparent();
   if (traceparent) headers.traceparent = traceparent;
-  const upRes = await new Promise<IncomingMessage>((resolve, reject) => {
-    const upReq = httpsRequest({
-      host: up.url.hostname.replace(/^\[(.*)\]$/, '$1'),
-      port: up.url.port || undefined,
-      method: req.method,
-      path: `${base}${x.route.path}${x.target.search}`,
-      headers,
-      agent: up.agent,
-    });
-    upReq.setTimeout(ctx.upstreamTimeoutMs, () =>
-      upReq.destroy(Object.assign(new Error('upstream timeout'), { code: 'ERR_UPSTREAM_TIMEOUT' })),
-    );
-    upReq.once('response', (r) => {
-      // Watches and followed logs stay open as long as the client wants them.
-      upReq.setTimeout(0);
-      resolve(r);
-    });
-    upReq.once('error', reject);
-    res.once('close', () => upReq.destroy());
-    upReq.end(body);
+  const upRes = await requestUpstream(up, {
+    method: req.method,
+    path: `${x.route.path}${x.target.search}`,
+    headers,
+    body,
+    timeoutMs: ctx.upstreamTimeoutMs,
+    client: res,
   });
+
   const code = upRes.statusCode ?? 502;
   outcome.status = code;
   const m = responseMasking(x.facts, x.masker);

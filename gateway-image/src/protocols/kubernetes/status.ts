@@ -4,6 +4,7 @@
  * clients. Internal errors never reach a Status; they are logged and answered with a fixed text.
  */
 import type { ServerResponse } from 'node:http';
+import { STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
 
 export type StatusReason =
@@ -62,20 +63,8 @@ export function sendStatus(res: ServerResponse, s: KubernetesStatus): void {
 /** The same refusal written on a socket whose upgrade is declined (no HTTP response object there). */
 export function refuseUpgrade(socket: Duplex, s: KubernetesStatus): void {
   const body = JSON.stringify(s);
-  const text = STATUS_TEXT[s.code] ?? 'Error';
+  const text = STATUS_CODES[s.code] ?? 'Error';
   socket.end(
     `HTTP/1.1 ${s.code} ${text}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
   );
 }
-
-const STATUS_TEXT: Readonly<Record<number, string>> = {
-  400: 'Bad Request',
-  401: 'Unauthorized',
-  403: 'Forbidden',
-  404: 'Not Found',
-  413: 'Content Too Large',
-  500: 'Internal Server Error',
-  502: 'Bad Gateway',
-  503: 'Service Unavailable',
-  504: 'Gateway Timeout',
-};
