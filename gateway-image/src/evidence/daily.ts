@@ -10,6 +10,7 @@
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { AuditSink } from '../audit/event';
+import { createSinkUploader } from '../audit/sink-uploaders';
 import type { WardenConfig } from '../config/schema';
 import type { Logger } from '../logging/logger';
 import type { SecretResolver } from '../secrets/resolver';
@@ -21,8 +22,6 @@ import { signerFromPem, verificationKey } from './signer';
 const DAY_MS = 86_400_000;
 /** After midnight, so the last checkpoint of the day (every ≤ 10 s by default) is written. */
 const AFTER_MIDNIGHT_MS = 5 * 60_000;
-
-type Sink = WardenConfig['audit']['sinks'][number];
 
 interface EvidenceUploader {
   upload(path: string, objectName: string, contentType: string): Promise<unknown>;
@@ -54,28 +53,11 @@ const CONTENT_TYPES: Readonly<Record<string, string>> = {
   sig: 'text/plain',
 };
 
-/** Cloud SDKs load only when a sink of their kind is configured. */
-function uploaderFor(sink: Sink): EvidenceUploader | undefined {
-  switch (sink.kind) {
-    case 's3': {
-      const m: typeof import('../audit/s3-uploader') = require('../audit/s3-uploader');
-      return new m.S3Uploader(sink);
-    }
-    case 'gcs': {
-      const m: typeof import('../audit/gcs-uploader') = require('../audit/gcs-uploader');
-      return new m.GcsUploader(sink);
-    }
-    case 'stdout':
-      return undefined;
-  }
-}
-
 export function scheduleDailyEvidence(o: DailyEvidenceOptions): DailyEvidence {
   const now = o.now ?? Date.now;
   const host = o.host ?? hostname();
-  const uploaders =
-    o.uploaders ??
-    o.config.audit.sinks.map(uploaderFor).filter((u): u is EvidenceUploader => u !== undefined);
+  const uploaders: readonly EvidenceUploader[] =
+    o.uploaders ?? o.config.audit.sinks.flatMap((sink) => createSinkUploader(sink) ?? []);
   let timer: NodeJS.Timeout | undefined;
   let stopped = false;
 

@@ -5,14 +5,12 @@ import type { AuditEventInput } from '../audit/event';
 import type { SealedSegment } from '../audit/log';
 import { publishAudit } from '../audit/observe';
 import { listSegments, segmentNumber } from '../audit/segments';
-import type { WardenConfig } from '../config/schema';
+import { createSinkUploader, type Sink } from '../audit/sink-uploaders';
 import type { Logger } from '../logging/logger';
 
 interface SegmentUploader {
   uploadSegment(path: string, chain: string, host: string): Promise<unknown>;
 }
-
-type Sink = WardenConfig['audit']['sinks'][number];
 
 /** The audit log as the shipper sees it: sealed segments to copy, and somewhere to record failures. */
 export interface SealedSegmentSource {
@@ -55,7 +53,7 @@ export function shipSealedSegments(
   const marker = new ShippedMarker(opts.dir, logger);
   const queues = sinks
     .map((sink) => {
-      const uploader = createUploader(sink);
+      const uploader = createSinkUploader(sink);
       return uploader && new SinkQueue(sink, uploader, audit, logger, marker, opts);
     })
     .filter((q): q is SinkQueue => q !== undefined);
@@ -233,20 +231,4 @@ class ShippedMarker {
 /** Names a sink in the shipped marker: its kind, bucket and prefix. */
 function sinkKey(sink: Sink): string {
   return sink.kind === 'stdout' ? 'stdout' : `${sink.kind}://${sink.bucket}/${sink.prefix}`;
-}
-
-/** Cloud SDKs load only when a sink of their kind is configured. */
-function createUploader(sink: Sink): SegmentUploader | undefined {
-  switch (sink.kind) {
-    case 's3': {
-      const m: typeof import('../audit/s3-uploader') = require('../audit/s3-uploader');
-      return new m.S3Uploader(sink);
-    }
-    case 'gcs': {
-      const m: typeof import('../audit/gcs-uploader') = require('../audit/gcs-uploader');
-      return new m.GcsUploader(sink);
-    }
-    case 'stdout':
-      return undefined;
-  }
 }

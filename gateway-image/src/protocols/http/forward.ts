@@ -31,7 +31,6 @@ interface Outcome {
   responseContentType?: string;
 }
 
-
 export async function forward(
   ctx: ExchangeContext,
   x: AllowedExchange,
