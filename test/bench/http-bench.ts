@@ -22,18 +22,17 @@
  * To profile the gateway: BENCH_PROF=<dir> writes its CPU profile there (node --cpu-prof), and
  * BENCH_HTTP_LEGS=masked (or passthrough) runs only that Warden leg.
  */
-import { type ChildProcess, fork } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
 import { validateConfig } from '../../gateway-image/src/config/load';
-import { startGateway } from '../../gateway-image/src/gateway/start';
-import { createLogger } from '../../gateway-image/src/logging/logger';
 import { startSandboxFhirApi } from '../../gateway-image/src/sandbox/fhir-api';
 import { startLocalIssuer } from '../../gateway-image/src/sandbox/local-issuer';
 import { writeGatewayFiles } from '../support/gateway-stack';
+import { askBenchGateway, forkBenchGateway, runBench, serveBenchGateway } from './gateway-process';
 
 const SECONDS = Number(process.env.BENCH_HTTP_SECONDS ?? 5);
 const ROUNDS = Number(process.env.BENCH_HTTP_ROUNDS ?? 3);
@@ -50,7 +49,7 @@ interface Run {
 }
 
 async function load(url: string, token: string, seconds: number, child?: ChildProcess): Promise<Run> {
-  const cpuBefore = child ? await ask<{ cpuUs: number }>(child, 'cpu') : { cpuUs: 0 };
+  const cpuBefore = child ? await askBenchGateway<{ cpuUs: number }>(child, 'cpu') : { cpuUs: 0 };
   const result = await autocannon({
     url,
     connections: CONNECTIONS,
@@ -58,7 +57,7 @@ async function load(url: string, token: string, seconds: number, child?: ChildPr
     workers: 1,
     headers: { authorization: `Bearer ${token}` },
   });
-  const cpuAfter = child ? await ask<{ cpuUs: number }>(child, 'cpu') : { cpuUs: 0 };
+  const cpuAfter = child ? await askBenchGateway<{ cpuUs: number }>(child, 'cpu') : { cpuUs: 0 };
   return {
     rps: result.requests.total / (result.duration || seconds),
     p99: result.latency.p99,
@@ -124,7 +123,7 @@ async function main(): Promise<void> {
       recording: { dir: join(dir, 'recordings') },
     };
     validateConfig(config, 'bench');
-    const started = await startChild(config);
+    const started = await forkBenchGateway(__filename, config, { profileDir: process.env.BENCH_PROF });
     child = started.child;
     const token = await issuer.agentToken('bench');
     const gateway = `https://127.0.0.1:${started.port}`;
@@ -145,7 +144,7 @@ async function main(): Promise<void> {
     for (let r = 0; r < ROUNDS; r++) {
       for (const leg of names) runs[leg].push(await run(leg, SECONDS));
     }
-    const rss = await ask<{ maxRssKiB: number }>(child, 'rss');
+    const rss = await askBenchGateway<{ maxRssKiB: number }>(child, 'rss');
 
     const figure = (leg: Leg) => {
       const rs = runs[leg];
@@ -201,55 +200,4 @@ async function main(): Promise<void> {
   }
 }
 
-function startChild(config: unknown): Promise<{ child: ChildProcess; port: number }> {
-  const child = fork(__filename, ['--gateway'], {
-    // As bin/warden.js runs the gateway (tsx's CommonJS hook), with the young-generation size the
-    // image's ENTRYPOINT sets (gateway-image/Dockerfile).
-    execArgv: [
-      '--max-semi-space-size=2',
-      '--require',
-      'tsx/cjs',
-      ...(process.env.BENCH_PROF ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_PROF] : []),
-    ],
-    env: { ...process.env, WARDEN_BENCH_CONFIG: JSON.stringify(config), WARDEN_LOG_LEVEL: 'error' },
-  });
-  return new Promise((resolve, reject) => {
-    child.once('message', (m) => resolve({ child, port: (m as { port: number }).port }));
-    child.once('exit', (code) => reject(new Error(`gateway exited (${code})`)));
-  });
-}
-
-function ask<T>(child: ChildProcess, what: string): Promise<T> {
-  return new Promise((resolve, reject) => {
-    child.once('message', (m) => resolve(m as T));
-    child.once('exit', (code) => reject(new Error(`gateway exited (${code})`)));
-    child.send(what);
-  });
-}
-
-/** The child: the gateway alone; it reports its port, then answers 'rss'. */
-async function gatewayChild(): Promise<void> {
-  const config = validateConfig(JSON.parse(process.env.WARDEN_BENCH_CONFIG!), 'bench');
-  const gateway = await startGateway(config, { logger: createLogger(), serve: { admin: false } });
-  process.send!({ port: gateway.http!.port });
-  process.on('message', (m) => {
-    if (m === 'rss') process.send!({ maxRssKiB: process.resourceUsage().maxRSS });
-    if (m === 'cpu') {
-      const { user, system } = process.cpuUsage();
-      process.send!({ cpuUs: user + system });
-    }
-  });
-  process.on('SIGTERM', () => void gateway.close().finally(() => process.exit(0)));
-}
-
-if (process.argv.includes('--gateway')) {
-  gatewayChild().catch((err: unknown) => {
-    console.error(err);
-    process.exit(1);
-  });
-} else {
-  main().catch((err: unknown) => {
-    console.error(err);
-    process.exitCode = 1;
-  });
-}
+runBench(main, () => serveBenchGateway('http', { admin: false }));

@@ -11,7 +11,7 @@
  * (`process.resourceUsage().maxRSS`) is its own, not the client's or the database's.
  */
 
-import { type ChildProcess, fork } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -19,8 +19,6 @@ import { join } from 'node:path';
 import { Client } from 'pg';
 import { serialize } from 'pg-protocol';
 import { validateConfig } from '../../gateway-image/src/config/load';
-import { startGateway } from '../../gateway-image/src/gateway/start';
-import { createLogger } from '../../gateway-image/src/logging/logger';
 import {
   connectUpstream,
   type UpstreamLogin,
@@ -29,6 +27,7 @@ import { startEmbeddedPostgres } from '../../gateway-image/src/sandbox/embedded-
 import { startLocalIssuer } from '../../gateway-image/src/sandbox/local-issuer';
 import { generateSelfSigned } from '../../gateway-image/src/tls/self-signed';
 import { EXAMPLE_CONFIG, examplePostgresConfig } from '../support/example-config';
+import { askBenchGateway, forkBenchGateway, runBench, serveBenchGateway } from './gateway-process';
 
 const ROWS = Number(process.env.MASK_BENCH_ROWS ?? 1_000_000);
 const BATCH = 100_000;
@@ -130,7 +129,11 @@ async function main(): Promise<void> {
       ],
     });
     const config = await benchConfig(work, pg, issuer.issuer);
-    const gw = await startChild(config, { ...secrets(tls), WARDEN_DEV_UPSTREAM_PASSWORD: pg.password });
+    const gw = await forkBenchGateway(__filename, config, {
+      env: { ...secrets(tls), WARDEN_DEV_UPSTREAM_PASSWORD: pg.password },
+      profileDir: process.env.MASK_BENCH_PROF,
+      logLevel: 'warn',
+    });
     child = gw.child;
     const token = await issuer.agentToken('bench-agent');
 
@@ -143,7 +146,7 @@ async function main(): Promise<void> {
       password: pg.password,
       parameters: {},
     });
-    const idle = await ask<{ maxRssKiB: number; rssNowKiB: number }>(child, 'rss');
+    const idle = await askBenchGateway<{ maxRssKiB: number; rssNowKiB: number }>(child, 'rss');
     const warden = await stream({
       host: '127.0.0.1',
       port: gw.port,
@@ -153,7 +156,7 @@ async function main(): Promise<void> {
       password: token,
       parameters: {},
     });
-    const rss = await ask<{ maxRssKiB: number; rssNowKiB: number }>(child, 'rss');
+    const rss = await askBenchGateway<{ maxRssKiB: number; rssNowKiB: number }>(child, 'rss');
     await issuer.close();
     const rate = (r: { rows: number; ms: number }) => r.rows / (r.ms / 1000);
     if (warden.rows !== ROWS || direct.rows !== ROWS)
@@ -173,6 +176,17 @@ async function main(): Promise<void> {
     );
     console.log(
       `gateway peak RSS       ${(rss.maxRssKiB / 1024).toFixed(0)} MB (now ${(rss.rssNowKiB / 1024).toFixed(0)} MB)`,
+    );
+    const mb = (kib: number) => Math.round(kib / 1024);
+    console.log(
+      JSON.stringify({
+        bench: 'mask',
+        rows: ROWS,
+        direct_rows_s: Math.round(rate(direct)),
+        warden_rows_s: Math.round(rate(warden)),
+        ratio: Number((rate(warden) / rate(direct)).toFixed(3)),
+        rss_mb: { idle: mb(idle.rssNowKiB), peak: mb(rss.maxRssKiB) },
+      }),
     );
   } finally {
     child?.kill('SIGTERM');
@@ -214,6 +228,8 @@ async function benchConfig(work: string, pg: { host: string; port: number; user:
         password: 'env:WARDEN_DEV_UPSTREAM_PASSWORD',
         tls: { mode: 'disable' },
       },
+      // The bench's own throwaway embedded server, logged into as its superuser.
+      acceptPrivilegedRole: { reason: 'mask-bench: a throwaway embedded server of the bench' },
       classification: {
         'public.visits.ssn': 'SSN',
         'public.visits.email': 'EMAIL',
@@ -229,59 +245,4 @@ async function benchConfig(work: string, pg: { host: string; port: number; user:
   return validateConfig(raw, TEMPLATE);
 }
 
-function startChild(
-  config: unknown,
-  env: Record<string, string>,
-): Promise<{ child: ChildProcess; port: number }> {
-  const child = fork(__filename, ['--gateway'], {
-    // As bin/warden.js runs the gateway: tsx's CommonJS hook, not the ESM loader thread the bench
-    // runs under (that thread alone holds ~40 MB the shipped gateway never has).
-    // The young-generation size the image's ENTRYPOINT sets (gateway-image/Dockerfile).
-    execArgv: [
-      '--max-semi-space-size=2',
-      '--require',
-      'tsx/cjs',
-      ...(process.env.MASK_BENCH_PROF ? ['--cpu-prof', '--cpu-prof-dir', process.env.MASK_BENCH_PROF] : []),
-    ],
-    env: { ...process.env, ...env, WARDEN_BENCH_CONFIG: JSON.stringify(config), WARDEN_LOG_LEVEL: 'warn' },
-  });
-  return new Promise((resolve, reject) => {
-    child.once('message', (m) => resolve({ child, port: (m as { port: number }).port }));
-    child.once('exit', (code) => reject(new Error(`gateway exited (${code})`)));
-  });
-}
-
-function ask<T>(child: ChildProcess, what: string): Promise<T> {
-  return new Promise((resolve, reject) => {
-    child.once('message', (m) => resolve(m as T));
-    child.once('exit', (code) => reject(new Error(`gateway exited (${code})`)));
-    child.send(what);
-  });
-}
-
-/** The child: the gateway alone; it reports its port, then answers 'rss'. */
-async function gatewayChild(): Promise<void> {
-  const config = validateConfig(JSON.parse(process.env.WARDEN_BENCH_CONFIG!), 'bench');
-  const gateway = await startGateway(config, { logger: createLogger() });
-  process.send!({ port: gateway.postgres!.port });
-  process.on('message', (m) => {
-    if (m === 'rss')
-      process.send!({
-        maxRssKiB: process.resourceUsage().maxRSS,
-        rssNowKiB: process.memoryUsage().rss / 1024,
-      });
-  });
-  process.on('SIGTERM', () => void gateway.close().finally(() => process.exit(0)));
-}
-
-if (process.argv.includes('--gateway')) {
-  gatewayChild().catch((err: unknown) => {
-    console.error(err);
-    process.exit(1);
-  });
-} else {
-  main().catch((err: unknown) => {
-    console.error(err);
-    process.exitCode = 1;
-  });
-}
+runBench(main, () => serveBenchGateway('postgres', { admin: true }));

@@ -13,7 +13,7 @@
  * (an SSN and an MRN) gives the masker work. BENCH_SSH_ROUNDS rounds (default 3), each measuring
  * every path in turn; figures are medians. The last line printed is one JSON object.
  */
-import { type ChildProcess, fork } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -21,11 +21,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, type ConnectConfig } from 'ssh2';
 import { validateConfig } from '../../gateway-image/src/config/load';
-import { startGateway } from '../../gateway-image/src/gateway/start';
-import { createLogger } from '../../gateway-image/src/logging/logger';
 import { startLocalIssuer } from '../../gateway-image/src/sandbox/local-issuer';
 import { keygen, startOpenSshServer } from '../../gateway-image/src/sandbox/ssh-host';
 import { sshConnection, writeGatewayFiles } from '../support/gateway-stack';
+import { askBenchGateway, forkBenchGateway, runBench, serveBenchGateway } from './gateway-process';
 
 const ROUND_TRIPS = Number(process.env.BENCH_SSH_EXECS ?? 100);
 const FILE_MB = Number(process.env.BENCH_SSH_FILE_MB ?? 100);
@@ -126,7 +125,7 @@ async function main(): Promise<void> {
       recording: { dir: join(dir, 'recordings') },
     };
     validateConfig(config, 'bench');
-    const started = await startChild(config);
+    const started = await forkBenchGateway(__filename, config, { profileDir: process.env.BENCH_PROF });
     child = started.child;
     const token = await issuer.agentToken('bench');
     const through = (connection: string) =>
@@ -150,7 +149,7 @@ async function main(): Promise<void> {
       for (const p of paths) cats[p].push(await cat(clients[p], file, fileBytes));
     }
     for (const c of Object.values(clients)) c.end();
-    const rss = await ask<{ maxRssKiB: number }>(child, 'rss');
+    const rss = await askBenchGateway<{ maxRssKiB: number }>(child, 'rss');
 
     const exec = (p: Path) => median(execs[p]);
     const mbps = (p: Path) => median(cats[p]);
@@ -191,51 +190,4 @@ async function main(): Promise<void> {
   }
 }
 
-function startChild(config: unknown): Promise<{ child: ChildProcess; port: number }> {
-  const child = fork(__filename, ['--gateway'], {
-    // As bin/warden.js runs the gateway (tsx's CommonJS hook), with the young-generation size the
-    // image's ENTRYPOINT sets (gateway-image/Dockerfile).
-    execArgv: [
-      '--max-semi-space-size=2',
-      '--require',
-      'tsx/cjs',
-      ...(process.env.BENCH_PROF ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_PROF] : []),
-    ],
-    env: { ...process.env, WARDEN_BENCH_CONFIG: JSON.stringify(config), WARDEN_LOG_LEVEL: 'error' },
-  });
-  return new Promise((resolve, reject) => {
-    child.once('message', (m) => resolve({ child, port: (m as { port: number }).port }));
-    child.once('exit', (code) => reject(new Error(`gateway exited (${code})`)));
-  });
-}
-
-function ask<T>(child: ChildProcess, what: string): Promise<T> {
-  return new Promise((resolve, reject) => {
-    child.once('message', (m) => resolve(m as T));
-    child.once('exit', (code) => reject(new Error(`gateway exited (${code})`)));
-    child.send(what);
-  });
-}
-
-/** The child: the gateway alone; it reports its port, then answers 'rss'. */
-async function gatewayChild(): Promise<void> {
-  const config = validateConfig(JSON.parse(process.env.WARDEN_BENCH_CONFIG!), 'bench');
-  const gateway = await startGateway(config, { logger: createLogger(), serve: { admin: false } });
-  process.send!({ port: gateway.ssh!.port });
-  process.on('message', (m) => {
-    if (m === 'rss') process.send!({ maxRssKiB: process.resourceUsage().maxRSS });
-  });
-  process.on('SIGTERM', () => void gateway.close().finally(() => process.exit(0)));
-}
-
-if (process.argv.includes('--gateway')) {
-  gatewayChild().catch((err: unknown) => {
-    console.error(err);
-    process.exit(1);
-  });
-} else {
-  main().catch((err: unknown) => {
-    console.error(err);
-    process.exitCode = 1;
-  });
-}
+runBench(main, () => serveBenchGateway('ssh', { admin: false }));
