@@ -88,7 +88,7 @@ describe('approval hold on Postgres', () => {
       principal: { subject: 'rita' },
       body: { verdict: 'approve', justification: 'checked the ticket' },
     });
-    const attempt = h.audit.find((e) => e.type === 'query.attempt' && e.body.approvalRule);
+    const attempt = h.audit.find((e) => e.type === 'query.attempt' && 'approvalRule' in e.body);
     expect(attempt?.body).toMatchObject({ decision: { outcome: 'allow' }, approvalRule: 'approve-deletes' });
     await c.end();
   });

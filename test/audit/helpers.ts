@@ -3,7 +3,7 @@ import { chmod, cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AuditLog, type AuditLogOptions } from '../../gateway-image/src/audit';
-import { type AuditEvent, eventHash } from '../../gateway-image/src/audit/event';
+import { type AuditEventInput, eventHash, type RecordedEvent } from '../../gateway-image/src/audit/event';
 import { generateAuditKeyPair, signCheckpoint } from '../../gateway-image/src/audit/keys';
 import { listSegments } from '../../gateway-image/src/audit/segments';
 import type { Principal } from '../../gateway-image/src/identity/principal';
@@ -39,13 +39,22 @@ export function openLog(dir: string, opts: Partial<AuditLogOptions> = {}): Promi
   return AuditLog.open(dir, { signingKey: keys.privateKey, checkpointIntervalMs: 600_000, ...opts });
 }
 
-export function query(n: number) {
+/** A statement's result event; `rows` numbers it. */
+export function query(n: number): AuditEventInput<'query.result'> {
   return {
-    type: 'query.attempt',
+    type: 'query.result',
     principal: alice,
     connection: 'ehr-primary',
     session: 's-1',
-    body: { n, sql: `select name from patients where id = ${n}`, tables: ['patients'] },
+    body: {
+      via: 'query',
+      statement: 0,
+      outcome: 'ok',
+      rows: n,
+      bytes: 100 + n,
+      tags: ['SELECT 1'],
+      durationMs: 0.25,
+    },
   };
 }
 
@@ -57,26 +66,26 @@ export async function copyDir(from: string): Promise<string> {
 }
 
 export interface Located {
-  readonly event: AuditEvent;
+  readonly event: RecordedEvent;
   readonly segment: string;
   readonly index: number;
 }
 
 /** Every event of a log, in file order, with where it lives. */
-export async function readLog(dir: string): Promise<Map<string, AuditEvent[]>> {
-  const out = new Map<string, AuditEvent[]>();
+export async function readLog(dir: string): Promise<Map<string, RecordedEvent[]>> {
+  const out = new Map<string, RecordedEvent[]>();
   for (const seg of await listSegments(dir)) {
     const text = await readFile(seg.path, 'utf8');
     const lines = text.split('\n').filter((l) => l.length > 0);
     out.set(
       seg.name,
-      lines.map((l) => JSON.parse(l) as AuditEvent),
+      lines.map((l) => JSON.parse(l) as RecordedEvent),
     );
   }
   return out;
 }
 
-export async function writeLog(dir: string, log: Map<string, AuditEvent[]>): Promise<void> {
+export async function writeLog(dir: string, log: Map<string, RecordedEvent[]>): Promise<void> {
   for (const [name, events] of log) {
     const path = join(dir, name);
     // Sealed segments are 0444; a non-root attacker would chmod first, so the test does too.
@@ -85,7 +94,7 @@ export async function writeLog(dir: string, log: Map<string, AuditEvent[]>): Pro
   }
 }
 
-export async function findEvent(dir: string, pred: (e: AuditEvent) => boolean): Promise<Located> {
+export async function findEvent(dir: string, pred: (e: RecordedEvent) => boolean): Promise<Located> {
   for (const [segment, events] of await readLog(dir)) {
     const index = events.findIndex(pred);
     if (index !== -1) return { event: events[index]!, segment, index };
@@ -94,7 +103,7 @@ export async function findEvent(dir: string, pred: (e: AuditEvent) => boolean): 
 }
 
 /** Recompute an event's hash after a mutation, as a forger would. */
-export function rehash(e: Omit<AuditEvent, 'hash'>): AuditEvent {
+export function rehash(e: Omit<RecordedEvent, 'hash'>): RecordedEvent {
   const { seq, prev, time, principal, connection, session, type, body } = e;
   const fields = { seq, prev, time, principal, connection, session, type, body };
   return { ...fields, hash: eventHash(fields) };
@@ -106,12 +115,12 @@ export function rehash(e: Omit<AuditEvent, 'hash'>): AuditEvent {
  * forgery possible without the signing key.
  */
 export function rewriteChain(
-  log: Map<string, AuditEvent[]>,
+  log: Map<string, RecordedEvent[]>,
   resignWith?: Parameters<typeof signCheckpoint>[1],
-): Map<string, AuditEvent[]> {
+): Map<string, RecordedEvent[]> {
   let prev = '0'.repeat(64);
   let seq = 0;
-  const out = new Map<string, AuditEvent[]>();
+  const out = new Map<string, RecordedEvent[]>();
   for (const [segment, events] of log) {
     out.set(
       segment,

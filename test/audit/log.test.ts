@@ -1,7 +1,7 @@
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AuditLog, type SealedSegment, verifyAuditLog } from '../../gateway-image/src/audit';
-import { eventHash, GENESIS_HASH } from '../../gateway-image/src/audit/event';
+import { type AuditEventInput, eventHash, GENESIS_HASH } from '../../gateway-image/src/audit/event';
 import { verifyCheckpoint } from '../../gateway-image/src/audit/keys';
 import { AuditError } from '../../gateway-image/src/errors';
 import { alice, cleanup, keys, openLog, query, readLog, tempDir } from './helpers';
@@ -15,7 +15,7 @@ describe('AuditLog', () => {
     const dir = await tempDir();
     const log = await openLog(dir);
     const ev = await log.append(query(1));
-    expect(ev).toMatchObject({ seq: 2, type: 'query.attempt', connection: 'ehr-primary', session: 's-1' });
+    expect(ev).toMatchObject({ seq: 2, type: 'query.result', connection: 'ehr-primary', session: 's-1' });
     expect(ev.time).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
     expect(ev.hash).toBe(eventHash(ev));
     // Only the audited principal fields: no token id, no expiry.
@@ -38,13 +38,16 @@ describe('AuditLog', () => {
   it('refuses bad input with AuditError without using up a seq', async () => {
     const dir = await tempDir();
     const log = await openLog(dir, { maxBodyBytes: 1024 });
+    // What the types forbid, as a caller outside them (JavaScript, a bad cast) could still send.
+    const untyped = (input: unknown) => log.append(input as AuditEventInput);
     const refused = [
-      log.append({ type: 'query.result', body: { rows: 'x'.repeat(2000) } }),
-      log.append({ type: 'checkpoint', body: { upTo: 1 } }),
-      log.append({ type: 'Not A Type', body: {} }),
-      log.append({ type: 'query.attempt', body: { when: new Date() } }),
-      log.append({ type: 'query.attempt', body: { n: Number.NaN } }),
-      log.append({ type: 'query.attempt', body: [] as unknown as Record<string, unknown> }),
+      untyped({ type: 'query.result', body: { rows: 'x'.repeat(2000) } }),
+      untyped({ type: 'checkpoint', body: { upTo: 1 } }),
+      untyped({ type: 'Not A Type', body: {} }),
+      untyped({ type: 'not.catalogued', body: {} }),
+      untyped({ type: 'query.result', body: { when: new Date() } }),
+      untyped({ type: 'query.result', body: { rows: Number.NaN } }),
+      untyped({ type: 'query.result', body: [] }),
     ];
     for (const p of refused) await expect(p).rejects.toBeInstanceOf(AuditError);
     await expect(refused[0]).rejects.toThrow(/over the 1024-byte cap/);
@@ -56,13 +59,13 @@ describe('AuditLog', () => {
     const dir = await tempDir();
     const log = await openLog(dir);
     const ev = await log.append({
-      type: 'ssh.exec',
+      type: 'sftp.file',
       connection: 'a\nb',
-      body: { command: 'echo 1\n{"seq":1}\r\n' },
+      body: { protocol: 'ssh', op: 'open', path: 'echo 1\n{"seq":1}\r\n' },
     });
     await Promise.all([log.close(), log.close()]);
     const events = [...(await readLog(dir)).values()].flat();
-    expect(events.map((e) => e.type)).toEqual(['audit.start', 'ssh.exec', 'checkpoint']);
+    expect(events.map((e) => e.type)).toEqual(['audit.start', 'sftp.file', 'checkpoint']);
     expect(events[1]).toEqual(ev);
     expect((await verifyAuditLog(dir, { publicKey: keys.publicKey })).ok).toBe(true);
   });
@@ -173,7 +176,9 @@ describe('AuditLog', () => {
     expect(syncs).toBeLessThan(1000);
     expect(syncs).toBeGreaterThan(0);
     for (let i = 1; i < results.length; i++) expect(results[i]!.seq).toBeGreaterThan(results[i - 1]!.seq);
-    expect(results.map((e) => e.body.n)).toEqual(Array.from({ length: 1000 }, (_, i) => i));
+    expect(results.map((e) => (e.type === 'query.result' ? e.body.rows : -1))).toEqual(
+      Array.from({ length: 1000 }, (_, i) => i),
+    );
     await log.close();
     const onDisk = [...(await readLog(dir)).values()].flat();
     expect(onDisk.map((e) => e.seq)).toEqual(onDisk.map((_, i) => i + 1));

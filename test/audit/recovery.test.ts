@@ -55,7 +55,7 @@ describe('AuditLog recovery', () => {
     const dir = await crashedLog(3);
     const path = join(dir, SEG1);
     const text = await readFile(path, 'utf8');
-    await writeFile(path, text.replace(/"n":2/, '"n":7'));
+    await writeFile(path, text.replace(/"rows":2/, '"rows":7'));
     await expect(openLog(dir, { repairTornTail: true })).rejects.toThrow(/damaged tail/);
   });
 });

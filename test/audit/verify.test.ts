@@ -46,7 +46,7 @@ afterAll(cleanup);
 const verify = (dir: string) => verifyAuditLog(dir, { publicKey: keys.publicKeyPem });
 const kinds = (r: Awaited<ReturnType<typeof verify>>) => r.problems.map((p) => p.kind);
 const isQuery = (seq: number) => (e: { seq: number; type: string }) =>
-  e.seq >= seq && e.type === 'query.attempt';
+  e.seq >= seq && e.type === 'query.result';
 
 describe('verifyAuditLog', () => {
   it('accepts the intact log, across rotation and reopen', async () => {
@@ -69,7 +69,7 @@ describe('verifyAuditLog', () => {
     const dir = await copyDir(fixture);
     const at = await findEvent(dir, isQuery(20));
     const log = await readLog(dir);
-    log.get(at.segment)![at.index] = { ...at.event, body: { ...at.event.body, tables: ['billing'] } };
+    log.get(at.segment)![at.index] = { ...at.event, body: { ...at.event.body, rows: 0 } };
     await writeLog(dir, log);
     const r = await verify(dir);
     expect(r.ok).toBe(false);
@@ -226,7 +226,11 @@ describe('verifyAuditDir: every chain of a directory', () => {
     const { privateKey, publicKey } = generateKeyPairSync('ed25519');
     for (const chain of ['', 'worker-1', 'worker-2']) {
       const log = await AuditLog.open(chainDir(dir, chain), { signingKey: privateKey });
-      for (let i = 0; i < 5; i++) await log.append({ type: 'test.event', body: { chain, i } });
+      for (let i = 0; i < 5; i++)
+        await log.append({
+          type: 'evidence.export-failed',
+          body: { day: '2026-01-01', host: `host${chain}`, code: `E${i}` },
+        });
       await log.close();
     }
     const ok = await verifyAuditDir(dir, { publicKey });
@@ -236,7 +240,7 @@ describe('verifyAuditDir: every chain of a directory', () => {
     const w2 = chainDir(dir, 'worker-2');
     const segment = join(w2, (await readdir(w2)).find((f) => f.endsWith('.jsonl'))!);
     const text = await readFile(segment, 'utf8');
-    await writeFile(segment, text.replace('"i":3', '"i":4'));
+    await writeFile(segment, text.replace('"code":"E3"', '"code":"E4"'));
     const bad = await verifyAuditDir(dir, { publicKey });
     expect(bad.ok).toBe(false);
     expect(bad.chains.find((c) => c.id === 'worker-2')!.result.problems[0]!.kind).toBe('hash-mismatch');

@@ -55,10 +55,14 @@ async function run(concurrency: number): Promise<Row> {
           connection: 'ehr-primary',
           session: `s-${id}`,
           body: {
-            n,
-            sql: 'select name, mrn from patients where id = $1',
-            tables: ['patients'],
-            decision: 'allow',
+            message: 'query',
+            facts: {
+              protocol: 'postgres',
+              statements: [],
+              normalized: 'select name, mrn from patients where id = $1',
+              fingerprint: `f${n.toString(16).padStart(15, '0')}`,
+            },
+            decision: { outcome: 'allow', rule: 'default' },
           },
         });
         latencies.push(performance.now() - t0);

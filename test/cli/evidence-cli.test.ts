@@ -44,7 +44,12 @@ beforeAll(async () => {
     principal: alice,
     connection: 'ehr',
     session: 's1',
-    body: { protocol: 'postgres' },
+    body: {
+      protocol: 'postgres',
+      clientUser: 'app',
+      brokeredRole: 'warden_reader',
+      clientApplication: 'psql',
+    },
   });
   await log.close();
   configFile = join(dir, 'warden.json');

@@ -10,6 +10,7 @@ import type { AuditLog } from '../../gateway-image/src/audit';
 import type { AuditPrincipal } from '../../gateway-image/src/audit/event';
 import { listSegments } from '../../gateway-image/src/audit/segments';
 import { collectEvidence } from '../../gateway-image/src/evidence/collect';
+import type { ShellFacts, SqlFacts } from '../../gateway-image/src/inspect/facts';
 import { cleanup, copyDir, keys, openLog, otherKeys, tempDir } from '../audit/helpers';
 
 const agent: AuditPrincipal = {
@@ -39,6 +40,27 @@ const FREE_TEXT = 'follow-up for Quixotefield';
 
 let dir: string;
 
+const pgStart = {
+  protocol: 'postgres',
+  clientUser: 'app',
+  brokeredRole: 'warden_reader',
+  clientApplication: 'psql',
+} as const;
+const sqlFacts = (normalized: string): SqlFacts => ({
+  protocol: 'postgres',
+  normalized,
+  fingerprint: 'a1b2c3d4e5f60718',
+  statements: [],
+});
+const shellFacts = (programs: string[], commandLine: string): ShellFacts => ({
+  protocol: 'ssh',
+  mode: 'exec',
+  programs,
+  commandLine,
+  features: [],
+});
+const hold = { approverGroups: ['approvers'], minApprovers: 1, expiresAt: '2026-03-02T10:05:00.000Z' };
+
 async function write(log: AuditLog): Promise<void> {
   jest.setSystemTime(DAY1);
   await log.append({
@@ -46,7 +68,7 @@ async function write(log: AuditLog): Promise<void> {
     principal: human,
     connection: 'ehr',
     session: 'old',
-    body: { protocol: 'postgres' },
+    body: pgStart,
   });
   jest.setSystemTime(DAY2);
   const pg = { principal: agent, connection: 'ehr' };
@@ -68,7 +90,7 @@ async function write(log: AuditLog): Promise<void> {
     type: 'session.start',
     session: 's1',
     body: {
-      protocol: 'postgres',
+      ...pgStart,
       upstreamRole: { privileges: ['superuser', 'bypassrls'], acceptedBecause: FREE_TEXT },
     },
   });
@@ -96,11 +118,7 @@ async function write(log: AuditLog): Promise<void> {
     body: {
       message: 'query',
       decision: { outcome: 'allow', rule: 'allow-granted' },
-      facts: {
-        protocol: 'postgres',
-        normalized: 'select ssn from patients where last_name = $1',
-        statements: [],
-      },
+      facts: sqlFacts('select ssn from patients where last_name = $1'),
     },
   });
   await log.append({
@@ -108,6 +126,9 @@ async function write(log: AuditLog): Promise<void> {
     type: 'mask',
     session: 's1',
     body: {
+      via: 'query',
+      statement: 0,
+      profile: null,
       columns: [{ entity: 'SSN', name: 'ssn', strategy: 'partial', values: 7 }],
       detections: { 'NAME:redact': 2 },
     },
@@ -116,19 +137,25 @@ async function write(log: AuditLog): Promise<void> {
     ...pg,
     type: 'inspection.mismatch',
     session: 's1',
-    body: { kind: 'tag', index: 0, inspected: 'SELECT', reported: 'INSERT' },
+    body: { kind: 'tag', fingerprint: 'a1b2c3d4e5f60718', index: 0, inspected: 'SELECT', reported: 'INSERT' },
   });
   await log.append({ ...pg, type: 'session.end', session: 's1', body: { reason: 'inspection-mismatch' } });
   const ssh = { principal: agent, connection: 'lab-host', session: 's2' };
-  await log.append({ ...ssh, type: 'session.start', body: { protocol: 'ssh', method: 'password' } });
+  await log.append({
+    ...ssh,
+    type: 'session.start',
+    body: { protocol: 'ssh', method: 'password', via: 'oidc' },
+  });
   await log.append({
     ...ssh,
     type: 'command.attempt',
     body: {
-      facts: { protocol: 'ssh', commandLine: `grep ${FREE_TEXT} exports/patients.csv | base64` },
+      protocol: 'ssh',
+      facts: shellFacts(['grep', 'base64'], `grep ${FREE_TEXT} exports/patients.csv | base64`),
       decision: {
         outcome: 'deny',
         rule: 'deny-encoders-on-phi-hosts',
+        reason: 'encoders defeat masking',
         program: 'base64',
         features: ['encoder'],
       },
@@ -138,9 +165,12 @@ async function write(log: AuditLog): Promise<void> {
     ...ssh,
     type: 'command.attempt',
     body: {
+      protocol: 'ssh',
+      facts: shellFacts(['cat'], 'cat exports/patients.csv'),
       decision: {
         outcome: 'deny',
         rule: 'warden:unmaskable-output',
+        reason: 'the output cannot be masked',
         program: 'cat',
         features: ['unmaskable'],
       },
@@ -149,12 +179,18 @@ async function write(log: AuditLog): Promise<void> {
   await log.append({
     ...ssh,
     type: 'command.attempt',
-    body: { mode: 'exec', outcome: 'not-inspectable', reason: FREE_TEXT },
+    body: { protocol: 'ssh', mode: 'exec', outcome: 'not-inspectable', reason: FREE_TEXT },
   });
   await log.append({
     ...ssh,
     type: 'command.result',
-    body: { outcome: 'completed', masked: { 'SSN:partial': 3, 'ADDRESS/column': 2 } },
+    body: {
+      protocol: 'ssh',
+      mode: 'exec',
+      channel: 0,
+      outcome: 'completed',
+      masked: { 'SSN:partial': 3, 'ADDRESS/column': 2 },
+    },
   });
   await log.append({
     ...ssh,
@@ -164,14 +200,16 @@ async function write(log: AuditLog): Promise<void> {
       kind: 'command',
       rule: 'warden.phi-ssh-commands',
       command: `cat ${FREE_TEXT}.txt`,
+      ...hold,
     },
   });
   await log.append({
     ...ssh,
     type: 'command.attempt',
     body: {
+      protocol: 'ssh',
       approvalRule: 'warden.phi-ssh-commands',
-      facts: { protocol: 'ssh', programs: ['cat'], commandLine: `cat ${FREE_TEXT}.txt` },
+      facts: shellFacts(['cat'], `cat ${FREE_TEXT}.txt`),
       decision: { outcome: 'deny', rule: 'warden.phi-ssh-commands', reason: 'timed out' },
     },
   });
@@ -187,6 +225,7 @@ async function write(log: AuditLog): Promise<void> {
       rule: 'access.justInTime',
       reason: FREE_TEXT,
       durationMs: 1_800_000,
+      ...hold,
     },
   });
   await log.append({
@@ -199,7 +238,7 @@ async function write(log: AuditLog): Promise<void> {
     principal: null,
     connection: 'ehr',
     type: 'access.expired',
-    body: { grant: 'g-1', subject: 'ci-bot' },
+    body: { grant: 'g-1', subject: 'ci-bot', expiresAt: '2026-03-02T10:30:00.000Z' },
   });
   await log.append({
     ...pg,
@@ -210,7 +249,17 @@ async function write(log: AuditLog): Promise<void> {
       kind: 'command',
       rule: 'warden.phi-sql-writes',
       command: `update patients set note = '${FREE_TEXT}'`,
-      statements: [{ kind: 'update', writes: ['public.patients'] }],
+      statements: [
+        {
+          kind: 'update',
+          reads: [],
+          writes: ['public.patients'],
+          columns: ['note'],
+          functions: [],
+          returnsRows: false,
+        },
+      ],
+      ...hold,
     },
   });
   await log.append({
@@ -218,14 +267,22 @@ async function write(log: AuditLog): Promise<void> {
     connection: 'ehr',
     session: 's3',
     type: 'approval.decided',
-    body: { approval: 'h-1', verdict: 'approve', status: 'approved', justification: FREE_TEXT },
+    body: {
+      approval: 'h-1',
+      requester: 'ci-bot',
+      verdict: 'approve',
+      status: 'approved',
+      justification: FREE_TEXT,
+    },
   });
   await log.append({
     ...pg,
     type: 'query.attempt',
     session: 's3',
     body: {
+      message: 'query',
       approvalRule: 'warden.phi-sql-writes',
+      facts: sqlFacts('update patients set note = $1'),
       decision: { outcome: 'allow', rule: 'warden.phi-sql-writes' },
     },
   });

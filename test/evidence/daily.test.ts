@@ -42,14 +42,28 @@ beforeAll(async () => {
     principal: alice,
     connection: 'ehr',
     session: 's1',
-    body: { protocol: 'postgres' },
+    body: {
+      protocol: 'postgres',
+      clientUser: 'app',
+      brokeredRole: 'warden_reader',
+      clientApplication: 'psql',
+    },
   });
   await log.append({
     type: 'query.attempt',
     principal: alice,
     connection: 'ehr',
     session: 's1',
-    body: { decision: { outcome: 'deny', rule: 'deny-dangerous-functions' } },
+    body: {
+      message: 'query',
+      facts: {
+        protocol: 'postgres',
+        statements: [],
+        normalized: 'select pg_read_file($1)',
+        fingerprint: 'f00d',
+      },
+      decision: { outcome: 'deny', rule: 'deny-dangerous-functions', reason: 'reads server files' },
+    },
   });
   await log.close();
   jest.useRealTimers();

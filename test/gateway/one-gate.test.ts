@@ -64,8 +64,11 @@ describe('one command gate through Postgres, SSH and HTTP', () => {
   let fhir: SandboxFhirApi;
   let gateway: RunningGateway;
   let agentToken: string;
-  const observed: GateAttemptEvent[] = [];
-  const observe = (m: unknown) => observed.push(m as GateAttemptEvent);
+  // Read as any observer may: every protocol's attempt body, looked at field by field.
+  const observed: (Pick<GateAttemptEvent, 'type' | 'connection'> & {
+    body: Readonly<Record<string, unknown>>;
+  })[] = [];
+  const observe = (m: unknown) => observed.push(m as (typeof observed)[number]);
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'warden-one-gate-'));

@@ -4,6 +4,7 @@
  * already durable. A torn last line (a write in progress) is skipped.
  */
 import { listChains } from '../audit/chains';
+import { parseEventLine, type RecordedEvent } from '../audit/event';
 import { listSegments, readSegmentLines } from '../audit/segments';
 
 export interface AuditQuery {
@@ -21,7 +22,7 @@ export interface AuditQuery {
 }
 
 export interface AuditSearchResult {
-  readonly events: Record<string, unknown>[];
+  readonly events: RecordedEvent[];
   /** Whether older matches were left out because of the limit. */
   readonly truncated: boolean;
 }
@@ -34,11 +35,9 @@ export async function searchAudit(dir: string, q: AuditQuery): Promise<AuditSear
     if (err.code === 'ENOENT') return [];
     throw err;
   });
-  const matches = (e: Record<string, unknown>): boolean => {
-    const principal = e.principal as { subject?: string } | null;
-    const time = String(e.time ?? '');
-    const type = String(e.type ?? '');
-    if (q.principal !== undefined && principal?.subject !== q.principal) return false;
+  const matches = (e: RecordedEvent): boolean => {
+    const { time, type } = e;
+    if (q.principal !== undefined && e.principal?.subject !== q.principal) return false;
     if (q.connection !== undefined && e.connection !== q.connection) return false;
     if (q.session !== undefined && e.session !== q.session) return false;
     if (q.type !== undefined && !(q.type.endsWith('.') ? type.startsWith(q.type) : type === q.type))
@@ -48,39 +47,33 @@ export async function searchAudit(dir: string, q: AuditQuery): Promise<AuditSear
     return true;
   };
   // Each chain's newest matches, then merged newest first (time, then chain id).
-  const found: { chain: string; event: Record<string, unknown> }[] = [];
+  const found: { chain: string; event: RecordedEvent }[] = [];
   let truncated = false;
   for (const chain of chains) {
     const newest = await newestMatches(chain.dir, matches, limit);
     truncated ||= newest.truncated;
     for (const event of newest.events) found.push({ chain: chain.id, event });
   }
-  found.sort(
-    (a, b) => String(b.event.time).localeCompare(String(a.event.time)) || a.chain.localeCompare(b.chain),
-  );
+  found.sort((a, b) => b.event.time.localeCompare(a.event.time) || a.chain.localeCompare(b.chain));
   return { events: found.slice(0, limit).map((f) => f.event), truncated: truncated || found.length > limit };
 }
 
 /** Up to `limit` matching events of one chain, newest first; `truncated` when older ones matched too. */
 async function newestMatches(
   dir: string,
-  matches: (e: Record<string, unknown>) => boolean,
+  matches: (e: RecordedEvent) => boolean,
   limit: number,
 ): Promise<AuditSearchResult> {
   const segments = await listSegments(dir);
-  const found: Record<string, unknown>[] = [];
+  const found: RecordedEvent[] = [];
   // Newest segment first; within a segment lines are oldest first, so collect then reverse.
   for (const seg of segments.reverse()) {
-    const inSegment: Record<string, unknown>[] = [];
+    const inSegment: RecordedEvent[] = [];
     for await (const line of readSegmentLines(seg.path)) {
       if (!line.complete || line.text === '') continue;
-      let event: Record<string, unknown>;
-      try {
-        event = JSON.parse(line.text) as Record<string, unknown>;
-      } catch {
-        continue; // the verifier reports damage; search shows what it can read
-      }
-      if (matches(event)) inSegment.push(event);
+      // The verifier reports damage; search shows what it can read.
+      const event = parseEventLine(line.text);
+      if (typeof event !== 'string' && matches(event)) inSegment.push(event);
     }
     found.push(...inSegment.reverse());
     if (found.length > limit) return { events: found.slice(0, limit), truncated: true };

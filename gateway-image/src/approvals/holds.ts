@@ -4,6 +4,7 @@
  * goes away (abandoned). Every step is audited before the command moves on.
  */
 import { createHash, randomUUID } from 'node:crypto';
+import type { ApprovalRequestedBody } from '../audit/bodies';
 import type { AuditSink } from '../audit/event';
 import { WardenError } from '../errors';
 import type { Principal } from '../identity/principal';
@@ -215,7 +216,7 @@ function waitForDecision(
   });
 }
 
-export function requestedBody(r: ApprovalRecord): Record<string, unknown> {
+export function requestedBody(r: ApprovalRecord): ApprovalRequestedBody {
   return {
     approval: r.id,
     kind: r.kind,

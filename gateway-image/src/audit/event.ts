@@ -9,6 +9,7 @@
 import { createHash } from 'node:crypto';
 import { AuditError } from '../errors';
 import type { PrincipalKind } from '../identity/principal';
+import { type AuditBodies, type AuditPayload, type AuditType, isAuditType } from './bodies';
 import { CanonicalJsonError, canonicalize } from './canonical';
 
 /** `prev` of the first event of a log. */
@@ -34,23 +35,25 @@ export type AuditJson =
   | readonly AuditJson[]
   | { readonly [k: string]: AuditJson };
 
-/** What protocol code hands the audit log; the log adds seq, time and the chain fields. */
-export interface AuditEventInput {
-  /** Dotted lower-case name, e.g. `session.start`, `query.attempt`, `query.result`. */
-  readonly type: string;
+/** Who, where and in which session an event happened; `null` or absent for system events. */
+interface EventSubject {
   /**
-   * Who acted; `null` or absent for system events. A full `Principal` may be passed: only subject,
-   * kind, issuer and groups are recorded.
+   * Who acted. A full `Principal` may be passed: only subject, kind, issuer and groups are recorded.
    */
   readonly principal?: AuditPrincipal | null;
   readonly connection?: string | null;
   readonly session?: string | null;
-  /** Type-specific facts; never response data. Canonical size at most `maxBodyBytes`. */
-  readonly body: { readonly [k: string]: unknown };
 }
 
-/** One line of the log. */
-export interface AuditEvent {
+/**
+ * What protocol code hands the audit log; the log adds seq, time and the chain fields. A union by
+ * `type`: each type carries its own body (bodies.ts), never response data, canonical size at most
+ * `maxBodyBytes`.
+ */
+export type AuditEventInput<T extends AuditType = AuditType> = AuditPayload<T> & EventSubject;
+
+/** The fields of a line that the chain is made of: the same for every type. */
+export interface RecordedFields {
   readonly seq: number;
   readonly prev: string;
   readonly hash: string;
@@ -59,8 +62,29 @@ export interface AuditEvent {
   readonly principal: AuditPrincipal | null;
   readonly connection: string | null;
   readonly session: string | null;
+}
+
+/** One event of a known type, as recorded: a union by `type`, so narrowing on it types the body. */
+export type AuditEvent<T extends AuditType = AuditType> = AuditPayload<T> & RecordedFields;
+
+/**
+ * One line as read back from a log, before anything is known of its body: the verifier checks
+ * chains of these (a newer gateway may write types this one does not know). `knownEvent` gives
+ * the typed event.
+ */
+export interface RecordedEvent extends RecordedFields {
   readonly type: string;
-  readonly body: { readonly [k: string]: AuditJson };
+  readonly body: { readonly [k: string]: unknown };
+}
+
+/**
+ * The typed event of a recorded line whose type this gateway writes; undefined for any other
+ * type. A body is trusted to be the one its type names because the gateway wrote it and the
+ * chain's hashes and signed checkpoints hold it (`warden audit verify`); the verifier does not
+ * rely on this for the bodies it reads itself (checkpoints, seals), which it checks field by field.
+ */
+export function knownEvent(e: RecordedEvent): AuditEvent | undefined {
+  return isAuditType(e.type) ? (e as AuditEvent) : undefined;
 }
 
 /** Where protocol code sends events; the gateway injects an `AuditLog` (or a test double). */
@@ -75,7 +99,7 @@ export interface AuditSink {
 }
 
 /** Types only the log itself writes; `append` refuses them so a caller cannot forge a checkpoint. */
-export const RESERVED_TYPES: ReadonlySet<string> = new Set([
+export const RESERVED_TYPES: ReadonlySet<string> = new Set<AuditType>([
   'checkpoint',
   'segment.sealed',
   'audit.start',
@@ -92,20 +116,24 @@ export interface EncodedEvent {
   readonly line: string;
 }
 
-/** Fields of an event before hashing; inputs are validated by `normalizeInput` first. */
-export interface EventFields {
-  readonly seq: number;
-  readonly prev: string;
-  readonly time: string;
+/** An input as recorded: principal summarised, absent ids null. Validated by `normalizeInput`. */
+export interface NormalizedInput {
   readonly principal: AuditPrincipal | null;
   readonly connection: string | null;
   readonly session: string | null;
-  readonly type: string;
-  readonly body: { readonly [k: string]: unknown };
+  readonly type: AuditType;
+  readonly body: AuditBodies[AuditType];
+}
+
+/** Fields of an event before hashing. */
+export interface EventFields extends NormalizedInput {
+  readonly seq: number;
+  readonly prev: string;
+  readonly time: string;
 }
 
 /** The hash of an event: SHA-256 hex over the canonical JSON of every field except `hash`. */
-export function eventHash(fields: EventFields | Omit<AuditEvent, 'hash'>): string {
+export function eventHash(fields: EventFields | Omit<RecordedEvent, 'hash'>): string {
   return sha256Hex(canonicalize(withoutHash(fields)));
 }
 
@@ -155,6 +183,8 @@ export function encodeEvent(fields: EventFields, maxBodyBytes: number): EncodedE
 function encodedEvent(fields: EventFields, hash: string, bodyText: string): AuditEvent {
   const { seq, prev, time, principal, connection, session, type } = fields;
   let body: AuditEvent['body'] | undefined;
+  // The body is the input's own, typed with its type by `AuditEventInput`; split into two fields
+  // here, the pair is put back together once.
   return {
     seq,
     prev,
@@ -168,7 +198,7 @@ function encodedEvent(fields: EventFields, hash: string, bodyText: string): Audi
       body ??= JSON.parse(bodyText) as AuditEvent['body'];
       return body;
     },
-  };
+  } as AuditEvent;
 }
 
 /** Canonical principals by summary: a session's summary object is reused for all its events. */
@@ -184,7 +214,7 @@ function canonicalPrincipal(p: AuditPrincipal | null): string {
   return text;
 }
 
-function withoutHash(fields: EventFields | Omit<AuditEvent, 'hash'>): Record<string, unknown> {
+function withoutHash(fields: EventFields | Omit<RecordedEvent, 'hash'>): Record<string, unknown> {
   const { seq, prev, time, principal, connection, session, type, body } = fields;
   return { seq, prev, time, principal, connection, session, type, body };
 }
@@ -193,15 +223,15 @@ function withoutHash(fields: EventFields | Omit<AuditEvent, 'hash'>): Record<str
  * Check a caller's input and reduce it to what is recorded. Throws `AuditError` naming the
  * problem; `allowReserved` is for the log's own events.
  */
-export function normalizeInput(
-  input: AuditEventInput,
-  allowReserved = false,
-): Pick<EventFields, 'type' | 'principal' | 'connection' | 'session' | 'body'> {
+export function normalizeInput(input: AuditEventInput, allowReserved = false): NormalizedInput {
   if (input === null || typeof input !== 'object')
     throw new AuditError('audit event input must be an object');
   const { type, body } = input;
   if (typeof type !== 'string' || type.length > 64 || !TYPE_RE.test(type)) {
     throw new AuditError(`audit event type ${JSON.stringify(type)} is not a dotted lower-case name`);
+  }
+  if (!isAuditType(type)) {
+    throw new AuditError(`audit event type ${type} is not one Warden writes (audit/bodies.ts lists them)`);
   }
   if (!allowReserved && RESERVED_TYPES.has(type)) {
     throw new AuditError(`audit event type ${type} is written only by the audit log itself`);
@@ -269,7 +299,7 @@ function optionalId(value: string | null | undefined, name: string, type: string
 }
 
 /** Parse one line into an event, checking its shape (not its hash). Returns a reason on failure. */
-export function parseEventLine(line: string): AuditEvent | string {
+export function parseEventLine(line: string): RecordedEvent | string {
   let v: unknown;
   try {
     v = JSON.parse(line);
@@ -277,25 +307,28 @@ export function parseEventLine(line: string): AuditEvent | string {
     return 'line is not JSON';
   }
   if (v === null || typeof v !== 'object' || Array.isArray(v)) return 'line is not a JSON object';
-  const e = v as Record<string, unknown>;
-  const keys = Object.keys(e).sort().join(',');
+  const keys = Object.keys(v).sort().join(',');
   if (keys !== 'body,connection,hash,prev,principal,seq,session,time,type')
     return `unexpected fields: ${keys}`;
-  if (!Number.isSafeInteger(e.seq) || (e.seq as number) < 1) return 'seq is not a positive integer';
-  if (typeof e.prev !== 'string' || !HASH_RE.test(e.prev)) return 'prev is not a SHA-256 hex digest';
-  if (typeof e.hash !== 'string' || !HASH_RE.test(e.hash)) return 'hash is not a SHA-256 hex digest';
-  if (typeof e.time !== 'string' || Number.isNaN(Date.parse(e.time)))
-    return 'time is not an ISO-8601 timestamp';
-  if (typeof e.type !== 'string' || !TYPE_RE.test(e.type)) return 'type is not a dotted lower-case name';
-  if (e.connection !== null && typeof e.connection !== 'string') return 'connection is not a string or null';
-  if (e.session !== null && typeof e.session !== 'string') return 'session is not a string or null';
-  if (e.body === null || typeof e.body !== 'object' || Array.isArray(e.body)) return 'body is not an object';
-  if (e.principal !== null) {
+  const { seq, prev, hash, time, type, connection, session, body, principal } = v as Record<string, unknown>;
+  if (typeof seq !== 'number' || !Number.isSafeInteger(seq) || seq < 1)
+    return 'seq is not a positive integer';
+  if (typeof prev !== 'string' || !HASH_RE.test(prev)) return 'prev is not a SHA-256 hex digest';
+  if (typeof hash !== 'string' || !HASH_RE.test(hash)) return 'hash is not a SHA-256 hex digest';
+  if (typeof time !== 'string' || Number.isNaN(Date.parse(time))) return 'time is not an ISO-8601 timestamp';
+  if (typeof type !== 'string' || !TYPE_RE.test(type)) return 'type is not a dotted lower-case name';
+  if (connection !== null && typeof connection !== 'string') return 'connection is not a string or null';
+  if (session !== null && typeof session !== 'string') return 'session is not a string or null';
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) return 'body is not an object';
+  let recordedPrincipal: AuditPrincipal | null = null;
+  if (principal !== null) {
     try {
-      summarize(e.principal as AuditPrincipal, e.type);
+      recordedPrincipal = summarize(principal as AuditPrincipal, type);
     } catch {
       return 'principal is not {subject, kind, issuer, groups} or null';
     }
   }
-  return e as unknown as AuditEvent;
+  const fields = body as { readonly [k: string]: unknown };
+  // In the line's own order, for whoever shows it again (the admin API's search).
+  return { seq, time, type, principal: recordedPrincipal, connection, session, body: fields, prev, hash };
 }

@@ -73,14 +73,17 @@ export class AuditLog
     }
     const log = new AuditLog(dir, opts, file, state);
     try {
-      await log.internal('audit.start', {
-        version: 1,
-        segment: state.segment,
-        keyId: opts.keyId,
-        resumedAfterSeq: state.lastSeq,
-        cleanShutdown: state.cleanShutdown,
+      await log.internal({
+        type: 'audit.start',
+        body: {
+          version: 1,
+          segment: state.segment,
+          keyId: opts.keyId,
+          resumedAfterSeq: state.lastSeq,
+          cleanShutdown: state.cleanShutdown,
+        },
       });
-      if (state.repair) await log.internal('audit.recovered', { ...state.repair });
+      if (state.repair) await log.internal({ type: 'audit.recovered', body: state.repair });
     } catch (err) {
       await log.close().catch(noop);
       throw err;
@@ -183,8 +186,8 @@ export class AuditLog
     if (this.failure) throw this.failure;
   }
 
-  private internal(type: string, body: Record<string, unknown>): Promise<AuditEvent> {
-    return this.enqueue(normalizeInput({ type, body }, true));
+  private internal(input: AuditEventInput): Promise<AuditEvent> {
+    return this.enqueue(normalizeInput(input, true));
   }
 
   private enqueue(

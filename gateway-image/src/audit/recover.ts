@@ -5,7 +5,7 @@
 import { chmod, mkdir, open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AuditError } from '../errors';
-import { type AuditEvent, eventHash, GENESIS_HASH, parseEventLine, sha256Hex } from './event';
+import { eventHash, GENESIS_HASH, parseEventLine, type RecordedEvent, sha256Hex } from './event';
 import {
   listSegments,
   readFirstLine,
@@ -89,7 +89,7 @@ function base(
   segmentBytes: number,
   segmentStartedAt: number,
   segmentEvents: number,
-  lastEvent: AuditEvent,
+  lastEvent: RecordedEvent,
   cleanShutdown: boolean,
   repair: TornTailRepair | undefined,
 ): RecoveredState {
@@ -124,7 +124,7 @@ async function fresh(dir: string, existing?: SegmentRef): Promise<RecoveredState
 }
 
 /** The last segment is empty (a crash right after rotation): the chain ends in the one before. */
-async function previousTail(segments: readonly SegmentRef[]): Promise<AuditEvent | undefined> {
+async function previousTail(segments: readonly SegmentRef[]): Promise<RecordedEvent | undefined> {
   const prev = segments.at(-2);
   if (prev === undefined) return undefined;
   const tail = await readSegmentTail(prev.path, 1);
@@ -135,13 +135,13 @@ async function previousTail(segments: readonly SegmentRef[]): Promise<AuditEvent
 }
 
 /** `segment.sealed` followed by its checkpoint ends a sealed segment; returns the next name. */
-function sealedNextSegment(events: readonly AuditEvent[]): string | undefined {
+function sealedNextSegment(events: readonly RecordedEvent[]): string | undefined {
   const [a, b] = events;
   if (events.length !== 2 || a?.type !== 'segment.sealed' || b?.type !== 'checkpoint') return undefined;
   return typeof a.body.next === 'string' ? a.body.next : '';
 }
 
-function checkedEvent(line: string, segment: string): AuditEvent {
+function checkedEvent(line: string, segment: string): RecordedEvent {
   const parsed = parseEventLine(line);
   if (typeof parsed === 'string') throw corrupt(segment, parsed);
   if (eventHash(parsed) !== parsed.hash)
@@ -149,7 +149,7 @@ function checkedEvent(line: string, segment: string): AuditEvent {
   return parsed;
 }
 
-function follows(a: AuditEvent, b: AuditEvent): boolean {
+function follows(a: RecordedEvent, b: RecordedEvent): boolean {
   return b.seq === a.seq + 1 && b.prev === a.hash;
 }
 

@@ -13,7 +13,7 @@
 import type { KeyObject } from 'node:crypto';
 import { AuditError } from '../errors';
 import { listChains } from './chains';
-import { type AuditEvent, eventHash, GENESIS_HASH, parseEventLine } from './event';
+import { eventHash, GENESIS_HASH, parseEventLine, type RecordedEvent } from './event';
 import { auditKeyId, loadAuditPublicKey, verifyCheckpoint } from './keys';
 import { listSegments, readSegmentLines, type SegmentRef } from './segments';
 
@@ -133,7 +133,7 @@ class Verifier {
   private afterCheckpoint = 0;
   private firstAfterCheckpoint: number | undefined;
   /** The last two events of the segment being read: a sealed segment ends [segment.sealed, checkpoint]. */
-  private window: AuditEvent[] = [];
+  private window: RecordedEvent[] = [];
   private lastLocation: { segment: string; line: number } | undefined;
 
   constructor(
@@ -182,7 +182,7 @@ class Verifier {
     }
   }
 
-  private event(e: AuditEvent, segment: string, line: number): void {
+  private event(e: RecordedEvent, segment: string, line: number): void {
     if (
       this.window.length === 2 &&
       this.window[0]!.type === 'segment.sealed' &&
@@ -228,7 +228,7 @@ class Verifier {
     this.window = [...this.window.slice(-1), e];
   }
 
-  private checkpoint(e: AuditEvent, segment: string, line: number): void {
+  private checkpoint(e: RecordedEvent, segment: string, line: number): void {
     this.checkpoints++;
     this.afterCheckpoint = 0;
     this.firstAfterCheckpoint = undefined;

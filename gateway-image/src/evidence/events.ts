@@ -5,8 +5,7 @@
  * verifier reports them, and the pack says the log is damaged.
  */
 import { listChains } from '../audit/chains';
-import type { AuditEvent } from '../audit/event';
-import { parseEventLine } from '../audit/event';
+import { type AuditEvent, knownEvent, parseEventLine } from '../audit/event';
 import { listSegments, readSegmentLines } from '../audit/segments';
 
 export async function* auditEvents(dir: string): AsyncGenerator<{ chain: string; event: AuditEvent }> {
@@ -14,8 +13,10 @@ export async function* auditEvents(dir: string): AsyncGenerator<{ chain: string;
     for (const segment of await listSegments(chain.dir)) {
       for await (const line of readSegmentLines(segment.path)) {
         if (!line.complete) continue;
-        const event = parseEventLine(line.text);
-        if (typeof event !== 'string') yield { chain: chain.id, event };
+        const parsed = parseEventLine(line.text);
+        // A type this gateway does not write (a newer one did) has nothing to say to this pack.
+        const event = typeof parsed === 'string' ? undefined : knownEvent(parsed);
+        if (event) yield { chain: chain.id, event };
       }
     }
   }

@@ -29,14 +29,11 @@ export interface AdapterHooks {
 }
 
 /**
- * `protocol` is written into each event's body (`protocol: "ssh"`, …); Postgres events go without
- * it, as they always have (their types say the protocol). A result (`deferred`) rides with the
- * next durable append; an attempt is durable before `audit` resolves.
+ * A result (`deferred`) rides with the next durable append; an attempt is durable before `audit`
+ * resolves. Bodies are the adapters' own, typed by audit/bodies.ts (SSH, HTTP and Kubernetes name
+ * their `protocol` in each; Postgres events go without it, their types say the protocol).
  */
-export function adapterHooks(
-  services: GatewayServices,
-  protocol: 'ssh' | 'http' | 'kubernetes' | undefined,
-): AdapterHooks {
+export function adapterHooks(services: GatewayServices): AdapterHooks {
   const { approvals } = services;
   return {
     authenticate: (token) => services.authenticator.authenticate(token),
@@ -53,15 +50,9 @@ export function adapterHooks(
     decide: (principal, connection, facts) => services.policy.decide(principal, connection, facts),
     ...(approvals ? { awaitApproval: (r: ApprovalRequest) => approvals.awaitApproval(r) } : {}),
     async audit(input) {
-      const event = {
-        type: input.type,
-        principal: input.principal ?? null,
-        connection: input.connection,
-        session: input.session,
-        body: protocol ? { protocol, ...input.body } : input.body,
-      };
+      const { deferred, ...event } = input;
       const { audit } = services;
-      await (input.deferred && audit.appendDeferred ? audit.appendDeferred(event) : audit.append(event));
+      await (deferred && audit.appendDeferred ? audit.appendDeferred(event) : audit.append(event));
     },
     log: hookLog(services.logger),
     ...(services.tracer ? { tracer: services.tracer } : {}),

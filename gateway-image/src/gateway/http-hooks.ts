@@ -31,7 +31,7 @@ export async function httpHooks(services: GatewayServices): Promise<GatewayHttpH
 
   // Grants are checked on every request, so a revoked or expired grant stops the next one.
   const hooks: GatewayHttpHooks = {
-    ...adapterHooks(services, 'http'),
+    ...adapterHooks(services),
     masker(principal, connection): HttpMasker {
       const c = connections.get(connection);
       if (c && !c.phi && Object.keys(c.phiFields).length === 0) return HTTP_PASS_THROUGH;

@@ -41,7 +41,7 @@ export async function kubernetesHooks(services: GatewayServices): Promise<Kubern
 
   // Grants are checked on every request, so a revoked or expired grant stops the next one.
   const hooks: KubernetesGatewayHooks = {
-    ...adapterHooks(services, 'kubernetes'),
+    ...adapterHooks(services),
     inspect(request, connection) {
       const c = connections.get(connection.name);
       return inspectKubernetesRequest(request, {

@@ -21,7 +21,7 @@ export function postgresHooks(services: GatewayServices): PostgresSessionHooks {
     upstreamRolePrivileges(config, (ref) => services.secrets.resolve(ref)),
   );
   const hooks: PostgresSessionHooks = {
-    ...adapterHooks(services, undefined),
+    ...adapterHooks(services),
     resolveConnection: (name) => connections.get(name),
     inspect: cachedSqlInspector(),
     masking: postgresMasking(services),

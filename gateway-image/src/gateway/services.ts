@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { type AccessChecker, createAccessChecker } from '../access/grants';
 import { type Approvals, createApprovals } from '../approvals';
 import { chainDir } from '../audit/chains';
-import type { AuditSink } from '../audit/event';
+import type { AuditEventInput, AuditSink } from '../audit/event';
 import { RecoveringAuditLog } from '../audit/recovering-log';
 import type { WardenConfig } from '../config/schema';
 import { WardenError } from '../errors';
@@ -229,19 +229,33 @@ async function loadEd25519(secrets: SecretResolver, ref: string, path: string) {
 /** Identity publishes token issuance, revocation and refusals; the audit log records them. */
 function auditIdentityEvents(audit: AuditSink): () => void {
   const onEvent = (message: unknown) => {
-    const event = message as IdentityEvent & { time: string };
-    const principal =
-      event.type === 'session-token.issued'
-        ? event.principal
-        : event.type === 'session-token.revoked'
-          ? event.by
-          : null;
-    const { type, time: _time, ...body } = event;
     // An append that fails is already fail-closed inside the log (it refuses every later append).
-    audit
-      .append({ type: `identity.${type}`, principal, body: body as unknown as Record<string, unknown> })
-      .catch(() => undefined);
+    audit.append(identityAuditEvent(message as IdentityEvent)).catch(() => undefined);
   };
   diagnosticsChannel.subscribe(IDENTITY_CHANNEL, onEvent);
   return () => diagnosticsChannel.unsubscribe(IDENTITY_CHANNEL, onEvent);
+}
+
+/** An identity event as audited: `identity.<type>`, by the token's owner or revoker. */
+function identityAuditEvent(e: IdentityEvent): AuditEventInput {
+  switch (e.type) {
+    case 'session-token.issued':
+      return {
+        type: 'identity.session-token.issued',
+        principal: e.principal,
+        body: { principal: e.principal, tokenId: e.tokenId, expiresAt: e.expiresAt },
+      };
+    case 'session-token.revoked':
+      return {
+        type: 'identity.session-token.revoked',
+        principal: e.by,
+        body: { by: e.by, tokenId: e.tokenId },
+      };
+    case 'authentication.refused':
+      return {
+        type: 'identity.authentication.refused',
+        principal: null,
+        body: { code: e.code, where: e.where },
+      };
+  }
 }

@@ -15,6 +15,7 @@
  * has a start and no end.
  */
 import type { ChildProcess } from 'node:child_process';
+import type { SessionStartBody } from '../audit/bodies';
 import type { AuditEvent, AuditEventInput, AuditPrincipal, AuditSink } from '../audit/event';
 import type { Logger } from '../logging/logger';
 
@@ -22,7 +23,7 @@ interface Open {
   readonly connection: string | null;
   readonly principal: AuditPrincipal | null;
   readonly startedAt: number;
-  readonly protocol: string | undefined;
+  readonly protocol: SessionStartBody['protocol'] | undefined;
 }
 
 type LedgerMessage =
@@ -32,7 +33,7 @@ type LedgerMessage =
       readonly session: string;
       readonly connection: string | null;
       readonly principal: AuditPrincipal | null;
-      readonly protocol?: string;
+      readonly protocol?: SessionStartBody['protocol'];
     }
   | { readonly warden: 'session-ledger'; readonly op: 'end'; readonly session: string };
 
@@ -61,7 +62,7 @@ export function reportSessionsToPrimary(audit: ClosableSink): ClosableSink {
             session,
             connection: e.connection,
             principal: e.principal,
-            protocol: typeof e.body.protocol === 'string' ? e.body.protocol : undefined,
+            protocol: input.body.protocol,
           }),
         () => undefined,
       );

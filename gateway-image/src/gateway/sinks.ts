@@ -171,7 +171,11 @@ class SinkQueue {
     if (attempts === 1) this.record('audit.upload-failed', segment, {});
   }
 
-  private record(type: string, segment: string, extra: Record<string, unknown>): void {
+  private record(
+    type: 'audit.upload-failed' | 'audit.upload-retried',
+    segment: string,
+    extra: { readonly attempts?: number },
+  ): void {
     const chain = this.opts.chain ?? '';
     this.audit
       .append({ type, body: { segment, ...(chain ? { chain } : {}), sink: this.sink.kind, ...extra } })

@@ -25,7 +25,7 @@ export async function sshHooks(services: GatewayServices): Promise<SshSessionHoo
   const files = sshFileMasking([...connections.values()], maskers);
 
   const hooks: SshSessionHooks = {
-    ...adapterHooks(services, 'ssh'),
+    ...adapterHooks(services),
     resolveConnection: (name) => connections.get(name),
     inspect: (request, connection) => {
       const classified = files.classified(connection);

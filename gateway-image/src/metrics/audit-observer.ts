@@ -5,12 +5,14 @@
  * gains no call. Write+fsync batches give the audit log's own figures.
  */
 import diagnosticsChannel from 'node:diagnostics_channel';
+import type { Counts } from '../audit/bodies';
 import type { AuditEvent } from '../audit/event';
 import { AUDIT_CHANNEL, type AuditObservation } from '../audit/observe';
+import type { AttemptType } from '../protocols/gate';
 import type { GatewayMetrics } from './definitions';
 import type { LabelGuard } from './labels';
 
-const ATTEMPT_PROTOCOL: Readonly<Record<string, string>> = {
+const ATTEMPT_PROTOCOL: Readonly<Record<AttemptType, string>> = {
   'query.attempt': 'postgres',
   'command.attempt': 'ssh',
   'request.attempt': 'http',
@@ -21,8 +23,6 @@ interface OpenSession {
   /** A command of this session waits for approvers (at most one: the session waits with it). */
   hold?: { readonly startedAt: number; expired: boolean };
 }
-
-type Body = Readonly<Record<string, unknown>>;
 
 export interface AuditObserver {
   /** Sets the gauges that are ages (read at scrape time). */
@@ -35,10 +35,10 @@ export function observeAudit(m: GatewayMetrics, guard: LabelGuard): AuditObserve
   let lastCheckpointAt = performance.now();
   let uploadsPending = 0;
 
-  const startSession = (e: AuditEvent) => {
+  const startSession = (e: AuditEvent<'session.start'>) => {
     if (!e.session || sessions.has(e.session)) return;
     const labels = {
-      protocol: e.body.protocol === 'ssh' ? 'ssh' : 'postgres',
+      protocol: e.body.protocol,
       connection: guard.connection(e.connection),
       principal_kind: guard.principalKind(e.principal?.kind),
     };
@@ -54,20 +54,29 @@ export function observeAudit(m: GatewayMetrics, guard: LabelGuard): AuditObserve
     m.sessionsOpen.dec(s.labels);
   };
 
-  const attempt = (e: AuditEvent, protocol: string) => {
-    const body = e.body as Body;
-    const decision = body.decision as { outcome?: string; rule?: string } | undefined;
+  const attempt = (e: AuditEvent<AttemptType>, protocol: string) => {
+    const { body } = e;
+    const decision = 'decision' in body ? body.decision : undefined;
     const connection = guard.connection(e.connection);
-    const held = typeof body.approvalRule === 'string';
-    if (held) endHold(e, protocol, decision?.outcome === 'allow' ? 'approved' : undefined);
+    const approvalRule = 'approvalRule' in body ? body.approvalRule : undefined;
+    if (approvalRule !== undefined)
+      endHold(e, protocol, decision?.outcome === 'allow' ? 'approved' : undefined);
     // No decision: refused before policy (syntax error, not inspectable, audit or policy failure).
     // A hold decision where no approvals are configured is refused like a denial.
-    const outcome = held ? 'held' : !decision ? 'refused' : decision.outcome === 'allow' ? 'allow' : 'deny';
-    const rule = held
-      ? guard.rule(body.approvalRule)
-      : decision
-        ? guard.rule(decision.rule)
-        : guard.code(body.outcome ?? 'refused');
+    const outcome =
+      approvalRule !== undefined
+        ? 'held'
+        : !decision
+          ? 'refused'
+          : decision.outcome === 'allow'
+            ? 'allow'
+            : 'deny';
+    const rule =
+      approvalRule !== undefined
+        ? guard.rule(approvalRule)
+        : decision
+          ? guard.rule(decision.rule)
+          : guard.code('outcome' in body ? body.outcome : 'refused');
     m.statements.inc({ protocol, connection, decision: outcome, rule });
   };
 
@@ -88,32 +97,31 @@ export function observeAudit(m: GatewayMetrics, guard: LabelGuard): AuditObserve
     if (s.labels.protocol === 'http') sessions.delete(e.session!);
   };
 
-  const masked = (e: AuditEvent, protocol: string, counts: unknown) => {
-    if (!counts || typeof counts !== 'object') return;
+  const masked = (e: AuditEvent, protocol: string, counts: Counts | undefined) => {
+    if (!counts) return;
     const connection = guard.connection(e.connection);
-    for (const [key, n] of Object.entries(counts as Record<string, unknown>)) {
+    for (const [key, n] of Object.entries(counts)) {
       // Keys are `ENTITY:strategy`; an entity may hold a colon itself (`custom:DATE`).
       const at = key.lastIndexOf(':');
-      if (at <= 0 || typeof n !== 'number') continue;
+      if (at <= 0) continue;
       const entity = guard.code(key.slice(0, at));
       m.masked.inc({ protocol, connection, entity, strategy: guard.code(key.slice(at + 1)) }, n);
     }
   };
 
-  const maskEvent = (e: AuditEvent) => {
-    const body = e.body as Body;
-    const columns = Array.isArray(body.columns) ? (body.columns as Body[]) : [];
+  const maskEvent = (e: AuditEvent<'mask'>) => {
+    const { body } = e;
     const counts: Record<string, number> = {};
-    for (const c of columns) {
+    for (const c of body.via === 'notice' ? [] : body.columns) {
       const key = `${c.entity}:${c.strategy}`;
-      counts[key] = (counts[key] ?? 0) + (typeof c.values === 'number' ? c.values : 0);
+      counts[key] = (counts[key] ?? 0) + c.values;
     }
     masked(e, 'postgres', counts);
     masked(e, 'postgres', body.detections);
   };
 
-  const refused = (e: AuditEvent, protocol: string) => {
-    const reason = (e.body as Body).reason;
+  const refused = (e: AuditEvent<'session.refused' | 'request.refused'>, protocol: string) => {
+    const { reason } = e.body;
     m.sessionsRefused.inc({ protocol, reason: guard.code(reason) });
     // The session had started (its connection is a configured one) when the upstream failed.
     if (reason === 'upstream-unavailable')
@@ -121,25 +129,27 @@ export function observeAudit(m: GatewayMetrics, guard: LabelGuard): AuditObserve
   };
 
   const onEvent = (e: AuditEvent) => {
-    const protocol = ATTEMPT_PROTOCOL[e.type];
-    if (protocol) return attempt(e, protocol);
     switch (e.type) {
+      case 'query.attempt':
+      case 'command.attempt':
+      case 'request.attempt':
+        return attempt(e, ATTEMPT_PROTOCOL[e.type]);
       case 'session.start':
         return startSession(e);
       case 'session.end':
         return endSession(e);
       case 'session.refused':
-        return refused(e, (e.body as Body).protocol === 'ssh' ? 'ssh' : 'postgres');
+        return refused(e, e.body.protocol === 'ssh' ? 'ssh' : 'postgres');
       case 'request.refused':
         return refused(e, 'http');
       case 'mask':
         return maskEvent(e);
       case 'command.result':
-        return masked(e, 'ssh', (e.body as Body).masked);
+        return masked(e, 'ssh', e.body.masked);
       case 'request.result': {
-        const body = e.body as Body;
+        const { body } = e;
         masked(e, 'http', body.masked);
-        if (typeof body.error === 'string' && body.error.startsWith('ERR_HTTP_UPSTREAM'))
+        if (body.error?.startsWith('ERR_HTTP_UPSTREAM'))
           m.upstreamErrors.inc({ protocol: 'http', connection: guard.connection(e.connection) });
         return;
       }

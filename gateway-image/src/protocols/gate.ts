@@ -11,6 +11,7 @@
  * forwarded).
  */
 import diagnosticsChannel from 'node:diagnostics_channel';
+import type { AttemptBodies, AttemptOutcome, AuditPayload, AuditType } from '../audit/bodies';
 import type { Principal } from '../identity/principal';
 import type { Facts } from '../inspect/facts';
 import type { Decision } from '../policy/decision';
@@ -24,22 +25,25 @@ export interface GateLogEntry {
   readonly err?: unknown;
 }
 
-/** One audit event as an adapter hands it to the audit log; `T` names the protocol's event types. */
-export interface GateAuditInput<T extends string = string> {
-  readonly type: T;
+/**
+ * One audit event as an adapter hands it to the audit log: a union by `type` (audit/bodies.ts),
+ * `T` naming the protocol's event types.
+ */
+export type GateAuditInput<T extends AuditType = AuditType> = AuditPayload<T> & {
   /** Undefined only for a refusal before the credential was verified. */
   readonly principal: Principal | undefined;
   /** Null only when the request matched no connection. */
   readonly connection: string | null;
   readonly session: string;
-  /** Facts, decisions, counts and codes only: never values from rows, output or bodies. */
-  readonly body: Readonly<Record<string, unknown>>;
   /**
    * Nothing waits on this event (a result, a masking count): it may be made durable with a later
    * write, in order with the others. Never set on an attempt. @default false
    */
   readonly deferred?: boolean;
-}
+};
+
+/** The attempt event types: one per protocol family (`query.attempt`, `command.attempt`, `request.attempt`). */
+export type AttemptType = keyof AttemptBodies;
 
 export type HeldDecision = Extract<Decision, { outcome: 'require-approval' }>;
 
@@ -82,14 +86,16 @@ export interface GateHooks<F extends Facts, A extends GateAuditInput = GateAudit
 }
 
 /** One command at the gate. */
-export interface GateCommand<F extends Facts> {
+export interface GateCommand<F extends Facts, A extends GateAuditInput = GateAuditInput> {
   readonly principal: Principal;
   readonly connection: string;
   readonly session: string;
-  /** The protocol's attempt event: `query.attempt`, `command.attempt`, `request.attempt`. */
-  readonly attemptType: string;
-  /** Fields every attempt event of this command carries (the Postgres message, an HTTP request id). */
-  readonly attemptFields?: Readonly<Record<string, unknown>>;
+  /**
+   * The protocol's attempt event (`query.attempt`, `command.attempt`, `request.attempt`) for an
+   * outcome: the adapter adds what every attempt of this command carries (the Postgres message,
+   * the HTTP request id), its body typed by audit/bodies.ts.
+   */
+  attempt(outcome: AttemptOutcome<F>): A;
   /** What policy decides on. */
   readonly facts: F;
   /** The facts as audited, approved and observed: identifiers masked. @default facts */
@@ -121,9 +127,9 @@ export type GateVerdict =
 
 export type GateRefusal = Exclude<GateVerdict, { kind: 'allowed' }>;
 
-export async function passGate<F extends Facts>(
-  hooks: GateHooks<F>,
-  cmd: GateCommand<F>,
+export async function passGate<F extends Facts, A extends GateAuditInput>(
+  hooks: GateHooks<F, A>,
+  cmd: GateCommand<F, A>,
 ): Promise<GateVerdict> {
   const { principal, connection, session } = cmd;
   const shownFacts = cmd.shownFacts ?? cmd.facts;
@@ -158,9 +164,9 @@ export async function passGate<F extends Facts>(
 }
 
 /** The `awaitApproval` hold point; if it fails, the command stays refused by the holding rule. */
-async function hold<F extends Facts>(
-  hooks: GateHooks<F>,
-  cmd: GateCommand<F>,
+async function hold<F extends Facts, A extends GateAuditInput>(
+  hooks: GateHooks<F, A>,
+  cmd: GateCommand<F, A>,
   facts: F,
   decision: HeldDecision,
 ): Promise<Decision> {
@@ -191,41 +197,24 @@ function showDecision(d: Decision, showText: ((text: string) => string) | undefi
  * own refusals before policy (a statement that cannot be inspected). False when the audit log
  * could not append it: the adapter must then refuse with `audit-unavailable`.
  */
-export async function recordAttempt<F extends Facts>(
-  hooks: GateHooks<F>,
-  cmd: Pick<
-    GateCommand<F>,
-    'principal' | 'connection' | 'session' | 'attemptType' | 'attemptFields' | 'trace'
-  >,
-  outcome: Readonly<Record<string, unknown>> & { readonly decision?: Decision; readonly outcome?: string },
+export async function recordAttempt<F extends Facts, A extends GateAuditInput>(
+  hooks: GateHooks<F, A>,
+  cmd: Pick<GateCommand<F, A>, 'session' | 'attempt' | 'trace'>,
+  outcome: AttemptOutcome<F>,
 ): Promise<boolean> {
-  const body = { ...cmd.attemptFields, ...outcome };
+  const input = cmd.attempt(outcome);
   const { trace } = cmd;
   if (trace) {
-    const d = outcome.decision;
+    const d = 'decision' in outcome ? outcome.decision : undefined;
     trace.set({
-      'warden.decision': d?.outcome ?? outcome.outcome ?? 'refused',
+      'warden.decision': d?.outcome ?? ('outcome' in outcome ? outcome.outcome : 'refused'),
       ...(d?.rule ? { 'warden.rule': d.rule } : {}),
     });
     trace.stage('audit');
   }
-  if (gateChannel.hasSubscribers) {
-    gateChannel.publish({
-      type: cmd.attemptType,
-      session: cmd.session,
-      connection: cmd.connection,
-      principal: cmd.principal,
-      body,
-    } satisfies GateAttemptEvent);
-  }
+  if (gateChannel.hasSubscribers) gateChannel.publish(input satisfies GateAttemptEvent);
   try {
-    await hooks.audit({
-      type: cmd.attemptType,
-      principal: cmd.principal,
-      connection: cmd.connection,
-      session: cmd.session,
-      body,
-    });
+    await hooks.audit(input);
     return true;
   } catch (err) {
     hooks.log?.({
@@ -257,14 +246,8 @@ export const GATE_CHANNEL = 'warden.gate';
 const gateChannel = diagnosticsChannel.channel(GATE_CHANNEL);
 
 /**
- * What observers of `warden.gate` receive for every attempt: the attempt event's type and body as
- * audited (facts masked, decision, `outcome` when there is no decision). Subscribers run
- * synchronously, before the command is forwarded, and must not throw.
+ * What observers of `warden.gate` receive for every attempt: the attempt event as audited (facts
+ * masked, decision, `outcome` when there is no decision); narrow on `type` for its body.
+ * Subscribers run synchronously, before the command is forwarded, and must not throw.
  */
-export interface GateAttemptEvent<B = Readonly<Record<string, unknown>>> {
-  readonly type: string;
-  readonly session: string;
-  readonly connection: string;
-  readonly principal: Principal;
-  readonly body: B;
-}
+export type GateAttemptEvent = GateAuditInput;

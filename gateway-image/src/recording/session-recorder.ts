@@ -8,12 +8,7 @@ import diagnosticsChannel from 'node:diagnostics_channel';
 import { join } from 'node:path';
 import { principalSummary } from '../identity/principal';
 import { GATE_CHANNEL, type GateAttemptEvent } from '../protocols/gate';
-import {
-  POSTGRES_CHANNEL,
-  type PostgresEvent,
-  type QueryAttemptBody,
-  requestResultRows,
-} from '../protocols/postgres/events';
+import { POSTGRES_CHANNEL, type PostgresEvent, requestResultRows } from '../protocols/postgres/events';
 import { RECORDING_FORMAT, type ResultSet, SESSION_ID } from './format';
 import { decodeDataRow, decodeRowDescription } from './pg-rows';
 import { RecordingFile } from './recording-file';
@@ -164,26 +159,26 @@ export function createSessionRecorder(opts: SessionRecorderOptions): SessionReco
 
   /** A statement's attempt as the command gate audited it (protocols/gate.ts). */
   const onAttempt = (message: unknown) => {
-    const a = message as GateAttemptEvent<QueryAttemptBody>;
+    const a = message as GateAttemptEvent;
     if (a.type !== 'query.attempt') return;
     const s = live.get(a.session);
     if (!s) return;
     try {
       const e = a.body;
-      const d = e.decision;
+      const d = 'decision' in e ? e.decision : undefined;
       s.file.append({
         type: 'statement',
         t: elapsed(s),
         message: e.message,
         ...(e.statement === undefined ? {} : { statement: e.statement }),
-        ...(e.facts
+        ...('facts' in e
           ? {
               text: e.facts.normalized,
               fingerprint: e.facts.fingerprint,
               kinds: e.facts.statements.map((x) => x.kind),
             }
           : {}),
-        decision: d?.outcome ?? e.outcome ?? 'unknown',
+        decision: d?.outcome ?? ('outcome' in e ? e.outcome : 'unknown'),
         ...(d?.rule ? { rule: d.rule } : {}),
         ...(d && d.outcome !== 'allow' ? { reason: d.reason } : {}),
       });

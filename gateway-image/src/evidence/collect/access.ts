@@ -4,7 +4,6 @@
  * reasons are free text and stay in the audit log.
  */
 import type { AuditEvent } from '../../audit/event';
-import { str } from '../events';
 import type { JitGrantEvidence } from '../model';
 import type { Collector } from './collector';
 
@@ -15,35 +14,32 @@ export class JitGrantCollector implements Collector<JitGrantEvidence[]> {
   private readonly byGrant = new Map<string, Mutable>();
 
   add(e: AuditEvent): void {
-    const approval = str(e.body.approval);
     switch (e.type) {
       case 'access.requested':
-        if (approval)
-          this.entry(approval, {
-            subject: e.principal?.subject ?? 'unknown',
-            connection: e.connection,
-            requestedAt: e.time,
-            durationMs: typeof e.body.durationMs === 'number' ? e.body.durationMs : null,
-          });
+        this.entry(e.body.approval, {
+          subject: e.principal?.subject ?? 'unknown',
+          connection: e.connection,
+          requestedAt: e.time,
+          durationMs: e.body.durationMs ?? null,
+        });
         return;
       case 'access.granted': {
-        if (!approval) return;
-        const entry = this.entry(approval, {
-          subject: str(e.body.subject) ?? 'unknown',
+        const entry = this.entry(e.body.approval, {
+          subject: e.body.subject,
           connection: e.connection,
           status: 'granted',
-          grant: str(e.body.grant) ?? null,
+          grant: e.body.grant,
           approvedBy: e.principal?.subject ?? null,
           approvedAt: e.time,
-          expiresAt: str(e.body.expiresAt) ?? null,
+          expiresAt: e.body.expiresAt,
         });
         if (entry.grant) this.byGrant.set(entry.grant, entry);
         return;
       }
       case 'approval.decided': {
         // Only access requests are tracked here; held commands are their own section.
-        const entry = approval ? this.byApproval.get(approval) : undefined;
-        if (entry && str(e.body.status) === 'denied') {
+        const entry = this.byApproval.get(e.body.approval);
+        if (entry && e.body.status === 'denied') {
           entry.status = 'denied';
           entry.approvedBy = e.principal?.subject ?? null;
           entry.approvedAt = e.time;
@@ -51,12 +47,12 @@ export class JitGrantCollector implements Collector<JitGrantEvidence[]> {
         return;
       }
       case 'approval.expired': {
-        const entry = approval ? this.byApproval.get(approval) : undefined;
+        const entry = this.byApproval.get(e.body.approval);
         if (entry && entry.status === 'requested') entry.status = 'request expired';
         return;
       }
       case 'access.revoked': {
-        const entry = this.byGrant.get(str(e.body.grant) ?? '');
+        const entry = this.byGrant.get(e.body.grant);
         if (entry) {
           entry.status = 'revoked';
           entry.revokedBy = e.principal?.subject ?? null;
@@ -65,7 +61,7 @@ export class JitGrantCollector implements Collector<JitGrantEvidence[]> {
         return;
       }
       case 'access.expired': {
-        const entry = this.byGrant.get(str(e.body.grant) ?? '');
+        const entry = this.byGrant.get(e.body.grant);
         if (entry) {
           if (entry.status === 'granted') entry.status = 'expired';
           entry.expiredAt = e.time;

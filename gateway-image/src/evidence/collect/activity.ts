@@ -2,7 +2,7 @@
 import type { AuditEvent } from '../../audit/event';
 import type { DayActivity } from '../model';
 import { dayOf } from '../period';
-import { ATTEMPT_TYPES, type Collector, decisionOf } from './collector';
+import { type Collector, decisionOf, isAttempt } from './collector';
 
 type Mutable = { -readonly [K in keyof DayActivity]: DayActivity[K] };
 
@@ -15,7 +15,7 @@ export class ActivityCollector implements Collector<DayActivity[]> {
     this.days.set(day, entry);
     if (e.type === 'session.start') entry.sessions++;
     else if (e.type === 'approval.requested') entry.held++;
-    else if (ATTEMPT_TYPES.has(e.type)) {
+    else if (isAttempt(e)) {
       entry.commands++;
       const d = decisionOf(e);
       if (!d || d.outcome === 'deny') entry.denied++;

@@ -1,4 +1,6 @@
 import type { AuditEvent } from '../../audit/event';
+import type { Decision } from '../../policy/decision';
+import type { AttemptType } from '../../protocols/gate';
 import type { Protocol } from '../model';
 
 /** Reads the period's events one by one and keeps only what its section needs. */
@@ -9,7 +11,7 @@ export interface Collector<T> {
 
 /** The protocol of a session, from its session.start (Postgres, SSH) or its request events (HTTP, Kubernetes). */
 export function protocolOf(event: AuditEvent): Protocol | undefined {
-  const p = event.body.protocol;
+  const p = 'protocol' in event.body ? event.body.protocol : undefined;
   if (p === 'postgres' || p === 'ssh' || p === 'http' || p === 'kubernetes') return p;
   if (event.type.startsWith('query.')) return 'postgres';
   if (event.type.startsWith('command.')) return 'ssh';
@@ -17,29 +19,16 @@ export function protocolOf(event: AuditEvent): Protocol | undefined {
   return undefined;
 }
 
-/** Events that record one command attempt and the decision taken on it. */
-export const ATTEMPT_TYPES: ReadonlySet<string> = new Set([
-  'query.attempt',
-  'command.attempt',
-  'request.attempt',
-]);
+/** An event that records one command attempt and the decision taken on it. */
+export type AttemptEvent = AuditEvent<AttemptType>;
 
-/** The decision of an attempt, when policy reached one. */
-export function decisionOf(
-  event: AuditEvent,
-): { outcome: string; rule: string; program?: string; features?: string[] } | undefined {
-  const d = event.body.decision;
-  if (d === null || typeof d !== 'object' || Array.isArray(d)) return undefined;
-  const { outcome, rule, program, features } = d as Record<string, unknown>;
-  if (typeof outcome !== 'string' || typeof rule !== 'string') return undefined;
-  return {
-    outcome,
-    rule,
-    ...(typeof program === 'string' ? { program } : {}),
-    ...(Array.isArray(features)
-      ? { features: features.filter((f): f is string => typeof f === 'string') }
-      : {}),
-  };
+export function isAttempt(e: AuditEvent): e is AttemptEvent {
+  return e.type === 'query.attempt' || e.type === 'command.attempt' || e.type === 'request.attempt';
+}
+
+/** The decision of an attempt, when policy reached one (none: refused before policy, or policy failed). */
+export function decisionOf(event: AttemptEvent): Decision | undefined {
+  return 'decision' in event.body ? event.body.decision : undefined;
 }
 
 /** Sorted entries of a count map, largest first. */

@@ -3,8 +3,9 @@
  * detector hits (`mask` events), HTTP JSON fields and detections (`request.result`), SSH output
  * by column, member or detector (`command.result`). Counts only; the log holds no values.
  */
+
+import type { Counts } from '../../audit/bodies';
 import type { AuditEvent } from '../../audit/event';
-import { obj, str } from '../events';
 import type { MaskingEvidence } from '../model';
 import type { Collector } from './collector';
 
@@ -17,13 +18,9 @@ export class MaskingCollector implements Collector<MaskingEvidence[]> {
   add(e: AuditEvent): void {
     const connection = e.connection ?? 'unknown';
     if (e.type === 'mask') {
-      for (const c of Array.isArray(e.body.columns) ? e.body.columns : []) {
-        const col = obj(c);
-        const entity = str(col?.entity);
-        // Columns shown raw to a profile are counted too: the report says what left unmasked.
-        if (entity && typeof col?.values === 'number')
-          this.bump(connection, col.strategy === 'raw' ? `${entity} (raw)` : entity, col.values);
-      }
+      // Columns shown raw to a profile are counted too: the report says what left unmasked.
+      for (const c of e.body.via === 'notice' ? [] : e.body.columns)
+        this.bump(connection, c.strategy === 'raw' ? `${c.entity} (raw)` : c.entity, c.values);
       this.bumpKeys(connection, e.body.detections);
     } else if (e.type === 'request.result' || e.type === 'command.result') {
       this.bumpKeys(connection, e.body.masked);
@@ -37,9 +34,8 @@ export class MaskingCollector implements Collector<MaskingEvidence[]> {
     );
   }
 
-  private bumpKeys(connection: string, counts: unknown): void {
-    for (const [key, n] of Object.entries(obj(counts) ?? {})) {
-      if (typeof n !== 'number') continue;
+  private bumpKeys(connection: string, counts: Counts | undefined): void {
+    for (const [key, n] of Object.entries(counts ?? {})) {
       this.bump(connection, key.endsWith(':raw') ? `${entityOfKey(key)} (raw)` : entityOfKey(key), n);
     }
   }

@@ -1,7 +1,7 @@
 /** Every principal seen in the period: kind, issuer, sessions per protocol, connections, commands. */
 import type { AuditEvent } from '../../audit/event';
 import type { PrincipalEvidence, Protocol } from '../model';
-import { ATTEMPT_TYPES, type Collector, decisionOf, protocolOf } from './collector';
+import { type Collector, decisionOf, isAttempt, protocolOf } from './collector';
 
 interface Entry {
   subject: string;
@@ -54,7 +54,7 @@ export class PrincipalCollector implements Collector<PrincipalEvidence[]> {
       entry.httpSessions.add(e.session);
       entry.sessions[protocol] = (entry.sessions[protocol] ?? 0) + 1;
     }
-    if (ATTEMPT_TYPES.has(e.type)) {
+    if (isAttempt(e)) {
       entry.commands++;
       const d = decisionOf(e);
       if (!d || d.outcome === 'deny') entry.denied++;

@@ -6,9 +6,9 @@
  * channels and sftp operations, refused HTTP requests. Counts and names only.
  */
 import type { AuditEvent } from '../../audit/event';
-import { bump, str } from '../events';
+import { bump } from '../events';
 import type { Protocol, RefusalEvidence } from '../model';
-import { ATTEMPT_TYPES, type Collector, decisionOf, protocolOf } from './collector';
+import { type AttemptEvent, type Collector, decisionOf, isAttempt, protocolOf } from './collector';
 
 export class RefusalCollector implements Collector<RefusalEvidence> {
   private readonly byRule = new Map<
@@ -23,22 +23,21 @@ export class RefusalCollector implements Collector<RefusalEvidence> {
   private readonly http: Record<string, number> = {};
 
   add(e: AuditEvent): void {
-    if (ATTEMPT_TYPES.has(e.type)) this.attempt(e);
-    else if (e.type === 'identity.authentication.refused')
-      bump(this.authentication, str(e.body.code) ?? 'unknown');
-    else if (e.type === 'channel.refused') bump(this.channels, str(e.body.request) ?? 'unknown');
-    else if (e.type === 'request.refused') bump(this.http, str(e.body.reason) ?? 'unknown');
+    if (isAttempt(e)) this.attempt(e);
+    else if (e.type === 'identity.authentication.refused') bump(this.authentication, e.body.code);
+    else if (e.type === 'channel.refused') bump(this.channels, e.body.request);
+    else if (e.type === 'request.refused') bump(this.http, e.body.reason);
     else if (e.type === 'sftp.file' && e.body.refused !== undefined)
-      bump(this.sftp, `${str(e.body.op) ?? 'op'}: ${str(e.body.refused) ?? 'refused'}`);
+      bump(this.sftp, `${e.body.op}: ${e.body.refused}`);
   }
 
-  private attempt(e: AuditEvent): void {
+  private attempt(e: AttemptEvent): void {
     const protocol = protocolOf(e);
     const d = decisionOf(e);
     if (!d) {
       // No decision: refused before policy (not inspectable, syntax error, policy error).
-      const outcome = str(e.body.outcome) ?? 'refused';
-      const reason = protocol === 'postgres' ? str(e.body.reason) : undefined;
+      const outcome = 'outcome' in e.body ? e.body.outcome : 'refused';
+      const reason = protocol === 'postgres' && 'reason' in e.body ? e.body.reason : undefined;
       bump(this.notInspectable, `${protocol ?? 'unknown'}: ${reason ? `${outcome} (${reason})` : outcome}`);
       return;
     }

@@ -5,7 +5,7 @@
  * through a privileged upstream role that the config accepted.
  */
 import type { AuditEvent } from '../../audit/event';
-import { bump, obj, str } from '../events';
+import { bump } from '../events';
 import type { Protocol, SessionEvidence } from '../model';
 import { type Collector, protocolOf } from './collector';
 
@@ -22,29 +22,27 @@ export class SessionCollector implements Collector<SessionEvidence> {
       case 'session.start': {
         const protocol = protocolOf(e);
         if (protocol) this.started[protocol] = (this.started[protocol] ?? 0) + 1;
-        const role = obj(e.body.upstreamRole);
+        const role = e.body.protocol === 'postgres' ? e.body.upstreamRole : undefined;
         if (role && e.connection) {
           const entry = this.privileged.get(e.connection) ?? { privileges: new Set<string>(), sessions: 0 };
-          for (const p of Array.isArray(role.privileges) ? role.privileges : []) {
-            if (typeof p === 'string') entry.privileges.add(p);
-          }
+          for (const p of role.privileges) entry.privileges.add(p);
           entry.sessions++;
           this.privileged.set(e.connection, entry);
         }
         return;
       }
       case 'session.end':
-        bump(this.endedBy, str(e.body.reason) ?? 'unknown');
+        bump(this.endedBy, e.body.reason);
         return;
       case 'session.refused':
-        bump(this.refusedBy, str(e.body.reason) ?? 'unknown');
+        bump(this.refusedBy, e.body.reason);
         return;
       case 'session.terminated':
         this.terminated.push({
           time: e.time,
           session: e.session ?? '',
           by: e.principal?.subject ?? 'unknown',
-          owner: str(e.body.subject) ?? null,
+          owner: e.body.subject,
         });
         return;
       case 'inspection.mismatch':
@@ -52,7 +50,7 @@ export class SessionCollector implements Collector<SessionEvidence> {
           time: e.time,
           session: e.session,
           connection: e.connection,
-          kind: str(e.body.kind) ?? 'unknown',
+          kind: e.body.kind,
         });
         return;
     }

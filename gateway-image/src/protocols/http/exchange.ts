@@ -20,7 +20,7 @@ import type { OperationTrace } from '../../tracing';
 import { type GateRefusal, passGate, refusalText } from '../gate';
 import { forward } from './forward';
 import { problem } from './headers';
-import type { HttpGatewayHooks, HttpMasker } from './hooks';
+import type { HttpAuditInput, HttpGatewayHooks, HttpMasker } from './hooks';
 import { bearerToken, readRequestBody } from './request-body';
 import type { RouteMatch, Router } from './router';
 import type { UpstreamPool } from './upstream';
@@ -91,7 +91,12 @@ async function exchange(
   const startedAt = new Date();
   let principal: Principal | undefined;
   let connection: string | null = null;
-  const refusedBody = (reason: string) => ({ request: session, method: req.method ?? '', reason });
+  const refusedBody = (reason: string) => ({
+    protocol: 'http' as const,
+    request: session,
+    method: req.method ?? '',
+    reason,
+  });
   try {
     const token = bearerToken(req);
     if (token === undefined) {
@@ -199,8 +204,13 @@ async function gate(ctx: ExchangeContext, g: GateInput): Promise<ProblemDocument
   const verdict = await passGate(ctx.hooks, {
     ...command,
     ...(trace ? { trace } : {}),
-    attemptType: 'request.attempt',
-    attemptFields: { request: g.session },
+    attempt: (outcome): HttpAuditInput => ({
+      type: 'request.attempt',
+      principal: g.principal,
+      connection: g.connection,
+      session: g.session,
+      body: { protocol: 'http', request: g.session, ...outcome },
+    }),
   });
   return verdict.kind === 'allowed' ? undefined : gateProblem(verdict);
 }

@@ -94,6 +94,7 @@ export async function forward(
       session: x.session,
       deferred: true,
       body: {
+        protocol: 'http',
         request: x.session,
         status: outcome.status,
         bytes: outcome.bytes,

@@ -294,6 +294,7 @@ async function auditResult(ctx: ExecContext, x: AllowedRequest, c: Counts): Prom
       connection: x.route.connection.name,
       session: x.session,
       body: {
+        protocol: 'kubernetes',
         request: x.session,
         exec: true,
         ...(c.exitCode === undefined ? {} : { exitCode: c.exitCode }),

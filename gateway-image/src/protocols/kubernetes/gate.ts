@@ -16,7 +16,7 @@ import type { OperationTrace } from '../../tracing';
 import { type GateRefusal, passGate, refusalText } from '../gate';
 import type { HttpMasker } from '../http/hooks';
 import { bearerToken } from '../http/request-body';
-import type { KubernetesGatewayHooks } from './hooks';
+import type { KubernetesAuditInput, KubernetesGatewayHooks } from './hooks';
 import type { KubernetesRoute } from './router';
 import { type KubernetesStatus, status } from './status';
 
@@ -174,6 +174,7 @@ export async function gateRequest(
           connection,
           session,
           body: {
+            protocol: 'kubernetes',
             request: session,
             method: req.method ?? '',
             reason: refusal.status.details?.causes[0]?.reason ?? refusal.status.reason,
@@ -238,8 +239,13 @@ async function decide(hooks: KubernetesGatewayHooks, g: DecideInput): Promise<De
   const verdict = await passGate(hooks, {
     ...command,
     ...(trace ? { trace } : {}),
-    attemptType: 'request.attempt',
-    attemptFields: { request: g.session },
+    attempt: (outcome): KubernetesAuditInput => ({
+      type: 'request.attempt',
+      principal: g.principal,
+      connection: g.connection,
+      session: g.session,
+      body: { protocol: 'kubernetes', request: g.session, ...outcome },
+    }),
     showText: (text) => hooks.textMasker(g.principal, g.connection).mask(text).text,
   });
   if (verdict.kind === 'allowed') return verdict.decision;

@@ -73,6 +73,7 @@ export async function forwardRest(
       connection: x.route.connection.name,
       session: x.session,
       body: {
+        protocol: 'kubernetes',
         request: x.session,
         status: outcome.status,
         bytes: outcome.bytes,

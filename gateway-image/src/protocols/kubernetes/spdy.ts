@@ -70,7 +70,7 @@ export async function refuseSpdy(
       principal,
       connection: null,
       session: 'spdy',
-      body: { method: req.method ?? '', reason: 'ERR_SPDY_REFUSED' },
+      body: { protocol: 'kubernetes', method: req.method ?? '', reason: 'ERR_SPDY_REFUSED' },
     });
   } catch (err) {
     ctx.hooks.log?.({ level: 'error', message: 'audit append failed', err });

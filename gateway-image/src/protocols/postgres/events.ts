@@ -10,8 +10,6 @@
  */
 import diagnosticsChannel from 'node:diagnostics_channel';
 import type { Principal } from '../../identity/principal';
-import type { SqlFacts } from '../../inspect/facts';
-import type { Decision } from '../../policy/decision';
 import type { CompletedResult } from './results/result-tracker';
 import { BackendCode } from './wire/backend-framer';
 import type { StartupMessage } from './wire/messages';
@@ -87,20 +85,6 @@ export function requestResultRows(perResult: number): () => void {
 
 function publish(event: PostgresEvent): void {
   postgresChannel.publish(event);
-}
-
-/** The body of a Postgres `query.attempt` (audited and published on `warden.gate` alike). */
-export interface QueryAttemptBody {
-  readonly message: 'query' | 'parse';
-  /** Prepared statement name for Parse ('' = unnamed). */
-  readonly statement?: string;
-  /** Absent when the statement could not be inspected. */
-  readonly facts?: SqlFacts;
-  readonly decision?: Decision;
-  /** Why there is no decision: 'syntax-error', 'not-inspectable', 'policy-error'. */
-  readonly outcome?: string;
-  /** The rule that held the statement for approval; `decision` is then what the approvers decided. */
-  readonly approvalRule?: string;
 }
 
 export function publishUpstreamConnect(

@@ -4,6 +4,7 @@
  * output masked and the session recorded. Agent and X11 forwarding and env are refused.
  */
 import type { ClientChannel, PseudoTtyInfo, ServerChannel, Session } from 'ssh2';
+import type { CommandResultBody } from '../../audit/bodies';
 import type { ShellFacts } from '../../inspect/facts';
 import { AsciicastWriter } from '../../recording/asciicast';
 import type { OperationTrace } from '../../tracing';
@@ -285,6 +286,9 @@ async function relay(
   });
 }
 
+/** What a `command.result` says of how the command went (the channel adds protocol, mode and channel). */
+export type CommandOutcome = Omit<CommandResultBody, 'protocol' | 'mode' | 'channel'>;
+
 /** Limits of the gateway's own commands on the upstream (reading a CSV header). */
 const SIDE_COMMAND_LIMITS = { maxBytes: 64 * 1024, timeoutMs: 10_000 };
 
@@ -313,7 +317,7 @@ async function outputMasking(ctx: ChannelContext, facts: ShellFacts, upstream: S
 async function result(
   ctx: ChannelContext,
   request: SshChannelRequest,
-  body: Record<string, unknown>,
+  body: CommandOutcome,
   deferred = false,
 ): Promise<void> {
   try {
@@ -323,7 +327,7 @@ async function result(
       connection: ctx.connection,
       session: ctx.session,
       ...(deferred ? { deferred } : {}),
-      body: { mode: request.mode, channel: ctx.channel, ...body },
+      body: { protocol: 'ssh', mode: request.mode, channel: ctx.channel, ...body },
     });
   } catch (err) {
     ctx.hooks.log?.({ level: 'error', message: 'audit of command result failed', session: ctx.session, err });

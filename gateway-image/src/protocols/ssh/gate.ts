@@ -4,6 +4,7 @@
  * decide → hold → audit the attempt). Anything that fails refuses the request; `message` is the
  * one stderr line the client sees.
  */
+import type { AttemptOutcome, CommandAttemptBody } from '../../audit/bodies';
 import { WardenError } from '../../errors';
 import type { Principal } from '../../identity/principal';
 import type { ShellFacts, ShellFeature } from '../../inspect/facts';
@@ -11,7 +12,7 @@ import type { TextMasker } from '../../masking/text-masker';
 import type { Decision } from '../../policy/decision';
 import type { OperationTrace } from '../../tracing';
 import { type GateRefusal, passGate, recordAttempt, refusalText } from '../gate';
-import type { SshChannelRequest, SshSessionHooks } from './hooks';
+import type { SshAuditInput, SshChannelRequest, SshSessionHooks } from './hooks';
 
 export interface SshGateContext {
   readonly hooks: SshSessionHooks;
@@ -31,13 +32,18 @@ export async function gateRequest(
   trace?: OperationTrace,
 ): Promise<SshGateVerdict> {
   const { hooks } = ctx;
-  const command = {
-    principal: ctx.principal,
-    connection: ctx.connection,
-    session: ctx.session,
-    ...(trace ? { trace } : {}),
-    attemptType: 'command.attempt',
-  };
+  const { principal, connection, session } = ctx;
+  /** The command's attempt event; `shown` is what it carries when there are no facts to show. */
+  const attempt =
+    (shown: Pick<CommandAttemptBody, 'mode' | 'commandLine' | 'subsystem'> = {}) =>
+    (outcome: AttemptOutcome<ShellFacts>): SshAuditInput => ({
+      type: 'command.attempt',
+      principal,
+      connection,
+      session,
+      body: { protocol: 'ssh', ...shown, ...outcome },
+    });
+  const command = { principal, connection, session, ...(trace ? { trace } : {}), attempt: attempt() };
   let facts: ShellFacts;
   trace?.stage('inspect');
   try {
@@ -47,13 +53,10 @@ export async function gateRequest(
     hooks.log?.({ level: 'warn', message: 'ssh request not inspectable', session: ctx.session, err });
     // The inspector's own reasons name constructs and programs; anything else stays internal.
     const why = err instanceof WardenError ? ctx.masker.mask(err.message).text : undefined;
-    const outcome = {
-      mode: request.mode,
-      ...maskedCommand(ctx, request),
-      outcome: 'not-inspectable',
-      ...(why ? { reason: why } : {}),
-    };
-    if (!(await recordAttempt(hooks, command, outcome))) return refused({ kind: 'audit-unavailable' });
+    const shown = attempt({ mode: request.mode, ...maskedCommand(ctx, request) });
+    const outcome = { outcome: 'not-inspectable' as const, ...(why ? { reason: why } : {}) };
+    if (!(await recordAttempt(hooks, { ...command, attempt: shown }, outcome)))
+      return refused({ kind: 'audit-unavailable' });
     return {
       allowed: false,
       message: `the command line cannot be inspected${why ? ` (${why})` : ''}, so it is refused; write program names and paths out literally`,
@@ -140,7 +143,10 @@ function programDetail(facts: ShellFacts, decision: Extract<Decision, { rule: st
   return [...notes].join('; ');
 }
 
-function maskedCommand(ctx: SshGateContext, request: SshChannelRequest): Record<string, string> {
+function maskedCommand(
+  ctx: SshGateContext,
+  request: SshChannelRequest,
+): Pick<CommandAttemptBody, 'commandLine' | 'subsystem'> {
   if (request.mode === 'exec') return { commandLine: ctx.masker.mask(request.command).text };
   return request.mode === 'subsystem' ? { subsystem: request.name } : {};
 }

@@ -219,7 +219,7 @@ export class SshSession {
         principal: this.principal,
         connection: this.connection?.name ?? '',
         session: this.options.id,
-        body: { request: kind },
+        body: { protocol: 'ssh', request: kind },
       })
       .catch((err: unknown) => this.log('audit of refused channel failed', err));
   }
@@ -267,7 +267,7 @@ export class SshSession {
         principal: this.principal,
         connection: this.connection?.name ?? '',
         session: this.options.id,
-        body: { reason, ...detail, channels: this.channels },
+        body: { protocol: 'ssh', reason, ...detail, channels: this.channels },
       });
     } catch (err) {
       this.log('audit of session end failed', err);

@@ -8,11 +8,13 @@
  * Removing is decided by policy as `rm` would be.
  * https://datatracker.ietf.org/doc/html/draft-ietf-secsh-filexfer-02
  */
+
 import type { ClientChannel, ServerChannel } from 'ssh2';
+import type { SftpFileBody } from '../../audit/bodies';
 import { WardenError } from '../../errors';
 import type { ShellFacts } from '../../inspect/facts';
 import type { Decision } from '../../policy/decision';
-import type { ChannelContext } from './channel';
+import type { ChannelContext, CommandOutcome } from './channel';
 
 // Request and reply codes (SSH_FXP_*), draft-ietf-secsh-filexfer-02 §3.
 const FXP_OPEN = 3;
@@ -153,15 +155,15 @@ export function bridgeSubsystem(
   name: string,
   channel: ServerChannel,
   up: ClientChannel,
-  done: (body: Record<string, unknown>) => Promise<void>,
+  done: (body: CommandOutcome) => Promise<void>,
 ): void {
-  const audit = (body: Record<string, unknown>) =>
+  const audit = (file: Omit<SftpFileBody, 'protocol'>) =>
     ctx.hooks.audit({
       type: 'sftp.file',
       principal: ctx.principal,
       connection: ctx.connection,
       session: ctx.session,
-      body,
+      body: { protocol: 'ssh', ...file },
     });
   const isClassified = (...paths: (string | undefined)[]) =>
     paths.some((p) => p !== undefined && ctx.hooks.classifiedFile?.(ctx.connection, p) === true);
@@ -220,27 +222,30 @@ export function bridgeSubsystem(
       const raw = r.string().toString('utf8');
       // File names are masked as command lines are: an identifier in a name is not kept raw.
       const path = ctx.masker.mask(raw).text;
-      const body: Record<string, unknown> = { op, path };
+      let shown: Pick<SftpFileBody, 'mode' | 'target'> = {};
       let target: string | undefined;
       if (type === FXP_OPEN) {
         const flags = r.uint32();
         const mode = `${flags & PFLAG_READ ? 'r' : ''}${flags & PFLAG_WRITE ? 'w' : ''}`;
-        body.mode = mode;
+        shown = { mode };
         opening.set(id, { path, mode });
       } else if (type === FXP_RENAME || type === FXP_SYMLINK) {
         target = r.string().toString('utf8');
-        body.target = ctx.masker.mask(target).text;
+        shown = { target: ctx.masker.mask(target).text };
       }
       // A classified file leaves only masked, through exec: sftp would hand it over raw, and a
       // rename or link would give it a name the classification does not know.
       const classified =
         type !== FXP_REMOVE && type !== FXP_MKDIR && type !== FXP_RMDIR && isClassified(raw, target);
-      if (classified) body.refused = 'classified-file';
       // Deleting over sftp is judged by policy as the same act by exec would be.
       const destroys = type === FXP_REMOVE || type === FXP_RMDIR;
       const decision = destroys && !classified ? decideDestruction(ctx, op) : undefined;
-      if (decision) Object.assign(body, { refused: 'policy', decision });
-      await audit(body);
+      const refusal = classified
+        ? { refused: 'classified-file' as const }
+        : decision
+          ? { refused: 'policy' as const, decision }
+          : {};
+      await audit({ op, path, ...shown, ...refusal });
       if (classified || decision) {
         opening.delete(id);
         const text = decision

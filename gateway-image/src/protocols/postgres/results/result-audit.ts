@@ -8,11 +8,12 @@
  * completed), after `maxExecutions`, at most `maxAgeMs` after its first execution, and when the
  * session ends.
  */
+import type { QueryResultBody } from '../../../audit/bodies';
 import type { CompletedResult } from './result-tracker';
 
 export interface ResultAuditOptions {
   /** Writes one `query.result` body. */
-  emit(body: Record<string, unknown>): void;
+  emit(body: QueryResultBody): void;
   /** @default 1000 */
   readonly maxExecutions?: number;
   /** @default 1000 */
@@ -93,7 +94,7 @@ export class ResultAudit {
   }
 }
 
-function bodyOf(r: CompletedResult): Record<string, unknown> {
+function bodyOf(r: CompletedResult): QueryResultBody {
   return {
     via: r.via,
     ...(r.statement === undefined ? {} : { statement: r.statement }),

@@ -11,7 +11,9 @@
  * relayed without a plan.
  * https://www.postgresql.org/docs/current/protocol-flow.html#PROTOCOL-FLOW-EXT-QUERY
  */
+
 import { serialize } from 'pg-protocol';
+import type { MaskBody } from '../../../audit/bodies';
 import type { Lineage } from '../../../masking/lineage/index';
 import type { SessionMasking } from '../hooks';
 import { type StatementInfo, StatementInfos } from '../session/statement-info';
@@ -47,7 +49,7 @@ export interface ResultMaskerOptions {
   readonly masking: SessionMasking;
   readonly searchPath: () => readonly string[];
   /** The `mask` audit event of one statement's result: counts only. */
-  audit(body: Record<string, unknown>): void;
+  audit(body: MaskBody): void;
 }
 
 export class ResultMasker {

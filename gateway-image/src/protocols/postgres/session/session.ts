@@ -7,6 +7,7 @@
  */
 import type { Socket } from 'node:net';
 import { serialize } from 'pg-protocol';
+import type { AuditPayload } from '../../../audit/bodies';
 import type { PostgresConnectionConfig } from '../../../config/connections';
 import type { Principal } from '../../../identity/principal';
 import { lexingValueAccepted } from '../../../inspect/sql/settings';
@@ -103,7 +104,9 @@ export class PostgresSession {
   /** Spans of the statements allowed in this round trip, and when results were being masked. */
   private readonly traced = { statements: [] as OperationTrace[], maskFirst: 0, maskLast: 0 };
   /** query.result events, repeated executions of a prepared statement folded into one. */
-  private readonly results = new ResultAudit({ emit: (body) => void this.audit('query.result', body) });
+  private readonly results = new ResultAudit({
+    emit: (body) => void this.audit({ type: 'query.result', body }),
+  });
 
   constructor(private readonly o: SessionOptions) {
     this.id = o.id;
@@ -196,11 +199,9 @@ export class PostgresSession {
       setTimeout(() => upstream.destroy(), 2_000).unref();
     }
     if (this.started) {
-      await this.audit('session.end', {
-        reason,
-        ...detail,
-        durationMs: Date.now() - this.startedAt,
-        statements: this.relay.attempts,
+      await this.audit({
+        type: 'session.end',
+        body: { reason, ...detail, durationMs: Date.now() - this.startedAt, statements: this.relay.attempts },
       });
     }
   }
@@ -405,7 +406,7 @@ export class PostgresSession {
         this.masker = new ResultMasker({
           masking,
           searchPath: () => this.relay.searchPath,
-          audit: (body) => void this.audit('mask', body),
+          audit: (body) => void this.audit({ type: 'mask', body }),
         });
       }
       return true;
@@ -505,7 +506,7 @@ export class PostgresSession {
     const fatal =
       m.kind === 'tag' ? clientErrors.inspectionMismatch() : clientErrors.upstreamLexing(m.setting, m.value);
     // Appended before the session's end, so the log reads in the order things happened.
-    const recorded = this.audit('inspection.mismatch', { ...m });
+    const recorded = this.audit({ type: 'inspection.mismatch', body: m });
     await Promise.all([recorded, this.close('inspection-mismatch', fatal)]);
   }
 
@@ -515,17 +516,16 @@ export class PostgresSession {
   }
 
   private async audit(
-    type: 'query.result' | 'mask' | 'inspection.mismatch' | 'session.end',
-    body: Record<string, unknown>,
+    event: AuditPayload<'query.result' | 'mask' | 'inspection.mismatch' | 'session.end'>,
   ): Promise<void> {
     try {
       const { principal, connection, id: session } = this;
       // A result or masking count is relayed without waiting for its append (the attempt before it
       // was durable before the statement ran); it rides with the next attempt's fsync.
-      const deferred = type === 'query.result' || type === 'mask';
-      await this.o.hooks.audit({ type, principal, connection, session, body, deferred });
+      const deferred = event.type === 'query.result' || event.type === 'mask';
+      await this.o.hooks.audit({ ...event, principal, connection, session, deferred });
     } catch (err) {
-      this.log(`audit append failed (${type})`, err);
+      this.log(`audit append failed (${event.type})`, err);
     }
   }
 

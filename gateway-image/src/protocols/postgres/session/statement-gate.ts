@@ -3,12 +3,13 @@
  * the real parser, then the command gate every protocol shares (protocols/gate.ts: decide → hold →
  * audit the attempt), answered as PostgreSQL errors. Anything that fails closes the gate.
  */
+import type { AttemptOutcome } from '../../../audit/bodies';
 import type { Principal } from '../../../identity/principal';
 import type { SqlFacts } from '../../../inspect/facts';
 import type { Decision } from '../../../policy/decision';
 import type { OperationTrace } from '../../../tracing/index';
 import { passGate, recordAttempt } from '../../gate';
-import type { PostgresSessionHooks } from '../hooks';
+import type { PostgresAuditInput, PostgresSessionHooks } from '../hooks';
 import type { ErrorFields } from '../wire/backend-writer';
 import { clientErrors } from './client-errors';
 
@@ -62,7 +63,9 @@ function hasCode<T extends { code: string }>(err: unknown, code: T['code']): err
 }
 
 /** Why inspection refused a statement: what the audit says and what the client sees. */
-function inspectionRefusal(err: unknown): { audit: Record<string, unknown>; error: ErrorFields } | undefined {
+function inspectionRefusal(
+  err: unknown,
+): { audit: AttemptOutcome<SqlFacts>; error: ErrorFields } | undefined {
   if (hasCode<SyntaxErrorLike>(err, 'ERR_SQL_SYNTAX')) {
     return { audit: { outcome: 'syntax-error' }, error: clientErrors.syntax(err.message, err.position) };
   }
@@ -95,18 +98,25 @@ async function gate(
   trace: OperationTrace | undefined,
 ): Promise<GateVerdict> {
   const { hooks } = ctx;
-  const command = {
-    principal: ctx.principal,
-    connection: ctx.connection,
-    session: ctx.session,
-    ...(trace ? { trace } : {}),
-    attemptType: 'query.attempt',
-    attemptFields: {
-      message: req.message,
-      ...(req.statement === undefined ? {} : { statement: req.statement }),
-    },
+  const { principal, connection, session } = ctx;
+  const fields = {
+    message: req.message,
+    ...(req.statement === undefined ? {} : { statement: req.statement }),
   };
-  const refuse = async (outcome: Record<string, unknown>, error: ErrorFields): Promise<GateVerdict> =>
+  const command = {
+    principal,
+    connection,
+    session,
+    ...(trace ? { trace } : {}),
+    attempt: (outcome: AttemptOutcome<SqlFacts>): PostgresAuditInput => ({
+      type: 'query.attempt',
+      principal,
+      connection,
+      session,
+      body: { ...fields, ...outcome },
+    }),
+  };
+  const refuse = async (outcome: AttemptOutcome<SqlFacts>, error: ErrorFields): Promise<GateVerdict> =>
     (await recordAttempt(hooks, command, outcome)) ? { allowed: false, error } : auditDown();
   if (req.invalidUtf8) {
     return refuse({ outcome: 'not-inspectable', reason: 'invalid-utf8' }, clientErrors.invalidUtf8());
