@@ -7,6 +7,11 @@ import {
   decodeTransactionStatus,
 } from '../../../gateway-image/src/protocols/postgres/wire/backend-framer';
 import * as w from '../../../gateway-image/src/protocols/postgres/wire/backend-writer';
+import {
+  encodeRowDescription,
+  type FieldDescription,
+  TypeOid,
+} from '../../../gateway-image/src/protocols/postgres/wire/row-codec';
 
 /** What a real client library makes of our bytes is the test that matters. */
 function viaPg(bytes: Buffer): BackendMessage[] {
@@ -68,6 +73,31 @@ describe('backend writer', () => {
     expect(got[12]).toMatchObject({ status: 'T' });
   });
 
+  it('writes a RowDescription every byte of which is the field it stands for', () => {
+    const [got] = viaPg(encodeRowDescription(fields));
+    expect(got).toMatchObject({
+      fields: [
+        {
+          name: 'id',
+          tableID: 16384,
+          columnID: 1,
+          dataTypeID: 23,
+          dataTypeSize: 4,
+          dataTypeModifier: -1,
+          format: 'text',
+        },
+        {
+          name: 'ssn',
+          columnID: 2,
+          dataTypeID: 25,
+          dataTypeSize: -1,
+          dataTypeModifier: -1,
+          format: 'binary',
+        },
+      ],
+    });
+  });
+
   it('drops NUL characters instead of truncating the message', () => {
     const [e] = viaPg(w.errorResponse({ severity: 'ERROR', code: '42501', message: 'a\0b' }));
     expect(e).toMatchObject({ message: 'ab', code: '42501' });
@@ -120,3 +150,16 @@ describe('BackendFramer', () => {
     expect(() => new BackendFramer().push(Buffer.from([0x44, 0, 0, 0, 1]))).toThrow(/invalid message length/);
   });
 });
+
+const fields: FieldDescription[] = [
+  { name: 'id', tableOid: 16384, column: 1, typeOid: TypeOid.int4, typeSize: 4, typeModifier: -1, format: 0 },
+  {
+    name: 'ssn',
+    tableOid: 0xfffffff0,
+    column: 2,
+    typeOid: TypeOid.text,
+    typeSize: -1,
+    typeModifier: -1,
+    format: 1,
+  },
+];

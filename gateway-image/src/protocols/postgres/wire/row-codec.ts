@@ -77,7 +77,7 @@ export function encodeRowDescription(fields: readonly FieldDescription[]): Buffe
     out.writeInt16BE(f.column, at + 4);
     out.writeUInt32BE(f.typeOid, at + 6);
     out.writeInt16BE(f.typeSize, at + 10);
-    out.writeInt32BE(f.typeModifier, at + 14);
+    out.writeInt32BE(f.typeModifier, at + 12);
     out.writeInt16BE(f.format, at + 16);
     at += 18;
   });
