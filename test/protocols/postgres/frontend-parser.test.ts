@@ -173,4 +173,15 @@ describe('FrontendParser', () => {
     parser.parse(startup);
     expect(() => parser.parse(Buffer.from([0x70, 0, 0, 0, 101]))).toThrow(ProtocolError);
   });
+
+  it('names the message and what is wrong with it', () => {
+    const parser = new FrontendParser();
+    parser.parse(startup);
+    expect(() => parser.parse(typed('B', Buffer.from([0, 0, 0, 0, 0, 1, 0, 0, 0, 9, 1])))).toThrow(
+      new ProtocolError('Bind: truncated'),
+    );
+    expect(() => new FrontendParser().parse(packet(3 << 16, Buffer.from('user\0alice')))).toThrow(
+      new ProtocolError('StartupMessage: string not terminated'),
+    );
+  });
 });
