@@ -15,7 +15,12 @@ import { serialize } from 'pg-protocol';
 import type { Lineage } from '../../../masking/lineage/index';
 import type { SessionMasking } from '../hooks';
 import { type StatementInfo, StatementInfos } from '../session/statement-info';
-import { BackendCode, type BackendFrame, decodeTransactionStatus } from '../wire/backend-framer';
+import {
+  BackendCode,
+  type BackendFrame,
+  decodeCopyResponse,
+  decodeTransactionStatus,
+} from '../wire/backend-framer';
 import { errorResponse } from '../wire/backend-writer';
 import type { OutboundBytes } from '../wire/outbound-bytes';
 import { decodeRowDescription, type FieldDescription } from '../wire/row-codec';
@@ -249,11 +254,11 @@ export class ResultMasker {
         : head?.kind === 'execute'
           ? head.portal.info
           : undefined;
-    const width = frame.raw.readInt16BE(6);
-    const fields = Array.from({ length: width }, (_, i) => syntheticField(i));
+    const { binary, columns } = decodeCopyResponse(frame.raw);
+    const fields = Array.from({ length: columns }, (_, i) => syntheticField(i));
     const rows = this.plan(fields, info?.copyLineage ?? info?.lineage ?? 'unknown');
     const statement = head?.kind === 'query' ? head.index : head?.kind === 'execute' ? head.name : 0;
-    if (frame.raw[5] === 1 || info?.copy?.binary) {
+    if (binary || info?.copy?.binary) {
       if (rows.masksValues) {
         this.dropUntilReady = true;
         this.current = undefined;
