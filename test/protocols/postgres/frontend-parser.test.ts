@@ -1,4 +1,5 @@
 import { serialize } from 'pg-protocol';
+import { decodeToken } from '../../../gateway-image/src/protocols/postgres/session/login';
 import { ProtocolError } from '../../../gateway-image/src/protocols/postgres/wire/errors';
 import { FrontendParser } from '../../../gateway-image/src/protocols/postgres/wire/frontend-parser';
 import type { FrontendMessage } from '../../../gateway-image/src/protocols/postgres/wire/messages';
@@ -183,5 +184,21 @@ describe('FrontendParser', () => {
     expect(() => new FrontendParser().parse(packet(3 << 16, Buffer.from('user\0alice')))).toThrow(
       new ProtocolError('StartupMessage: string not terminated'),
     );
+  });
+});
+
+describe('decodeToken (PasswordMessage body)', () => {
+  it('reads one NUL-terminated token', () => {
+    expect(decodeToken(Buffer.from('token-xyz\0'))).toBe('token-xyz');
+  });
+
+  it.each([
+    ['unterminated', 'token'],
+    ['empty', '\0'],
+    ['trailing bytes', 'token\0x'],
+    ['two strings', 'a\0b\0'],
+    ['nothing', ''],
+  ])('rejects %s with ProtocolError', (_name, body) => {
+    expect(() => decodeToken(Buffer.from(body))).toThrow(ProtocolError);
   });
 });

@@ -283,16 +283,15 @@ export class PostgresSession {
     }
     if (this.phase === 'authenticating') {
       if (m.type !== 'password') throw new ProtocolError(`unexpected ${m.type} before authentication`);
+      const token = decodeToken(m.body);
       this.phase = 'connecting';
-      return this.login(m.body);
+      return this.login(token);
     }
     if (this.phase !== 'relaying') return undefined;
     return this.relay.relay(m);
   }
 
-  private async login(body: Buffer): Promise<void> {
-    const token = decodeToken(body);
-    if (token === undefined) return this.close('protocol-violation', clientErrors.protocolViolation());
+  private async login(token: string): Promise<void> {
     const o = this.o;
     const trace = o.hooks.tracer?.start('postgres.login', {});
     const result = await login({
