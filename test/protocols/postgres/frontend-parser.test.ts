@@ -1,7 +1,10 @@
 import { serialize } from 'pg-protocol';
 import { decodeToken } from '../../../gateway-image/src/protocols/postgres/session/login';
 import { ProtocolError } from '../../../gateway-image/src/protocols/postgres/wire/errors';
-import { FrontendParser } from '../../../gateway-image/src/protocols/postgres/wire/frontend-parser';
+import {
+  FrontendParser,
+  parseMessage,
+} from '../../../gateway-image/src/protocols/postgres/wire/frontend-parser';
 import type { FrontendMessage } from '../../../gateway-image/src/protocols/postgres/wire/messages';
 
 function typed(code: string, body: Buffer): Buffer {
@@ -184,6 +187,27 @@ describe('FrontendParser', () => {
     expect(() => new FrontendParser().parse(packet(3 << 16, Buffer.from('user\0alice')))).toThrow(
       new ProtocolError('StartupMessage: string not terminated'),
     );
+  });
+});
+
+describe('parseMessage', () => {
+  it('decodes one whole message as the parser does', () => {
+    for (const raw of regular) {
+      const parser = new FrontendParser();
+      parser.parse(startup);
+      expect(parseMessage(raw)).toEqual(parser.parse(raw)[0]);
+    }
+  });
+
+  it('rejects a length word that does not match the bytes', () => {
+    const q = serialize.query('select 1');
+    expect(() => parseMessage(q.subarray(0, -1))).toThrow(ProtocolError);
+    expect(() => parseMessage(Buffer.concat([q, Buffer.from([0])]))).toThrow(ProtocolError);
+    expect(() => parseMessage(Buffer.from([0x53, 0, 0]))).toThrow(ProtocolError);
+  });
+
+  it('rejects a malformed body', () => {
+    expect(() => parseMessage(typed('Q', Buffer.from('select')))).toThrow(ProtocolError);
   });
 });
 

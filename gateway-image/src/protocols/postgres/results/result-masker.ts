@@ -22,11 +22,12 @@ import {
   decodeTransactionStatus,
 } from '../wire/backend-framer';
 import { errorResponse } from '../wire/backend-writer';
+import type { RegularMessage } from '../wire/messages';
 import type { OutboundBytes } from '../wire/outbound-bytes';
 import { decodeRowDescription, type FieldDescription } from '../wire/row-codec';
 import { CopyRowMasker } from './copy-masker';
 import { NoticeMasker } from './notice-masker';
-import { BINARY_COPY_REFUSED, copyData, Reader, syntheticField } from './result-wire';
+import { BINARY_COPY_REFUSED, copyData, syntheticField } from './result-wire';
 import { type MaskSummary, RowMasker } from './row-masker';
 
 interface Portal {
@@ -76,68 +77,56 @@ export class ResultMasker {
   }
 
   /** A message about to be forwarded upstream; returns the bytes to forward instead. */
-  outbound(bytes: Buffer): Buffer {
-    const code = bytes[0];
-    const r = new Reader(bytes);
-    if (code === 0x53 /* S Sync */) {
+  outbound(message: RegularMessage): Buffer {
+    const bytes = message.raw;
+    if (message.type === 'sync') {
       this.skipUntilSync = false;
       this.queue.push({ kind: 'sync' });
       return bytes;
     }
-    if (code === 0x51 /* Q Query */) {
-      this.queue.push({ kind: 'query', infos: this.infos.query(r.cstring(), this.o.searchPath()), index: 0 });
+    if (message.type === 'query') {
+      this.queue.push({ kind: 'query', infos: this.infos.query(message.sql, this.o.searchPath()), index: 0 });
       return bytes;
     }
     if (this.skipUntilSync) return bytes;
-    switch (code) {
-      case 0x50 /* P Parse */:
-        {
-          const name = r.cstring();
-          const info = this.infos.query(r.cstring(), this.o.searchPath())?.[0];
-          if (info) this.statements.set(name, info);
-          else this.statements.delete(name);
-          this.queue.push({ kind: 'parse' });
-          return bytes;
-        }
-      case 0x42 /* B Bind */:
-        {
-          const portal = r.cstring();
-          this.portals.set(portal, { info: this.statements.get(r.cstring()), describedSinceBind: false });
-          this.queue.push({ kind: 'bind' });
-          return bytes;
-        }
-      case 0x44 /* D Describe */:
-        {
-          const target = r.byte();
-          const name = r.cstring();
-          if (target === 0x53 /* S */) {
-            this.queue.push({ kind: 'describe-statement', info: this.statements.get(name) });
-          } else {
-            const portal = this.portal(name);
-            portal.describedSinceBind = true;
-            this.queue.push({ kind: 'describe-portal', portal, injected: false });
-          }
-          return bytes;
-        }
-      case 0x45 /* E Execute */:
-        {
-          const name = r.cstring();
-          const portal = this.portal(name);
-          this.queue.push({ kind: 'execute', portal, name });
-          if (portal.describedSinceBind) return bytes;
+    switch (message.type) {
+      case 'parse': {
+        const info = this.infos.query(message.sql, this.o.searchPath())?.[0];
+        if (info) this.statements.set(message.name, info);
+        else this.statements.delete(message.name);
+        this.queue.push({ kind: 'parse' });
+        return bytes;
+      }
+      case 'bind':
+        this.portals.set(message.portal, {
+          info: this.statements.get(message.statement),
+          describedSinceBind: false,
+        });
+        this.queue.push({ kind: 'bind' });
+        return bytes;
+      case 'describe':
+        if (message.target === 'statement') {
+          this.queue.push({ kind: 'describe-statement', info: this.statements.get(message.name) });
+        } else {
+          const portal = this.portal(message.name);
           portal.describedSinceBind = true;
-          this.queue.splice(this.queue.length - 1, 0, { kind: 'describe-portal', portal, injected: true });
-          return Buffer.concat([serialize.describe({ type: 'P', name }), bytes]);
+          this.queue.push({ kind: 'describe-portal', portal, injected: false });
         }
-      case 0x43 /* C Close */:
-        {
-          const target = r.byte();
-          const name = r.cstring();
-          if (target === 0x53) this.statements.delete(name);
-          else this.portals.delete(name);
-          this.queue.push({ kind: 'close' });
-          return bytes;
-        }
+        return bytes;
+      case 'execute': {
+        const name = message.portal;
+        const portal = this.portal(name);
+        this.queue.push({ kind: 'execute', portal, name });
+        if (portal.describedSinceBind) return bytes;
+        portal.describedSinceBind = true;
+        this.queue.splice(this.queue.length - 1, 0, { kind: 'describe-portal', portal, injected: true });
+        return Buffer.concat([serialize.describe({ type: 'P', name }), bytes]);
+      }
+      case 'close':
+        if (message.target === 'statement') this.statements.delete(message.name);
+        else this.portals.delete(message.name);
+        this.queue.push({ kind: 'close' });
+        return bytes;
       default:
         return bytes;
     }

@@ -26,7 +26,7 @@ import { BackendCode, BackendFramer } from '../wire/backend-framer';
 import * as write from '../wire/backend-writer';
 import { ProtocolError } from '../wire/errors';
 import type { FrontendParser } from '../wire/frontend-parser';
-import type { FrontendMessage, StartupMessage } from '../wire/messages';
+import type { FrontendMessage, RegularMessage, StartupMessage } from '../wire/messages';
 import { OutboundBytes } from '../wire/outbound-bytes';
 import { clientErrors } from './client-errors';
 import { FrontendRelay } from './frontend-relay';
@@ -132,7 +132,7 @@ export class PostgresSession {
         if (verdict.allowed && verdict.trace) this.traced.statements.push(verdict.trace);
         return verdict;
       },
-      forward: (bytes) => this.forward(bytes),
+      forward: (message) => this.forward(message),
       isClosed: () => this.phase === 'closed',
     });
   }
@@ -414,9 +414,9 @@ export class PostgresSession {
     }
   }
 
-  private forward(message: Buffer): void {
+  private forward(message: RegularMessage): void {
     if (this.trip.start !== 0 && this.trip.upstreamSent === 0) this.trip.upstreamSent = performance.now();
-    const bytes = this.masker ? this.masker.outbound(message) : message;
+    const bytes = this.masker ? this.masker.outbound(message) : message.raw;
     if (!this.upstream!.write(bytes)) {
       this.upstreamFull = true;
       this.flow();

@@ -136,6 +136,17 @@ function parseStartup(raw: Buffer): StartupPacket {
   return { type: 'startup', raw, majorVersion: major, minorVersion: code & 0xffff, parameters };
 }
 
+/**
+ * One whole regular message (type byte, length and body), decoded and checked as a client's is.
+ * For messages the gateway writes itself and then forwards like a client's.
+ */
+export function parseMessage(raw: Buffer): RegularMessage {
+  if (raw.length < 5 || raw.readInt32BE(1) !== raw.length - 1) {
+    throw new ProtocolError('message length does not match its bytes');
+  }
+  return parseRegular(raw);
+}
+
 function parseRegular(raw: Buffer): RegularMessage {
   const code = raw[0]!;
   const r = new ByteReader(raw, 5, messageName(code));
