@@ -1,6 +1,10 @@
 import { serialize } from 'pg-protocol';
+import { decodeToken } from '../../../gateway-image/src/protocols/postgres/session/login';
 import { ProtocolError } from '../../../gateway-image/src/protocols/postgres/wire/errors';
-import { FrontendParser } from '../../../gateway-image/src/protocols/postgres/wire/frontend-parser';
+import {
+  FrontendParser,
+  parseMessage,
+} from '../../../gateway-image/src/protocols/postgres/wire/frontend-parser';
 import type { FrontendMessage } from '../../../gateway-image/src/protocols/postgres/wire/messages';
 
 function typed(code: string, body: Buffer): Buffer {
@@ -172,5 +176,53 @@ describe('FrontendParser', () => {
     const parser = new FrontendParser({ maxMessageBytes: 100 });
     parser.parse(startup);
     expect(() => parser.parse(Buffer.from([0x70, 0, 0, 0, 101]))).toThrow(ProtocolError);
+  });
+
+  it('names the message and what is wrong with it', () => {
+    const parser = new FrontendParser();
+    parser.parse(startup);
+    expect(() => parser.parse(typed('B', Buffer.from([0, 0, 0, 0, 0, 1, 0, 0, 0, 9, 1])))).toThrow(
+      new ProtocolError('Bind: truncated'),
+    );
+    expect(() => new FrontendParser().parse(packet(3 << 16, Buffer.from('user\0alice')))).toThrow(
+      new ProtocolError('StartupMessage: string not terminated'),
+    );
+  });
+});
+
+describe('parseMessage', () => {
+  it('decodes one whole message as the parser does', () => {
+    for (const raw of regular) {
+      const parser = new FrontendParser();
+      parser.parse(startup);
+      expect(parseMessage(raw)).toEqual(parser.parse(raw)[0]);
+    }
+  });
+
+  it('rejects a length word that does not match the bytes', () => {
+    const q = serialize.query('select 1');
+    expect(() => parseMessage(q.subarray(0, -1))).toThrow(ProtocolError);
+    expect(() => parseMessage(Buffer.concat([q, Buffer.from([0])]))).toThrow(ProtocolError);
+    expect(() => parseMessage(Buffer.from([0x53, 0, 0]))).toThrow(ProtocolError);
+  });
+
+  it('rejects a malformed body', () => {
+    expect(() => parseMessage(typed('Q', Buffer.from('select')))).toThrow(ProtocolError);
+  });
+});
+
+describe('decodeToken (PasswordMessage body)', () => {
+  it('reads one NUL-terminated token', () => {
+    expect(decodeToken(Buffer.from('token-xyz\0'))).toBe('token-xyz');
+  });
+
+  it.each([
+    ['unterminated', 'token'],
+    ['empty', '\0'],
+    ['trailing bytes', 'token\0x'],
+    ['two strings', 'a\0b\0'],
+    ['nothing', ''],
+  ])('rejects %s with ProtocolError', (_name, body) => {
+    expect(() => decodeToken(Buffer.from(body))).toThrow(ProtocolError);
   });
 });

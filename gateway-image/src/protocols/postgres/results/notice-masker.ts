@@ -8,8 +8,8 @@
  */
 import { redactionLabel } from '../../../masking/entities';
 import type { TextMasker } from '../../../masking/text-masker';
-import { BackendCode } from '../wire/backend-framer';
-import { message as frame } from '../wire/backend-writer';
+import { BackendCode, decodeNotification, decodeResponseFields } from '../wire/backend-framer';
+import { message as frame, notificationResponse } from '../wire/backend-writer';
 
 /** Fields that carry text a statement produced: message, detail, hint, context, internal query. */
 const TEXT_FIELDS = new Set(['M', 'D', 'H', 'W', 'q']);
@@ -33,7 +33,10 @@ export class NoticeMasker {
     this.label = redactionLabel(entity);
   }
 
-  /** The frame with its text masked (the same buffer when nothing changed). */
+  /**
+   * The frame with its text masked (the same buffer when nothing changed). A frame that cannot be
+   * read throws: relayed unread, it would carry whatever it echoes past the masker.
+   */
   mask(raw: Buffer, counts: NoticeCounts): Buffer {
     return raw[0] === BackendCode.NotificationResponse
       ? this.notification(raw, counts)
@@ -41,43 +44,23 @@ export class NoticeMasker {
   }
 
   private fields(raw: Buffer, counts: NoticeCounts): Buffer {
-    const parts: Buffer[] = [];
     let changed = false;
-    let at = 5;
-    while (at < raw.length && raw[at] !== 0) {
-      const end = raw.indexOf(0, at + 1);
-      if (end < 0) break;
-      const tag = String.fromCharCode(raw[at]!);
-      if (TEXT_FIELDS.has(tag)) {
-        const value = raw.toString('utf8', at + 1, end);
-        const masked = this.maskText(value, counts);
-        if (masked !== value) {
-          changed = true;
-          parts.push(Buffer.from(`${tag}${masked.replaceAll('\0', '')}\0`, 'utf8'));
-          at = end + 1;
-          continue;
-        }
-      }
-      parts.push(raw.subarray(at, end + 1));
-      at = end + 1;
-    }
+    const parts = decodeResponseFields(raw).map(({ tag, value, start, end }) => {
+      const masked = TEXT_FIELDS.has(tag) ? this.maskText(value, counts) : value;
+      if (masked === value) return raw.subarray(start, end);
+      changed = true;
+      return Buffer.from(`${tag}${masked.replaceAll('\0', '')}\0`, 'utf8');
+    });
     if (!changed) return raw;
     return frame(raw[0]!, Buffer.concat([...parts, Buffer.from([0])]));
   }
 
   private notification(raw: Buffer, counts: NoticeCounts): Buffer {
-    const channelEnd = raw.indexOf(0, 9);
-    const payloadEnd = raw.indexOf(0, channelEnd + 1);
-    if (channelEnd < 0 || payloadEnd < 0) return raw;
-    const payload = raw.toString('utf8', channelEnd + 1, payloadEnd);
+    const { processId, channel, payload } = decodeNotification(raw);
     const masked = this.text.mask(payload);
     if (masked.text === payload) return raw;
     add(counts.detections, masked.counts);
-    const body = Buffer.concat([
-      raw.subarray(5, channelEnd + 1),
-      Buffer.from(`${masked.text.replaceAll('\0', '')}\0`, 'utf8'),
-    ]);
-    return frame(raw[0]!, body);
+    return notificationResponse(processId, channel, masked.text);
   }
 
   maskText(value: string, counts: NoticeCounts): string {

@@ -17,13 +17,19 @@ import type { MaskBody } from '../../../audit/bodies';
 import type { Lineage } from '../../../masking/lineage/index';
 import type { SessionMasking } from '../hooks';
 import { type StatementInfo, StatementInfos } from '../session/statement-info';
-import { BackendCode, type BackendFrame, decodeTransactionStatus } from '../wire/backend-framer';
+import {
+  BackendCode,
+  type BackendFrame,
+  decodeCopyResponse,
+  decodeTransactionStatus,
+} from '../wire/backend-framer';
 import { errorResponse } from '../wire/backend-writer';
+import type { RegularMessage } from '../wire/messages';
 import type { OutboundBytes } from '../wire/outbound-bytes';
 import { decodeRowDescription, type FieldDescription } from '../wire/row-codec';
 import { CopyRowMasker } from './copy-masker';
 import { NoticeMasker } from './notice-masker';
-import { BINARY_COPY_REFUSED, copyData, Reader, syntheticField } from './result-wire';
+import { BINARY_COPY_REFUSED, copyData, syntheticField } from './result-wire';
 import { type MaskSummary, RowMasker } from './row-masker';
 
 interface Portal {
@@ -73,68 +79,56 @@ export class ResultMasker {
   }
 
   /** A message about to be forwarded upstream; returns the bytes to forward instead. */
-  outbound(bytes: Buffer): Buffer {
-    const code = bytes[0];
-    const r = new Reader(bytes);
-    if (code === 0x53 /* S Sync */) {
+  outbound(message: RegularMessage): Buffer {
+    const bytes = message.raw;
+    if (message.type === 'sync') {
       this.skipUntilSync = false;
       this.queue.push({ kind: 'sync' });
       return bytes;
     }
-    if (code === 0x51 /* Q Query */) {
-      this.queue.push({ kind: 'query', infos: this.infos.query(r.cstring(), this.o.searchPath()), index: 0 });
+    if (message.type === 'query') {
+      this.queue.push({ kind: 'query', infos: this.infos.query(message.sql, this.o.searchPath()), index: 0 });
       return bytes;
     }
     if (this.skipUntilSync) return bytes;
-    switch (code) {
-      case 0x50 /* P Parse */:
-        {
-          const name = r.cstring();
-          const info = this.infos.query(r.cstring(), this.o.searchPath())?.[0];
-          if (info) this.statements.set(name, info);
-          else this.statements.delete(name);
-          this.queue.push({ kind: 'parse' });
-          return bytes;
-        }
-      case 0x42 /* B Bind */:
-        {
-          const portal = r.cstring();
-          this.portals.set(portal, { info: this.statements.get(r.cstring()), describedSinceBind: false });
-          this.queue.push({ kind: 'bind' });
-          return bytes;
-        }
-      case 0x44 /* D Describe */:
-        {
-          const target = r.byte();
-          const name = r.cstring();
-          if (target === 0x53 /* S */) {
-            this.queue.push({ kind: 'describe-statement', info: this.statements.get(name) });
-          } else {
-            const portal = this.portal(name);
-            portal.describedSinceBind = true;
-            this.queue.push({ kind: 'describe-portal', portal, injected: false });
-          }
-          return bytes;
-        }
-      case 0x45 /* E Execute */:
-        {
-          const name = r.cstring();
-          const portal = this.portal(name);
-          this.queue.push({ kind: 'execute', portal, name });
-          if (portal.describedSinceBind) return bytes;
+    switch (message.type) {
+      case 'parse': {
+        const info = this.infos.query(message.sql, this.o.searchPath())?.[0];
+        if (info) this.statements.set(message.name, info);
+        else this.statements.delete(message.name);
+        this.queue.push({ kind: 'parse' });
+        return bytes;
+      }
+      case 'bind':
+        this.portals.set(message.portal, {
+          info: this.statements.get(message.statement),
+          describedSinceBind: false,
+        });
+        this.queue.push({ kind: 'bind' });
+        return bytes;
+      case 'describe':
+        if (message.target === 'statement') {
+          this.queue.push({ kind: 'describe-statement', info: this.statements.get(message.name) });
+        } else {
+          const portal = this.portal(message.name);
           portal.describedSinceBind = true;
-          this.queue.splice(this.queue.length - 1, 0, { kind: 'describe-portal', portal, injected: true });
-          return Buffer.concat([serialize.describe({ type: 'P', name }), bytes]);
+          this.queue.push({ kind: 'describe-portal', portal, injected: false });
         }
-      case 0x43 /* C Close */:
-        {
-          const target = r.byte();
-          const name = r.cstring();
-          if (target === 0x53) this.statements.delete(name);
-          else this.portals.delete(name);
-          this.queue.push({ kind: 'close' });
-          return bytes;
-        }
+        return bytes;
+      case 'execute': {
+        const name = message.portal;
+        const portal = this.portal(name);
+        this.queue.push({ kind: 'execute', portal, name });
+        if (portal.describedSinceBind) return bytes;
+        portal.describedSinceBind = true;
+        this.queue.splice(this.queue.length - 1, 0, { kind: 'describe-portal', portal, injected: true });
+        return Buffer.concat([serialize.describe({ type: 'P', name }), bytes]);
+      }
+      case 'close':
+        if (message.target === 'statement') this.statements.delete(message.name);
+        else this.portals.delete(message.name);
+        this.queue.push({ kind: 'close' });
+        return bytes;
       default:
         return bytes;
     }
@@ -251,11 +245,11 @@ export class ResultMasker {
         : head?.kind === 'execute'
           ? head.portal.info
           : undefined;
-    const width = frame.raw.readInt16BE(6);
-    const fields = Array.from({ length: width }, (_, i) => syntheticField(i));
+    const { binary, columns } = decodeCopyResponse(frame.raw);
+    const fields = Array.from({ length: columns }, (_, i) => syntheticField(i));
     const rows = this.plan(fields, info?.copyLineage ?? info?.lineage ?? 'unknown');
     const statement = head?.kind === 'query' ? head.index : head?.kind === 'execute' ? head.name : 0;
-    if (frame.raw[5] === 1 || info?.copy?.binary) {
+    if (binary || info?.copy?.binary) {
       if (rows.masksValues) {
         this.dropUntilReady = true;
         this.current = undefined;

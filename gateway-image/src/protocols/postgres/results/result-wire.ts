@@ -1,6 +1,6 @@
 /**
- * Small wire helpers of the result masker: the frontend fields it reads and the messages it
- * writes itself.
+ * Small wire helpers of the result masker: what it writes itself (the binary COPY refusal, masked
+ * CopyData) and the fields it gives a COPY's columns.
  * https://www.postgresql.org/docs/current/protocol-message-formats.html
  */
 import { BackendCode } from '../wire/backend-framer';
@@ -28,19 +28,4 @@ export function syntheticField(i: number): FieldDescription {
 
 export function copyData(payload: Buffer): Buffer {
   return message(BackendCode.CopyData, payload);
-}
-
-/** Reads the fields the masker needs from a frontend message (type byte and length skipped). */
-export class Reader {
-  private at = 5;
-  constructor(private readonly raw: Buffer) {}
-  byte(): number {
-    return this.raw[this.at++] ?? 0;
-  }
-  cstring(): string {
-    const end = this.raw.indexOf(0, this.at);
-    const s = this.raw.toString('utf8', this.at, end < 0 ? this.raw.length : end);
-    this.at = end < 0 ? this.raw.length : end + 1;
-    return s;
-  }
 }

@@ -11,22 +11,26 @@ import type { SqlFacts } from '../../../inspect/facts';
 import type { ResultTracker } from '../results/result-tracker';
 import { errorResponse } from '../wire/backend-writer';
 import { ProtocolError } from '../wire/errors';
+import { parseMessage } from '../wire/frontend-parser';
 import type { FrontendMessage, RegularMessage } from '../wire/messages';
 import { clientErrors } from './client-errors';
 import type { GateRequest, GateVerdict } from './statement-gate';
 
 /** Never valid SQL, and harmless in the upstream's log: it names the gateway's refusal. */
 export const REFUSED_SQL = 'warden_refused_statement';
-const REFUSAL_QUERY = serialize.query(REFUSED_SQL);
+// Parsed from their bytes like a client's message, so what is forwarded and what the result
+// masker reads of it cannot disagree.
+export const REFUSAL_QUERY = parseMessage(serialize.query(REFUSED_SQL));
 // Named, so the refusal does not destroy the client's unnamed statement upstream.
-const REFUSAL_PARSE = serialize.parse({ name: '__warden_refused__', text: REFUSED_SQL });
+export const REFUSAL_PARSE = parseMessage(serialize.parse({ name: '__warden_refused__', text: REFUSED_SQL }));
 const DEFAULT_SEARCH_PATH = ['"$user"', 'public'];
 
 export interface FrontendRelayOptions {
   readonly tracker: ResultTracker;
   /** The statement gate, bound to the session's principal and connection. */
   gate(request: GateRequest, searchPath: readonly string[]): Promise<GateVerdict>;
-  forward(bytes: Buffer): void;
+  /** Sends a message upstream (through the result masker, when there is one). */
+  forward(message: RegularMessage): void;
   isClosed(): boolean;
 }
 
@@ -92,7 +96,7 @@ export class FrontendRelay {
       default:
         throw new ProtocolError(`unexpected ${m.type} message in a session`);
     }
-    this.o.forward(m.raw);
+    this.o.forward(m);
     return undefined;
   }
 
@@ -109,7 +113,7 @@ export class FrontendRelay {
       this.followSearchPath(verdict.facts);
       if (m.type === 'query') tracker.query(verdict.facts);
       else this.statements.set(m.name, verdict.facts);
-      forward(m.raw);
+      forward(m);
     } else if (m.type === 'query') {
       tracker.refusal(errorResponse(verdict.error), 'query');
       forward(REFUSAL_QUERY);

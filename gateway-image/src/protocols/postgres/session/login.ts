@@ -12,6 +12,7 @@ import type { OperationTrace } from '../../../tracing/index';
 import { publishUpstreamConnect } from '../events';
 import type { PostgresSessionHooks } from '../hooks';
 import type { ErrorFields } from '../wire/backend-writer';
+import { ByteReader } from '../wire/byte-reader';
 import type { StartupMessage } from '../wire/messages';
 import { clientErrors } from './client-errors';
 import {
@@ -299,9 +300,14 @@ function judgeSettings(
   return undefined;
 }
 
-/** The token a client sent as PasswordMessage: one NUL-terminated string, nothing else. */
-export function decodeToken(body: Buffer): string | undefined {
-  const nul = body.indexOf(0);
-  if (nul !== body.length - 1 || nul === 0) return undefined;
-  return body.toString('utf8', 0, nul);
+/**
+ * The token a client sent as PasswordMessage: one non-empty NUL-terminated string, nothing else.
+ * Anything else is a protocol violation (ProtocolError).
+ */
+export function decodeToken(body: Buffer): string {
+  const r = new ByteReader(body, 0, 'PasswordMessage');
+  const token = r.cstring();
+  r.end();
+  if (token === '') throw r.error('empty token');
+  return token;
 }

@@ -27,7 +27,7 @@ import { BackendCode, BackendFramer } from '../wire/backend-framer';
 import * as write from '../wire/backend-writer';
 import { ProtocolError } from '../wire/errors';
 import type { FrontendParser } from '../wire/frontend-parser';
-import type { FrontendMessage, StartupMessage } from '../wire/messages';
+import type { FrontendMessage, RegularMessage, StartupMessage } from '../wire/messages';
 import { OutboundBytes } from '../wire/outbound-bytes';
 import { clientErrors } from './client-errors';
 import { FrontendRelay } from './frontend-relay';
@@ -135,7 +135,7 @@ export class PostgresSession {
         if (verdict.allowed && verdict.trace) this.traced.statements.push(verdict.trace);
         return verdict;
       },
-      forward: (bytes) => this.forward(bytes),
+      forward: (message) => this.forward(message),
       isClosed: () => this.phase === 'closed',
     });
   }
@@ -284,16 +284,15 @@ export class PostgresSession {
     }
     if (this.phase === 'authenticating') {
       if (m.type !== 'password') throw new ProtocolError(`unexpected ${m.type} before authentication`);
+      const token = decodeToken(m.body);
       this.phase = 'connecting';
-      return this.login(m.body);
+      return this.login(token);
     }
     if (this.phase !== 'relaying') return undefined;
     return this.relay.relay(m);
   }
 
-  private async login(body: Buffer): Promise<void> {
-    const token = decodeToken(body);
-    if (token === undefined) return this.close('protocol-violation', clientErrors.protocolViolation());
+  private async login(token: string): Promise<void> {
     const o = this.o;
     const trace = o.hooks.tracer?.start('postgres.login', {});
     const result = await login({
@@ -416,9 +415,9 @@ export class PostgresSession {
     }
   }
 
-  private forward(message: Buffer): void {
+  private forward(message: RegularMessage): void {
     if (this.trip.start !== 0 && this.trip.upstreamSent === 0) this.trip.upstreamSent = performance.now();
-    const bytes = this.masker ? this.masker.outbound(message) : message;
+    const bytes = this.masker ? this.masker.outbound(message) : message.raw;
     if (!this.upstream!.write(bytes)) {
       this.upstreamFull = true;
       this.flow();

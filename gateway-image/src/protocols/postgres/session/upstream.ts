@@ -15,6 +15,7 @@ import {
   decodeAuthentication,
   decodeBackendKey,
   decodeErrorFields,
+  decodeMd5Salt,
   decodeParameterStatus,
   decodeSaslMechanisms,
 } from '../wire/backend-framer';
@@ -142,7 +143,7 @@ export async function connectUpstream(login: UpstreamLogin): Promise<UpstreamCon
             if (!tls) throw new UpstreamError('upstream asked for a cleartext password without TLS; refused');
             socket.write(serialize.password(login.password));
           } else if (kind === AUTH_MD5) {
-            socket.write(serialize.password(md5Password(login.user, login.password, data.subarray(0, 4))));
+            socket.write(serialize.password(md5Password(login.user, login.password, decodeMd5Salt(data))));
           } else if (kind === AUTH_SASL) {
             scram = scramStart(decodeSaslMechanisms(data), tls);
             socket.write(serialize.sendSASLInitialResponseMessage(scram.mechanism, scram.response));

@@ -1,9 +1,12 @@
 /**
  * Splits the upstream's byte stream into backend messages (type byte + int32 length) without
  * decoding them: rows are relayed as they arrived. The few messages the gateway must understand
- * are decoded on demand by the functions below.
+ * are decoded on demand by the functions below, strictly: a malformed body throws ProtocolError and
+ * the session ends rather than relay what it could not read.
  * https://www.postgresql.org/docs/current/protocol-message-formats.html
  */
+import type { TransactionStatus } from './backend-writer';
+import { ByteReader, messageNamer } from './byte-reader';
 import { ChunkQueue } from './chunk-queue';
 import { UpstreamError } from './errors';
 
@@ -96,16 +99,11 @@ export class BackendFramer {
   }
 }
 
-function cstrings(raw: Buffer, from: number): string[] {
-  const out: string[] = [];
-  let at = from;
-  while (at < raw.length) {
-    const end = raw.indexOf(0, at);
-    if (end < 0) break;
-    out.push(raw.toString('utf8', at, end));
-    at = end + 1;
-  }
-  return out;
+const messageName = messageNamer(BackendCode);
+
+/** A reader of a backend message's body (after its type byte and length), named in its errors. */
+export function bodyReader(raw: Buffer): ByteReader {
+  return new ByteReader(raw, 5, `upstream ${messageName(raw[0] ?? 0)}`);
 }
 
 export interface UpstreamErrorFields {
@@ -114,17 +112,31 @@ export interface UpstreamErrorFields {
   readonly message: string;
 }
 
-/** ErrorResponse / NoticeResponse: field tag byte + NUL-terminated value, repeated (protocol-error-fields). */
-export function decodeErrorFields(raw: Buffer): UpstreamErrorFields {
-  const fields = new Map<string, string>();
-  let at = 5;
-  while (at < raw.length && raw[at] !== 0) {
-    const tag = String.fromCharCode(raw[at]!);
-    const end = raw.indexOf(0, at + 1);
-    if (end < 0) break;
-    fields.set(tag, raw.toString('utf8', at + 1, end));
-    at = end + 1;
+/** One field of an ErrorResponse / NoticeResponse, and where it lies in the message (tag to NUL). */
+export interface ResponseField {
+  readonly tag: string;
+  readonly value: string;
+  readonly start: number;
+  readonly end: number;
+}
+
+/** ErrorResponse / NoticeResponse: field tag byte + NUL-terminated value, repeated, then a NUL (protocol-error-fields). */
+export function decodeResponseFields(raw: Buffer): ResponseField[] {
+  const r = bodyReader(raw);
+  const fields: ResponseField[] = [];
+  for (;;) {
+    const start = r.offset;
+    const tag = r.byte();
+    if (tag === 0) break;
+    fields.push({ tag: String.fromCharCode(tag), value: r.cstring(), start, end: r.offset });
   }
+  r.end();
+  return fields;
+}
+
+/** The fields of an ErrorResponse / NoticeResponse the gateway tracks. */
+export function decodeErrorFields(raw: Buffer): UpstreamErrorFields {
+  const fields = new Map(decodeResponseFields(raw).map((f) => [f.tag, f.value]));
   return {
     // 'V' is the non-localised severity; older servers only send 'S'.
     severity: fields.get('V') ?? fields.get('S') ?? 'ERROR',
@@ -134,31 +146,80 @@ export function decodeErrorFields(raw: Buffer): UpstreamErrorFields {
 }
 
 export function decodeCommandTag(raw: Buffer): string {
-  return cstrings(raw, 5)[0] ?? '';
+  const r = bodyReader(raw);
+  const tag = r.cstring();
+  r.end();
+  return tag;
 }
 
 export function decodeParameterStatus(raw: Buffer): [string, string] {
-  const [name = '', value = ''] = cstrings(raw, 5);
+  const r = bodyReader(raw);
+  const name = r.cstring();
+  const value = r.cstring();
+  r.end();
   return [name, value];
 }
 
-/** ReadyForQuery's transaction status byte: 'I', 'T' or 'E'. */
-export function decodeTransactionStatus(raw: Buffer): string {
-  return String.fromCharCode(raw[5] ?? 0x49);
+/** ReadyForQuery's transaction status byte. */
+export function decodeTransactionStatus(raw: Buffer): TransactionStatus {
+  const r = bodyReader(raw);
+  const status = String.fromCharCode(r.byte());
+  r.end();
+  if (status !== 'I' && status !== 'T' && status !== 'E')
+    throw r.error(`invalid transaction status ${status}`);
+  return status;
 }
 
 export function decodeBackendKey(raw: Buffer): { processId: number; secretKey: Buffer } {
-  if (raw.length < 13) throw new UpstreamError('upstream sent a short BackendKeyData');
-  return { processId: raw.readInt32BE(5), secretKey: Buffer.from(raw.subarray(9)) };
+  const r = bodyReader(raw);
+  const processId = r.int32();
+  // 4 bytes in protocol 3.0; up to 256 in 3.2.
+  if (r.remaining < 4 || r.remaining > 256) throw r.error(`invalid secret key length ${r.remaining}`);
+  return { processId, secretKey: Buffer.from(r.rest()) };
 }
 
 /** Authentication request: the int32 subtype and what follows it. */
 export function decodeAuthentication(raw: Buffer): { kind: number; data: Buffer } {
-  if (raw.length < 9) throw new UpstreamError('upstream sent a short Authentication message');
-  return { kind: raw.readInt32BE(5), data: raw.subarray(9) };
+  const r = bodyReader(raw);
+  return { kind: r.int32(), data: r.rest() };
 }
 
-/** AuthenticationSASL: NUL-terminated mechanism names, then an empty one. */
+/** AuthenticationSASL's data: NUL-terminated mechanism names, then an empty one. */
 export function decodeSaslMechanisms(data: Buffer): string[] {
-  return cstrings(data, 0).filter((m) => m !== '');
+  const r = new ByteReader(data, 0, 'upstream AuthenticationSASL');
+  const mechanisms: string[] = [];
+  for (let m = r.cstring(); m !== ''; m = r.cstring()) mechanisms.push(m);
+  r.end();
+  return mechanisms;
+}
+
+/** AuthenticationMD5Password's data: the 4-byte salt. */
+export function decodeMd5Salt(data: Buffer): Buffer {
+  const r = new ByteReader(data, 0, 'upstream AuthenticationMD5Password');
+  const salt = r.bytes(4);
+  r.end();
+  return salt;
+}
+
+/** CopyIn/Out/BothResponse: the overall format and the number of columns (each with its format). */
+export function decodeCopyResponse(raw: Buffer): { readonly binary: boolean; readonly columns: number } {
+  const r = bodyReader(raw);
+  const format = r.byte();
+  if (format !== 0 && format !== 1) throw r.error(`invalid format ${format}`);
+  const columns = r.count();
+  for (let i = 0; i < columns; i++) {
+    const f = r.int16();
+    // A text COPY has every column in text (protocol-message-formats).
+    if (f !== 0 && (f !== 1 || format === 0)) throw r.error(`invalid column format ${f}`);
+  }
+  r.end();
+  return { binary: format === 1, columns };
+}
+
+/** NotificationResponse: the notifying backend's process ID, the channel and the payload. */
+export function decodeNotification(raw: Buffer): { processId: number; channel: string; payload: string } {
+  const r = bodyReader(raw);
+  const notification = { processId: r.int32(), channel: r.cstring(), payload: r.cstring() };
+  r.end();
+  return notification;
 }

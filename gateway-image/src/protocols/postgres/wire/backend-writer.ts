@@ -100,6 +100,14 @@ export function noticeResponse(f: ErrorFields): Buffer {
   return message(BackendCode.NoticeResponse, fields(f));
 }
 
+/** A NotificationResponse (LISTEN/NOTIFY), rewritten when its payload is masked. */
+export function notificationResponse(processId: number, channel: string, payload: string): Buffer {
+  return message(
+    BackendCode.NotificationResponse,
+    Buffer.concat([int32(processId), cstring(channel), cstring(payload)]),
+  );
+}
+
 export function commandComplete(tag: string): Buffer {
   return message(BackendCode.CommandComplete, cstring(tag));
 }

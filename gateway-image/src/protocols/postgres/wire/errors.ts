@@ -5,7 +5,11 @@ import { WardenError } from '../../../errors';
  * client sees is built separately as an ErrorResponse (see client-errors.ts), never from `message`.
  */
 
-/** The client sent bytes that are not a valid frontend message. The connection is closed. */
+/**
+ * Bytes that are not a valid message: a frontend message from the client (the connection is closed
+ * as a protocol violation), or a backend message body from the upstream that a decoder could not
+ * read (the session ends as an upstream protocol violation). Thrown by ByteReader.
+ */
 export class ProtocolError extends WardenError {
   constructor(message: string, options?: { cause?: unknown }) {
     super('ERR_PG_PROTOCOL', message, options);

@@ -5,6 +5,7 @@
  * Emitted `raw` buffers are never overwritten (see ChunkQueue), so forwarding them later is safe.
  * https://www.postgresql.org/docs/current/protocol-message-formats.html
  */
+import { ByteReader, messageNamer } from './byte-reader';
 import { ChunkQueue } from './chunk-queue';
 import { ProtocolError } from './errors';
 import {
@@ -91,75 +92,23 @@ export class FrontendParser {
   }
 }
 
-/** Reads NUL-terminated strings and integers inside one message, never past its end. */
-class Reader {
-  offset: number;
+const messageName = messageNamer(FrontendCode);
 
-  constructor(
-    private readonly buffer: Buffer,
-    start: number,
-    private readonly what: string,
-  ) {
-    this.offset = start;
-  }
-
-  cstring(): string {
-    const end = this.buffer.indexOf(0, this.offset);
-    if (end < 0) throw new ProtocolError(`${this.what}: string not terminated`);
-    const value = this.buffer.toString('utf8', this.offset, end);
-    this.offset = end + 1;
-    return value;
-  }
-
-  /**
-   * A NUL-terminated SQL text. Node decodes invalid UTF-8 to U+FFFD; the server (client_encoding
-   * UTF8) rejects such bytes, so the gateway must not inspect a text it decoded differently.
-   */
-  sqlText(): { sql: string; invalidUtf8?: true } {
-    const start = this.offset;
-    const sql = this.cstring();
-    if (!sql.includes('\uFFFD')) return { sql };
-    // A U+FFFD the client sent re-encodes to its own bytes; one standing for invalid bytes does not.
-    const valid = Buffer.from(sql, 'utf8').equals(this.buffer.subarray(start, this.offset - 1));
-    return valid ? { sql } : { sql, invalidUtf8: true };
-  }
-
-  int16(): number {
-    this.need(2);
-    const value = this.buffer.readInt16BE(this.offset);
-    this.offset += 2;
-    return value;
-  }
-
-  int32(): number {
-    this.need(4);
-    const value = this.buffer.readInt32BE(this.offset);
-    this.offset += 4;
-    return value;
-  }
-
-  count(): number {
-    const n = this.int16();
-    if (n < 0) throw new ProtocolError(`${this.what}: negative count`);
-    return n;
-  }
-
-  skip(n: number): void {
-    this.need(n);
-    this.offset += n;
-  }
-
-  need(n: number): void {
-    if (this.offset + n > this.buffer.length) throw new ProtocolError(`${this.what}: truncated`);
-  }
-
-  end(): void {
-    if (this.offset !== this.buffer.length) throw new ProtocolError(`${this.what}: trailing bytes`);
-  }
+/**
+ * A NUL-terminated SQL text. Node decodes invalid UTF-8 to U+FFFD; the server (client_encoding
+ * UTF8) rejects such bytes, so the gateway must not inspect a text it decoded differently.
+ */
+function sqlText(r: ByteReader): { sql: string; invalidUtf8?: true } {
+  const start = r.offset;
+  const sql = r.cstring();
+  if (!sql.includes('\uFFFD')) return { sql };
+  // A U+FFFD the client sent re-encodes to its own bytes; one standing for invalid bytes does not.
+  const valid = Buffer.from(sql, 'utf8').equals(r.buffer.subarray(start, r.offset - 1));
+  return valid ? { sql } : { sql, invalidUtf8: true };
 }
 
 function parseStartup(raw: Buffer): StartupPacket {
-  const code = raw.readInt32BE(4);
+  const code = new ByteReader(raw, 4, 'startup packet').int32();
   const fixed = (type: 'sslRequest' | 'gssEncRequest'): StartupPacket => {
     if (raw.length !== 8) throw new ProtocolError(`${type}: invalid length`);
     return { type, raw };
@@ -167,49 +116,60 @@ function parseStartup(raw: Buffer): StartupPacket {
   if (code === StartupCode.SSLRequest) return fixed('sslRequest');
   if (code === StartupCode.GSSENCRequest) return fixed('gssEncRequest');
   if (code === StartupCode.CancelRequest) {
+    const r = new ByteReader(raw, 8, 'CancelRequest');
     // Protocol 3.2 lets the key be 4..256 bytes; 3.0 uses exactly 4.
-    if (raw.length < 16 || raw.length > 268) throw new ProtocolError('CancelRequest: invalid length');
-    return { type: 'cancelRequest', raw, processId: raw.readInt32BE(8), secretKey: raw.subarray(12) };
+    if (r.remaining < 8 || r.remaining > 260) throw r.error('invalid length');
+    return { type: 'cancelRequest', raw, processId: r.int32(), secretKey: r.rest() };
   }
   const major = code >>> 16;
   if (major !== 3) throw new ProtocolError(`unsupported protocol version ${major}.${code & 0xffff}`);
   // StartupMessage: name/value pairs of NUL-terminated strings, then one NUL.
-  const reader = new Reader(raw, 8, 'StartupMessage');
+  const r = new ByteReader(raw, 8, 'StartupMessage');
   const parameters = new Map<string, string>();
   for (;;) {
-    const name = reader.cstring();
+    const name = r.cstring();
     if (name === '') break;
-    if (parameters.has(name)) throw new ProtocolError(`StartupMessage: duplicate parameter ${name}`);
-    parameters.set(name, reader.cstring());
+    if (parameters.has(name)) throw r.error(`duplicate parameter ${name}`);
+    parameters.set(name, r.cstring());
   }
-  reader.end();
+  r.end();
   return { type: 'startup', raw, majorVersion: major, minorVersion: code & 0xffff, parameters };
+}
+
+/**
+ * One whole regular message (type byte, length and body), decoded and checked as a client's is.
+ * For messages the gateway writes itself and then forwards like a client's.
+ */
+export function parseMessage(raw: Buffer): RegularMessage {
+  if (raw.length < 5 || raw.readInt32BE(1) !== raw.length - 1) {
+    throw new ProtocolError('message length does not match its bytes');
+  }
+  return parseRegular(raw);
 }
 
 function parseRegular(raw: Buffer): RegularMessage {
   const code = raw[0]!;
-  const r = new Reader(raw, 5, `message 0x${code.toString(16)}`);
+  const r = new ByteReader(raw, 5, messageName(code));
   const bare = (type: 'sync' | 'flush' | 'terminate' | 'copyDone'): RegularMessage => {
     r.end();
     return { type, raw };
   };
   const target = (): 'statement' | 'portal' => {
-    r.need(1);
-    const t = raw[r.offset++];
+    const t = r.byte();
     if (t === 0x53 /* 'S' */) return 'statement';
     if (t === 0x50 /* 'P' */) return 'portal';
-    throw new ProtocolError('Describe/Close: target must be S or P');
+    throw r.error('target must be S or P');
   };
   let message: RegularMessage;
   switch (code) {
     case FrontendCode.Query:
-      message = { type: 'query', raw, ...r.sqlText() };
+      message = { type: 'query', raw, ...sqlText(r) };
       break;
     case FrontendCode.Parse: {
       const name = r.cstring();
-      const text = r.sqlText();
+      const text = sqlText(r);
       const parameterTypes: number[] = [];
-      for (let n = r.count(); n > 0; n--) parameterTypes.push(r.int32() >>> 0);
+      for (let n = r.count(); n > 0; n--) parameterTypes.push(r.uint32());
       message = { type: 'parse', raw, name, ...text, parameterTypes };
       break;
     }
@@ -225,20 +185,19 @@ function parseRegular(raw: Buffer): RegularMessage {
     case FrontendCode.Execute: {
       const portal = r.cstring();
       message = { type: 'execute', raw, portal, maxRows: r.int32() };
-      if (message.maxRows < 0) throw new ProtocolError('Execute: negative row limit');
+      if (message.maxRows < 0) throw r.error('negative row limit');
       break;
     }
     case FrontendCode.CopyData:
-      return { type: 'copyData', raw, data: raw.subarray(5) };
+      return { type: 'copyData', raw, data: r.rest() };
     case FrontendCode.CopyFail:
       message = { type: 'copyFail', raw, reason: r.cstring() };
       break;
     case FrontendCode.Password:
-      return { type: 'password', raw, body: raw.subarray(5) };
+      return { type: 'password', raw, body: r.rest() };
     case FrontendCode.FunctionCall:
       // Refused by the session without looking further: the OID is enough to say what was asked.
-      r.need(4);
-      return { type: 'functionCall', raw, functionOid: raw.readUInt32BE(5) };
+      return { type: 'functionCall', raw, functionOid: r.uint32() };
     case FrontendCode.Sync:
       return bare('sync');
     case FrontendCode.Flush:
@@ -254,27 +213,27 @@ function parseRegular(raw: Buffer): RegularMessage {
   return message;
 }
 
-function parseBind(raw: Buffer, r: Reader): RegularMessage {
+function parseBind(raw: Buffer, r: ByteReader): RegularMessage {
   const portal = r.cstring();
   const statement = r.cstring();
   const formatCount = r.count();
   for (let i = 0; i < formatCount; i++) {
     const f = r.int16();
-    if (f !== 0 && f !== 1) throw new ProtocolError('Bind: invalid parameter format');
+    if (f !== 0 && f !== 1) throw r.error('invalid parameter format');
   }
   const parameterCount = r.count();
   // One format for all parameters, or one per parameter (protocol-message-formats, Bind).
   if (formatCount > 1 && formatCount !== parameterCount) {
-    throw new ProtocolError('Bind: format count does not match parameter count');
+    throw r.error('format count does not match parameter count');
   }
   for (let i = 0; i < parameterCount; i++) {
     const length = r.int32();
-    if (length < -1) throw new ProtocolError('Bind: invalid parameter length');
+    if (length < -1) throw r.error('invalid parameter length');
     if (length > 0) r.skip(length);
   }
   for (let n = r.count(); n > 0; n--) {
     const f = r.int16();
-    if (f !== 0 && f !== 1) throw new ProtocolError('Bind: invalid result format');
+    if (f !== 0 && f !== 1) throw r.error('invalid result format');
   }
   r.end();
   return { type: 'bind', raw, portal, statement, parameterCount };

@@ -4,8 +4,7 @@
  * never decoded.
  * https://www.postgresql.org/docs/current/protocol-message-formats.html
  */
-import { BackendCode } from './backend-framer';
-import { ProtocolError } from './errors';
+import { BackendCode, bodyReader } from './backend-framer';
 
 /** pg_type OIDs the masker names: masked columns are announced as `text`. */
 export const TypeOid = {
@@ -43,23 +42,20 @@ export interface FieldDescription {
 }
 
 export function decodeRowDescription(raw: Buffer): FieldDescription[] {
-  const n = raw.readInt16BE(5);
+  const r = bodyReader(raw);
   const out: FieldDescription[] = [];
-  let at = 7;
-  for (let i = 0; i < n; i++) {
-    const end = raw.indexOf(0, at);
-    if (end < 0 || end + 19 > raw.length) throw new ProtocolError('upstream sent a short RowDescription');
+  for (let n = r.count(); n > 0; n--) {
     out.push({
-      name: raw.toString('utf8', at, end),
-      tableOid: raw.readUInt32BE(end + 1),
-      column: raw.readInt16BE(end + 5),
-      typeOid: raw.readUInt32BE(end + 7),
-      typeSize: raw.readInt16BE(end + 11),
-      typeModifier: raw.readInt32BE(end + 13),
-      format: raw.readInt16BE(end + 17),
+      name: r.cstring(),
+      tableOid: r.uint32(),
+      column: r.int16(),
+      typeOid: r.uint32(),
+      typeSize: r.int16(),
+      typeModifier: r.int32(),
+      format: r.int16(),
     });
-    at = end + 19;
   }
+  r.end();
   return out;
 }
 
@@ -77,7 +73,7 @@ export function encodeRowDescription(fields: readonly FieldDescription[]): Buffe
     out.writeInt16BE(f.column, at + 4);
     out.writeUInt32BE(f.typeOid, at + 6);
     out.writeInt16BE(f.typeSize, at + 10);
-    out.writeInt32BE(f.typeModifier, at + 14);
+    out.writeInt32BE(f.typeModifier, at + 12);
     out.writeInt16BE(f.format, at + 16);
     at += 18;
   });
@@ -89,22 +85,19 @@ export function asText(f: FieldDescription): FieldDescription {
   return { ...f, typeOid: TypeOid.text, typeSize: -1, typeModifier: -1, format: 0 };
 }
 
-/** A DataRow's values (null for SQL NULL) as views into `raw`. */
+/**
+ * A DataRow's values (null for SQL NULL) as views into `raw`, for the gateway's own queries. The
+ * result masker locates values itself (RowMasker), in place, per column of every relayed row.
+ */
 export function decodeDataRow(raw: Buffer): (Buffer | null)[] {
-  const n = raw.readInt16BE(5);
-  const out: (Buffer | null)[] = new Array(n);
-  let at = 7;
-  for (let i = 0; i < n; i++) {
-    const len = raw.readInt32BE(at);
-    at += 4;
-    if (len < 0) {
-      out[i] = null;
-    } else {
-      if (at + len > raw.length) throw new ProtocolError('upstream sent a short DataRow');
-      out[i] = raw.subarray(at, at + len);
-      at += len;
-    }
+  const r = bodyReader(raw);
+  const out: (Buffer | null)[] = [];
+  for (let n = r.count(); n > 0; n--) {
+    const length = r.int32();
+    if (length < -1) throw r.error(`invalid value length ${length}`);
+    out.push(length === -1 ? null : r.bytes(length));
   }
+  r.end();
   return out;
 }
 
