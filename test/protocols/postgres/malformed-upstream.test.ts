@@ -57,10 +57,11 @@ function fakeUpstream(script: Script, sockets: Set<Socket>): Server {
   });
 }
 
+const SSN_DESCRIPTION = encodeRowDescription([
+  { name: 'ssn', tableOid: 0, column: 0, typeOid: TypeOid.text, typeSize: -1, typeModifier: -1, format: 0 },
+]);
 const SSN_ROWS = Buffer.concat([
-  encodeRowDescription([
-    { name: 'ssn', tableOid: 0, column: 0, typeOid: TypeOid.text, typeSize: -1, typeModifier: -1, format: 0 },
-  ]),
+  SSN_DESCRIPTION,
   w.message(BackendCode.DataRow, Buffer.from('\0\x01\0\0\0\x0b123-45-6789')),
 ]);
 
@@ -70,6 +71,28 @@ const cases: [string, Script][] = [
     {
       login: goodLogin,
       query: Buffer.concat([SSN_ROWS, w.message(BackendCode.CommandComplete, Buffer.from('SELECT 1'))]),
+    },
+  ],
+  [
+    'a DataRow with a column its RowDescription did not announce (masked session)',
+    {
+      login: goodLogin,
+      query: Buffer.concat([
+        SSN_DESCRIPTION,
+        w.message(BackendCode.DataRow, Buffer.from('\0\x02\0\0\0\x0b123-45-6789\0\0\0\x0b987-65-4321')),
+        okQuery,
+      ]),
+    },
+  ],
+  [
+    'a DataRow with bytes after its last value (masked session)',
+    {
+      login: goodLogin,
+      query: Buffer.concat([
+        SSN_DESCRIPTION,
+        w.message(BackendCode.DataRow, Buffer.from('\0\x01\0\0\0\x0b123-45-6789987-65-4321')),
+        okQuery,
+      ]),
     },
   ],
   [

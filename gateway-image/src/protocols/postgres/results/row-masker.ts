@@ -105,9 +105,14 @@ export class RowMasker {
    * or -1 when it goes out unchanged.
    */
   private prepare(raw: Buffer, rowStart: number, rowEnd: number): number {
-    if (this.work.length === 0) return -1;
     if (rowStart + 7 > rowEnd) throw new ProtocolError('upstream sent a short DataRow');
     const n = (raw[rowStart + 5]! << 8) | raw[rowStart + 6]!;
+    // A column the RowDescription did not announce has no plan: it would leave unmasked.
+    if (n !== this.fields.length)
+      throw new ProtocolError(
+        `upstream sent a DataRow of ${n} columns for a RowDescription of ${this.fields.length}`,
+      );
+    if (this.work.length === 0) return -1;
     if (n > this.starts.length) this.grow(n);
     const { starts, lengths, outs } = this;
     let at = rowStart + 7;
@@ -121,8 +126,9 @@ export class RowMasker {
       if (len > 0) {
         if (at + len > rowEnd) throw new ProtocolError('upstream sent a short DataRow');
         at += len;
-      }
+      } else if (len < -1) throw new ProtocolError('upstream sent a DataRow value of negative length');
     }
+    if (at !== rowEnd) throw new ProtocolError('upstream sent a DataRow with bytes after its last value');
     let changed = 0;
     let size = rowEnd - rowStart;
     const work = this.work;
