@@ -249,9 +249,14 @@ describe('the approvals store down and back', () => {
     // back: its NOTIFY reaches nobody, and only the replay on reconnect can release the hold.
     const admin = new Client({ connectionString: store.url() });
     await admin.connect();
-    const cut = await admin.query(
-      "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'warden-approvals-listen'",
+    const LISTENERS = "FROM pg_stat_activity WHERE application_name = 'warden-approvals-listen'";
+    // After the store's restart in the test before, each process listens again on its own schedule.
+    await until(
+      async () => (await admin.query(`SELECT pid ${LISTENERS}`)).rowCount === 3,
+      10_000,
+      'every process listening again',
     );
+    const cut = await admin.query(`SELECT pg_terminate_backend(pid) ${LISTENERS}`);
     await admin.end();
     expect(cut.rowCount).toBe(3);
     expect((await decide(approval!.id)).status).toBe(200);
