@@ -109,7 +109,7 @@ async function daily(now: () => number) {
     log,
     schedule,
     close: async () => {
-      schedule.stop();
+      await schedule.stop();
       uploader.close();
       await log.close();
     },

@@ -43,7 +43,11 @@ export interface DailyEvidenceOptions {
 export interface DailyEvidence {
   /** Exports one UTC day (YYYY-MM-DD) now; resolves with the pack directory, or undefined if it was already there. */
   exportDay(day: string): Promise<string | undefined>;
-  stop(): void;
+  /**
+   * No more runs; resolves once a run in progress has ended (its pack copied and recorded, or its
+   * failure recorded), so the audit log it records in can be closed after it.
+   */
+  stop(): Promise<void>;
 }
 
 const CONTENT_TYPES: Readonly<Record<string, string>> = {
@@ -59,6 +63,7 @@ export function scheduleDailyEvidence(o: DailyEvidenceOptions): DailyEvidence {
   const uploaders: readonly EvidenceUploader[] =
     o.uploaders ?? o.config.audit.sinks.flatMap((sink) => createSinkUploader(sink) ?? []);
   let timer: NodeJS.Timeout | undefined;
+  let running: Promise<void> | undefined;
   let stopped = false;
 
   const exportDay = async (day: string): Promise<string | undefined> => {
@@ -122,16 +127,22 @@ export function scheduleDailyEvidence(o: DailyEvidenceOptions): DailyEvidence {
     const t = now();
     const next = startOfUtcDay(new Date(t)).getTime() + AFTER_MIDNIGHT_MS;
     const wait = (next > t ? next : next + DAY_MS) - t;
-    timer = setTimeout(() => void run().finally(schedule), wait);
+    timer = setTimeout(() => {
+      running = run().finally(() => {
+        running = undefined;
+        schedule();
+      });
+    }, wait);
     timer.unref();
   };
   schedule();
 
   return {
     exportDay,
-    stop() {
+    async stop() {
       stopped = true;
       if (timer) clearTimeout(timer);
+      await running;
     },
   };
 }

@@ -111,6 +111,7 @@ export async function createGatewayServices(
     });
   }
   let stopShipping = () => {};
+  let stopEvidence = async () => {};
   let audit: ClosableAuditSink;
   if (opts.audit) {
     audit = opts.audit;
@@ -127,10 +128,8 @@ export async function createGatewayServices(
       config.audit.evidence.daily && chain === ''
         ? scheduleDailyEvidence({ config, secrets, audit: log, logger })
         : undefined;
-    stopShipping = () => {
-      stopCopies();
-      evidence?.stop();
-    };
+    stopShipping = stopCopies;
+    if (evidence) stopEvidence = () => evidence.stop();
     audit = log;
   }
   if (opts.wrapAudit) audit = opts.wrapAudit(audit);
@@ -176,6 +175,8 @@ export async function createGatewayServices(
       await approvals?.close();
       await recorder?.close();
       unsubscribe();
+      // An export in progress finishes first: it copies its pack and records it in this log.
+      await stopEvidence();
       await audit.close();
       stopShipping();
     },
