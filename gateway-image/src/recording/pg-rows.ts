@@ -1,14 +1,18 @@
 /**
  * Decodes the two backend messages a recording keeps: RowDescription (column names) and DataRow
- * (values as the client received them). Pure: bytes in, strings out.
- * https://www.postgresql.org/docs/current/protocol-message-formats.html
+ * (values as the client received them), read with the Postgres adapter's wire decoders. Pure:
+ * bytes in, strings out.
  */
+import { BackendCode } from '../protocols/postgres/wire/backend-framer';
+import { ProtocolError } from '../protocols/postgres/wire/errors';
+import {
+  decodeRowDescription as decodeFields,
+  decodeDataRow as decodeValues,
+} from '../protocols/postgres/wire/row-codec';
 
 /** A recorded value: text as sent, `null` for SQL NULL, or `\x…` hex for bytes that are not text. */
 export type RecordedValue = string | null;
 
-const ROW_DESCRIPTION = 0x54; // 'T'
-const DATA_ROW = 0x44; // 'D'
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 export interface RecordedColumns {
@@ -17,45 +21,28 @@ export interface RecordedColumns {
   readonly formats: number[];
 }
 
-/** Column names of a RowDescription, or undefined for any other message. */
+/** Column names of a RowDescription, or undefined for any other (or a malformed) message. */
 export function decodeRowDescription(message: Buffer): RecordedColumns | undefined {
-  if (message[0] !== ROW_DESCRIPTION || message.length < 7) return undefined;
-  const count = message.readInt16BE(5);
-  const names: string[] = [];
-  const formats: number[] = [];
-  let at = 7;
-  for (let i = 0; i < count; i++) {
-    const nul = message.indexOf(0, at);
-    if (nul < 0) return undefined;
-    names.push(message.toString('utf8', at, nul));
-    // After the name: table oid (4), column number (2), type oid (4), size (2), modifier (4), format (2).
-    const fmt = nul + 1 + 16;
-    if (fmt + 2 > message.length) return undefined;
-    formats.push(message.readInt16BE(fmt));
-    at = fmt + 2;
-  }
-  return { names, formats };
+  if (message[0] !== BackendCode.RowDescription) return undefined;
+  const fields = orUndefined(() => decodeFields(message));
+  return fields && { names: fields.map((f) => f.name), formats: fields.map((f) => f.format) };
 }
 
 /** Values of a DataRow, or undefined for any other (or a malformed) message. */
 export function decodeDataRow(message: Buffer, formats: readonly number[] = []): RecordedValue[] | undefined {
-  if (message[0] !== DATA_ROW || message.length < 7) return undefined;
-  const count = message.readInt16BE(5);
-  const values: RecordedValue[] = [];
-  let at = 7;
-  for (let i = 0; i < count; i++) {
-    if (at + 4 > message.length) return undefined;
-    const len = message.readInt32BE(at);
-    at += 4;
-    if (len < 0) {
-      values.push(null);
-      continue;
-    }
-    if (at + len > message.length) return undefined;
-    values.push(renderValue(message.subarray(at, at + len), formats[i] === 1));
-    at += len;
+  if (message[0] !== BackendCode.DataRow) return undefined;
+  const values = orUndefined(() => decodeValues(message));
+  return values?.map((v, i) => (v === null ? null : renderValue(v, formats[i] === 1)));
+}
+
+/** The wire's own strict decoders; a recording skips what they refuse (the session has ended then). */
+function orUndefined<T>(decode: () => T): T | undefined {
+  try {
+    return decode();
+  } catch (err) {
+    if (err instanceof ProtocolError) return undefined;
+    throw err;
   }
-  return values;
 }
 
 // Binary-format values are only recognisable by their bytes when the RowDescription came from a
