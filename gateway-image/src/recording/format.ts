@@ -4,6 +4,7 @@
  * Statement text is the inspector's normalized form (literals replaced by placeholders); result
  * rows are the values the client received (after masking), at most `maxResultRows` per result.
  */
+import type { QueryResultBody } from '../audit/bodies';
 import type { RecordedValue } from './pg-rows';
 
 export const RECORDING_FORMAT = 'warden-recording/1';
@@ -47,19 +48,13 @@ export interface ResultSet {
   readonly rows: RecordedValue[][];
 }
 
-export interface ResultLine {
+/** What a result line says as its `query.result` audit event does; `rows` counts every row the client received, recorded or not. */
+export interface ResultLine
+  extends Pick<QueryResultBody, 'via' | 'outcome' | 'rows' | 'bytes' | 'tags' | 'sqlState' | 'durationMs'> {
   readonly type: 'result';
   readonly t: number;
-  readonly via: 'query' | 'execute' | 'refusal';
   readonly statement?: string;
   readonly text?: string;
-  readonly outcome: string;
-  /** Rows the client received (all of them, recorded or not). */
-  readonly rows: number;
-  readonly bytes: number;
-  readonly tags: readonly string[];
-  readonly sqlState?: string;
-  readonly durationMs: number;
   /** The recorded rows, one set per RowDescription. */
   readonly sets: readonly ResultSet[];
   /** Whether rows were left out because of the cap. */

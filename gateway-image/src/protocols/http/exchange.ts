@@ -20,7 +20,8 @@ import type { OperationTrace } from '../../tracing';
 import { type GateRefusal, passGate, refusalText } from '../gate';
 import { forward } from './forward';
 import { problem } from './headers';
-import type { HttpAuditInput, HttpGatewayHooks, HttpMasker } from './hooks';
+import type { HttpGatewayHooks, HttpMasker } from './hooks';
+import { requestAttempt } from './request-attempt';
 import { bearerToken, readRequestBody } from './request-body';
 import type { RouteMatch, Router } from './router';
 import type { UpstreamPool } from './upstream';
@@ -204,13 +205,7 @@ async function gate(ctx: ExchangeContext, g: GateInput): Promise<ProblemDocument
   const verdict = await passGate(ctx.hooks, {
     ...command,
     ...(trace ? { trace } : {}),
-    attempt: (outcome): HttpAuditInput => ({
-      type: 'request.attempt',
-      principal: g.principal,
-      connection: g.connection,
-      session: g.session,
-      body: { protocol: 'http', request: g.session, ...outcome },
-    }),
+    attempt: requestAttempt('http', g),
   });
   return verdict.kind === 'allowed' ? undefined : gateProblem(verdict);
 }

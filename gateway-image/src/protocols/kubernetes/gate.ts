@@ -15,8 +15,9 @@ import type { Decision } from '../../policy/decision';
 import type { OperationTrace } from '../../tracing';
 import { type GateRefusal, passGate, refusalText } from '../gate';
 import type { HttpMasker } from '../http/hooks';
+import { requestAttempt } from '../http/request-attempt';
 import { bearerToken } from '../http/request-body';
-import type { KubernetesAuditInput, KubernetesGatewayHooks } from './hooks';
+import type { KubernetesGatewayHooks } from './hooks';
 import type { KubernetesRoute } from './router';
 import { type KubernetesStatus, status } from './status';
 
@@ -239,13 +240,7 @@ async function decide(hooks: KubernetesGatewayHooks, g: DecideInput): Promise<De
   const verdict = await passGate(hooks, {
     ...command,
     ...(trace ? { trace } : {}),
-    attempt: (outcome): KubernetesAuditInput => ({
-      type: 'request.attempt',
-      principal: g.principal,
-      connection: g.connection,
-      session: g.session,
-      body: { protocol: 'kubernetes', request: g.session, ...outcome },
-    }),
+    attempt: requestAttempt('kubernetes', g),
     showText: (text) => hooks.textMasker(g.principal, g.connection).mask(text).text,
   });
   if (verdict.kind === 'allowed') return verdict.decision;
