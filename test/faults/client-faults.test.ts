@@ -75,7 +75,13 @@ beforeAll(async () => {
           headersTimeoutMs: STARTUP_TIMEOUT_MS,
           requestTimeoutMs: STARTUP_TIMEOUT_MS + 1000,
         },
-        kubernetes: { host: '127.0.0.1', port: 0, tls: f.tls },
+        kubernetes: {
+          host: '127.0.0.1',
+          port: 0,
+          tls: f.tls,
+          headersTimeoutMs: STARTUP_TIMEOUT_MS,
+          requestTimeoutMs: STARTUP_TIMEOUT_MS + 1000,
+        },
         admin: { host: '127.0.0.1', port: 0 },
       },
       identity: {
@@ -172,7 +178,7 @@ async function workersRss(): Promise<number[]> {
 
 describe('slow-loris clients', () => {
   it('are cut off at the configured deadline on every listener, hold no session and no audit event, and leave everyone else served', async () => {
-    const { postgres, ssh, http } = gateway.ready;
+    const { postgres, ssh, http, kubernetes } = gateway.ready;
     const before = await workersRss();
     const auditBefore = (await gateway.audit()).length;
     const dribblers = [
@@ -195,6 +201,21 @@ describe('slow-loris clients', () => {
             `POST /api/ HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${token}\r\nContent-Length: 4096\r\n\r\n${'x'.repeat(64)}`,
           ),
           // Headers at once, then a body that trickles.
+          110,
+        ),
+      ),
+      ...Array.from({ length: 10 }, () =>
+        dribble(
+          tlsConnect({ port: kubernetes!.port, host: kubernetes!.host, rejectUnauthorized: false }),
+          Buffer.from('GET /cluster/api/v1/pods HTTP/1.1\r\nHost: x\r\n'),
+        ),
+      ),
+      ...Array.from({ length: 10 }, () =>
+        dribble(
+          tlsConnect({ port: kubernetes!.port, host: kubernetes!.host, rejectUnauthorized: false }),
+          Buffer.from(
+            `POST /cluster/api/v1/namespaces/default/configmaps HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${token}\r\nContent-Length: 4096\r\n\r\n${'x'.repeat(64)}`,
+          ),
           110,
         ),
       ),

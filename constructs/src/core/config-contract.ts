@@ -146,6 +146,16 @@ export type WardenConfigInput = {
          */
         readonly key: string;
       };
+      /**
+       * A client must send its request headers within this time. Default 30000 (30 s).
+       * @default 30000
+       */
+      readonly headersTimeoutMs?: number;
+      /**
+       * A client must send its whole request (headers and body) within this time; watches, logs and exec streams run longer once their request is in. Default 60000 (60 s).
+       * @default 60000
+       */
+      readonly requestTimeoutMs?: number;
     };
     /**
      * @default {}
@@ -1309,6 +1319,8 @@ export type WardenConfig = {
         readonly certificate: string;
         readonly key: string;
       };
+      readonly headersTimeoutMs: number;
+      readonly requestTimeoutMs: number;
     };
     readonly admin: {
       readonly host: string;

@@ -70,6 +70,11 @@ export const listeners = z
         host: host.default('0.0.0.0'),
         port: port.default(6443).describe('Default 6443.'),
         tls,
+        headersTimeoutMs: timeoutMs('A client must send its request headers within this time.'),
+        requestTimeoutMs: timeoutMs(
+          'A client must send its whole request (headers and body) within this time; watches, logs and exec streams run longer once their request is in.',
+          60_000,
+        ),
       })
       .optional()
       .describe('HTTPS in front of the kubernetes connections (kubectl, client libraries).'),

@@ -141,6 +141,8 @@ export async function startKubernetes(
     connections: services.config.connections.filter(
       (c): c is KubernetesConnectionConfig => c.kind === 'kubernetes',
     ),
+    headersTimeoutMs: listener.headersTimeoutMs,
+    requestTimeoutMs: listener.requestTimeoutMs,
     hooks: await kubernetesHooks(services),
   });
   closers.unshift(() => started.close());

@@ -1,5 +1,8 @@
 import { execFile } from 'node:child_process';
+import { once } from 'node:events';
 import { readFile } from 'node:fs/promises';
+import type { IncomingMessage } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { parseAsciicast, replayOutput } from '../../../gateway-image/src/recording/asciicast';
@@ -19,6 +22,23 @@ afterAll(async () => {
 });
 
 describe('kubectl through the gateway', () => {
+  it('keeps a watch open past the request deadline (1.5 s here): only the request must arrive in time', async () => {
+    const ca = await readFile(s.caFile);
+    const url = new URL(`${s.server}/api/v1/namespaces/tools/pods?watch=true`);
+    const req = httpsRequest(url, { ca, headers: { authorization: `Bearer ${s.tokens.human}` } });
+    req.end();
+    const [res] = (await once(req, 'response')) as [IncomingMessage];
+    expect(res.statusCode).toBe(200);
+    let text = '';
+    let ended = false;
+    res.setEncoding('utf8').on('data', (c: string) => (text += c));
+    res.on('close', () => (ended = true));
+    await new Promise((r) => setTimeout(r, 3500));
+    expect(ended).toBe(false);
+    expect(text).toContain('"type":"ADDED"');
+    req.destroy();
+  });
+
   it('lists pods with a token from warden login run as the exec credential plugin', async () => {
     const r = await s.kubectl(['get', 'pods'], 'plugin');
     expect(r.stderr).toBe('');

@@ -83,7 +83,14 @@ export async function startKubernetesStack(): Promise<KubernetesStack> {
     workers: 1,
     listeners: {
       admin: { host: '127.0.0.1', port: 0 },
-      kubernetes: { host: '127.0.0.1', port: 0, tls: keys.tls },
+      // Short request deadlines: watches, logs and exec streams must outlive them (they are not cut).
+      kubernetes: {
+        host: '127.0.0.1',
+        port: 0,
+        tls: keys.tls,
+        headersTimeoutMs: 1500,
+        requestTimeoutMs: 1500,
+      },
     },
     identity: {
       issuers: [{ issuer: issuer.issuer, audiences: [AUDIENCE] }],

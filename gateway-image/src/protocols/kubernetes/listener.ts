@@ -32,6 +32,14 @@ export interface KubernetesListenerOptions {
   readonly upstreamTimeoutMs?: number;
   /** How long resolved cluster credentials are reused. @default 30000 */
   readonly credentialCacheMs?: number;
+  /** A client must send its request headers within this time. @default 30000 */
+  readonly headersTimeoutMs?: number;
+  /**
+   * A client must send its whole request, body included, within this time. A watch, a log follow
+   * or an exec stream is not cut by it: its request is complete before its response starts.
+   * @default 60000
+   */
+  readonly requestTimeoutMs?: number;
 }
 
 export interface KubernetesListener {
@@ -44,6 +52,8 @@ export async function startKubernetesListener(
 ): Promise<KubernetesListener> {
   const maxBody = options.maxRequestBodyBytes ?? 3 * 1024 * 1024;
   const upstreamTimeoutMs = options.upstreamTimeoutMs ?? 30_000;
+  const headersTimeoutMs = options.headersTimeoutMs ?? 30_000;
+  const requestTimeoutMs = options.requestTimeoutMs ?? 60_000;
   const { hooks } = options;
   const upstream = createUpstreamPool({
     resolveSecret: (ref) => hooks.resolveSecret(ref),
@@ -92,7 +102,14 @@ export async function startKubernetesListener(
     refuseUpgrade(socket, status(400, 'BadRequest', `the upgrade "${kind}" is not served`));
   };
   const server = createServer(
-    { cert: options.tls.cert, key: options.tls.key, requestTimeout: 0 },
+    {
+      cert: options.tls.cert,
+      key: options.tls.key,
+      headersTimeout: headersTimeoutMs,
+      requestTimeout: requestTimeoutMs,
+      // Node checks the two deadlines on this interval; a tenth of the shorter keeps them close.
+      connectionsCheckingInterval: Math.max(100, Math.min(headersTimeoutMs, requestTimeoutMs) / 10),
+    },
     (req, res) => {
       onRequest(req, res).catch((err: unknown) => {
         hooks.log?.({ level: 'error', message: 'Kubernetes request crashed', err });
