@@ -304,7 +304,6 @@ describe('SSH red team: every spelling ends refused and audited truthfully', () 
     ['< redirection', 'cat < exports/patients.csv', 201],
     ['a path through ..', 'head -n 8 ./exports/../exports//patients.csv', 8],
     ['an absolute path', 'HOME_PATH', 30],
-    ['grep for a name', `grep -i ${hospital.patients[3]!.lastName} exports/patients.csv`, -1],
     ['uniq and tac behind wrappers', 'timeout 5 nice tac exports/patients.csv | uniq', 201],
   ])('masks the CSV export read with %s', async (_name, written, lines) => {
     const command = written === 'HOME_PATH' ? `head -n 30 ${host.home}/exports/patients.csv` : written;
@@ -328,8 +327,38 @@ describe('SSH red team: every spelling ends refused and audited truthfully', () 
   it('leaves counts alone: a line that only counts a classified file shows none of its lines', async () => {
     const wc = await ssh('agent', 'wc -l exports/patients.csv');
     expect(wc).toMatchObject({ code: 0, stdout: '201 exports/patients.csv\n' });
-    const grep = await ssh('agent', 'grep -c , exports/patients.csv');
+    const grep = await ssh('human', 'grep -c , exports/patients.csv');
     expect(grep).toMatchObject({ code: 0, stdout: '201\n' });
+  });
+
+  // Masked lines still say which lines matched: their number, a count or an exit status is an
+  // oracle, and a prefix search recovers a value digit by digit (`grep -c '^…,123-4'`).
+  it.each([
+    ['the lines matching a name', `grep -i ${hospital.patients[3]!.lastName} exports/patients.csv`],
+    ['a count of an SSN prefix', `grep -c ,${hospital.patients[3]!.ssn.slice(0, 5)} exports/patients.csv`],
+    ['the exit status alone', `grep -q ${hospital.patients[3]!.ssn} exports/patients.csv`],
+    [
+      'a search of its lines on a pipe',
+      `cat exports/patients.csv | grep -c ${hospital.patients[3]!.lastName}`,
+    ],
+    ['egrep behind a wrapper', `timeout 5 egrep -l ${hospital.patients[3]!.lastName} exports/patients.csv`],
+  ])('refuses an agent searching a classified file by content: %s', async (_name, command) => {
+    const r = await ssh('agent', command);
+    expect(r.code).not.toBe(0);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toContain('deny-agent-searches-classified-files');
+    expectNoRaw(r.stderr, hospital.patients.slice(3, 4));
+    // The audited line is masked as any command line is (an SSN in it never reaches the log).
+    const a = (await attempts()).at(-1)!;
+    expect(a.body.decision).toMatchObject({ outcome: 'deny', rule: 'deny-agent-searches-classified-files' });
+    expect(a.body.facts?.features).toContain('search');
+    expect(JSON.stringify(a.body)).not.toContain(hospital.patients[3]!.ssn);
+  });
+
+  it('lets a person search one, masked by their own profile', async () => {
+    const r = await ssh('human', `grep -i ${hospital.patients[3]!.lastName} exports/patients.csv`);
+    expect(r.code).toBe(0);
+    expect(r.stdout).not.toContain(hospital.patients[3]!.ssn);
   });
 
   it('masks the JSON extract by member, whole or line by line', async () => {
@@ -340,10 +369,10 @@ describe('SSH red team: every spelling ends refused and audited truthfully', () 
     expect(cat.stdout).toContain('"given":"[NAME]"');
     expect(cat.stdout).toMatch(/"ssn":"\*\*\*-\*\*-\d{4}"/);
     expectNoRaw(cat.stdout, patients);
-    const grep = await ssh('agent', 'grep -e birthDate -e family exports/recent-admissions.json');
-    expect(grep.code).toBe(0);
-    expect(grep.stdout).toMatch(/"birthDate":"\d{4}"/);
-    expectNoRaw(grep.stdout, patients);
+    const lines = await ssh('agent', 'head -n 120 exports/recent-admissions.json');
+    expect(lines.code).toBe(0);
+    expect(lines.stdout).toMatch(/"birthDate": ?"\d{4}"/);
+    expectNoRaw(lines.stdout, patients);
   });
 
   it("masks a person's reads with their own profile (clinicians see names, not full SSNs or dates of birth)", async () => {

@@ -885,10 +885,10 @@ export type WardenConfigInput = {
          */
         readonly programs?: readonly string[];
         /**
-         * Matches a program with any of these features (its own, or the line's shape: pipe, sequence, substitution, redirection, background). expansion: program name computed at run time; shell: runs code the line does not show (stdin shells, interpreters, eval, xargs, find -exec); transfer: scp/rsync server modes, sftp-server, network clients; encoder: output masking cannot follow (base64, tr, sed, awk, hashes, head -c, grep -o, …); destructive: deletes or truncates files; unvetted: outside the read-only inspection allowlist; unmaskable: reads a classified file in a way that cannot be masked.
+         * Matches a program with any of these features (its own, or the line's shape: pipe, sequence, substitution, redirection, background). expansion: program name computed at run time; shell: runs code the line does not show (stdin shells, interpreters, eval, xargs, find -exec); transfer: scp/rsync server modes, sftp-server, network clients; encoder: output masking cannot follow (base64, tr, sed, awk, hashes, head -c, grep -o, …); destructive: deletes or truncates files; unvetted: outside the read-only inspection allowlist; unmaskable: reads a classified file in a way that cannot be masked; search: picks the lines of a classified file by their content (grep), which tells what the masked values are.
          * @default - not set
          */
-        readonly features?: readonly ("pipe" | "sequence" | "substitution" | "redirection" | "background" | "expansion" | "shell" | "transfer" | "encoder" | "destructive" | "unvetted" | "unmaskable")[];
+        readonly features?: readonly ("pipe" | "sequence" | "substitution" | "redirection" | "background" | "expansion" | "shell" | "transfer" | "encoder" | "destructive" | "unvetted" | "unmaskable" | "search")[];
         /**
          * sftp, …
          * @default - not set
@@ -1532,7 +1532,7 @@ export type WardenConfig = {
       readonly ssh?: {
         readonly modes?: readonly ("exec" | "shell" | "subsystem")[];
         readonly programs?: readonly string[];
-        readonly features?: readonly ("pipe" | "sequence" | "substitution" | "redirection" | "background" | "expansion" | "shell" | "transfer" | "encoder" | "destructive" | "unvetted" | "unmaskable")[];
+        readonly features?: readonly ("pipe" | "sequence" | "substitution" | "redirection" | "background" | "expansion" | "shell" | "transfer" | "encoder" | "destructive" | "unvetted" | "unmaskable" | "search")[];
         readonly subsystems?: readonly string[];
       };
       readonly http?: {

@@ -108,6 +108,7 @@ export const sshMatch = z.strictObject({
         'destructive',
         'unvetted',
         'unmaskable',
+        'search',
       ]),
     )
     .optional()
@@ -115,7 +116,8 @@ export const sshMatch = z.strictObject({
       "Matches a program with any of these features (its own, or the line's shape: pipe, sequence, substitution, redirection, background). " +
         'expansion: program name computed at run time; shell: runs code the line does not show (stdin shells, interpreters, eval, xargs, find -exec); ' +
         'transfer: scp/rsync server modes, sftp-server, network clients; encoder: output masking cannot follow (base64, tr, sed, awk, hashes, head -c, grep -o, …); ' +
-        'destructive: deletes or truncates files; unvetted: outside the read-only inspection allowlist; unmaskable: reads a classified file in a way that cannot be masked.',
+        'destructive: deletes or truncates files; unvetted: outside the read-only inspection allowlist; unmaskable: reads a classified file in a way that cannot be masked; ' +
+        'search: picks the lines of a classified file by their content (grep), which tells what the masked values are.',
     ),
   subsystems: names.optional().describe('sftp, …'),
 });

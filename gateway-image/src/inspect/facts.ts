@@ -118,7 +118,12 @@ export type ShellFeature =
   /** Not on the read-only inspection allowlist, or with an option the allowlist refuses. */
   | 'unvetted'
   /** Reads a classified file in a way whose output the gateway cannot mask; always refused. */
-  | 'unmaskable';
+  | 'unmaskable'
+  /**
+   * Picks the lines of a classified file by what they hold (grep): which lines match, how many and
+   * the exit status tell what the masked values are, however the lines shown are masked.
+   */
+  | 'search';
 
 /** One program of a command line, wrappers resolved (`sudo nice rm` gives sudo, nice and rm). */
 export interface ShellCommandFacts {

@@ -207,6 +207,16 @@ export const DEFAULT_AGENT_POLICY_RULES: readonly PolicyRuleConfig[] = [
     ssh: { features: ['unvetted'] },
   },
   {
+    name: 'deny-agent-searches-classified-files',
+    description:
+      'Agents do not search classified files by content (grep): which lines match, how many and the exit status tell what the masked values are.',
+    decision: 'deny',
+    reason:
+      'agents may not search a classified file by its content (grep): the matches, their count and the exit status would tell the masked values; read it with cat, head or tail',
+    principals: { kinds: ['agent'] },
+    ssh: { features: ['search'] },
+  },
+  {
     name: 'hold-agent-http-writes',
     description: 'Writes to HTTP APIs by agents need a human approval.',
     decision: 'require-approval',

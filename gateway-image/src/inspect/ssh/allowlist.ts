@@ -20,6 +20,8 @@ export interface VettedSpec {
   readonly readsUnnamed?: readonly string[];
   /** Emits the lines it reads unchanged (or only counts them): may read a classified file. */
   readonly keepsLines?: boolean;
+  /** Picks lines by their content (a pattern): on a classified file, a search of the masked values. */
+  readonly selectsByContent?: boolean;
   /** Accepts any option (none of its options reads, writes or runs anything). */
   readonly anyOption?: boolean;
   /** Operands beyond this many are refused (`hostname NAME` sets the name). */
@@ -164,6 +166,7 @@ export const VETTED: Readonly<Record<string, VettedSpec>> = {
     },
     operands: 'pattern-then-files',
     keepsLines: true,
+    selectsByContent: true,
     fileOptions: ['-f', '--file', '--exclude-from'],
     readsUnnamed: ['-r', '-R', '--recursive', '--dereference-recursive', '-d', '--directories'],
     refused: {

@@ -3,7 +3,10 @@
  * gateway knows which classified file a line reads and every program on the line hands its
  * lines on unchanged. Anything else is marked `unmaskable` (the gate refuses it whatever policy
  * says): a computed path, recursion or names from input where the line reads files, a second
- * classified file, a reader inside a substitution, or any program that rewrites lines.
+ * classified file, a reader inside a substitution, or any program that rewrites lines. A program
+ * that picks its lines by content (grep) gets `search`: even masked, which lines match, how many
+ * and the exit status tell what the hidden values are, so policy decides who may (agents may not,
+ * by default).
  */
 import type { PathMatcher } from './file-paths';
 import { note, type ResolvedCommand } from './resolved-command';
@@ -37,6 +40,8 @@ export function checkClassifiedReads(
   const [file] = files;
   const readsClassified = (c: ResolvedCommand) =>
     [...c.reads, ...c.guesses].some((w) => !w.dynamic && files.has(w.value));
+  // Naming no file, it reads its input: on this line that may be the classified file's lines.
+  const readsInput = (c: ResolvedCommand) => c.reads.length === 0 && c.guesses.length === 0;
   for (const c of commands) {
     if (files.size > 1 && readsClassified(c)) {
       unmaskable(c, `the line reads ${files.size} classified files; read one per command`);
@@ -51,6 +56,12 @@ export function checkClassifiedReads(
       unmaskable(
         c,
         `${c.program} may change the lines of the classified file ${file}, so the output could not be masked; a line reading it may run only cat, head, tail, grep, sort, uniq, tac and wc`,
+      );
+    } else if (c.selectsByContent && (readsClassified(c) || readsInput(c))) {
+      note(
+        c,
+        'search',
+        `${c.program} picks lines of the classified file ${file} by their content: the matches, their count and the exit status tell what the masked values are`,
       );
     }
   }

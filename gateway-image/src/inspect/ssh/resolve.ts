@@ -385,6 +385,7 @@ function transfer(name: string, args: readonly ShellWord[], out: ResolvedCommand
 
 function vetted(name: string, spec: VettedSpec, args: readonly ShellWord[], out: ResolvedCommand): void {
   out.keepsLines = spec.keepsLines === true;
+  out.selectsByContent = spec.selectsByContent === true;
   if (spec.anyOption) {
     const operands = args.filter((a) => !a.value.startsWith('-'));
     if (spec.maxOperands !== undefined && operands.length > spec.maxOperands) {

@@ -20,6 +20,8 @@ export interface ResolvedCommand {
   keepsLines: boolean;
   /** Prints only counts or names of what it reads (wc, grep -c/-l/-q): no line of it reaches output. */
   summarises?: boolean;
+  /** Picks lines by their content (grep): its matches, their count and its exit status depend on them. */
+  selectsByContent?: boolean;
   readonly captured: boolean;
 }
 
