@@ -1,6 +1,7 @@
 import type { PostgresConnectionConfig } from '../config/connections';
 import { cachedSqlInspector } from '../inspect/sql/cache';
 import type { PostgresSessionHooks } from '../protocols/postgres/hooks';
+import { isVettedBuiltin } from '../policy/vetted-functions';
 import { upstreamRolePrivileges } from '../protocols/postgres/session/role-check';
 import { adapterHooks } from './adapter-hooks';
 import { withLoginGuard } from './login-guard';
@@ -18,7 +19,7 @@ export function postgresHooks(services: GatewayServices): PostgresSessionHooks {
       .map((c) => [c.name, c]),
   );
   const roles = roleChecks((config) =>
-    upstreamRolePrivileges(config, (ref) => services.secrets.resolve(ref)),
+    upstreamRolePrivileges(config, (ref) => services.secrets.resolve(ref), isVettedBuiltin),
   );
   const hooks: PostgresSessionHooks = {
     ...adapterHooks(services),

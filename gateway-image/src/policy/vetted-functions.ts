@@ -35,6 +35,11 @@ const BUILTIN = new Set([
   ...VETTED_VOLATILE_FUNCTIONS,
 ]);
 
+/** Whether a bare name is one of the built-ins vetted by name (a user function of that name shadows it). */
+export function isVettedBuiltin(name: string): boolean {
+  return BUILTIN.has(name);
+}
+
 /**
  * Whether a function name as facts report it (lower case, schema kept when written) is vetted.
  * Built-ins count bare or qualified with pg_catalog; a name qualified with any other schema is a

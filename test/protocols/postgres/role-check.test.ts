@@ -52,6 +52,30 @@ describe('the brokered role is checked at connect', () => {
     expect(refused?.body.privileges).toEqual(['pg_read_server_files']);
   }, 60_000);
 
+  // Policy vets functions by name: an overload the role can reach wins over the built-in for the
+  // arguments it matches, and runs what it was written to run (here: PHI into a notification).
+  it('refuses a role that can run a function named like a vetted built-in, naming it', async () => {
+    const stack = await startMaskingStack(
+      'role_check_shadow',
+      `CREATE FUNCTION public.lower(integer) RETURNS text LANGUAGE sql
+         AS $$ SELECT pg_catalog.pg_notify('leak', (SELECT string_agg(ssn, ',') FROM patients))::text $$`,
+    );
+    stacks.push(stack);
+    const err = (await stack.client('agent').catch((e: unknown) => e)) as { code: string };
+    expect(err).toMatchObject({ code: '42501' });
+    const refused = (await auditEvents(stack.auditDir)).find((e) => e.type === 'session.refused');
+    expect(refused?.body.privileges).toEqual(['function public.lower shadows a built-in']);
+  }, 60_000);
+
+  it('refuses a role that can use a schema others may create functions in', async () => {
+    const stack = await startMaskingStack('role_check_creators', 'GRANT CREATE ON SCHEMA public TO PUBLIC');
+    stacks.push(stack);
+    const err = (await stack.client('agent').catch((e: unknown) => e)) as { code: string };
+    expect(err).toMatchObject({ code: '42501' });
+    const refused = (await auditEvents(stack.auditDir)).find((e) => e.type === 'session.refused');
+    expect(refused?.body.privileges).toEqual(['CREATE on schema public for PUBLIC']);
+  }, 60_000);
+
   it('serves it when the config accepts the role with a reason, and every session.start says so', async () => {
     const pg = testPostgres();
     const reason = 'legacy reporting database; migration to a least-privilege role tracked in OPS-123';

@@ -5,7 +5,16 @@
  * rules a policy states into suggestions. A PHI connection is served through such a role only
  * when the config accepts it with a reason (connections[].acceptPrivilegedRole), and every
  * session's audit then says so.
+ *
+ * Function resolution counts too. Policy vets functions by name: a bare `lower(…)` is PostgreSQL's
+ * own only while no schema the role can use holds a function of that name — an overload there
+ * (`public.lower(integer)`) wins over the built-in for the arguments it matches, and runs whatever
+ * it was written to run. So the check also names every such function the role can execute, and
+ * every schema it can use in which someone other than the schema's owner or itself may create one
+ * (PUBLIC on `public` before PostgreSQL 15, or a grant to another role): the owner and extensions
+ * are trusted as DDL is, and the role's own creations go through the gateway's rules.
  * https://www.postgresql.org/docs/current/predefined-roles.html
+ * https://www.postgresql.org/docs/current/typeconv-func.html
  */
 import type { PostgresConnectionConfig } from '../../../config/connections';
 import { queryUpstream } from './upstream-query';
@@ -31,22 +40,59 @@ const QUERY = `SELECT r.rolsuper, r.rolbypassrls, r.rolreplication, r.rolcreater
   FROM pg_catalog.pg_roles r WHERE r.rolname = current_user`;
 
 /**
- * The server-level privileges of the role `config` logs in as: `superuser`, `bypassrls`,
- * `replication`, `createrole` and the predefined roles above it is a member of. Empty: least
- * privilege. Rejects when the upstream cannot be queried.
+ * Functions outside the system schemas that the role can reach and run, less an extension's
+ * (installed by an administrator, as trusted as the built-ins: pgcrypto's gen_random_uuid).
+ */
+const FUNCTIONS = `SELECT DISTINCT n.nspname, p.proname
+  FROM pg_catalog.pg_proc p JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace
+  WHERE n.nspname NOT IN ('pg_catalog', 'information_schema')
+    AND pg_catalog.has_schema_privilege(n.oid, 'USAGE')
+    AND pg_catalog.has_function_privilege(p.oid, 'EXECUTE')
+    AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend d
+      WHERE d.classid = 'pg_catalog.pg_proc'::pg_catalog.regclass AND d.objid = p.oid AND d.deptype = 'e')
+  ORDER BY 1, 2`;
+
+/** Schemas the role can use where another role than their owner and itself (0: PUBLIC) may create. */
+const CREATORS = `SELECT n.nspname, CASE a.grantee WHEN 0 THEN 'PUBLIC' ELSE g.rolname END
+  FROM pg_catalog.pg_namespace n
+  CROSS JOIN LATERAL pg_catalog.aclexplode(n.nspacl) a
+  LEFT JOIN pg_catalog.pg_roles g ON g.oid = a.grantee
+  WHERE a.privilege_type = 'CREATE' AND a.grantee <> n.nspowner
+    AND a.grantee NOT IN (SELECT oid FROM pg_catalog.pg_roles WHERE rolname = current_user)
+    AND pg_catalog.has_schema_privilege(n.oid, 'USAGE')
+  ORDER BY 1, 2`;
+
+/**
+ * What the role `config` logs in as can do beyond least privilege: `superuser`, `bypassrls`,
+ * `replication`, `createrole`, the predefined roles above it is a member of, each function it can
+ * run whose name is a built-in's (`isBuiltin`: the ones policy vets by name) as `function
+ * <schema>.<name> shadows a built-in`, and each schema it can use that others may create in as
+ * `CREATE on schema <schema> for <role>`. Empty: least privilege. Rejects when the upstream
+ * cannot be queried.
  */
 export async function upstreamRolePrivileges(
   config: PostgresConnectionConfig,
   resolveSecret: (ref: string) => Promise<string>,
+  isBuiltin: (name: string) => boolean,
   connectTimeoutMs = 10_000,
 ): Promise<string[]> {
-  const [rows] = await queryUpstream(config, resolveSecret, 'warden:role-check', [QUERY], connectTimeoutMs);
-  const row = rows?.[0];
+  const [roles, functions, creators] = await queryUpstream(
+    config,
+    resolveSecret,
+    'warden:role-check',
+    [QUERY, FUNCTIONS, CREATORS],
+    connectTimeoutMs,
+  );
+  const row = roles?.[0];
   if (!row) throw new Error('the upstream role is not in pg_roles');
   const flags = ['superuser', 'bypassrls', 'replication', 'createrole'].filter((_, i) => row[i] === 't');
   const members = (row[4] ?? '{}')
     .replace(/^\{|\}$/g, '')
     .split(',')
     .filter(Boolean);
-  return [...flags, ...members];
+  const shadows = (functions ?? [])
+    .filter(([, name]) => name !== null && isBuiltin(name.toLowerCase()))
+    .map(([schema, name]) => `function ${schema}.${name} shadows a built-in`);
+  const creatable = (creators ?? []).map(([schema, role]) => `CREATE on schema ${schema} for ${role}`);
+  return [...flags, ...members, ...shadows, ...creatable];
 }
