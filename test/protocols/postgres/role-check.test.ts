@@ -67,6 +67,26 @@ describe('the brokered role is checked at connect', () => {
     expect(refused?.body.privileges).toEqual(['function public.lower shadows a built-in']);
   }, 60_000);
 
+  it('refuses a role that can use a user-defined operator or cast: each runs a function no statement names', async () => {
+    const stack = await startMaskingStack(
+      'role_check_operators',
+      `CREATE FUNCTION public.leaks(a text, b text) RETURNS boolean LANGUAGE sql
+         AS $$ SELECT pg_catalog.pg_notify('leak', a) IS NULL $$;
+       CREATE OPERATOR public.=== (LEFTARG = text, RIGHTARG = text, FUNCTION = public.leaks);
+       CREATE TYPE public.pair AS (a text, b text);
+       CREATE FUNCTION public.to_pair(text) RETURNS public.pair LANGUAGE sql AS $$ SELECT ($1, $1)::public.pair $$;
+       CREATE CAST (text AS public.pair) WITH FUNCTION public.to_pair(text);`,
+    );
+    stacks.push(stack);
+    const err = (await stack.client('agent').catch((e: unknown) => e)) as { code: string };
+    expect(err).toMatchObject({ code: '42501' });
+    const refused = (await auditEvents(stack.auditDir)).find((e) => e.type === 'session.refused');
+    expect(refused?.body.privileges).toEqual([
+      'operator public.=== runs leaks',
+      'cast text AS pair runs to_pair(text)',
+    ]);
+  }, 60_000);
+
   it('refuses a role that can use a schema others may create functions in', async () => {
     const stack = await startMaskingStack('role_check_creators', 'GRANT CREATE ON SCHEMA public TO PUBLIC');
     stacks.push(stack);

@@ -12,7 +12,8 @@
  * it was written to run. So the check also names every such function the role can execute, and
  * every schema it can use in which someone other than the schema's owner or itself may create one
  * (PUBLIC on `public` before PostgreSQL 15, or a grant to another role): the owner and extensions
- * are trusted as DDL is, and the role's own creations go through the gateway's rules.
+ * are trusted as DDL is, and the role's own creations go through the gateway's rules. Operators
+ * and casts call functions no statement names, so a user-defined one counts the same way.
  * https://www.postgresql.org/docs/current/predefined-roles.html
  * https://www.postgresql.org/docs/current/typeconv-func.html
  */
@@ -39,6 +40,11 @@ const QUERY = `SELECT r.rolsuper, r.rolbypassrls, r.rolreplication, r.rolcreater
         AND pg_catalog.pg_has_role(r.oid, b.oid, 'MEMBER') ORDER BY 1)
   FROM pg_catalog.pg_roles r WHERE r.rolname = current_user`;
 
+/** An object of class `cls` that an extension installed (an administrator's, trusted as built-ins are). */
+const fromExtension = (cls: string, oid: string) =>
+  `EXISTS (SELECT 1 FROM pg_catalog.pg_depend d WHERE d.classid = '${cls}'::pg_catalog.regclass
+    AND d.objid = ${oid} AND d.deptype = 'e')`;
+
 /**
  * Functions outside the system schemas that the role can reach and run, less an extension's
  * (installed by an administrator, as trusted as the built-ins: pgcrypto's gen_random_uuid).
@@ -48,8 +54,24 @@ const FUNCTIONS = `SELECT DISTINCT n.nspname, p.proname
   WHERE n.nspname NOT IN ('pg_catalog', 'information_schema')
     AND pg_catalog.has_schema_privilege(n.oid, 'USAGE')
     AND pg_catalog.has_function_privilege(p.oid, 'EXECUTE')
-    AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend d
-      WHERE d.classid = 'pg_catalog.pg_proc'::pg_catalog.regclass AND d.objid = p.oid AND d.deptype = 'e')
+    AND NOT ${fromExtension('pg_catalog.pg_proc', 'p.oid')}
+  ORDER BY 1, 2`;
+
+/** Operators outside the system schemas that the role can reach: each calls a function unseen. */
+const OPERATORS = `SELECT DISTINCT n.nspname, o.oprname, o.oprcode::pg_catalog.text
+  FROM pg_catalog.pg_operator o JOIN pg_catalog.pg_namespace n ON n.oid = o.oprnamespace
+  WHERE n.nspname NOT IN ('pg_catalog', 'information_schema')
+    AND pg_catalog.has_schema_privilege(n.oid, 'USAGE')
+    AND NOT ${fromExtension('pg_catalog.pg_operator', 'o.oid')}
+  ORDER BY 1, 2, 3`;
+
+/** Casts (global) that run a function outside the system schemas. */
+const CASTS = `SELECT c.castsource::pg_catalog.regtype::pg_catalog.text,
+    c.casttarget::pg_catalog.regtype::pg_catalog.text, c.castfunc::pg_catalog.regprocedure::pg_catalog.text
+  FROM pg_catalog.pg_cast c JOIN pg_catalog.pg_proc p ON p.oid = c.castfunc
+  JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace
+  WHERE n.nspname NOT IN ('pg_catalog', 'information_schema')
+    AND NOT ${fromExtension('pg_catalog.pg_cast', 'c.oid')}
   ORDER BY 1, 2`;
 
 /** Schemas the role can use where another role than their owner and itself (0: PUBLIC) may create. */
@@ -66,8 +88,10 @@ const CREATORS = `SELECT n.nspname, CASE a.grantee WHEN 0 THEN 'PUBLIC' ELSE g.r
  * What the role `config` logs in as can do beyond least privilege: `superuser`, `bypassrls`,
  * `replication`, `createrole`, the predefined roles above it is a member of, each function it can
  * run whose name is a built-in's (`isBuiltin`: the ones policy vets by name) as `function
- * <schema>.<name> shadows a built-in`, and each schema it can use that others may create in as
- * `CREATE on schema <schema> for <role>`. Empty: least privilege. Rejects when the upstream
+ * <schema>.<name> shadows a built-in`, each user-defined operator it can use and cast there is
+ * (they run a function no statement names: `operator <schema>.<op> runs <function>`, `cast <from>
+ * AS <to> runs <function>`), and each schema it can use that others may create in as `CREATE on
+ * schema <schema> for <role>`. Empty: least privilege. Rejects when the upstream
  * cannot be queried.
  */
 export async function upstreamRolePrivileges(
@@ -76,11 +100,11 @@ export async function upstreamRolePrivileges(
   isBuiltin: (name: string) => boolean,
   connectTimeoutMs = 10_000,
 ): Promise<string[]> {
-  const [roles, functions, creators] = await queryUpstream(
+  const [roles, functions, operators, casts, creators] = await queryUpstream(
     config,
     resolveSecret,
     'warden:role-check',
-    [QUERY, FUNCTIONS, CREATORS],
+    [QUERY, FUNCTIONS, OPERATORS, CASTS, CREATORS],
     connectTimeoutMs,
   );
   const row = roles?.[0];
@@ -93,6 +117,10 @@ export async function upstreamRolePrivileges(
   const shadows = (functions ?? [])
     .filter(([, name]) => name !== null && isBuiltin(name.toLowerCase()))
     .map(([schema, name]) => `function ${schema}.${name} shadows a built-in`);
+  const unseen = [
+    ...(operators ?? []).map(([schema, op, fn]) => `operator ${schema}.${op} runs ${fn}`),
+    ...(casts ?? []).map(([from, to, fn]) => `cast ${from} AS ${to} runs ${fn}`),
+  ];
   const creatable = (creators ?? []).map(([schema, role]) => `CREATE on schema ${schema} for ${role}`);
-  return [...flags, ...members, ...shadows, ...creatable];
+  return [...flags, ...members, ...shadows, ...unseen, ...creatable];
 }
