@@ -58,6 +58,11 @@ export type WardenConfigInput = {
        * @default 30000
        */
       readonly startupTimeoutMs?: number;
+      /**
+       * Largest statement (a Query or Parse message) the gateway inspects; a longer one ends the session with 54000 before it is buffered. Default 16 MiB (COPY data is not a statement).
+       * @default 16777216
+       */
+      readonly maxStatementBytes?: number;
     };
     /**
      * @default - not set
@@ -1295,6 +1300,7 @@ export type WardenConfig = {
       };
       readonly allowPlaintextPassword: boolean;
       readonly startupTimeoutMs: number;
+      readonly maxStatementBytes: number;
     };
     readonly ssh?: {
       readonly host: string;

@@ -41,6 +41,15 @@ export const listeners = z
         startupTimeoutMs: timeoutMs(
           'A client must finish encryption, startup and login within this time, or it is disconnected.',
         ),
+        maxStatementBytes: z
+          .number()
+          .int()
+          .min(1024)
+          .max(0x3fffffff)
+          .default(16 * 1024 * 1024)
+          .describe(
+            'Largest statement (a Query or Parse message) the gateway inspects; a longer one ends the session with 54000 before it is buffered. Default 16 MiB (COPY data is not a statement).',
+          ),
       })
       .optional(),
     ssh: z

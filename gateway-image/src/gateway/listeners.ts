@@ -78,6 +78,7 @@ export async function startPostgres(
     tls: await serverTls(services, pg.tls),
     allowPlaintextPassword: pg.allowPlaintextPassword,
     startupTimeoutMs: pg.startupTimeoutMs,
+    maxStatementBytes: pg.maxStatementBytes,
     hooks: postgresHooks(services),
   });
   closers.unshift(() => listener.close());

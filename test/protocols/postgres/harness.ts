@@ -137,7 +137,11 @@ export function toyDecide(facts: SqlFacts): Decision {
 }
 
 export async function startHarness(
-  options: { hooks?: Partial<PostgresSessionHooks>; allowPlaintextPassword?: boolean } = {},
+  options: {
+    hooks?: Partial<PostgresSessionHooks>;
+    allowPlaintextPassword?: boolean;
+    maxStatementBytes?: number;
+  } = {},
 ): Promise<Harness> {
   const pg = await startTestPostgres();
   const admin = await pg.admin();
@@ -200,6 +204,7 @@ export async function startHarness(
     port: 0,
     tls: { cert: certs.cert, key: certs.key },
     allowPlaintextPassword: options.allowPlaintextPassword ?? false,
+    ...(options.maxStatementBytes === undefined ? {} : { maxStatementBytes: options.maxStatementBytes }),
     hooks,
   });
   const port = listener.address.port;

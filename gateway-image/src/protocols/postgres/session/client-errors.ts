@@ -12,6 +12,7 @@ export const SqlState = {
   ConnectionFailure: '08006',
   SqlclientUnableToEstablishSqlconnection: '08001',
   ProtocolViolation: '08P01',
+  ProgramLimitExceeded: '54000',
   FeatureNotSupported: '0A000',
   InvalidAuthorizationSpecification: '28000',
   InvalidPassword: '28P01',
@@ -48,6 +49,12 @@ export const clientErrors = {
       'Connect with sslmode=require (or verify-full).',
     ),
   protocolViolation: () => fatal(SqlState.ProtocolViolation, 'protocol violation'),
+  statementTooLong: (bytes: number, limit: number) =>
+    fatal(
+      SqlState.ProgramLimitExceeded,
+      `Warden inspects every statement before it runs and takes statements of up to ${limit} bytes; this one has ${bytes}`,
+      'Send fewer rows per statement (COPY … FROM STDIN for bulk loads), or raise listeners.postgres.maxStatementBytes.',
+    ),
   badToken: (reason: string) =>
     fatal(
       SqlState.InvalidPassword,

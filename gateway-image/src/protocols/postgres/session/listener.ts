@@ -30,6 +30,8 @@ export interface PostgresListenerOptions {
   readonly upstreamConnectTimeoutMs?: number;
   /** Largest client message once authenticated. @default 1 GiB - 1 */
   readonly maxMessageBytes?: number;
+  /** Largest statement (a Query or Parse message) the gateway inspects. @default 16 MiB */
+  readonly maxStatementBytes?: number;
 }
 
 export interface PostgresListener {
@@ -44,6 +46,7 @@ export async function startPostgresListener(options: PostgresListenerOptions): P
   const startupTimeoutMs = options.startupTimeoutMs ?? 30_000;
   const upstreamConnectTimeoutMs = options.upstreamConnectTimeoutMs ?? 10_000;
   const maxMessageBytes = options.maxMessageBytes ?? 0x3fffffff;
+  const maxStatementBytes = options.maxStatementBytes ?? 16 * 1024 * 1024;
   const allowPlaintext = options.allowPlaintextPassword ?? false;
   const secureContext = options.tls
     ? createSecureContext({ cert: options.tls.cert, key: options.tls.key })
@@ -107,7 +110,7 @@ export async function startPostgresListener(options: PostgresListenerOptions): P
   /** Reads startup-phase packets until a StartupMessage or CancelRequest ends the negotiation. */
   function negotiate(raw: Socket, socket: Socket, encrypted: boolean, initial?: Buffer): void {
     negotiating.add(socket);
-    const parser = new FrontendParser({ maxMessageBytes });
+    const parser = new FrontendParser({ maxMessageBytes, maxStatementBytes });
     const finish = () => {
       socket.off('data', onData);
       socket.pause();

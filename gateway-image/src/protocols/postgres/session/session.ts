@@ -25,7 +25,7 @@ import {
 } from '../results/result-tracker';
 import { BackendCode, BackendFramer } from '../wire/backend-framer';
 import * as write from '../wire/backend-writer';
-import { ProtocolError } from '../wire/errors';
+import { ProtocolError, StatementTooLongError } from '../wire/errors';
 import type { FrontendParser } from '../wire/frontend-parser';
 import type { FrontendMessage, RegularMessage, StartupMessage } from '../wire/messages';
 import { OutboundBytes } from '../wire/outbound-bytes';
@@ -216,6 +216,10 @@ export class PostgresSession {
     try {
       for (const m of this.o.parser.parse(chunk)) this.inbox.push(m);
     } catch (err) {
+      if (err instanceof StatementTooLongError) {
+        void this.close('statement-too-long', clientErrors.statementTooLong(err.bytes, err.limit));
+        return;
+      }
       this.log('client protocol violation', err);
       void this.close('protocol-violation', clientErrors.protocolViolation());
       return;

@@ -16,6 +16,20 @@ export class ProtocolError extends WardenError {
   }
 }
 
+/**
+ * A Query or Parse longer than the gateway inspects: refused from its length word, before its text
+ * is buffered or parsed (a statement of hundreds of megabytes would hold that much memory, and its
+ * parse tree many times more).
+ */
+export class StatementTooLongError extends ProtocolError {
+  constructor(
+    readonly bytes: number,
+    readonly limit: number,
+  ) {
+    super(`a ${bytes}-byte statement is over the ${limit}-byte limit`);
+  }
+}
+
 /** The upstream server could not be reached, refused us, or broke the protocol. */
 export class UpstreamError extends WardenError {
   /** SQLSTATE the upstream reported, when it sent an ErrorResponse. */

@@ -7,7 +7,7 @@
  */
 import { ByteReader, messageNamer } from './byte-reader';
 import { ChunkQueue } from './chunk-queue';
-import { ProtocolError } from './errors';
+import { ProtocolError, StatementTooLongError } from './errors';
 import {
   FrontendCode,
   type FrontendMessage,
@@ -21,6 +21,8 @@ export interface FrontendParserOptions {
   readonly maxMessageBytes?: number;
   /** Largest startup packet. @default 10000 (PostgreSQL's MAX_STARTUP_PACKET_LENGTH) */
   readonly maxStartupBytes?: number;
+  /** Largest Query or Parse, type byte included: larger throw StatementTooLongError. @default maxMessageBytes */
+  readonly maxStatementBytes?: number;
 }
 
 /** Messages that PostgreSQL reads with PQ_SMALL_MESSAGE_LIMIT: a bigger one is an attack or a bug. */
@@ -41,10 +43,12 @@ export class FrontendParser {
   /** May be changed as the session moves on (small until the client is authenticated). */
   maxMessageBytes: number;
   private readonly maxStartupBytes: number;
+  private readonly maxStatementBytes: number;
 
   constructor(options: FrontendParserOptions = {}) {
     this.maxMessageBytes = options.maxMessageBytes ?? 0x3fffffff;
     this.maxStartupBytes = options.maxStartupBytes ?? 10_000;
+    this.maxStatementBytes = options.maxStatementBytes ?? this.maxMessageBytes;
   }
 
   /** Bytes received but not yet part of a whole message. */
@@ -85,6 +89,10 @@ export class FrontendParser {
     const code = head[0]!;
     const length = head.readInt32BE(1);
     const limit = SMALL_TYPES.has(code) ? SMALL_MESSAGE_LIMIT : this.maxMessageBytes;
+    const statement = code === FrontendCode.Query || code === FrontendCode.Parse;
+    if (statement && length <= limit && length + 1 > this.maxStatementBytes) {
+      throw new StatementTooLongError(length + 1, this.maxStatementBytes);
+    }
     if (length < 4 || length > limit) {
       throw new ProtocolError(`invalid length ${length} for message type 0x${code.toString(16)}`);
     }
