@@ -1,7 +1,7 @@
 import type { PostgresConnectionConfig } from '../config/connections';
 import { cachedSqlInspector } from '../inspect/sql/cache';
-import type { PostgresSessionHooks } from '../protocols/postgres/hooks';
 import { isVettedBuiltin } from '../policy/vetted-functions';
+import type { PostgresSessionHooks } from '../protocols/postgres/hooks';
 import { upstreamRolePrivileges } from '../protocols/postgres/session/role-check';
 import { adapterHooks } from './adapter-hooks';
 import { withLoginGuard } from './login-guard';
