@@ -7,7 +7,7 @@
  * starts again.
  */
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Client } from 'pg';
@@ -248,11 +248,16 @@ describe('session recordings copied to write-once storage', () => {
     // A recording another run of the gateway finished and did not get to copy (its task stopped).
     const leftover = `${randomUUID()}.jsonl`;
     await writeFile(join(recordings, leftover), '{"type":"session.start"}\n{"type":"recording.stopped"}\n');
+    // An HTTP exchanges file a process left, and an empty one (a process that served no request).
+    await mkdir(join(recordings, 'http'), { recursive: true });
+    await writeFile(join(recordings, 'http', '7-1700000000000.jsonl'), '{"type":"http.exchange"}\n');
+    await writeFile(join(recordings, 'http', '8-1700000000000.jsonl'), '');
 
     gateway = await startWarden();
     await expectCopied(leftover);
-    // Only the leftover: what the marker lists is not copied again.
+    await expectCopied('http/7-1700000000000.jsonl');
+    // Only those two: what the marker lists is not copied again, an empty file not at all.
     await new Promise((r) => setTimeout(r, 300));
-    expect(aws.count('PutObject')).toBe(copied + 1);
+    expect(aws.count('PutObject')).toBe(copied + 2);
   });
 });

@@ -1,4 +1,4 @@
-import { appendFile, readdir, readFile } from 'node:fs/promises';
+import { appendFile, readdir, readFile, stat } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { isAbsolute, join, relative, sep } from 'node:path';
 import type { AuditEventInput } from '../audit/event';
@@ -99,7 +99,7 @@ export async function shipRecordings(
   };
 }
 
-/** Recordings in `dir` and its `http/` folder, oldest name first within each. */
+/** Recordings in `dir` and its `http/` folder that are not empty, by name. */
 async function listRecordings(dir: string): Promise<string[]> {
   const names = async (sub: string) => {
     const entries = await readdir(join(dir, sub), { withFileTypes: true }).catch(
@@ -108,10 +108,13 @@ async function listRecordings(dir: string): Promise<string[]> {
         throw err;
       },
     );
-    return entries
+    const files = entries
       .filter((e) => e.isFile() && /\.(jsonl|cast)$/.test(e.name))
       .map((e) => (sub ? `${sub}/${e.name}` : e.name))
       .sort();
+    // An empty file holds nothing to keep (an HTTP file of a process that served no request).
+    const sizes = await Promise.all(files.map((f) => stat(join(dir, f)).then((s) => s.size)));
+    return files.filter((_, i) => sizes[i]! > 0);
   };
   return [...(await names('')), ...(await names('http'))];
 }
