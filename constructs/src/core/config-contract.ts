@@ -1187,6 +1187,7 @@ export type WardenConfigInput = {
      */
     readonly maxResultRows?: number;
     /**
+     * Where finished recordings are copied (write-once storage), as recordings/<host>/<file>. Default: the audit.sinks.
      * @default []
      */
     readonly sinks?: readonly (({

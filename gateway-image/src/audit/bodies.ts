@@ -355,9 +355,13 @@ export type AuditOutageBody = {
   readonly cause: string;
 };
 
-export type UploadBody = {
-  readonly segment: string;
-  readonly chain?: string;
+/** What a copy to write-once storage was of: a sealed audit segment, or a finished session recording. */
+export type UploadSubject =
+  | { readonly segment: string; readonly chain?: string }
+  /** Its path under the recording directory, e.g. `<session>.jsonl`, `<session>.cast`. */
+  | { readonly recording: string };
+
+export type UploadBody = UploadSubject & {
   readonly sink: string;
   /** `audit.upload-retried`: attempts it took. */
   readonly attempts?: number;

@@ -58,6 +58,19 @@ export async function listChains(auditDir: string): Promise<AuditChain[]> {
  * chain: `segments/<host>/[chains/<id>/]segment-000001.jsonl`.
  */
 export function segmentObjectName(path: string, chain: string, host: string): string {
-  const safeHost = host.replace(/[^A-Za-z0-9._-]/g, '_') || 'host';
-  return `segments/${safeHost}/${chain === '' ? '' : `${CHAINS_DIR}/${chain}/`}${basename(path)}`;
+  return `segments/${safeHost(host)}/${chain === '' ? '' : `${CHAINS_DIR}/${chain}/`}${basename(path)}`;
+}
+
+/**
+ * Where a finished session recording goes under a write-once sink's prefix: one folder per gateway
+ * host, then its path under the recording directory: `recordings/<host>/<session>.jsonl`,
+ * `recordings/<host>/<session>.cast`, `recordings/<host>/http/<pid>-<start>.jsonl`. Session files
+ * are named by UUID, but HTTP files by process id and start time, which another host can repeat.
+ */
+export function recordingObjectName(name: string, host: string): string {
+  return `recordings/${safeHost(host)}/${name}`;
+}
+
+function safeHost(host: string): string {
+  return host.replace(/[^A-Za-z0-9._-]/g, '_') || 'host';
 }

@@ -6,7 +6,7 @@ import { Readable } from 'node:stream';
 import { AuditError } from '../errors';
 import { crc32cBase64, crc32cUpdate } from '../secrets/gcp-crc32c';
 import { type AccessTokenSource, MetadataTokenSource } from '../secrets/gcp-metadata-token';
-import { segmentObjectName } from './chains';
+import { recordingObjectName, segmentObjectName } from './chains';
 
 export interface GcsUploaderOptions {
   /** Bucket name (no gs:// prefix). */
@@ -71,9 +71,12 @@ export class GcsUploader {
     return this.upload(path, segmentObjectName(path, chain, host), 'application/x-ndjson');
   }
 
-  /** A finished session recording, stored as `<prefix>recordings/<file name>`. */
-  uploadRecording(path: string): Promise<UploadedObject> {
-    return this.upload(path, `recordings/${basename(path)}`, 'application/x-ndjson');
+  /**
+   * A finished session recording, stored as `<prefix>recordings/<host>/<name>` (chains.ts); `name`
+   * is its path under the recording directory.
+   */
+  uploadRecording(path: string, name = basename(path), host = hostname()): Promise<UploadedObject> {
+    return this.upload(path, recordingObjectName(name, host), 'application/x-ndjson');
   }
 
   async upload(path: string, objectName: string, contentType: string): Promise<UploadedObject> {

@@ -12,7 +12,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { AuditError } from '../errors';
 import { awsErrorName, awsHttpStatus } from '../secrets/aws-errors';
-import { segmentObjectName } from './chains';
+import { recordingObjectName, segmentObjectName } from './chains';
 
 export interface S3UploaderOptions {
   /** Bucket name; the bucket must have Object Lock enabled. */
@@ -114,9 +114,12 @@ export class S3Uploader {
     return this.upload(path, segmentObjectName(path, chain, host), 'application/x-ndjson');
   }
 
-  /** A finished session recording, stored as `<prefix>recordings/<file name>`. */
-  uploadRecording(path: string): Promise<S3UploadedObject> {
-    return this.upload(path, `recordings/${basename(path)}`, 'application/x-ndjson');
+  /**
+   * A finished session recording, stored as `<prefix>recordings/<host>/<name>` (chains.ts); `name`
+   * is its path under the recording directory.
+   */
+  uploadRecording(path: string, name = basename(path), host = hostname()): Promise<S3UploadedObject> {
+    return this.upload(path, recordingObjectName(name, host), 'application/x-ndjson');
   }
 
   async upload(path: string, objectName: string, contentType: string): Promise<S3UploadedObject> {

@@ -255,7 +255,12 @@ export const recording = z
       .min(0)
       .default(100)
       .describe('Result rows kept per statement. Default 100.'),
-    sinks: z.array(sink).default([]),
+    sinks: z
+      .array(sink)
+      .default([])
+      .describe(
+        'Where finished recordings are copied (write-once storage), as recordings/<host>/<file>. Default: the audit.sinks.',
+      ),
   })
   .optional();
 

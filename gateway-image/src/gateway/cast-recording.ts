@@ -8,7 +8,8 @@ import type { GatewayServices } from './services';
 /**
  * `<recording.dir>/<session>.cast`, and `<session>.<channel>.cast` for later channels of the
  * same connection. The file is open before the channel runs, so an unwritable directory refuses
- * the command instead of running it unrecorded. With recording off, lines go nowhere.
+ * the command instead of running it unrecorded. With recording off, lines go nowhere. Once closed,
+ * the file is handed to `services.recordingFinished` to be copied to the write-once sinks.
  */
 export async function openCast(
   services: GatewayServices,
@@ -19,7 +20,8 @@ export async function openCast(
   // Recordings hold masked output that may still be sensitive: owner-only, never overwritten.
   await recordingDir(rec.dir);
   const name = meta.channel === 0 ? `${meta.session}.cast` : `${meta.session}.${meta.channel}.cast`;
-  const file = createWriteStream(join(rec.dir, name), { flags: 'wx', mode: 0o600 });
+  const path = join(rec.dir, name);
+  const file = createWriteStream(path, { flags: 'wx', mode: 0o600 });
   await new Promise<void>((resolve, reject) => {
     file.once('open', () => resolve());
     file.once('error', (err) => {
@@ -35,7 +37,9 @@ export async function openCast(
     write: (line) => {
       if (!file.destroyed) file.write(line);
     },
-    close: () => new Promise<void>((resolve) => file.end(() => resolve())),
+    // Closed, the cast is finished: it is copied to write-once storage (recording-sinks.ts).
+    close: () =>
+      new Promise<void>((resolve) => file.end(() => resolve())).then(() => services.recordingFinished(path)),
   };
 }
 

@@ -46,7 +46,8 @@ export async function httpHooks(services: GatewayServices): Promise<GatewayHttpH
 /**
  * Exchanges go to `<recording.dir>/http/<pid>-<start>.jsonl`, one JSON line each: a file per
  * process (workers never share one) kept out of the directory `warden replay` reads Postgres
- * sessions from. Writes are batched off the data path; a failing disk is logged, never shown.
+ * sessions from. Writes are batched off the data path; a failing disk is logged, never shown. The file
+ * is closed at shutdown, and then copied to the write-once sinks (recording-sinks.ts).
  */
 function exchangeRecorder(services: GatewayServices) {
   const rec = services.config.recording;
@@ -54,8 +55,10 @@ function exchangeRecorder(services: GatewayServices) {
   const file = new RecordingFile(join(rec.dir, 'http', `${process.pid}-${Date.now()}.jsonl`), {
     onError: (err) => services.logger.error({ err: errorSummary(err) }, 'http recording failed'),
   });
+  let recorded = false;
   return {
     record(x: HttpExchangeRecord) {
+      recorded = true;
       const { principal, startedAt, ...rest } = x;
       file.append({
         type: 'http.exchange',
@@ -64,6 +67,10 @@ function exchangeRecorder(services: GatewayServices) {
         startedAt: startedAt.toISOString(),
       });
     },
-    close: () => file.close(),
+    // Closed at shutdown, a file that holds exchanges is copied to write-once storage.
+    close: async () => {
+      await file.close();
+      if (recorded && file.created) services.recordingFinished(file.path);
+    },
   };
 }

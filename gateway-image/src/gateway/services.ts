@@ -24,6 +24,7 @@ import { type OperationTracer, startTracing } from '../tracing';
 import { hookLog } from './hook-log';
 import { LiveSessionRegistry } from './live-sessions';
 import { type LoginGuard, loginGuard } from './login-guard';
+import { shipRecordings } from './recording-sinks';
 import { shipSealedSegments } from './sinks';
 
 /**
@@ -48,6 +49,11 @@ export interface GatewayServices {
   readonly logger: Logger;
   /** Spans of statements, requests and commands; absent unless observability.tracing is set. */
   readonly tracer: OperationTracer | undefined;
+  /**
+   * A recording file this process wrote is closed: it is copied to the write-once sinks
+   * (recording-sinks.ts). Every recorder (Postgres, SSH and Kubernetes casts, HTTP) reports here.
+   */
+  recordingFinished(path: string): void;
   close(): Promise<void>;
 }
 
@@ -137,11 +143,21 @@ export async function createGatewayServices(
   const liveSessions = opts.liveSessions ?? new LiveSessionRegistry();
   const unsubscribe = auditIdentityEvents(audit);
   const authenticator = createAuthenticator({ oidc, sessions });
+  // Each process copies the recordings it finishes; the one that starts alone (the single process,
+  // or the primary before it forks workers) also copies those left over from before (recording-sinks.ts).
+  const recordings = config.recording?.enabled
+    ? await shipRecordings(audit, recordingSinks(config), logger, {
+        dir: config.recording.dir,
+        scan: (opts.auditChain ?? '') === '',
+      })
+    : undefined;
+  const recordingFinished = (path: string) => recordings?.finished(path);
   // Every process serving the data path records its own sessions (it subscribes to their events).
   const recorder = config.recording?.enabled
     ? createSessionRecorder({
         dir: config.recording.dir,
         maxResultRows: config.recording.maxResultRows,
+        onFinished: recordingFinished,
         log: hookLog(logger),
       })
     : undefined;
@@ -170,10 +186,13 @@ export async function createGatewayServices(
     liveSessions,
     logger,
     tracer: tracing.tracer,
+    recordingFinished,
     close: async () => {
       await tracing.close().catch((err: unknown) => logger.warn({ err }, 'trace export failed at close'));
       await approvals?.close();
       await recorder?.close();
+      // Copies of the recordings just closed get a few seconds; the next start copies what is left.
+      await recordings?.stop();
       unsubscribe();
       // An export in progress finishes first: it copies its pack and records it in this log.
       await stopEvidence();
@@ -181,6 +200,12 @@ export async function createGatewayServices(
       stopShipping();
     },
   };
+}
+
+/** Where recordings are copied: `recording.sinks` (the constructs set it), else the audit log's sinks. */
+export function recordingSinks(config: WardenConfig): WardenConfig['audit']['sinks'] {
+  const own = config.recording?.sinks ?? [];
+  return own.length > 0 ? own : config.audit.sinks;
 }
 
 /** Approvals exist to serve rules that hold commands and just-in-time access requests. */

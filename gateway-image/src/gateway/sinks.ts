@@ -1,16 +1,13 @@
 import { readFile, rename, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
+import type { UploadSubject } from '../audit/bodies';
 import type { AuditEventInput } from '../audit/event';
 import type { SealedSegment } from '../audit/log';
 import { publishAudit } from '../audit/observe';
 import { listSegments, segmentNumber } from '../audit/segments';
 import { createSinkUploader, type Sink } from '../audit/sink-uploaders';
 import type { Logger } from '../logging/logger';
-
-interface SegmentUploader {
-  uploadSegment(path: string, chain: string, host: string): Promise<unknown>;
-}
 
 /** The audit log as the shipper sees it: sealed segments to copy, and somewhere to record failures. */
 export interface SealedSegmentSource {
@@ -19,15 +16,11 @@ export interface SealedSegmentSource {
   append(input: AuditEventInput): Promise<unknown>;
 }
 
-export interface ShipOptions {
+export interface ShipOptions extends RetryOptions {
   /** The chain's directory, where sealed segments are and the shipped marker is kept. */
   readonly dir: string;
   /** '' for the directory's own chain, else the worker slot's id. @default '' */
   readonly chain?: string;
-  /** First delay before a failed copy is tried again; doubles up to `maxRetryMs`. @default 1000 */
-  readonly retryMs?: number;
-  /** @default 60000 */
-  readonly maxRetryMs?: number;
 }
 
 /**
@@ -51,20 +44,25 @@ export function shipSealedSegments(
   opts: ShipOptions,
 ): () => void {
   const marker = new ShippedMarker(opts.dir, logger);
-  const queues = sinks
-    .map((sink) => {
-      const uploader = createSinkUploader(sink);
-      return uploader && new SinkQueue(sink, uploader, audit, logger, marker, opts);
-    })
-    .filter((q): q is SinkQueue => q !== undefined);
+  const chain = opts.chain ?? '';
+  const queues = sinkQueues(sinks, audit, logger, opts, {
+    noun: 'audit segment',
+    copy: (uploader, segment) => uploader.uploadSegment(join(opts.dir, segment), chain, hostname()),
+    copied: (key, segment) => marker.set(key, segment),
+    subject: (segment) => ({ segment, ...(chain ? { chain } : {}) }),
+  });
   if (queues.length === 0) return () => {};
   const onSealed = (segment: SealedSegment) => {
     for (const q of queues) q.push(segment.segment);
   };
   audit.on('sealed', onSealed);
   void pendingSegments(opts.dir).then(
-    (pending) => {
-      for (const q of queues) void q.resume(pending);
+    async (pending) => {
+      for (const q of queues) {
+        const last = await marker.get(q.key);
+        const after = last === undefined ? 0 : (segmentNumber(last) ?? 0);
+        q.resume(pending.filter((s) => (segmentNumber(s) ?? 0) > after));
+      }
     },
     (err: unknown) => logger.error({ err: String(err) }, 'cannot list sealed audit segments to copy'),
   );
@@ -80,42 +78,89 @@ async function pendingSegments(dir: string): Promise<string[]> {
   return all.slice(0, -1).map((s) => s.name);
 }
 
-class SinkQueue {
+/** The uploader of a bucket sink (audit/sink-uploaders.ts). */
+export type SinkUploader = NonNullable<ReturnType<typeof createSinkUploader>>;
+
+/** What a sink queue copies: files named relative to a directory, and how each is copied and recorded. */
+export interface CopyKind {
+  /** How logs name one, e.g. 'audit segment'. */
+  readonly noun: string;
+  copy(uploader: SinkUploader, name: string): Promise<unknown>;
+  /** Records that `name` is in the sink `key` (sinkKey), so a restart does not queue it again. */
+  copied(key: string, name: string): Promise<void>;
+  /** How `audit.upload-failed` / `audit.upload-retried` name it. */
+  subject(name: string): UploadSubject;
+}
+
+export interface RetryOptions {
+  /** First delay before a failed copy is tried again; doubles up to `maxRetryMs`. @default 1000 */
+  readonly retryMs?: number;
+  /** @default 60000 */
+  readonly maxRetryMs?: number;
+}
+
+/** One queue per bucket sink in `sinks` (none for `stdout`), each copying with its own uploader. */
+export function sinkQueues(
+  sinks: readonly Sink[],
+  audit: Pick<SealedSegmentSource, 'append'>,
+  logger: Logger,
+  opts: RetryOptions,
+  kind: CopyKind,
+): SinkQueue[] {
+  return sinks
+    .map((sink) => {
+      const uploader = createSinkUploader(sink);
+      return uploader && new SinkQueue(sink, uploader, audit, logger, kind, opts);
+    })
+    .filter((q): q is SinkQueue => q !== undefined);
+}
+
+/**
+ * Copies files to one sink, in the order queued, one at a time. A copy that fails (the uploader
+ * has already retried) stays at the head of the queue and is tried again with backoff until it
+ * succeeds; its first failure is logged and audited as `audit.upload-failed`, its copy after
+ * failures as `audit.upload-retried`. Nothing is copied before `resume` queues what a restart
+ * left behind, ahead of anything pushed since.
+ */
+export class SinkQueue {
+  readonly key: string;
   private readonly queue: string[] = [];
   private readonly queued = new Set<string>();
-  private readonly key: string;
-  private running = false;
+  private draining: Promise<void> | undefined;
   private stopped = false;
   private timer: NodeJS.Timeout | undefined;
   private started = false;
 
   constructor(
     private readonly sink: Sink,
-    private readonly uploader: SegmentUploader,
-    private readonly audit: SealedSegmentSource,
+    private readonly uploader: SinkUploader,
+    private readonly audit: Pick<SealedSegmentSource, 'append'>,
     private readonly logger: Logger,
-    private readonly marker: ShippedMarker,
-    private readonly opts: ShipOptions,
+    private readonly kind: CopyKind,
+    private readonly opts: RetryOptions,
   ) {
     this.key = sinkKey(sink);
   }
 
-  /** Queues the sealed segments found on start that were not copied yet, before any sealed since. */
-  async resume(sealed: readonly string[]): Promise<void> {
-    const last = await this.marker.get(this.key);
-    const after = last === undefined ? 0 : (segmentNumber(last) ?? 0);
-    const behind = sealed.filter((s) => (segmentNumber(s) ?? 0) > after && !this.queued.has(s));
-    this.queue.unshift(...behind);
-    for (const s of behind) this.queued.add(s);
+  /** Queues the files found on start that were not copied yet, before any pushed since, and starts copying. */
+  resume(behind: readonly string[]): void {
+    const fresh = behind.filter((s) => !this.queued.has(s));
+    this.queue.unshift(...fresh);
+    for (const s of fresh) this.queued.add(s);
     this.started = true;
     this.run();
   }
 
-  push(segment: string): void {
-    if (this.queued.has(segment)) return;
-    this.queued.add(segment);
-    this.queue.push(segment);
+  push(name: string): void {
+    if (this.queued.has(name)) return;
+    this.queued.add(name);
+    this.queue.push(name);
     this.run();
+  }
+
+  /** Resolves when the queue is empty (never while the sink keeps failing) or stopped. */
+  idle(): Promise<void> {
+    return this.draining ?? Promise.resolve();
   }
 
   stop(): void {
@@ -125,27 +170,25 @@ class SinkQueue {
 
   /** Copies the head of the queue until it is empty; a failure waits and tries the same one again. */
   private run(): void {
-    if (this.running || this.stopped || !this.started) return;
-    this.running = true;
-    void this.drain().finally(() => {
-      this.running = false;
+    if (this.draining || this.stopped || !this.started) return;
+    this.draining = this.drain().finally(() => {
+      this.draining = undefined;
     });
   }
 
   private async drain(): Promise<void> {
-    const chain = this.opts.chain ?? '';
     let attempts = 0;
     let delay = this.opts.retryMs ?? 1000;
     while (this.queue.length > 0 && !this.stopped) {
-      const segment = this.queue[0]!;
+      const name = this.queue[0]!;
       try {
         attempts++;
         publishAudit({ kind: 'upload', state: 'started', sink: this.sink.kind });
-        await this.uploader.uploadSegment(join(this.opts.dir, segment), chain, hostname());
+        await this.kind.copy(this.uploader, name);
         publishAudit({ kind: 'upload', state: 'done', sink: this.sink.kind });
       } catch (err) {
         publishAudit({ kind: 'upload', state: 'failed', sink: this.sink.kind });
-        this.failed(segment, attempts, err);
+        this.failed(name, attempts, err);
         await new Promise<void>((resolve) => {
           this.timer = setTimeout(resolve, delay);
           this.timer.unref();
@@ -153,32 +196,31 @@ class SinkQueue {
         delay = Math.min(delay * 2, this.opts.maxRetryMs ?? 60_000);
         continue;
       }
-      if (attempts > 1) this.record('audit.upload-retried', segment, { attempts });
+      if (attempts > 1) this.record('audit.upload-retried', name, { attempts });
       this.queue.shift();
-      this.queued.delete(segment);
+      this.queued.delete(name);
       attempts = 0;
       delay = this.opts.retryMs ?? 1000;
-      await this.marker.set(this.key, segment);
+      await this.kind.copied(this.key, name);
     }
   }
 
-  private failed(segment: string, attempts: number, err: unknown): void {
+  private failed(name: string, attempts: number, err: unknown): void {
     const code = (err as { code?: string }).code;
     this.logger.error(
-      { segment, chain: this.opts.chain ?? '', sink: this.sink.kind, attempts, code },
-      'audit segment copy failed; it stays queued and is tried again',
+      { ...this.kind.subject(name), sink: this.sink.kind, attempts, code },
+      `${this.kind.noun} copy failed; it stays queued and is tried again`,
     );
-    if (attempts === 1) this.record('audit.upload-failed', segment, {});
+    if (attempts === 1) this.record('audit.upload-failed', name, {});
   }
 
   private record(
     type: 'audit.upload-failed' | 'audit.upload-retried',
-    segment: string,
+    name: string,
     extra: { readonly attempts?: number },
   ): void {
-    const chain = this.opts.chain ?? '';
     this.audit
-      .append({ type, body: { segment, ...(chain ? { chain } : {}), sink: this.sink.kind, ...extra } })
+      .append({ type, body: { ...this.kind.subject(name), sink: this.sink.kind, ...extra } })
       .catch(() => undefined);
   }
 }
@@ -232,7 +274,7 @@ class ShippedMarker {
   }
 }
 
-/** Names a sink in the shipped marker: its kind, bucket and prefix. */
-function sinkKey(sink: Sink): string {
+/** Names a sink in the shipped markers: its kind, bucket and prefix. */
+export function sinkKey(sink: Sink): string {
   return sink.kind === 'stdout' ? 'stdout' : `${sink.kind}://${sink.bucket}/${sink.prefix}`;
 }

@@ -107,12 +107,12 @@ export function defineGatewayMetrics(registry: Registry) {
     }),
     uploadBacklog: new Gauge({
       name: 'warden_audit_upload_backlog',
-      help: 'Sealed segments whose copy to write-once storage has not succeeded (in flight or failed).',
+      help: 'Sealed segments and session recordings whose copy to write-once storage has not succeeded (in flight or failed).',
       registers,
     }),
     uploadFailures: new Counter({
       name: 'warden_audit_upload_failures_total',
-      help: 'Failed copies of sealed segments to write-once storage.',
+      help: 'Failed copies of sealed segments and session recordings to write-once storage.',
       labelNames: ['sink'] as const,
       registers,
     }),

@@ -25,6 +25,7 @@ export class RecordingFile {
   private chain: Promise<void>;
   private failed = false;
   private closed = false;
+  private opened = false;
   private readonly flushBytes: number;
   private readonly flushIntervalMs: number;
 
@@ -40,9 +41,15 @@ export class RecordingFile {
       .then(
         (h) => {
           this.handle = h;
+          this.opened = true;
         },
         (err: unknown) => this.fail(err),
       );
+  }
+
+  /** Whether the file was created: false when it could not be (its directory unwritable, say). */
+  get created(): boolean {
+    return this.opened;
   }
 
   append(line: object): void {

@@ -20,6 +20,11 @@ export interface SessionRecorderOptions {
   readonly maxResultRows?: number;
   /** Longest time a recorded line waits in memory before it is written. @default 200 */
   readonly flushIntervalMs?: number;
+  /**
+   * Called with a recording's path once its file is closed, whether the session ended, the
+   * recorder closed or writing failed: the file will not change again. @default none
+   */
+  onFinished?(path: string): void;
   /** Where recorder failures go. @default silent */
   log?(entry: { level: 'warn' | 'error'; message: string; session?: string; err?: unknown }): void;
 }
@@ -56,7 +61,13 @@ export function createSessionRecorder(opts: SessionRecorderOptions): SessionReco
   const finish = (id: string, s: LiveSession, last: object) => {
     live.delete(id);
     s.file.append(last);
-    const done = s.file.close().finally(() => closing.delete(done));
+    const done = s.file
+      .close()
+      .then(() => {
+        if (s.file.created) opts.onFinished?.(s.file.path);
+      })
+      .catch((err: unknown) => log('recording finished callback failed', id, err))
+      .finally(() => closing.delete(done));
     closing.add(done);
   };
 

@@ -77,16 +77,28 @@ describe('S3Uploader', () => {
     expect(stored?.retainUntil).toEqual(new Date(NOW + 2192 * DAY_MS));
   });
 
-  it('uploads recordings under recordings/', async () => {
-    const up = await uploader().uploadRecording(await file('session-abc.jsonl', '{"t":0}\n'));
-    expect(up.key).toBe('gw1/recordings/session-abc.jsonl');
+  it('uploads recordings under recordings/<host>/, by their path under the recording directory', async () => {
+    const up = await uploader().uploadRecording(
+      await file('session-abc.jsonl', '{"t":0}\n'),
+      undefined,
+      'host-a',
+    );
+    expect(up.key).toBe('gw1/recordings/host-a/session-abc.jsonl');
+    const http = await uploader().uploadRecording(
+      await file('12-345.jsonl', '{}\n'),
+      'http/12-345.jsonl',
+      'host-a',
+    );
+    expect(http.key).toBe('gw1/recordings/host-a/http/12-345.jsonl');
   });
 
   it('streams a file larger than one chunk intact', async () => {
     const big = 'r'.repeat(3 * 1024 * 1024 + 17);
-    const up = await uploader().uploadRecording(await file('session-big.jsonl', big));
+    const up = await uploader().uploadRecording(await file('session-big.jsonl', big), undefined, 'host-a');
     expect(up.size).toBe(big.length);
-    expect(aws.objects.get('warden-audit/gw1/recordings/session-big.jsonl')?.data.length).toBe(big.length);
+    expect(aws.objects.get('warden-audit/gw1/recordings/host-a/session-big.jsonl')?.data.length).toBe(
+      big.length,
+    );
   });
 
   it('treats an identical object already stored as done (a retried upload)', async () => {

@@ -47,10 +47,10 @@ describe('GcsUploader', () => {
     expect(stored?.contentType).toBe('application/x-ndjson');
   });
 
-  it('uploads recordings under recordings/', async () => {
+  it('uploads recordings under recordings/<host>/', async () => {
     const rec = await file('session-abc.jsonl', '{"t":0}\n');
-    const up = await uploader().uploadRecording(rec);
-    expect(up.name).toBe('gw1/recordings/session-abc.jsonl');
+    const up = await uploader().uploadRecording(rec, undefined, 'host-a');
+    expect(up.name).toBe('gw1/recordings/host-a/session-abc.jsonl');
   });
 
   it('treats an identical object already stored as done (a retried upload)', async () => {
