@@ -6,11 +6,14 @@
  * gets it later, audited; a recording finished while the gateway was stopped is copied when it
  * starts again.
  */
+
 import { randomUUID } from 'node:crypto';
+import diagnosticsChannel from 'node:diagnostics_channel';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Client } from 'pg';
+import { AUDIT_CHANNEL, type AuditObservation } from '../../gateway-image/src/audit/observe';
 import { validateConfig } from '../../gateway-image/src/config/load';
 import type { WardenConfig } from '../../gateway-image/src/config/schema';
 import { type ListenerAddress, startPostgres, startSsh } from '../../gateway-image/src/gateway/listeners';
@@ -221,6 +224,14 @@ describe('session recordings copied to write-once storage', () => {
   it('keeps retrying a copy the sink refuses, and records the failure and the retried copy', async () => {
     // Every attempt of the uploader's first round fails as an unavailable S3 would.
     aws.failNext('PutObject', 503, 3);
+    // What the upload metrics see: one copy started however often it is tried, so the backlog
+    // gauge goes back to zero once it is done.
+    const uploads: string[] = [];
+    const observe = (o: unknown) => {
+      const u = o as AuditObservation;
+      if (u.kind === 'upload') uploads.push(u.state);
+    };
+    diagnosticsChannel.subscribe(AUDIT_CHANNEL, observe);
     const before = await sessionsSoFar();
     const c = await connect();
     await c.query('SELECT 2 AS two');
@@ -238,6 +249,8 @@ describe('session recordings copied to write-once storage', () => {
       'the retried copy to be audited',
     );
     expect(retried.body).toEqual({ recording: name, sink: 's3', attempts: 2 });
+    diagnosticsChannel.unsubscribe(AUDIT_CHANNEL, observe);
+    expect(uploads).toEqual(['started', 'failed', 'done']);
   });
 
   it('copies on start what was finished but not copied while the gateway was stopped', async () => {

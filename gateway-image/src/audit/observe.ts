@@ -28,7 +28,10 @@ export type AuditObservation =
     }
   /** Appends refused because the log failed (write or fsync error) and refuses everything since. */
   | { readonly kind: 'append.failed'; readonly count: number }
-  /** A sealed segment's copy to write-once storage started, succeeded or failed (gateway/sinks.ts). */
+  /**
+   * A copy to write-once storage (a sealed segment, a finished recording) started (once, at its
+   * first attempt), succeeded, or had an attempt fail (gateway/sinks.ts).
+   */
   | { readonly kind: 'upload'; readonly state: 'started' | 'done' | 'failed'; readonly sink: string };
 
 export function publishAudit(observation: AuditObservation): void {

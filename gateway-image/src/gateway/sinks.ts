@@ -182,8 +182,8 @@ export class SinkQueue {
     while (this.queue.length > 0 && !this.stopped) {
       const name = this.queue[0]!;
       try {
-        attempts++;
-        publishAudit({ kind: 'upload', state: 'started', sink: this.sink.kind });
+        // A copy is started once, however many attempts it takes: the backlog gauge counts copies.
+        if (++attempts === 1) publishAudit({ kind: 'upload', state: 'started', sink: this.sink.kind });
         await this.kind.copy(this.uploader, name);
         publishAudit({ kind: 'upload', state: 'done', sink: this.sink.kind });
       } catch (err) {
