@@ -2,7 +2,8 @@
  * The audit events of a log directory — every chain of it, one after the other (audit/chains.ts) —
  * streamed in order through the audit module's own segment reader and line parser, so the pack
  * reads exactly what `warden audit verify` checks. Lines that do not parse are skipped here: the
- * verifier reports them, and the pack says the log is damaged.
+ * verifier reports them, and the pack says the log is damaged. Events come typed (audit/bodies.ts):
+ * collectors narrow on `type` and read bodies as the gateway wrote them.
  */
 import { listChains } from '../audit/chains';
 import { type AuditEvent, knownEvent, parseEventLine } from '../audit/event';
@@ -20,18 +21,6 @@ export async function* auditEvents(dir: string): AsyncGenerator<{ chain: string;
       }
     }
   }
-}
-
-/** A body field as a string, when it is one. */
-export function str(v: unknown): string | undefined {
-  return typeof v === 'string' ? v : undefined;
-}
-
-/** A body field as an object, when it is one. */
-export function obj(v: unknown): Record<string, unknown> | undefined {
-  return v !== null && typeof v === 'object' && !Array.isArray(v)
-    ? (v as Record<string, unknown>)
-    : undefined;
 }
 
 /** Adds `n` to `counts[key]`. */
