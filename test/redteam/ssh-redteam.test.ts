@@ -342,6 +342,8 @@ describe('SSH red team: every spelling ends refused and audited truthfully', () 
       `cat exports/patients.csv | grep -c ${hospital.patients[3]!.lastName}`,
     ],
     ['egrep behind a wrapper', `timeout 5 egrep -l ${hospital.patients[3]!.lastName} exports/patients.csv`],
+    ['patterns from a file, on a pipe', 'cat exports/patients.csv | grep -c -f notes/discharge-summary.txt'],
+    ['standard input named -', `head -n 50 exports/patients.csv | grep -q ${hospital.patients[3]!.ssn} -`],
   ])('refuses an agent searching a classified file by content: %s', async (_name, command) => {
     const r = await ssh('agent', command);
     expect(r.code).not.toBe(0);

@@ -40,8 +40,6 @@ export function checkClassifiedReads(
   const [file] = files;
   const readsClassified = (c: ResolvedCommand) =>
     [...c.reads, ...c.guesses].some((w) => !w.dynamic && files.has(w.value));
-  // Naming no file, it reads its input: on this line that may be the classified file's lines.
-  const readsInput = (c: ResolvedCommand) => c.reads.length === 0 && c.guesses.length === 0;
   for (const c of commands) {
     if (files.size > 1 && readsClassified(c)) {
       unmaskable(c, `the line reads ${files.size} classified files; read one per command`);
@@ -57,7 +55,7 @@ export function checkClassifiedReads(
         c,
         `${c.program} may change the lines of the classified file ${file}, so the output could not be masked; a line reading it may run only cat, head, tail, grep, sort, uniq, tac and wc`,
       );
-    } else if (c.selectsByContent && (readsClassified(c) || readsInput(c))) {
+    } else if (c.selectsByContent && (readsClassified(c) || c.readsStdin)) {
       note(
         c,
         'search',

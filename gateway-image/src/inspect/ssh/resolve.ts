@@ -437,6 +437,8 @@ function vetted(name: string, spec: VettedSpec, args: readonly ShellWord[], out:
   }
   if (spec.operands === 'files' || spec.operands === 'pattern-then-files') {
     out.reads.push(...operands.filter((w) => w.value !== '-'));
+    // No file operand, or `-`: it reads its standard input (a pipe, a `<` redirection).
+    out.readsStdin = operands.length === 0 || operands.some((w) => w.value === '-');
   }
 }
 

@@ -22,6 +22,8 @@ export interface ResolvedCommand {
   summarises?: boolean;
   /** Picks lines by their content (grep): its matches, their count and its exit status depend on them. */
   selectsByContent?: boolean;
+  /** Reads its standard input (no file operand, or `-`), which on a pipe holds another program's lines. */
+  readsStdin?: boolean;
   readonly captured: boolean;
 }
 
