@@ -31,8 +31,8 @@ const STOP_WAIT_MS = 5_000;
 
 /**
  * Copies every finished session recording (Postgres `<session>.jsonl`, SSH and Kubernetes exec
- * `<session>[.<channel>].cast`, HTTP `http/<pid>-<start>.jsonl`) to every bucket sink in
- * `config.audit.sinks`, as `recordings/<host>/<name>` (audit/chains.ts). Write-once objects cannot
+ * `<session>[.<channel>].cast`, HTTP `http/<pid>-<start>.jsonl`) to every bucket sink it is given
+ * (`recording.sinks`, else `audit.sinks`: services.ts), as `recordings/<host>/<name>` (audit/chains.ts). Write-once objects cannot
  * be completed later, so only a closed file is copied: the process that closed it calls
  * `finished(path)`. Each sink has its own queue with the segment shipper's retries (sinks.ts): a
  * sink that is down delays copies, never sessions, and every failure is logged and audited.

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { principalSummary } from '../identity/principal';
 import { GATE_CHANNEL, type GateAttemptEvent } from '../protocols/gate';
 import { POSTGRES_CHANNEL, type PostgresEvent, requestResultRows } from '../protocols/postgres/events';
+import { resultFields } from '../protocols/postgres/results/result-audit';
 import { RECORDING_FORMAT, type ResultSet, SESSION_ID } from './format';
 import { decodeDataRow, decodeRowDescription } from './pg-rows';
 import { RecordingFile } from './recording-file';
@@ -127,15 +128,8 @@ export function createSessionRecorder(opts: SessionRecorderOptions): SessionReco
       s.file.append({
         type: 'result',
         t: elapsed(s),
-        via: r.via,
-        ...(r.statement === undefined ? {} : { statement: r.statement }),
+        ...resultFields(r),
         ...(r.facts ? { text: r.facts.normalized } : {}),
-        outcome: r.outcome,
-        rows: r.rows,
-        bytes: r.bytes,
-        tags: r.tags,
-        ...(r.sqlState ? { sqlState: r.sqlState } : {}),
-        durationMs: r.durationMs,
         sets,
         truncated: r.rows > s.recorded,
       });

@@ -95,10 +95,14 @@ export class ResultAudit {
 }
 
 function bodyOf(r: CompletedResult): QueryResultBody {
+  return { ...resultFields(r), ...(r.facts ? { fingerprint: r.facts.fingerprint } : {}) };
+}
+
+/** What a result's audit event and its recording line both say of it. */
+export function resultFields(r: CompletedResult) {
   return {
     via: r.via,
     ...(r.statement === undefined ? {} : { statement: r.statement }),
-    ...(r.facts ? { fingerprint: r.facts.fingerprint } : {}),
     outcome: r.outcome,
     rows: r.rows,
     bytes: r.bytes,
