@@ -73,16 +73,29 @@ export async function shipRecordings(
     subject: (recording) => ({ recording }),
   });
   if (queues.length === 0) return { finished: () => {}, stop: async () => {} };
-  let backlog: string[] = [];
-  let shipped = new Set<string>();
+  const pending = new Map<SinkQueue, string[]>();
   if (opts.scan) {
     try {
-      [backlog, shipped] = await Promise.all([listRecordings(opts.dir), readShipped(marker)]);
+      const [names, shipped] = await Promise.all([listRecordings(opts.dir), readShipped(marker)]);
+      for (const q of queues)
+        pending.set(
+          q,
+          names.filter((name) => !shipped.has(`${q.key} ${name}`)),
+        );
+      // Only what some sink still lacks is opened: an empty file holds nothing to keep (the HTTP
+      // file of a process that served no request).
+      const empty = await emptyFiles(opts.dir, new Set([...pending.values()].flat()));
+      for (const [q, names] of pending)
+        pending.set(
+          q,
+          names.filter((name) => !empty.has(name)),
+        );
     } catch (err) {
       logger.error({ err: String(err) }, 'cannot list session recordings to copy');
+      pending.clear();
     }
   }
-  for (const q of queues) q.resume(backlog.filter((name) => !shipped.has(`${q.key} ${name}`)));
+  for (const q of queues) q.resume(pending.get(q) ?? []);
   return {
     finished(path) {
       const name = relative(opts.dir, path);
@@ -99,7 +112,7 @@ export async function shipRecordings(
   };
 }
 
-/** Recordings in `dir` and its `http/` folder that are not empty, by name. */
+/** Recordings in `dir` and its `http/` folder, by name. */
 async function listRecordings(dir: string): Promise<string[]> {
   const names = async (sub: string) => {
     const entries = await readdir(join(dir, sub), { withFileTypes: true }).catch(
@@ -108,15 +121,19 @@ async function listRecordings(dir: string): Promise<string[]> {
         throw err;
       },
     );
-    const files = entries
+    return entries
       .filter((e) => e.isFile() && /\.(jsonl|cast)$/.test(e.name))
       .map((e) => (sub ? `${sub}/${e.name}` : e.name))
       .sort();
-    // An empty file holds nothing to keep (an HTTP file of a process that served no request).
-    const sizes = await Promise.all(files.map((f) => stat(join(dir, f)).then((s) => s.size)));
-    return files.filter((_, i) => sizes[i]! > 0);
   };
   return [...(await names('')), ...(await names('http'))];
+}
+
+/** Which of `names` (under `dir`) are empty files. */
+async function emptyFiles(dir: string, names: ReadonlySet<string>): Promise<Set<string>> {
+  const list = [...names];
+  const sizes = await Promise.all(list.map((name) => stat(join(dir, name)).then((s) => s.size)));
+  return new Set(list.filter((_, i) => sizes[i] === 0));
 }
 
 /** `<sink key> <name>` for every line of the marker; a torn last line (a crash) is skipped. */
