@@ -116,6 +116,19 @@ async function pendingApprovals(): Promise<{ id: string; session: string }[]> {
   return ((await res.json()) as { approvals: { id: string; session: string }[] }).approvals;
 }
 
+/** The first pending approval, once a held statement has asked for one. */
+async function firstHold(): Promise<{ id: string; session: string }> {
+  const [approval] = await until(
+    async () => {
+      const p = await pendingApprovals();
+      return p.length > 0 && p;
+    },
+    10_000,
+    'the hold',
+  );
+  return approval!;
+}
+
 function decide(id: string): Promise<Response> {
   return fetch(`${gateway.ready.admin}/v1/approvals/${id}/decision`, {
     method: 'POST',
@@ -175,18 +188,11 @@ describe('the approvals store down and back', () => {
   it('keeps a held statement waiting while the store is down, refuses decisions clearly, and releases it on the decision taken once it is back', async () => {
     const client = await connect('store-held');
     const held = client.query('DELETE FROM items WHERE id = 1');
-    const [approval] = await until(
-      async () => {
-        const p = await pendingApprovals();
-        return p.length > 0 && p;
-      },
-      10_000,
-      'the hold',
-    );
+    const approval = await firstHold();
 
     await store.stop();
     // An approver cannot decide while the store is down: told so, nothing recorded as decided.
-    const refused = await decide(approval!.id);
+    const refused = await decide(approval.id);
     expect(refused.status).toBe(503);
     expect(await refused.json()).toMatchObject({ code: 'ERR_APPROVAL_STORE' });
     // The statement keeps waiting: not failed, not run.
@@ -207,7 +213,7 @@ describe('the approvals store down and back', () => {
     await store.start();
     const ok = await until(
       async () => {
-        const res = await decide(approval!.id);
+        const res = await decide(approval.id);
         return res.status === 200 && res;
       },
       15_000,
@@ -219,7 +225,7 @@ describe('the approvals store down and back', () => {
 
     const events = await sessionOf('store-held');
     const used = (await gateway.audit()).filter(
-      (e) => e.type === 'approval.decided' && e.body.approval === approval!.id,
+      (e) => e.type === 'approval.decided' && e.body.approval === approval.id,
     );
     expect(used).toHaveLength(1);
     expect(
@@ -237,14 +243,7 @@ describe('the approvals store down and back', () => {
   it('loses no decision committed while the gateway does not hear the store: the held statement completes when it catches up', async () => {
     const client = await connect('store-race');
     const held = client.query('DELETE FROM items WHERE id = 3');
-    const [approval] = await until(
-      async () => {
-        const p = await pendingApprovals();
-        return p.length > 0 && p;
-      },
-      10_000,
-      'the hold',
-    );
+    const approval = await firstHold();
     // Every gateway process's LISTEN connection is cut, and the decision commits before they are
     // back: its NOTIFY reaches nobody, and only the replay on reconnect can release the hold.
     const admin = new Client({ connectionString: store.url() });
@@ -259,7 +258,7 @@ describe('the approvals store down and back', () => {
     const cut = await admin.query(`SELECT pg_terminate_backend(pid) ${LISTENERS}`);
     await admin.end();
     expect(cut.rowCount).toBe(3);
-    expect((await decide(approval!.id)).status).toBe(200);
+    expect((await decide(approval.id)).status).toBe(200);
     expect((await held).rowCount).toBe(1);
     await client.end();
   });
